@@ -1,0 +1,7 @@
+/** The ParkOps contract (shared/CONTRACT.md): topics, payload schemas, rejection reasons, readings and API shapes. */
+export * from './topics.ts';
+export * from './payloads.ts';
+export * from './reasons.ts';
+export * from './readings.ts';
+export * from './decode.ts';
+export * from './api.ts';
