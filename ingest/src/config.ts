@@ -1,0 +1,91 @@
+/**
+ * Settings (CONTRACT.md section 5 and extensions), parsed and validated once at start-up. Nothing else
+ * reads process.env. A bad value stops start-up with a message naming the setting and what is allowed.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ID_PATTERN } from './contract/topics.ts';
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const port = z.coerce.number().int('must be a whole number').min(1, 'must be a port number 1..65535').max(65535, 'must be a port number 1..65535');
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const schema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']).optional(),
+  MQTT_PORT: port.default(1883),
+  MQTT_BIND: z.string().trim().min(1).default('0.0.0.0'),
+  MQTT_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be one or more topic levels of [A-Za-z0-9_-], without wildcards or a trailing slash').default('park'),
+  MQTT_CLIENT_ID: z.string().trim().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').default('parkops-ingest'),
+  /** Embedded broker only: mosquitto-style password file and ACL file; when set, the embedded broker enforces them. */
+  MQTT_PASSWORD_FILE: z.string().trim().min(1).optional(),
+  MQTT_ACL_FILE: z.string().trim().min(1).optional(),
+  PARKOPS_SITE: z.string().trim().min(1).optional(),
+  PARKOPS_DATA_DIR: z.string().trim().min(1).default('./data'),
+  PARKOPS_STORE: z.enum(['sqlite', 'influxdb'], { message: 'must be sqlite or influxdb' }).default('sqlite'),
+  PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('normal'),
+  INFLUX_URL: url(['http:', 'https:']).optional(),
+  INFLUX_DATABASE: z.string().trim().min(1).optional(),
+  INFLUX_TOKEN: z.string().trim().optional(),
+  PARKOPS_SIMULATE: bool.default(false),
+  PARKOPS_SIM_SPEED: z.coerce.number().positive('must be a positive number').default(1),
+  PARKOPS_SIM_SEED: z.coerce.number().int('must be a whole number').optional(),
+  PARKOPS_SIM_SCENARIOS: z.string().trim().optional(),
+  PARKOPS_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto behind a trusted proxy). */
+  PARKOPS_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
+  PARKOPS_TRUST_PROXY: bool.default(false),
+  PARKOPS_SESSION_HOURS: z.coerce.number().positive('must be a positive number of hours').max(24 * 30).default(12),
+  PARKOPS_NODE_RED: bool.default(true),
+  PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema> & { dataDir: string };
+
+export class ConfigError extends Error {}
+
+/** Reads `.env` from the working directory (without overriding the environment), then validates. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?: boolean } = {}): Config {
+  if (opts.dotenv !== false && existsSync('.env')) {
+    try {
+      process.loadEnvFile('.env');
+    } catch (err) {
+      throw new ConfigError(`.env: cannot be read (${(err as Error).message})`);
+    }
+  }
+  // Empty strings mean "unset", as in docker-compose files with `FOO=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const msgs = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'setting')}: ${i.message}${'received' in i && i.received !== undefined ? '' : ''}`);
+    throw new ConfigError(`bad setting: ${msgs.join('; ')}`);
+  }
+  const c = parsed.data;
+  if (c.PARKOPS_STORE === 'influxdb') {
+    const missing = (['INFLUX_URL', 'INFLUX_DATABASE'] as const).filter((k) => c[k] === undefined);
+    if (missing.length > 0) throw new ConfigError(`bad setting: ${missing.join(', ')}: required when PARKOPS_STORE=influxdb`);
+  }
+  if ((c.MQTT_PASSWORD_FILE || c.MQTT_ACL_FILE) && c.MQTT_URL) {
+    throw new ConfigError('bad setting: MQTT_PASSWORD_FILE/MQTT_ACL_FILE configure the embedded broker; with MQTT_URL set, configure your broker instead');
+  }
+  return { ...c, dataDir: resolve(c.PARKOPS_DATA_DIR) };
+}
