@@ -27,13 +27,14 @@ function reject(code: Rejection['code'], detail: string): DecodeResult {
   return { ok: false, rejection: rejection(code, detail) };
 }
 
-function zodRejection(error: z.ZodError): DecodeResult {
+function zodRejection(error: z.ZodError, input: Record<string, unknown>): DecodeResult {
   const issue = error.issues[0];
   if (issue === undefined) return reject('wrong_type', 'payload does not match the schema');
   const field = issue.path.length > 0 ? issue.path.join('.') : 'payload';
+  if (field === 'ts' && Object.hasOwn(input, 'ts')) return reject('invalid_time', `"ts": must be an ISO 8601 time with a zone offset or non-negative epoch milliseconds`);
   switch (issue.code) {
     case 'invalid_type':
-      if ((issue as { input?: unknown }).input === undefined && issue.path.length > 0) return reject('missing_field', `"${field}" is required`);
+      if (issue.path.length === 1 && !Object.hasOwn(input, String(issue.path[0]))) return reject('missing_field', `"${field}" is required`);
       return reject('wrong_type', `"${field}": ${issue.message}`);
     case 'too_big':
     case 'too_small':
@@ -136,7 +137,7 @@ function decodeUnsafe(topic: string, payload: Uint8Array, ctx: DecodeContext): D
 
   const withTime = <T extends { ts?: number | string | undefined }>(schema: z.ZodType<T>, build: (p: T, ts: number) => Reading): DecodeResult => {
     const r = schema.safeParse(json);
-    if (!r.success) return zodRejection(r.error);
+    if (!r.success) return zodRejection(r.error, json as Record<string, unknown>);
     const ts = parseTime(r.data.ts, ctx.receivedAt);
     if (typeof ts !== 'number') return { ok: false, rejection: ts };
     return { ok: true, reading: build(r.data, ts) };

@@ -1,0 +1,140 @@
+/**
+ * Starts the modules in order and stops them in reverse (STYLE.md; zigbee2mqtt lib/controller.ts).
+ * Storage and state first, then the alert engine, then HTTP, then MQTT last so no message arrives
+ * before everything that handles it is ready.
+ */
+import type { HealthResponse, StreamSnapshot } from './contract/index.ts';
+import { Topics } from './contract/index.ts';
+import { EventBus } from './bus.ts';
+import type { Config } from './config.ts';
+import { Ingest } from './ingest.ts';
+import { LiveState } from './live-state.ts';
+import type { Logger } from './log.ts';
+import { Metrics, Gauge } from './metrics.ts';
+import type { Module, Publisher } from './module.ts';
+import { MqttClientLink } from './mqtt/client-link.ts';
+import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
+import { HttpServer } from './api/server.ts';
+import { liveRoutes, type Guard } from './api/live-routes.ts';
+import { StreamHub } from './api/stream.ts';
+import type { Site } from './site/index.ts';
+import { openDatabase, type Db } from './store/db.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import type { TimeSeriesStore } from './store/types.ts';
+
+export class Controller {
+  readonly bus: EventBus;
+  readonly metrics = new Metrics();
+  readonly topics: Topics;
+  readonly db: Db;
+  readonly live: LiveState;
+  store!: TimeSeriesStore;
+  ingest!: Ingest;
+  http!: HttpServer;
+  mqtt!: MqttClientLink | EmbeddedBroker;
+  private readonly started: Module[] = [];
+  private stopping = false;
+
+  constructor(
+    readonly config: Config,
+    readonly site: Site,
+    readonly log: Logger,
+  ) {
+    this.bus = new EventBus(log);
+    this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
+    this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
+    this.live = new LiveState(this.db, site);
+  }
+
+  private async run(m: Module): Promise<void> {
+    const t0 = performance.now();
+    await m.start();
+    this.started.push(m);
+    this.log.debug({ module: m.name, ms: Math.round(performance.now() - t0) }, 'module started');
+  }
+
+  async start(): Promise<void> {
+    const { config, site, log, bus, metrics, topics, db, live } = this;
+    this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
+    await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
+    live.load();
+
+    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });
+    const guard = this.guard();
+
+    this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
+    const stream = new StreamHub({ bus, live, metrics, snapshot: () => this.snapshot() });
+    await this.run(stream);
+    this.http.useApi(liveRoutes({ live, store: this.store, site, guard }));
+    this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
+    await this.run(this.http);
+
+    const onMessage = (topic: string, payload: Buffer, receivedAt: number): void => {
+      this.ingest.handle(topic, payload, receivedAt);
+    };
+    this.mqtt = config.MQTT_URL
+      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage })
+      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_BIND, topics, bus, log, onMessage });
+    this.ingest.publisher = this.mqtt as Publisher;
+    await this.run(this.mqtt);
+    metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
+
+    if (config.PARKOPS_SIMULATE) await this.startSimulators();
+    log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
+  }
+
+  /** Until the Access module lands every route is open; main.ts refuses this outside `npm start`. */
+  private guard(): Guard {
+    return { requireRole: () => (_req, _res, next) => next() };
+  }
+
+  private async influxStore(): Promise<TimeSeriesStore> {
+    throw new Error('PARKOPS_STORE=influxdb: the InfluxDB store is not built yet');
+  }
+
+  private async startSimulators(): Promise<void> {
+    const { config, site, log } = this;
+    const url = config.MQTT_URL ?? `mqtt://127.0.0.1:${(this.mqtt as EmbeddedBroker).address.port}`;
+    const sim = (await import('@parkops/simulators')) as { startSimulators: (o: object) => Promise<{ stop(): Promise<void> }> };
+    const running = await sim.startSimulators({
+      mqttUrl: url,
+      site,
+      prefix: config.MQTT_TOPIC_PREFIX,
+      seed: config.PARKOPS_SIM_SEED,
+      speed: config.PARKOPS_SIM_SPEED,
+      scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
+      log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
+    });
+    this.started.push({ name: 'simulators', start: async () => undefined, stop: () => running.stop() });
+  }
+
+  health(): HealthResponse {
+    const store = this.store?.health() ?? { ok: false, detail: 'starting' };
+    const mqttOk = this.mqtt?.connected ?? false;
+    const problems: string[] = [];
+    if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
+    if (!store.ok) problems.push(`store: ${store.detail}`);
+    const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
+    if (problems.length > 0) h.problems = problems;
+    if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };
+    return h;
+  }
+
+  snapshot(): StreamSnapshot {
+    const now = Date.now();
+    return { parking: this.live.parking(now), flood: this.live.flood(now), venues: this.live.venuesView(now), alerts: [], serverTime: new Date(now).toISOString() };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const m of this.started.reverse()) {
+      try {
+        await m.stop();
+      } catch (err) {
+        this.log.error({ module: m.name, err }, 'module failed to stop cleanly');
+      }
+    }
+    this.db.close();
+  }
+}

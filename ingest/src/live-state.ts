@@ -1,0 +1,313 @@
+/**
+ * Live state: the newest known value of every device, rebuilt from the `latest` table on start so a
+ * restart shows the same picture. A reading older than the current state of its subject is stored
+ * (back-fill) but never rolls live state back (CONTRACT.md section 1).
+ *
+ * `plan()` works out a reading's effect without touching memory; ingest persists the plan inside the
+ * same SQLite transaction as the reading and only then calls `commit()`, so memory never runs ahead of
+ * what is on disk.
+ */
+import type { BayView, FloodResponse, GateScanView, LevelView, ParkingResponse, PumpView, Reading, VenueView } from './contract/index.ts';
+import type { Site } from './site/index.ts';
+import { migrate, type Db } from './store/db.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS latest (subject TEXT PRIMARY KEY, kind TEXT NOT NULL, ts INTEGER NOT NULL, changed_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_gate_scans (id INTEGER PRIMARY KEY, gate_id TEXT NOT NULL, event TEXT NOT NULL, pass TEXT NOT NULL, ts INTEGER NOT NULL);
+`;
+const RECENT_SCANS = 50;
+
+interface Entry<T> {
+  /** reading time of the newest value, epoch ms */
+  ts: number;
+  /** when the value last changed (kept apart from last seen: an unchanged value still reported is not stale) */
+  changedAt: number;
+  /** server time of receipt */
+  seenAt: number;
+  data: T;
+}
+type BayData = { occupied: boolean; battery: number | null };
+type LevelData = { mm: number };
+type PumpData = { running: boolean; amps: number | null };
+type VenueData = { occupancy: number; in: number; out: number };
+type StatusData = { online: boolean };
+
+export interface Plan {
+  reading: Reading;
+  applies: boolean;
+  entry?: Entry<unknown>;
+}
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export class LiveState {
+  private readonly bays = new Map<string, Entry<BayData>>();
+  private readonly levels = new Map<string, Entry<LevelData>>();
+  private readonly pumps = new Map<string, Entry<PumpData>>();
+  private readonly venues = new Map<string, Entry<VenueData>>();
+  private readonly status = new Map<string, Entry<StatusData>>();
+  private readonly gates = new Map<string, Entry<GateScanView>>();
+  private recentScans: GateScanView[] = [];
+  private stmts!: { upsert: import('better-sqlite3').Statement; scan: import('better-sqlite3').Statement; trim: import('better-sqlite3').Statement };
+  private scanInserts = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly site: Site,
+  ) {}
+
+  load(): void {
+    migrate(this.db, 'live', 1, SCHEMA);
+    this.stmts = {
+      upsert: this.db.prepare(
+        'INSERT INTO latest (subject, kind, ts, changed_at, seen_at, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET ts = excluded.ts, changed_at = excluded.changed_at, seen_at = excluded.seen_at, data = excluded.data',
+      ),
+      scan: this.db.prepare('INSERT INTO recent_gate_scans (gate_id, event, pass, ts) VALUES (?, ?, ?, ?)'),
+      trim: this.db.prepare(`DELETE FROM recent_gate_scans WHERE id <= (SELECT max(id) FROM recent_gate_scans) - ${RECENT_SCANS * 4}`),
+    };
+    const rows = this.db.prepare('SELECT subject, kind, ts, changed_at, seen_at, data FROM latest').all() as {
+      subject: string;
+      kind: Reading['kind'];
+      ts: number;
+      changed_at: number;
+      seen_at: number;
+      data: string;
+    }[];
+    for (const row of rows) {
+      const entry: Entry<unknown> = { ts: row.ts, changedAt: row.changed_at, seenAt: row.seen_at, data: JSON.parse(row.data) };
+      this.mapFor(row.kind).set(keyOfSubject(row.kind, row.subject), entry as Entry<never>);
+    }
+    this.recentScans = (this.db.prepare(`SELECT gate_id, event, pass, ts FROM recent_gate_scans ORDER BY ts DESC, id DESC LIMIT ${RECENT_SCANS}`).all() as { gate_id: string; event: 'entry' | 'exit'; pass: string; ts: number }[]).map(
+      (r) => ({ gateId: r.gate_id, event: r.event, pass: r.pass, ts: iso(r.ts)! }),
+    );
+  }
+
+  private mapFor(kind: Reading['kind']): Map<string, Entry<never>> {
+    switch (kind) {
+      case 'bay':
+        return this.bays as Map<string, Entry<never>>;
+      case 'level':
+        return this.levels as Map<string, Entry<never>>;
+      case 'pump':
+        return this.pumps as Map<string, Entry<never>>;
+      case 'venue':
+        return this.venues as Map<string, Entry<never>>;
+      case 'status':
+        return this.status as Map<string, Entry<never>>;
+      case 'gate':
+        return this.gates as Map<string, Entry<never>>;
+    }
+  }
+
+  /**
+   * Works out what a reading changes, without changing anything. Sets `reading.occupancy` on venue
+   * readings (people present after it) so the store keeps it with the counts.
+   */
+  plan(r: Reading, receivedAt: number): Plan {
+    const key = keyOf(r);
+    const current = this.mapFor(r.kind).get(key) as Entry<unknown> | undefined;
+    // Status messages carry no device time: they are ordered by receipt.
+    const ts = r.ts;
+    if (current && ts <= current.ts && r.kind !== 'gate') return { reading: r, applies: false };
+    let data: unknown;
+    let changed = true;
+    switch (r.kind) {
+      case 'bay': {
+        const prev = current?.data as BayData | undefined;
+        data = { occupied: r.occupied, battery: r.battery ?? prev?.battery ?? null } satisfies BayData;
+        changed = prev?.occupied !== r.occupied;
+        break;
+      }
+      case 'level':
+        data = { mm: r.mm } satisfies LevelData;
+        changed = (current?.data as LevelData | undefined)?.mm !== r.mm;
+        break;
+      case 'pump': {
+        const prev = current?.data as PumpData | undefined;
+        data = { running: r.running, amps: r.amps ?? null } satisfies PumpData;
+        changed = prev?.running !== r.running || prev?.amps !== (r.amps ?? null);
+        break;
+      }
+      case 'venue': {
+        const prev = (current?.data as VenueData | undefined)?.occupancy ?? 0;
+        // Counters drift; occupancy never goes below zero (CONTRACT.md section 1 counts are deltas).
+        const occupancy = Math.max(0, prev + r.in - r.out);
+        r.occupancy = occupancy;
+        data = { occupancy, in: r.in, out: r.out } satisfies VenueData;
+        changed = occupancy !== prev;
+        break;
+      }
+      case 'status':
+        data = { online: r.online } satisfies StatusData;
+        changed = (current?.data as StatusData | undefined)?.online !== r.online;
+        break;
+      case 'gate':
+        data = { gateId: r.gateId, event: r.event, pass: r.pass, ts: iso(r.ts)! } satisfies GateScanView;
+        if (current && ts <= current.ts) {
+          // An older scan is history, not news: keep it for sessions but not as the gate's last scan.
+          return { reading: r, applies: false };
+        }
+        break;
+    }
+    const entry: Entry<unknown> = { ts, changedAt: changed || !current ? ts : current.changedAt, seenAt: receivedAt, data };
+    return { reading: r, applies: true, entry };
+  }
+
+  /** Writes the plan's new state into the `latest` table; called inside the ingest transaction. */
+  persist(p: Plan): void {
+    if (!p.applies || !p.entry) return;
+    const r = p.reading;
+    this.stmts.upsert.run(r.subject, r.kind, p.entry.ts, p.entry.changedAt, p.entry.seenAt, JSON.stringify(p.entry.data));
+    if (r.kind === 'gate') {
+      this.stmts.scan.run(r.gateId, r.event, r.pass, r.ts);
+      if (++this.scanInserts % RECENT_SCANS === 0) this.stmts.trim.run();
+    }
+  }
+
+  /** Applies a persisted plan to memory. */
+  commit(p: Plan): void {
+    if (!p.applies || !p.entry) return;
+    this.mapFor(p.reading.kind).set(keyOf(p.reading), p.entry as Entry<never>);
+    if (p.reading.kind === 'gate') {
+      this.recentScans.unshift(p.entry.data as GateScanView);
+      if (this.recentScans.length > RECENT_SCANS) this.recentScans.length = RECENT_SCANS;
+    }
+  }
+
+  // ---- views for the API and the stream -------------------------------------------------------
+
+  private offline(deviceId: string): boolean | null {
+    const s = this.status.get(deviceId);
+    return s ? !s.data.online : null;
+  }
+
+  bayView(bayId: string, now: number): BayView | null {
+    const bay = this.site.bay(bayId);
+    if (!bay) return null;
+    const e = this.bays.get(bayId);
+    const stale = !e || now - e.ts > this.site.parking.bayStaleAfterSec * 1000 || this.offline(bayId) === true;
+    return { id: bayId, zone: bay.zone, occupied: e ? e.data.occupied : null, since: iso(e?.changedAt), lastSeen: iso(e?.ts), battery: e?.data.battery ?? null, stale };
+  }
+
+  parking(now: number): ParkingResponse {
+    const bays: BayView[] = [];
+    const zones = this.site.zones.map((z) => {
+      let occupied = 0;
+      for (const b of z.bays) {
+        const v = this.bayView(b.id, now)!;
+        if (v.occupied === true) occupied++;
+        bays.push(v);
+      }
+      return { id: z.id, name: z.name, nameZh: z.nameZh, total: z.bays.length, occupied };
+    });
+    const total = bays.length;
+    const occupied = zones.reduce((n, z) => n + z.occupied, 0);
+    return {
+      total,
+      occupied,
+      free: total - occupied,
+      zones,
+      bays,
+      gates: this.site.gates.map((g) => ({ id: g.id, name: g.name, nameZh: g.nameZh, direction: g.direction, lastScan: this.gates.get(g.id)?.data ?? null })),
+      recentScans: [...this.recentScans],
+    };
+  }
+
+  levelView(roomId: string, sensorId: string, now: number): LevelView | null {
+    const s = this.site.levelSensor(roomId, sensorId);
+    if (!s) return null;
+    const e = this.levels.get(`${roomId}/${sensorId}`);
+    const online = this.offline(sensorId) === null ? null : !this.offline(sensorId);
+    return { id: s.id, name: s.name, mm: e?.data.mm ?? null, ts: iso(e?.ts), changedAt: iso(e?.changedAt), stale: !e || now - e.ts > s.staleAfterSec * 1000 || online === false, online };
+  }
+
+  pumpView(roomId: string, pumpId: string, now: number): PumpView | null {
+    const p = this.site.pump(roomId, pumpId);
+    if (!p) return null;
+    const e = this.pumps.get(`${roomId}/${pumpId}`);
+    const online = this.offline(pumpId) === null ? null : !this.offline(pumpId);
+    return {
+      id: p.id,
+      name: p.name,
+      role: p.role,
+      running: e?.data.running ?? null,
+      amps: e?.data.amps ?? null,
+      ts: iso(e?.ts),
+      changedAt: iso(e?.changedAt),
+      stale: !e || now - e.ts > p.staleAfterSec * 1000 || online === false,
+      online,
+    };
+  }
+
+  flood(now: number): FloodResponse {
+    return {
+      rooms: this.site.rooms.map((r) => ({
+        id: r.id,
+        name: r.name,
+        nameZh: r.nameZh,
+        thresholds: { warnMm: r.bands.warnMm, alarmMm: r.bands.alarmMm, criticalMm: r.bands.criticalMm, floorMm: r.bands.floorMm },
+        levels: r.levels.map((l) => this.levelView(r.id, l.id, now)!),
+        pumps: r.pumps.map((p) => this.pumpView(r.id, p.id, now)!),
+      })),
+    };
+  }
+
+  venueView(venueId: string, now: number): VenueView | null {
+    const v = this.site.venue(venueId);
+    if (!v) return null;
+    const e = this.venues.get(venueId);
+    const offline = this.offline(v.counterId) === true || this.offline(v.id) === true;
+    return { id: v.id, name: v.name, nameZh: v.nameZh, capacity: v.capacity, areaM2: v.areaM2, occupancy: e?.data.occupancy ?? 0, ts: iso(e?.ts), stale: !e || now - e.ts > v.staleAfterSec * 1000 || offline };
+  }
+
+  venuesView(now: number): VenueView[] {
+    return this.site.venues.map((v) => this.venueView(v.id, now)!);
+  }
+
+  /** Raw newest values, for the alert engine's start-up. */
+  latestLevel(roomId: string, sensorId: string): { mm: number; ts: number; seenAt: number } | undefined {
+    const e = this.levels.get(`${roomId}/${sensorId}`);
+    return e ? { mm: e.data.mm, ts: e.ts, seenAt: e.seenAt } : undefined;
+  }
+  latestPump(roomId: string, pumpId: string): { running: boolean; amps: number | null; ts: number; changedAt: number } | undefined {
+    const e = this.pumps.get(`${roomId}/${pumpId}`);
+    return e ? { running: e.data.running, amps: e.data.amps, ts: e.ts, changedAt: e.changedAt } : undefined;
+  }
+  deviceOnline(deviceId: string): boolean | null {
+    const s = this.status.get(deviceId);
+    return s ? s.data.online : null;
+  }
+}
+
+function keyOf(r: Reading): string {
+  switch (r.kind) {
+    case 'bay':
+      return r.bayId;
+    case 'gate':
+      return r.gateId;
+    case 'level':
+      return `${r.roomId}/${r.sensorId}`;
+    case 'pump':
+      return `${r.roomId}/${r.pumpId}`;
+    case 'venue':
+      return r.venueId;
+    case 'status':
+      return r.deviceId;
+  }
+}
+
+/** Map key from a stored subject (topic without prefix). */
+function keyOfSubject(kind: Reading['kind'], subject: string): string {
+  const p = subject.split('/');
+  switch (kind) {
+    case 'bay':
+    case 'gate':
+      return p[2] ?? subject;
+    case 'level':
+    case 'pump':
+      return `${p[1]}/${p[3]}`;
+    case 'venue':
+    case 'status':
+      return p[1] ?? subject;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * ParkOps entry point: `npm start` (through scripts/start.mjs) and the Docker image run this.
+ * A bad setting or site file stops start-up with one clear line naming it, and exit code 2.
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { Controller } from './controller.ts';
+import { createLogger } from './log.ts';
+import { DEFAULT_SITE_PATH, loadSite, SiteError } from './site/index.ts';
+
+async function main(): Promise<void> {
+  let config;
+  let site;
+  try {
+    config = loadConfig();
+    site = loadSite(config.PARKOPS_SITE ?? DEFAULT_SITE_PATH);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SiteError) {
+      process.stderr.write(`ParkOps cannot start: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const controller = new Controller(config, site, log);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    controller.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  try {
+    await controller.start();
+  } catch (err) {
+    process.stderr.write(`ParkOps cannot start: ${(err as Error).message}\n`);
+    log.debug({ err }, 'start-up failed');
+    await controller.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main();

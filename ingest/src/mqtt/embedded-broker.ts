@@ -1,0 +1,108 @@
+/**
+ * The embedded MQTT broker (aedes) that `npm start` runs when MQTT_URL is unset.
+ *
+ * aedes sends the PUBACK for a QoS 1 publish *before* it forwards the message to subscribers, and keeps
+ * sessions in memory. An in-process MQTT.js subscriber could therefore lose a message that the device
+ * already saw acknowledged, if the process died in between. So ingest does not subscribe here: it
+ * handles device messages in aedes' `authorizePublish` hook, which runs before the PUBACK. The durable
+ * commit happens before the device gets its acknowledgement, the same promise as with Mosquitto.
+ * If the commit fails, the publish is refused: aedes drops the connection (MQTT 3.1.1 has no negative
+ * PUBACK) and the device resends the unacknowledged message when it reconnects.
+ */
+import { createServer, type Server } from 'node:net';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { Topics } from '../contract/index.ts';
+import type { EventBus } from '../bus.ts';
+import type { Logger } from '../log.ts';
+import type { Module, PublishOptions, Publisher } from '../module.ts';
+import type { MessageHandler } from './client-link.ts';
+
+export interface BrokerAuthHooks {
+  authenticate?: (client: Client, username: string | undefined, password: Buffer | undefined) => boolean | Promise<boolean>;
+  canPublish?: (client: Client, topic: string) => boolean;
+  canSubscribe?: (client: Client, topic: string) => boolean;
+}
+
+export class EmbeddedBroker implements Module, Publisher {
+  readonly name = 'mqtt-embedded';
+  private broker: Aedes | null = null;
+  private server: Server | null = null;
+  private status = 'starting';
+
+  constructor(
+    private readonly opts: { port: number; host: string; topics: Topics; bus: EventBus; log: Logger; onMessage: MessageHandler; auth?: BrokerAuthHooks },
+  ) {}
+
+  describe(): string {
+    return this.status;
+  }
+  get connected(): boolean {
+    return this.status.startsWith('embedded');
+  }
+  get address(): { port: number; host: string } {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { port: a.port, host: a.address } : { port: this.opts.port, host: this.opts.host };
+  }
+
+  async start(): Promise<void> {
+    const { topics, log, onMessage, auth } = this.opts;
+    const prefix = `${topics.prefix}/`;
+    this.broker = await Aedes.createBroker({
+      id: 'parkops-embedded',
+      authenticate: (client, username, password, done) => {
+        if (!auth?.authenticate) return done(null, true);
+        Promise.resolve(auth.authenticate(client, username, password)).then(
+          (ok) => done(ok ? null : Object.assign(new Error('bad username or password'), { returnCode: 4 as const }), ok),
+          () => done(Object.assign(new Error('authentication failed'), { returnCode: 4 as const }), false),
+        );
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        if (auth?.canSubscribe && !auth.canSubscribe(client, sub.topic)) return done(null, null);
+        done(null, sub);
+      },
+      authorizePublish: (client, packet, done) => {
+        if (client && auth?.canPublish && !auth.canPublish(client, packet.topic)) {
+          // Like Mosquitto: an ACL-denied publish is acknowledged and dropped, never stored.
+          log.warn({ clientId: client.id, topic: packet.topic.slice(0, 200) }, 'publish denied by ACL');
+          return done(null);
+        }
+        if (client && packet.topic.startsWith(prefix) && packet.payload !== undefined) {
+          try {
+            onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), Date.now());
+          } catch (err) {
+            return done(err as Error);
+          }
+        }
+        done(null);
+      },
+    });
+    this.broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+    this.server = createServer(this.broker.handle);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'EADDRINUSE' ? `MQTT_PORT ${this.opts.port} is already in use: stop the other broker or set MQTT_PORT (or MQTT_URL to use it)` : `embedded MQTT broker cannot listen: ${err.message}`)),
+      );
+      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    this.status = `embedded on ${this.opts.host}:${this.address.port}`;
+    log.info({ port: this.address.port, host: this.opts.host }, 'embedded MQTT broker listening');
+    await this.publish(topics.opsStatus, 'online', { qos: 1, retain: true });
+  }
+
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return Promise.reject(new Error('embedded broker not started'));
+    const packet = { cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: opts.qos, retain: opts.retain, dup: false } as unknown as AedesPublishPacket;
+    return new Promise((resolve, reject) => broker.publish(packet, (err?: Error) => (err ? reject(err) : resolve())));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.broker) return;
+    await this.publish(this.opts.topics.opsStatus, 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    this.status = 'stopped';
+    await new Promise<void>((resolve) => this.broker!.close(() => resolve()));
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.broker = null;
+    this.server = null;
+  }
+}

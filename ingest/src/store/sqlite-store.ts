@@ -1,0 +1,198 @@
+/**
+ * SQLite time-series store (the embedded default). One WITHOUT ROWID table per reading kind with
+ * primary key (series_id, ts): per-series range scans are index scans, and a redelivered reading
+ * (same subject and ts) hits the key and is stored once (ENVIRONMENT.md measured 4.5× faster hourly
+ * GROUP BY and a 45% smaller file than a rowid table).
+ */
+import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
+import type { Site } from '../site/index.ts';
+import { migrate, type Db } from './db.ts';
+import type { Every, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
+import { sqliteUsage } from '../reports/sqlite-usage.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, subject TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bay_readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, occupied INTEGER NOT NULL, battery REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gate_scans (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, event TEXT NOT NULL, pass TEXT NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS level_readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, mm REAL NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pump_readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, running INTEGER NOT NULL, amps REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS venue_counts (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, count_in INTEGER NOT NULL, count_out INTEGER NOT NULL, occupancy INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_status (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, online INTEGER NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parking_sessions (id INTEGER PRIMARY KEY, pass TEXT NOT NULL, gate_in TEXT NOT NULL, entry_at INTEGER NOT NULL, gate_out TEXT, exit_at INTEGER);
+CREATE INDEX IF NOT EXISTS parking_sessions_open ON parking_sessions (pass, entry_at) WHERE exit_at IS NULL;
+CREATE INDEX IF NOT EXISTS parking_sessions_entry ON parking_sessions (entry_at);
+CREATE INDEX IF NOT EXISTS parking_sessions_exit ON parking_sessions (exit_at);
+`;
+
+/** A session still open this long after entry is treated as abandoned (a missed exit scan) in range queries. */
+export const MAX_OPEN_SESSION_MS = 7 * 86_400_000;
+
+const TABLE: Record<Reading['kind'], string> = {
+  bay: 'bay_readings',
+  gate: 'gate_scans',
+  level: 'level_readings',
+  pump: 'pump_readings',
+  venue: 'venue_counts',
+  status: 'device_status',
+};
+const FIELD_COLUMN = { mm: ['level_readings', 'mm'], amps: ['pump_readings', 'amps'], running: ['pump_readings', 'running'], occupancy: ['venue_counts', 'occupancy'], occupied: ['bay_readings', 'occupied'] } as const;
+
+type Row = Record<string, number | string | null>;
+
+export class SqliteStore implements TimeSeriesStore {
+  readonly kind = 'sqlite' as const;
+  private readonly seriesIds = new Map<string, number>();
+  private stmts!: ReturnType<SqliteStore['prepare']>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly site: Site,
+  ) {}
+
+  async start(): Promise<void> {
+    migrate(this.db, 'timeseries', 1, SCHEMA);
+    this.stmts = this.prepare();
+    for (const row of this.db.prepare('SELECT id, subject FROM series').all() as { id: number; subject: string }[]) {
+      this.seriesIds.set(row.subject, row.id);
+    }
+  }
+
+  async stop(): Promise<void> {
+    // The database handle belongs to the controller, which closes it last.
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertSeries: db.prepare('INSERT INTO series (subject, kind) VALUES (?, ?) ON CONFLICT(subject) DO UPDATE SET kind = kind RETURNING id'),
+      bay: db.prepare('INSERT OR IGNORE INTO bay_readings (series_id, ts, occupied, battery) VALUES (?, ?, ?, ?)'),
+      gate: db.prepare('INSERT OR IGNORE INTO gate_scans (series_id, ts, event, pass) VALUES (?, ?, ?, ?)'),
+      level: db.prepare('INSERT OR IGNORE INTO level_readings (series_id, ts, mm) VALUES (?, ?, ?)'),
+      pump: db.prepare('INSERT OR IGNORE INTO pump_readings (series_id, ts, running, amps) VALUES (?, ?, ?, ?)'),
+      venue: db.prepare('INSERT OR IGNORE INTO venue_counts (series_id, ts, count_in, count_out, occupancy) VALUES (?, ?, ?, ?, ?)'),
+      status: db.prepare('INSERT OR IGNORE INTO device_status (series_id, ts, online) VALUES (?, ?, ?)'),
+      openSession: db.prepare('INSERT INTO parking_sessions (pass, gate_in, entry_at) VALUES (?, ?, ?)'),
+      findOpen: db.prepare('SELECT id FROM parking_sessions WHERE pass = ? AND exit_at IS NULL AND entry_at <= ? ORDER BY entry_at DESC LIMIT 1'),
+      closeSession: db.prepare('UPDATE parking_sessions SET gate_out = ?, exit_at = ? WHERE id = ?'),
+      sessions: db.prepare(
+        `SELECT pass, gate_in, entry_at, gate_out, exit_at FROM parking_sessions
+         WHERE entry_at < @to AND (exit_at >= @from OR (exit_at IS NULL AND entry_at >= @from - ${MAX_OPEN_SESSION_MS}))
+         ORDER BY entry_at`,
+      ),
+    };
+  }
+
+  private seriesId(subject: string, kind: Reading['kind']): number {
+    let id = this.seriesIds.get(subject);
+    if (id === undefined) {
+      id = (this.stmts.insertSeries.get(subject, kind) as { id: number }).id;
+      this.seriesIds.set(subject, id);
+    }
+    return id;
+  }
+
+  write(r: Reading): boolean {
+    const sid = this.seriesId(r.subject, r.kind);
+    switch (r.kind) {
+      case 'bay':
+        return this.stmts.bay.run(sid, r.ts, r.occupied ? 1 : 0, r.battery ?? null).changes === 1;
+      case 'level':
+        return this.stmts.level.run(sid, r.ts, r.mm).changes === 1;
+      case 'pump':
+        return this.stmts.pump.run(sid, r.ts, r.running ? 1 : 0, r.amps ?? null).changes === 1;
+      case 'venue':
+        return this.stmts.venue.run(sid, r.ts, r.in, r.out, r.occupancy ?? null).changes === 1;
+      case 'status':
+        return this.stmts.status.run(sid, r.ts, r.online ? 1 : 0).changes === 1;
+      case 'gate': {
+        if (this.stmts.gate.run(sid, r.ts, r.event, r.pass).changes !== 1) return false;
+        if (r.event === 'entry') {
+          this.stmts.openSession.run(r.pass, r.gateId, r.ts);
+        } else {
+          const open = this.stmts.findOpen.get(r.pass, r.ts) as { id: number } | undefined;
+          // An exit with no open entry (a missed entry scan) is kept as a gate scan but pairs with nothing.
+          if (open) this.stmts.closeSession.run(r.gateId, r.ts, open.id);
+        }
+        return true;
+      }
+    }
+  }
+
+  async readings(subject: string, range: TimeRange, limit = 100_000): Promise<Reading[]> {
+    const sid = this.seriesIds.get(subject);
+    if (sid === undefined) return [];
+    const kind = (this.db.prepare('SELECT kind FROM series WHERE id = ?').get(sid) as { kind: Reading['kind'] }).kind;
+    const rows = this.db.prepare(`SELECT * FROM ${TABLE[kind]} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`).all(sid, range.from, range.to, limit) as Row[];
+    const parts = subject.split('/');
+    return rows.map((row) => toReading(kind, subject, parts, row, this.site));
+  }
+
+  async series(subject: string, field: keyof typeof FIELD_COLUMN, range: TimeRange, bucketMs: number): Promise<SeriesPoint[]> {
+    const sid = this.seriesIds.get(subject);
+    if (sid === undefined) return [];
+    const [table, column] = FIELD_COLUMN[field];
+    const agg = this.db
+      .prepare(
+        `SELECT (ts / @b) * @b AS t, avg(${column}) AS avg, min(${column}) AS min, max(${column}) AS max, count(${column}) AS count
+         FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY ts / @b ORDER BY t`,
+      )
+      .all({ b: bucketMs, sid, from: range.from, to: range.to }) as { t: number; avg: number; min: number; max: number; count: number }[];
+    // SQLite returns the bare column from the row holding max(ts): the bucket's last value.
+    const last = this.db
+      .prepare(`SELECT (ts / @b) * @b AS t, max(ts) AS lts, ${column} AS v FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY ts / @b`)
+      .all({ b: bucketMs, sid, from: range.from, to: range.to }) as { t: number; v: number }[];
+    const lastByT = new Map(last.map((r) => [r.t, r.v]));
+    return agg.map((p) => ({ ...p, last: lastByT.get(p.t) ?? p.max }));
+  }
+
+  async sessions(range: TimeRange): Promise<ParkingSession[]> {
+    const rows = this.stmts.sessions.all({ from: range.from, to: range.to }) as { pass: string; gate_in: string; entry_at: number; gate_out: string | null; exit_at: number | null }[];
+    return rows.map(toSession);
+  }
+
+  async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
+    return sqliteUsage(this.db, this.site, subject, range, every);
+  }
+
+  async counts(): Promise<Record<Reading['kind'], number>> {
+    const out = {} as Record<Reading['kind'], number>;
+    for (const [kind, table] of Object.entries(TABLE) as [Reading['kind'], string][]) {
+      out[kind] = (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    }
+    return out;
+  }
+
+  health(): StoreHealth {
+    return { ok: true, detail: 'sqlite' };
+  }
+}
+
+export function toSession(row: { pass: string; gate_in: string; entry_at: number; gate_out: string | null; exit_at: number | null }): ParkingSession {
+  const s: ParkingSession = { pass: row.pass, gateIn: row.gate_in, entryAt: new Date(row.entry_at).toISOString() };
+  if (row.exit_at !== null && row.gate_out !== null) {
+    s.gateOut = row.gate_out;
+    s.exitAt = new Date(row.exit_at).toISOString();
+    s.minutes = Math.round(((row.exit_at - row.entry_at) / 60_000) * 10) / 10;
+  }
+  return s;
+}
+
+function toReading(kind: Reading['kind'], subject: string, parts: string[], row: Row, site: Site): Reading {
+  const ts = row.ts as number;
+  switch (kind) {
+    case 'bay': {
+      const bayId = parts[2] ?? '';
+      return { kind, subject, ts, bayId, zoneId: site.bay(bayId)?.zone ?? '', occupied: row.occupied === 1, battery: (row.battery as number | null) ?? undefined };
+    }
+    case 'gate':
+      return { kind, subject, ts, gateId: parts[2] ?? '', event: row.event as 'entry' | 'exit', pass: row.pass as string };
+    case 'level':
+      return { kind, subject, ts, roomId: parts[1] ?? '', sensorId: parts[3] ?? '', mm: row.mm as number };
+    case 'pump':
+      return { kind, subject, ts, roomId: parts[1] ?? '', pumpId: parts[3] ?? '', running: row.running === 1, amps: (row.amps as number | null) ?? undefined };
+    case 'venue':
+      return { kind, subject, ts, venueId: parts[1] ?? '', in: row.count_in as number, out: row.count_out as number, occupancy: (row.occupancy as number | null) ?? undefined };
+    case 'status':
+      return { kind, subject, ts, deviceId: parts[1] ?? '', online: row.online === 1 };
+  }
+}
