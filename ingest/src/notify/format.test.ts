@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { buildBody, describeAlert, pickFormat, redactTarget, robotError, truncateUtf8 } from './format.ts';
+import type { Alert } from '../contract/api.ts';
+
+const alert: Alert = {
+  id: 'a1',
+  rule: 'flood.level',
+  severity: 'critical',
+  state: 'firing',
+  subject: 'flood/b1-power/levels/L1',
+  message: 'Water level 712 mm',
+  value: 712,
+  startedAt: '2026-07-14T03:12:05.000Z',
+};
+
+describe('pickFormat', () => {
+  it('picks the robot format by host under auto, and obeys an explicit setting', () => {
+    expect(pickFormat('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k')).toBe('wecom');
+    expect(pickFormat('https://oapi.dingtalk.com/robot/send?access_token=t')).toBe('dingtalk');
+    expect(pickFormat('https://hooks.example.com/parkops')).toBe('json');
+    expect(pickFormat('https://qyapi.weixin.qq.com.evil.example/x')).toBe('json');
+    expect(pickFormat('https://hooks.example.com/parkops', 'dingtalk')).toBe('dingtalk');
+    expect(pickFormat('not a url')).toBe('json');
+  });
+});
+
+describe('describeAlert', () => {
+  it('gives a Chinese line built from the site and the English alert message, times in the site zone', () => {
+    const t = describeAlert(alert, 'opened', { timezone: 'Asia/Shanghai', room: (id) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: 'B1配电室' } : undefined) });
+    expect(t.zh.split('\n')[0]).toBe('【严重】新告警：B1配电室 L1 水位 712 mm');
+    expect(t.en.split('\n')[0]).toBe('[CRITICAL] opened: Water level 712 mm (B1 power room)');
+    expect(t.zh).toContain('2026-07-14 11:12:05 (Asia/Shanghai)');
+    expect(t.title).toBe('【严重】新告警：B1配电室 L1 水位 712 mm / CRITICAL opened');
+  });
+});
+
+describe('buildBody', () => {
+  it('keeps WeCom content within its 4096-byte limit without splitting a character', () => {
+    const text = { title: 't', zh: '', en: '', markdown: '水'.repeat(3000) };
+    const body = buildBody('wecom', alert, 'opened', text) as { markdown: { content: string } };
+    expect(Buffer.byteLength(body.markdown.content)).toBeLessThanOrEqual(4096);
+    expect(body.markdown.content.endsWith('…')).toBe(true);
+    expect(truncateUtf8('abc', 10)).toBe('abc');
+  });
+});
+
+describe('robotError and redactTarget', () => {
+  it('reads robot refusals from 200 answers', () => {
+    expect(robotError('{"errcode":0,"errmsg":"ok"}')).toBeNull();
+    expect(robotError('{"errcode":93000,"errmsg":"invalid webhook url"}')).toBe('errcode 93000: invalid webhook url');
+    expect(robotError('ok')).toBeNull();
+  });
+  it('masks query values and long path segments', () => {
+    expect(redactTarget('https://oapi.dingtalk.com/robot/send?access_token=abcdef')).toBe('https://oapi.dingtalk.com/robot/send?access_token=***');
+    expect(redactTarget('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/T0000/B0000/***');
+  });
+});

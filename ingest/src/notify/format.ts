@@ -1,0 +1,185 @@
+/**
+ * Alert messages for group robots and plain JSON webhooks, in Chinese and English.
+ *
+ * - WeCom (企业微信) group robot: `{"msgtype":"markdown","markdown":{"content":...}}`, content at most
+ *   4096 bytes (WeCom robot API, "markdown类型").
+ * - DingTalk (钉钉) custom robot: `{"msgtype":"markdown","markdown":{"title":...,"text":...}}`.
+ * - Anything else: a JSON object with the alert, the change and the text.
+ *
+ * Both robots answer HTTP 200 even when they refuse a message and put the reason in `errcode`/`errmsg`,
+ * so `robotError` reads the answer body too.
+ */
+import type { Alert, AlertSeverity } from '../contract/api.ts';
+
+export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';
+export type FormatSetting = WebhookFormat | 'auto';
+
+/** `auto` picks by host: qyapi.weixin.qq.com is WeCom, oapi.dingtalk.com is DingTalk, anything else JSON. */
+export function pickFormat(url: string, setting: FormatSetting = 'auto'): WebhookFormat {
+  if (setting !== 'auto') return setting;
+  let host = '';
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return 'json';
+  }
+  if (host === 'qyapi.weixin.qq.com') return 'wecom';
+  if (host === 'oapi.dingtalk.com') return 'dingtalk';
+  return 'json';
+}
+
+const SEVERITY_ZH: Record<AlertSeverity, string> = { critical: '严重', warning: '警告', info: '提示' };
+const SEVERITY_EN: Record<AlertSeverity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
+const CHANGE_ZH: Record<string, string> = {
+  opened: '新告警',
+  acknowledged: '已确认',
+  resolved: '已恢复',
+  renotified: '再次提醒',
+  escalated: '升级通知',
+  worsened: '情况恶化',
+};
+
+/** What a message needs to know about the site: room names in both languages, and the site's time zone. */
+export interface SiteNames {
+  timezone?: string;
+  room?(id: string): { name: string; nameZh?: string | undefined } | undefined;
+}
+
+export interface AlertText {
+  /** One line, used as the DingTalk title and a chat notification preview. */
+  title: string;
+  /** Markdown for the robots: a Chinese block, then the English one. */
+  markdown: string;
+  zh: string;
+  en: string;
+}
+
+/** `flood/b1-power/levels/L1` -> room `b1-power`, kind `levels`, device `L1`. */
+function parseSubject(subject: string): { room?: string; kind?: string; device?: string } {
+  const parts = subject.split('/');
+  if (parts[0] === 'flood' && parts.length >= 2) return { room: parts[1], kind: parts[2], device: parts[3] };
+  return {};
+}
+
+function fmtNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+function fmtTime(iso: string | undefined, timezone: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  try {
+    // sv-SE gives "2026-07-14 03:12:05": unambiguous for both audiences.
+    return `${d.toLocaleString('sv-SE', { timeZone: timezone, hour12: false })} (${timezone})`;
+  } catch {
+    return iso;
+  }
+}
+
+/**
+ * Chinese and English text for one alert change. The English line carries the alert engine's own
+ * message; the Chinese line is built from the severity, the change, the room's Chinese name and the value.
+ */
+export function describeAlert(alert: Alert, change: string, site: SiteNames = {}): AlertText {
+  const sevZh = SEVERITY_ZH[alert.severity] ?? alert.severity;
+  const sevEn = SEVERITY_EN[alert.severity] ?? alert.severity.toUpperCase();
+  const changeZh = CHANGE_ZH[change] ?? change;
+  const { room: roomId, kind, device } = parseSubject(alert.subject);
+  const room = roomId ?? alert.room;
+  const roomInfo = room ? site.room?.(room) : undefined;
+  const placeZh = roomInfo?.nameZh ?? roomInfo?.name ?? room ?? alert.subject;
+  const placeEn = roomInfo?.name ?? room ?? alert.subject;
+
+  let valueZh = '';
+  if (alert.value !== undefined) {
+    if (kind === 'levels') valueZh = `水位 ${fmtNumber(alert.value)} mm`;
+    else if (kind === 'pumps') valueZh = `水泵${device ? ` ${device}` : ''} 读数 ${fmtNumber(alert.value)}`;
+    else valueZh = `数值 ${fmtNumber(alert.value)}`;
+  }
+  const etaZh = alert.etaMin !== undefined ? `，按当前速度约 ${Math.round(alert.etaMin)} 分钟后到达${alert.etaTarget === 'floor' || !alert.etaTarget ? '地面' : alert.etaTarget}` : '';
+  const etaEn = alert.etaMin !== undefined ? ` (reaches ${alert.etaTarget ?? 'the floor'} in ~${Math.round(alert.etaMin)} min at the current rate)` : '';
+
+  const zhHead = `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
+  const enHead = `[${sevEn}] ${change}: ${alert.message}${alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
+
+  const tz = site.timezone ?? 'Asia/Shanghai';
+  const zhLines = [zhHead, `规则 ${alert.rule}，对象 ${alert.subject}`, `开始时间 ${fmtTime(alert.startedAt, tz)}`];
+  const enLines = [enHead, `rule ${alert.rule}, subject ${alert.subject}`, `started ${fmtTime(alert.startedAt, tz)}`];
+  if (alert.ackedBy) {
+    zhLines.push(`确认人 ${alert.ackedBy}${alert.ackNote ? `：${alert.ackNote}` : ''}`);
+    enLines.push(`acknowledged by ${alert.ackedBy}${alert.ackNote ? `: ${alert.ackNote}` : ''}`);
+  }
+  if (alert.resolvedAt) {
+    zhLines.push(`恢复时间 ${fmtTime(alert.resolvedAt, tz)}`);
+    enLines.push(`resolved ${fmtTime(alert.resolvedAt, tz)}`);
+  }
+  const zh = zhLines.join('\n');
+  const en = enLines.join('\n');
+  const title = `${zhHead} / ${sevEn} ${change}`;
+  // Markdown: heading line bold, the rest as quoted detail lines, Chinese first.
+  const md = (lines: string[]) => [`**${lines[0]}**`, ...lines.slice(1).map((l) => `> ${l}`)].join('\n');
+  return { title: truncateUtf8(title, 256), markdown: `${md(zhLines)}\n\n${md(enLines)}`, zh, en };
+}
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s, 'utf8') <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const b = Buffer.byteLength(ch, 'utf8');
+    if (bytes + b > maxBytes - 3) break;
+    out += ch;
+    bytes += b;
+  }
+  return `${out}…`;
+}
+
+/** WeCom refuses markdown content over 4096 bytes. */
+const WECOM_MAX_BYTES = 4096;
+
+/** The request body for one alert change in the given format. */
+export function buildBody(format: WebhookFormat, alert: Alert, change: string, text: AlertText): unknown {
+  switch (format) {
+    case 'wecom':
+      return { msgtype: 'markdown', markdown: { content: truncateUtf8(text.markdown, WECOM_MAX_BYTES) } };
+    case 'dingtalk':
+      return { msgtype: 'markdown', markdown: { title: text.title, text: text.markdown } };
+    case 'json':
+      return { source: 'parkops', event: 'alert.changed', change, alert, text: { zh: text.zh, en: text.en } };
+  }
+}
+
+/**
+ * Robots answer 200 with `{"errcode": n, "errmsg": ...}`; errcode 0 is success. Returns the refusal as a
+ * message, or null when the answer is a success or not a robot answer at all.
+ */
+export function robotError(responseText: string): string | null {
+  if (!responseText || responseText[0] !== '{') return null;
+  try {
+    const body = JSON.parse(responseText) as { errcode?: unknown; errmsg?: unknown };
+    if (typeof body.errcode === 'number' && body.errcode !== 0) return `errcode ${body.errcode}: ${String(body.errmsg ?? '')}`.trim();
+  } catch {
+    // not JSON: not a robot answer
+  }
+  return null;
+}
+
+/**
+ * A webhook URL as it may be shown to viewers. Robot URLs carry their secret in the query
+ * (`?key=`, `?access_token=`) and other services in a long path segment, so both are masked.
+ */
+export function redactTarget(target: string): string {
+  try {
+    const u = new URL(target);
+    const path = u.pathname
+      .split('/')
+      .map((seg) => (seg.length >= 16 ? '***' : seg))
+      .join('/');
+    const query = [...u.searchParams.keys()].map((k) => `${k}=***`).join('&');
+    return `${u.protocol}//${u.host}${path}${query ? `?${query}` : ''}`;
+  } catch {
+    return 'invalid URL';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * One webhook POST with a hard deadline. Whatever the receiver does (refuse, hang before the headers,
+ * trickle the body), the promise settles within `timeoutMs` and never rejects.
+ */
+import { robotError } from './format.ts';
+
+export interface PostResult {
+  ok: boolean;
+  httpStatus: number | null;
+  error: string | null;
+  /** Worth another try later: network trouble, timeouts, 5xx, 408, 429, robot refusals (rate limits). */
+  retryable: boolean;
+  /** From a Retry-After header, in ms. */
+  retryAfterMs: number | null;
+  durationMs: number;
+}
+
+/** Reads at most this much of an answer: robots answer a few dozen bytes. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+async function readLimited(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size >= MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function describeError(err: unknown, timedOut: boolean, timeoutMs: number, stopped: boolean): string {
+  if (stopped) return 'interrupted: ParkOps is shutting down';
+  if (timedOut) return `no answer within ${timeoutMs} ms`;
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  const code = e.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${code})`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `connection closed by the receiver (${code})`;
+  const detail = e.cause?.message ?? e.message ?? String(err);
+  return code ? `${detail} (${code})` : detail;
+}
+
+export async function postJson(url: string, bodyJson: string, opts: { timeoutMs: number; signal?: AbortSignal; now?: () => number }): Promise<PostResult> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const deadline = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort();
+  }, opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([deadline.signal, opts.signal]) : deadline.signal;
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'ParkOps-notifier' },
+      body: bodyJson,
+      signal,
+      redirect: 'error',
+    });
+    const text = await readLimited(res);
+    const durationMs = now() - started;
+    const retryAfterSec = Number(res.headers.get('retry-after'));
+    const retryAfterMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : null;
+    if (res.status >= 200 && res.status < 300) {
+      const refused = robotError(text);
+      if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused}`, retryable: true, retryAfterMs, durationMs };
+      return { ok: true, httpStatus: res.status, error: null, retryable: false, retryAfterMs: null, durationMs };
+    }
+    const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+    const snippet = text.trim().slice(0, 200);
+    return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, retryable, retryAfterMs, durationMs };
+  } catch (err) {
+    const stopped = opts.signal?.aborted === true && !timedOut;
+    return { ok: false, httpStatus: null, error: describeError(err, timedOut, opts.timeoutMs, stopped), retryable: true, retryAfterMs: null, durationMs: now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
