@@ -15,12 +15,14 @@ import type { Module, Publisher } from './module.ts';
 import { MqttClientLink } from './mqtt/client-link.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { HttpServer } from './api/server.ts';
-import { liveRoutes, type Guard } from './api/live-routes.ts';
+import { liveRoutes } from './api/live-routes.ts';
 import { StreamHub } from './api/stream.ts';
 import type { Site } from './site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
+import { AuthService } from './auth/index.ts';
+import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -32,6 +34,7 @@ export class Controller {
   ingest!: Ingest;
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
+  auth!: AuthService;
   private readonly started: Module[] = [];
   private stopping = false;
 
@@ -60,11 +63,15 @@ export class Controller {
     live.load();
 
     this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });
-    const guard = this.guard();
+    this.auth = new AuthService({ db, config, log });
+    await this.run(this.auth);
+    const guard = this.auth;
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({ bus, live, metrics, snapshot: () => this.snapshot() });
     await this.run(stream);
+    this.http.useApi(this.auth.authenticate(), this.auth.csrf());
+    this.http.useApi(this.auth.router());
     this.http.useApi(liveRoutes({ live, store: this.store, site, guard }));
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
     await this.run(this.http);
@@ -74,18 +81,21 @@ export class Controller {
     };
     this.mqtt = config.MQTT_URL
       ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage })
-      : new EmbeddedBroker({ port: config.MQTT_PORT, host: config.MQTT_BIND, topics, bus, log, onMessage });
+      : new EmbeddedBroker({
+          port: config.MQTT_PORT,
+          host: config.MQTT_BIND,
+          topics,
+          bus,
+          log,
+          onMessage,
+          auth: config.MQTT_PASSWORD_FILE ? loadBrokerAuth(config.MQTT_PASSWORD_FILE, config.MQTT_ACL_FILE) : undefined,
+        });
     this.ingest.publisher = this.mqtt as Publisher;
     await this.run(this.mqtt);
     metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
-  }
-
-  /** Until the Access module lands every route is open; main.ts refuses this outside `npm start`. */
-  private guard(): Guard {
-    return { requireRole: () => (_req, _res, next) => next() };
   }
 
   private async influxStore(): Promise<TimeSeriesStore> {

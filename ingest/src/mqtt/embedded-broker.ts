@@ -10,18 +10,13 @@
  * PUBACK) and the device resends the unacknowledged message when it reconnects.
  */
 import { createServer, type Server } from 'node:net';
-import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { Aedes, type AedesPublishPacket } from 'aedes';
+import type { BrokerAuth } from './broker-auth.ts';
 import type { Topics } from '../contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module, PublishOptions, Publisher } from '../module.ts';
 import type { MessageHandler } from './client-link.ts';
-
-export interface BrokerAuthHooks {
-  authenticate?: (client: Client, username: string | undefined, password: Buffer | undefined) => boolean | Promise<boolean>;
-  canPublish?: (client: Client, topic: string) => boolean;
-  canSubscribe?: (client: Client, topic: string) => boolean;
-}
 
 export class EmbeddedBroker implements Module, Publisher {
   readonly name = 'mqtt-embedded';
@@ -30,7 +25,7 @@ export class EmbeddedBroker implements Module, Publisher {
   private status = 'starting';
 
   constructor(
-    private readonly opts: { port: number; host: string; topics: Topics; bus: EventBus; log: Logger; onMessage: MessageHandler; auth?: BrokerAuthHooks },
+    private readonly opts: { port: number; host: string; topics: Topics; bus: EventBus; log: Logger; onMessage: MessageHandler; auth?: BrokerAuth | undefined },
   ) {}
 
   describe(): string {
@@ -49,31 +44,27 @@ export class EmbeddedBroker implements Module, Publisher {
     const prefix = `${topics.prefix}/`;
     this.broker = await Aedes.createBroker({
       id: 'parkops-embedded',
-      authenticate: (client, username, password, done) => {
-        if (!auth?.authenticate) return done(null, true);
-        Promise.resolve(auth.authenticate(client, username, password)).then(
-          (ok) => done(ok ? null : Object.assign(new Error('bad username or password'), { returnCode: 4 as const }), ok),
-          () => done(Object.assign(new Error('authentication failed'), { returnCode: 4 as const }), false),
-        );
-      },
-      authorizeSubscribe: (client, sub, done) => {
-        if (auth?.canSubscribe && !auth.canSubscribe(client, sub.topic)) return done(null, null);
-        done(null, sub);
-      },
+      // Password file and ACL (MQTT_PASSWORD_FILE, MQTT_ACL_FILE): the same rules as the deployment's Mosquitto.
+      ...(auth ? { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe, authorizeForward: auth.authorizeForward } : {}),
       authorizePublish: (client, packet, done) => {
-        if (client && auth?.canPublish && !auth.canPublish(client, packet.topic)) {
-          // Like Mosquitto: an ACL-denied publish is acknowledged and dropped, never stored.
-          log.warn({ clientId: client.id, topic: packet.topic.slice(0, 200) }, 'publish denied by ACL');
-          return done(null);
-        }
-        if (client && packet.topic.startsWith(prefix) && packet.payload !== undefined) {
-          try {
-            onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), Date.now());
-          } catch (err) {
-            return done(err as Error);
+        const handle = (): void => {
+          if (client && packet.topic.startsWith(prefix) && packet.payload !== undefined) {
+            try {
+              onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), Date.now());
+            } catch (err) {
+              return done(err as Error);
+            }
           }
-        }
-        done(null);
+          done(null);
+        };
+        if (!auth) return handle();
+        auth.authorizePublish(client, packet, (err) => {
+          if (err) {
+            log.warn({ clientId: client?.id, topic: packet.topic.slice(0, 200) }, 'publish denied by ACL');
+            return done(err);
+          }
+          handle();
+        });
       },
     });
     this.broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
