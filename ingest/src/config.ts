@@ -13,7 +13,7 @@ const bool = z
   .toLowerCase()
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
-const port = z.coerce.number().int('must be a whole number').min(1, 'must be a port number 1..65535').max(65535, 'must be a port number 1..65535');
+const port = z.coerce.number({ message: 'must be a port number 1..65535' }).int('must be a whole number').min(1, 'must be a port number 1..65535').max(65535, 'must be a port number 1..65535');
 const url = (protocols: string[]) =>
   z
     .string()
@@ -45,14 +45,14 @@ const schema = z.object({
   INFLUX_DATABASE: z.string().trim().min(1).optional(),
   INFLUX_TOKEN: z.string().trim().optional(),
   PARKOPS_SIMULATE: bool.default(false),
-  PARKOPS_SIM_SPEED: z.coerce.number().positive('must be a positive number').default(1),
-  PARKOPS_SIM_SEED: z.coerce.number().int('must be a whole number').optional(),
+  PARKOPS_SIM_SPEED: z.coerce.number({ message: 'must be a positive number' }).positive('must be a positive number').default(1),
+  PARKOPS_SIM_SEED: z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').optional(),
   PARKOPS_SIM_SCENARIOS: z.string().trim().optional(),
   PARKOPS_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto behind a trusted proxy). */
   PARKOPS_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
   PARKOPS_TRUST_PROXY: bool.default(false),
-  PARKOPS_SESSION_HOURS: z.coerce.number().positive('must be a positive number of hours').max(24 * 30).default(12),
+  PARKOPS_SESSION_HOURS: z.coerce.number({ message: 'must be a number of hours' }).positive('must be a positive number of hours').max(24 * 30).default(12),
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
@@ -76,7 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    const msgs = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'setting')}: ${i.message}${'received' in i && i.received !== undefined ? '' : ''}`);
+    const msgs = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'setting')}: ${i.message}`);
     throw new ConfigError(`bad setting: ${msgs.join('; ')}`);
   }
   const c = parsed.data;
