@@ -1,0 +1,432 @@
+/**
+ * The alert engine (issue 6): evaluates the flood and park rules on every accepted reading and on a 1 s
+ * tick, runs the alert lifecycle of CONTRACT.md section 4 (firing -> acknowledged -> resolved, one open
+ * alert per rule and subject), persists everything in SQLite so a restart changes nothing, publishes
+ * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EventBus, ReadingAccepted } from '../bus.ts';
+import type { Alert } from '../contract/api.ts';
+import type { Topics } from '../contract/topics.ts';
+import type { Logger } from '../log.ts';
+import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
+import type { Site } from '../site/index.ts';
+import type { Db } from '../store/db.ts';
+import { AlertRepository, toAlert, type AlertRecord, type NotificationAttempt } from './alert-repository.ts';
+import { FloodRoomRules, type FloodObserver } from './flood-rules.ts';
+import { IncidentTracker, timelineCsv, type IncidentDetail, type IncidentSummary } from './incidents.ts';
+import { ParkRules } from './park-rules.ts';
+import type { AlertChange, AlertSink, Condition, RuleName, StateStore } from './types.ts';
+
+export class AlertNotFound extends Error {
+  readonly status = 404;
+}
+export class AlertNotAckable extends Error {
+  readonly status = 409;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target?: string;
+  ip?: string;
+  detail?: object;
+}
+
+export interface AlertEngineDeps {
+  db: Db;
+  bus: EventBus;
+  site: Site;
+  topics: Topics;
+  publisher: Publisher;
+  log: Logger;
+  clock?: Clock;
+  audit?: (e: AuditEntry) => void;
+}
+
+/** An open alert whose value or ETA moves is republished at most this often (a change of state, severity or grade goes out at once). */
+const UPDATE_EVERY_MS = 10_000;
+const TICK_MS = 1000;
+/** Lifecycle times for alerts outside a flood room (site/schema.ts defaults). */
+const DEFAULT_LIFECYCLE = { ackExpiresMin: 30, escalateAfterMin: 10 };
+const LIST_LIMIT = 1000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class AlertEngine implements Module, AlertSink {
+  readonly name = 'alerts';
+  private readonly db: Db;
+  private readonly bus: EventBus;
+  private readonly site: Site;
+  private readonly topics: Topics;
+  private readonly publisher: Publisher;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly audit: ((e: AuditEntry) => void) | undefined;
+
+  private repo!: AlertRepository;
+  /** Open (not resolved) alerts by `rule|subject`. */
+  private readonly open = new Map<string, AlertRecord>();
+  /** Open alerts and resolved ones nobody acknowledged yet, by id: the `active` list. */
+  private readonly byId = new Map<string, AlertRecord>();
+  /** Alerts whose value moved since they were last published. */
+  private readonly dirtyAlerts = new Set<string>();
+  private readonly lastPublished = new Map<string, number>();
+  private readonly state = new Map<string, unknown>();
+  private readonly dirtyState = new Set<string>();
+  private readonly publishing = new Map<string, Promise<void>>();
+  private readonly rooms = new Map<string, FloodRoomRules>();
+  private park!: ParkRules;
+  private tracker!: IncidentTracker;
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(deps: AlertEngineDeps) {
+    this.db = deps.db;
+    this.bus = deps.bus;
+    this.site = deps.site;
+    this.topics = deps.topics;
+    this.publisher = deps.publisher;
+    this.log = deps.log;
+    this.clock = deps.clock ?? systemClock;
+    this.audit = deps.audit;
+  }
+
+  async start(): Promise<void> {
+    const now = this.clock.now();
+    this.repo = new AlertRepository(this.db);
+    for (const [k, v] of this.repo.allState()) this.state.set(k, v);
+    for (const a of this.repo.active()) {
+      this.byId.set(a.id, a);
+      if (a.state !== 'resolved') this.open.set(`${a.rule}|${a.subject}`, a);
+    }
+    const store: StateStore = {
+      load: <T>(key: string) => this.state.get(key) as T | undefined,
+      save: (key, value) => {
+        this.state.set(key, value);
+        this.dirtyState.add(key);
+      },
+    };
+    const observer: FloodObserver = {
+      level: (room, mm, at) => this.tracker.level(room, mm, at),
+      pump: (room, pumpId, running, at, runMs) => this.tracker.pump(room, pumpId, running, at, runMs),
+    };
+    // Silence is not counted while the engine itself was down: device messages queued on the broker
+    // arrive after the restart. Hold timers, pump start times and ack/escalation times resume as stored.
+    const aliveAt = this.state.get('meta:aliveAt');
+    const downtime = typeof aliveAt === 'number' ? Math.max(0, now - aliveAt) : 0;
+    for (const room of this.site.rooms) {
+      const rules = new FloodRoomRules(room, this, store, observer, now);
+      rules.creditDowntime(downtime, now);
+      this.rooms.set(room.id, rules);
+    }
+    this.park = new ParkRules(this.site, this, store);
+    this.tracker = new IncidentTracker(
+      this.repo,
+      this.site,
+      store,
+      (prefix, at) => this.newId(prefix, at),
+      (roomId) => {
+        const rules = this.rooms.get(roomId);
+        if (!rules) return [];
+        return rules.room.pumps.flatMap((p) => {
+          const d = rules.device(p.id);
+          return d?.running === true ? [{ id: p.id, startedAt: d.startedAt ?? null }] : [];
+        });
+      },
+      (roomId) => [...this.open.values()].filter((a) => a.room === roomId),
+    );
+    // Re-assert the retained messages: a publish lost while the broker was away converges here.
+    for (const a of this.open.values()) this.publish(a);
+    this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+    this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.repo) {
+      for (const id of this.dirtyAlerts) {
+        const a = this.byId.get(id);
+        if (a) this.repo.save(a);
+      }
+      this.dirtyAlerts.clear();
+      this.flushState(this.clock.now());
+    }
+    await Promise.allSettled([...this.publishing.values()]);
+  }
+
+  // ---- evaluation ---------------------------------------------------------------------------------
+
+  /** Synchronous on purpose: a critical level is raised, stored, published and emitted before this returns. */
+  private onReading(e: ReadingAccepted): void {
+    if (e.duplicate) return;
+    const now = this.clock.now();
+    const r = e.reading;
+    switch (r.kind) {
+      case 'level':
+        this.rooms.get(r.roomId)?.onLevel(r, e.applied, now);
+        break;
+      case 'pump':
+        this.rooms.get(r.roomId)?.onPump(r, e.applied, now);
+        break;
+      case 'status': {
+        if (!e.applied) break;
+        const dev = this.site.device(r.deviceId);
+        if ((dev?.kind === 'level' || dev?.kind === 'pump') && dev.parent !== undefined) this.rooms.get(dev.parent)?.onStatus(r.deviceId, r.online, now);
+        break;
+      }
+      case 'bay':
+        this.park.onBay(r, e.applied, now);
+        break;
+      case 'venue':
+        this.park.onVenue(r, e.applied, now);
+        break;
+      case 'gate':
+        break;
+    }
+  }
+
+  /** Time-based rules: staleness, hold timers, pump grace times, escalation and ack expiry. */
+  tick(): void {
+    const now = this.clock.now();
+    try {
+      for (const rules of this.rooms.values()) rules.evaluate(now, false);
+      for (const a of [...this.open.values()]) this.lifecycleTimers(a, now);
+      for (const id of [...this.dirtyAlerts]) {
+        const a = this.byId.get(id);
+        if (a && now - (this.lastPublished.get(id) ?? 0) >= UPDATE_EVERY_MS) this.commit(a, 'updated', now, { event: false });
+      }
+      this.flushState(now);
+    } catch (err) {
+      this.log.error({ err }, 'alert tick failed');
+    }
+  }
+
+  private lifecycleTimers(a: AlertRecord, now: number): void {
+    if (a.severity !== 'critical') return;
+    const { ackExpiresMin, escalateAfterMin } = (a.room !== null ? this.site.room(a.room)?.rules : undefined) ?? DEFAULT_LIFECYCLE;
+    if (a.state === 'acknowledged' && a.ackedAt !== null && now - a.ackedAt >= ackExpiresMin * 60_000) {
+      // The acknowledgement expired and the condition still holds: back to firing, notified again.
+      a.state = 'firing';
+      a.escalateFrom = now;
+      a.escalatedAt = null;
+      this.commit(a, 'renotified', now, { note: `acknowledgement by ${a.ackedBy ?? 'unknown'} expired after ${ackExpiresMin} min` });
+    } else if (a.state === 'firing' && a.escalatedAt === null && now - a.escalateFrom >= escalateAfterMin * 60_000) {
+      a.escalatedAt = now;
+      const contacts = this.site.notifications.escalationContacts;
+      this.commit(a, 'escalated', now, { note: `unacknowledged for ${escalateAfterMin} min; escalation contacts: ${contacts.length > 0 ? contacts.join(', ') : 'none configured'}` });
+    }
+  }
+
+  private flushState(now: number): void {
+    const entries: [string, unknown][] = [...this.dirtyState].map((k) => [k, this.state.get(k)]);
+    entries.push(['meta:aliveAt', now]);
+    this.state.set('meta:aliveAt', now);
+    this.repo.saveState(entries, now);
+    this.dirtyState.clear();
+  }
+
+  // ---- lifecycle (AlertSink) ------------------------------------------------------------------------
+
+  isOpen(rule: RuleName, subject: string): boolean {
+    return this.open.has(`${rule}|${subject}`);
+  }
+
+  raise(rule: RuleName, subject: string, cond: Condition, now: number): void {
+    const key = `${rule}|${subject}`;
+    const a = this.open.get(key);
+    if (!a) {
+      const rec: AlertRecord = {
+        id: this.newId('al', now),
+        rule,
+        subject,
+        severity: cond.severity,
+        state: 'firing',
+        message: cond.message,
+        value: cond.value ?? null,
+        room: cond.room ?? null,
+        etaMin: cond.etaMin ?? null,
+        etaTarget: cond.etaTarget ?? null,
+        grade: cond.grade,
+        startedAt: now,
+        updatedAt: now,
+        ackedAt: null,
+        ackedBy: null,
+        ackNote: null,
+        resolvedAt: null,
+        escalateFrom: now,
+        escalatedAt: null,
+      };
+      this.open.set(key, rec);
+      this.byId.set(rec.id, rec);
+      this.commit(rec, 'opened', now);
+      this.tracker.onAlertOpened(rec, now);
+      return;
+    }
+    let change: AlertChange | null = null;
+    if (cond.grade > a.grade) {
+      change = 'worsened';
+      if (a.state === 'acknowledged') {
+        // Worse than when it was acknowledged (next band, faster rise): back to firing at once.
+        a.state = 'firing';
+        a.escalateFrom = now;
+        a.escalatedAt = null;
+      }
+    }
+    if (a.state === 'firing' && cond.severity === 'critical' && a.severity !== 'critical') {
+      a.escalateFrom = now;
+      a.escalatedAt = null;
+    }
+    const severityChanged = a.severity !== cond.severity;
+    const moved =
+      a.message !== cond.message || a.value !== (cond.value ?? null) || a.etaMin !== (cond.etaMin ?? null) || a.etaTarget !== (cond.etaTarget ?? null) || a.grade !== cond.grade;
+    a.severity = cond.severity;
+    a.message = cond.message;
+    a.value = cond.value ?? null;
+    a.etaMin = cond.etaMin ?? null;
+    a.etaTarget = cond.etaTarget ?? null;
+    a.grade = cond.grade;
+    if (change !== null) this.commit(a, change, now);
+    else if (severityChanged) this.commit(a, 'updated', now);
+    else if (moved) {
+      if (now - (this.lastPublished.get(a.id) ?? 0) >= UPDATE_EVERY_MS) this.commit(a, 'updated', now, { event: false });
+      else this.dirtyAlerts.add(a.id);
+    }
+  }
+
+  clear(rule: RuleName, subject: string, now: number): void {
+    const key = `${rule}|${subject}`;
+    const a = this.open.get(key);
+    if (!a) return;
+    this.open.delete(key);
+    a.state = 'resolved';
+    a.resolvedAt = now;
+    a.etaMin = null;
+    a.etaTarget = null;
+    this.commit(a, 'resolved', now);
+    if (a.ackedAt !== null) this.forget(a.id);
+    this.tracker.onAlertResolved(a, now);
+  }
+
+  private forget(id: string): void {
+    this.byId.delete(id);
+    this.dirtyAlerts.delete(id);
+    this.lastPublished.delete(id);
+  }
+
+  /** Stores the alert (and the change, unless `event: false`), publishes it and emits `alert.changed`. */
+  private commit(a: AlertRecord, change: AlertChange, now: number, opts: { event?: boolean; actor?: string; note?: string; publish?: boolean } = {}): void {
+    a.updatedAt = now;
+    this.repo.save(a, opts.event === false ? undefined : { change, at: now, actor: opts.actor, note: opts.note });
+    this.dirtyAlerts.delete(a.id);
+    this.lastPublished.set(a.id, now);
+    if (opts.publish !== false) this.publish(a);
+    this.bus.emit('alert.changed', { alert: toAlert(a), change });
+  }
+
+  /**
+   * CONTRACT.md section 2: retained while not resolved; on resolution the resolved object once, not
+   * retained, then an empty retained payload clears the retained message. Publishes of one alert are
+   * chained so they reach the broker in order.
+   */
+  private publish(a: AlertRecord): void {
+    const topic = this.topics.alert(a.id);
+    const payload = JSON.stringify(toAlert(a));
+    const steps: [string, boolean][] = a.state === 'resolved' ? [[payload, false], ['', true]] : [[payload, true]];
+    const prev = this.publishing.get(topic) ?? Promise.resolve();
+    const next = steps
+      .reduce(
+        (p, [body, retain]) => p.then(() => this.publisher.publish(topic, body, { qos: 1, retain })),
+        prev.catch(() => undefined),
+      )
+      .catch((err: unknown) => this.log.error({ err, topic }, 'alert publish failed'));
+    this.publishing.set(topic, next);
+    void next.then(() => {
+      if (this.publishing.get(topic) === next) this.publishing.delete(topic);
+    });
+  }
+
+  private newId(prefix: string, now: number): string {
+    return `${prefix}-${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+  }
+
+  // ---- queries and acknowledgement ----------------------------------------------------------------
+
+  /** Newest first. `active`: not resolved, or resolved but never acknowledged. `from`/`to` (epoch ms) keep alerts overlapping the range. */
+  list(q: { state: 'active' | 'all'; from?: number | undefined; to?: number | undefined }): Alert[] {
+    const from = q.from ?? -Infinity;
+    const to = q.to ?? Infinity;
+    let rows: AlertRecord[];
+    if (q.state === 'active') {
+      rows = [...this.byId.values()].filter((a) => (a.state !== 'resolved' || a.ackedAt === null) && a.startedAt <= to && (a.resolvedAt === null || a.resolvedAt >= from));
+    } else {
+      rows = this.repo.range(Number.isFinite(from) ? from : 0, Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER, LIST_LIMIT).map((r) => this.byId.get(r.id) ?? r);
+    }
+    rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
+    return rows.map(toAlert);
+  }
+
+  get(id: string): Alert | undefined {
+    const a = this.byId.get(id) ?? this.repo.get(id);
+    return a ? toAlert(a) : undefined;
+  }
+
+  acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Alert {
+    const a = this.byId.get(id) ?? this.repo.get(id);
+    if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt ?? a.updatedAt)}`);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt)}`);
+    const now = this.clock.now();
+    const text = note?.trim() || null;
+    a.ackedAt = now;
+    a.ackedBy = by.username;
+    a.ackNote = text;
+    if (a.state === 'firing') {
+      a.state = 'acknowledged';
+      this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
+    } else {
+      // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
+      // resolved object was already published once (CONTRACT.md section 2), so nothing goes to MQTT.
+      this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
+      this.forget(a.id);
+    }
+    const entry: AuditEntry = { actor: by.username, action: 'alert.acknowledge', target: id, detail: { rule: a.rule, subject: a.subject, note: text } };
+    if (by.ip !== undefined) entry.ip = by.ip;
+    try {
+      this.audit?.(entry);
+    } catch (err) {
+      this.log.error({ err }, 'audit of an acknowledgement failed');
+    }
+    return toAlert(a);
+  }
+
+  /** Flood incidents overlapping [from, to] (epoch ms), newest first. */
+  incidents(q: { from?: number | undefined; to?: number | undefined; room?: string | undefined } = {}): IncidentSummary[] {
+    return this.tracker.list({ from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, room: q.room, limit: LIST_LIMIT });
+  }
+
+  incident(id: string): IncidentDetail | undefined {
+    return this.tracker.detail(id, this.clock.now());
+  }
+
+  /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
+  incidentCsv(id: string): string | undefined {
+    const d = this.incident(id);
+    return d ? timelineCsv(d) : undefined;
+  }
+
+  /** For the HTTP routes: an unexpected failure goes to the log, the client gets a plain message. */
+  logError(err: unknown, what: string): void {
+    this.log.error({ err }, what);
+  }
+
+  /** For the notifications module: record a delivery attempt so the incident timeline shows it. */
+  recordNotification(n: Omit<NotificationAttempt, 'at'> & { at?: number }): void {
+    this.repo.recordNotification({ ...n, at: n.at ?? this.clock.now() });
+  }
+}
