@@ -1,0 +1,265 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm run sim -- [options]`: runs the simulated park against an MQTT broker. See docs/simulators.md.
+ */
+import { parseArgs } from 'node:util';
+import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
+import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
+import { MqttPublisher, PublisherError } from './publisher.ts';
+import { SimulationRunner, type Pace, type Progress } from './runner.ts';
+import { SCENARIOS, ScenarioError } from './scenarios.ts';
+import { createSimulation, type Simulation } from './simulation.ts';
+import type { SimMessage } from './types.ts';
+
+const HELP = `ParkOps device simulators: the whole park (bays, gates, the B1 flood room, venues) over MQTT.
+
+Usage: npm run sim -- [options]
+
+Broker and site
+  --mqtt <url>              broker (default mqtt://127.0.0.1:1883), e.g. mqtt://user:pass@127.0.0.1:1883
+  --prefix <prefix>         topic prefix (default ${DEFAULT_TOPIC_PREFIX})
+  --site <path>             site file (default: the bundled Jining Innovation Valley site)
+  --per-device-connections  one MQTT connection per device, each with its own Last Will
+  --max-in-flight <n>       QoS 1 publishes awaiting PUBACK at once (default 1000; ids are 16-bit)
+
+What to simulate
+  --scenario, -s <names>    scenarios, combined with + or , or repeated (default: the calendar decides)
+  --seed <n>                same seed, same stream (default 1)
+  --events-at <time>        when scenario happenings begin (default: 5 minutes after the start)
+  --bad-share <0..1>        share of bay sensors bad-devices breaks (default 0.02)
+  --timestamps epoch|iso    "ts" as epoch ms (default) or ISO 8601 with the site's offset
+
+Time (stamps never run ahead of the wall clock: the contract rejects them)
+  (none)                    live: real time from now, until Ctrl-C
+  --speed <n>               accelerated: n simulated seconds per second; needs --from in the past
+  --from <time>             simulated start: ISO time, epoch ms, "now" or relative (-30d, -6h, -90m)
+  --to <time>               simulated end; with --from and no --speed: back-fill as fast as the broker takes it
+  --duration <span>         end = start + span (30m, 4h, 2d)
+  A back-fill that reaches "now" before its end carries on live.
+
+Output
+  --dry-run                 no broker: generate only and report the rate
+  --print                   no broker: write messages to stdout as NDJSON
+  --quiet                   no progress line
+  -h, --help                this text
+
+Scenarios
+${SCENARIOS.map((s) => `  ${s.name.padEnd(16)}${wrap(s.summary, 18)}`).join('\n')}
+
+Examples
+  npm run sim                                              # live park on localhost
+  npm run sim -- -s weekday+storm --from -4h --speed 60     # a storm in four minutes
+  npm run sim -- --from -30d --to now                        # back-fill 30 days of history
+  npm run sim -- -s bad-devices --mqtt mqtt://sim:secret@10.0.0.5:1883 --per-device-connections
+`;
+
+function wrap(text: string, indent: number): string {
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line.length + w.length + 1 > 100 - indent && line !== '') {
+      lines.push(line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+class UsageError extends Error {}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** `30m`, `4h`, `2d` to ms. */
+export function parseSpan(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
+  if (m === null) throw new UsageError(`${what}: "${text}" is not a time span; use e.g. 90s, 30m, 4h, 2d`);
+  return Number(m[1]) * (UNITS[m[2] as string] as number);
+}
+
+/** `now`, `-30d`, `+10m`, ISO 8601 or epoch ms to epoch ms. */
+export function parseTime(text: string, what: string, now: number): number {
+  const t = text.trim();
+  if (t === 'now') return now;
+  if (/^[+-]\d/.test(t) && /[smhdw]$/.test(t)) return now + (t.startsWith('-') ? -1 : 1) * parseSpan(t.slice(1), what);
+  if (/^\d{10,}$/.test(t)) return Number(t);
+  const ms = Date.parse(t);
+  if (!Number.isFinite(ms)) throw new UsageError(`${what}: "${text}" is not a time; use now, -30d, -6h, an ISO time such as 2026-07-21T08:00:00+08:00, or epoch ms`);
+  return ms;
+}
+
+interface Plan {
+  from: number;
+  until: number;
+  pace: Pace;
+  description: string;
+}
+
+function planTime(v: Record<string, string | undefined>, now: number): Plan {
+  const speed = v.speed === undefined ? undefined : Number(v.speed);
+  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed: "${v.speed}" must be a number above 0`);
+  const duration = v.duration === undefined ? undefined : parseSpan(v.duration, '--duration');
+  if (v.to !== undefined && duration !== undefined) throw new UsageError('give --to or --duration, not both');
+  let from = v.from === undefined ? undefined : parseTime(v.from, '--from', now);
+  const to = v.to === undefined ? undefined : parseTime(v.to, '--to', now);
+  if (from === undefined && speed !== undefined && speed > 1) {
+    if (to !== undefined || duration === undefined) {
+      throw new UsageError('--speed runs the simulated clock ahead of real time, and stamps may not run ahead of the wall clock (the contract rejects them): give --from in the past, e.g. --from -6h --speed 60');
+    }
+    from = now - duration;
+  }
+  from ??= now;
+  if (from > now + 1000) throw new UsageError('--from is in the future; ParkOps rejects readings stamped more than 5 minutes ahead');
+  const until = to ?? (duration !== undefined ? from + duration : Infinity);
+  if (until <= from) throw new UsageError('the end (--to or --duration) must come after the start');
+  const pace: Pace = speed ?? (from < now - 1000 ? 'max' : 1);
+  const span = Number.isFinite(until) ? `${new Date(from).toISOString()} .. ${new Date(until).toISOString()}` : `from ${new Date(from).toISOString()}, until stopped`;
+  const description = pace === 'max' ? `back-fill ${span}, as fast as the broker takes it${until > now ? ', then live' : ''}` : pace === 1 ? `live ${span}` : `accelerated ×${pace} ${span}`;
+  return { from, until, pace, description };
+}
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function progressLine(sim: Simulation, p: Progress): string {
+  const pct = p.done === null ? '' : ` | ${(p.done * 100).toFixed(1)}%`;
+  return `sim ${sim.local.iso(p.simNow).slice(0, 19).replace('T', ' ')} | sent ${fmtInt(p.sent)} | ${fmtInt(p.rate)} msg/s${pct}`;
+}
+
+async function main(): Promise<number> {
+  // `--from -30d`: parseArgs takes a value starting with "-" for an option; join such pairs first.
+  const argv = process.argv.slice(2);
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    if (/^--(from|to|events-at)$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      mqtt: { type: 'string' },
+      prefix: { type: 'string' },
+      site: { type: 'string' },
+      'per-device-connections': { type: 'boolean' },
+      'max-in-flight': { type: 'string' },
+      scenario: { type: 'string', short: 's', multiple: true },
+      seed: { type: 'string' },
+      'events-at': { type: 'string' },
+      'bad-share': { type: 'string' },
+      timestamps: { type: 'string' },
+      speed: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      duration: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      print: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const now = Date.now();
+  const time = planTime({ speed: v.speed, from: v.from, to: v.to, duration: v.duration }, now);
+  const seed = v.seed === undefined ? 1 : Number(v.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed: "${v.seed}" must be a whole number`);
+  if (v.timestamps !== undefined && v.timestamps !== 'epoch' && v.timestamps !== 'iso') throw new UsageError('--timestamps must be epoch or iso');
+  const badShare = v['bad-share'] === undefined ? undefined : Number(v['bad-share']);
+  const maxInFlight = v['max-in-flight'] === undefined ? 1000 : Number(v['max-in-flight']);
+  if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1 && maxInFlight <= 65_000)) throw new UsageError('--max-in-flight must be a whole number from 1 to 65000');
+  const site = loadSite(v.site ?? DEFAULT_SITE_PATH);
+  const sim = createSimulation({
+    site,
+    scenarios: v.scenario ?? [],
+    seed,
+    startAt: time.from,
+    prefix: v.prefix ?? DEFAULT_TOPIC_PREFIX,
+    timestamps: (v.timestamps as 'epoch' | 'iso' | undefined) ?? 'epoch',
+    ...(badShare !== undefined ? { badShare } : {}),
+    ...(v['events-at'] !== undefined ? { eventsAt: parseTime(v['events-at'], '--events-at', now) } : {}),
+  });
+
+  const err = process.stderr;
+  const say = (line: string): void => {
+    if (!v.quiet || v.print) err.write(`${line}\n`);
+  };
+  say(`${site.name}: ${site.bays.length} bays, ${site.gates.length} gates, ${site.rooms.length} flood rooms, ${site.venues.length} venues; ${sim.devices().length} devices`);
+  say(`scenarios: ${sim.plan.names.length > 0 ? sim.plan.names.join(' + ') : '(calendar)'}; seed ${seed}; ${time.description}`);
+
+  let publisher: MqttPublisher | null = null;
+  let sink: (m: SimMessage) => Promise<void> | undefined;
+  if (v.print) {
+    sink = (m) => {
+      const ok = process.stdout.write(`${JSON.stringify(m)}\n`);
+      return ok ? undefined : new Promise((r) => process.stdout.once('drain', () => r()));
+    };
+  } else if (v['dry-run']) {
+    sink = () => undefined;
+  } else {
+    publisher = new MqttPublisher({ url: v.mqtt ?? 'mqtt://127.0.0.1:1883', devices: sim.devices(), perDeviceConnections: v['per-device-connections'] ?? false, maxInFlight });
+    say(`connecting to ${publisher.display}${v['per-device-connections'] ? ` with ${sim.devices().length} connections` : ''} ...`);
+    await publisher.connect();
+    const pub = publisher;
+    sink = (m) => pub.publish(m);
+  }
+
+  const runner = new SimulationRunner({
+    sim,
+    sink,
+    pace: v['dry-run'] && time.pace === 1 && Number.isFinite(time.until) ? 'max' : time.pace,
+    until: time.until,
+    progressEveryMs: err.isTTY ? 1000 : 10_000,
+    onProgress: v.quiet || v.print ? undefined : (p) => err.write(err.isTTY ? `\r${progressLine(sim, p)}\x1b[K` : `${progressLine(sim, p)}\n`),
+  });
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    runner.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const summary = await runner.run();
+  if (err.isTTY && !v.quiet && !v.print) err.write('\n');
+  if (publisher !== null) {
+    say('flushing and announcing devices offline ...');
+    await publisher.close(true);
+  }
+  const s = sim.stats();
+  const secs = summary.elapsedMs / 1000;
+  const lines = [
+    `simulated ${new Date(summary.from).toISOString()} .. ${new Date(summary.to).toISOString()}${summary.stoppedEarly ? ' (stopped early)' : ''}`,
+    `messages ${fmtInt(summary.sent)} in ${secs.toFixed(1)} s = ${fmtInt(summary.ratePerSec)} msg/s`,
+    `  by kind: ${Object.entries(s.byKind).map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')}`,
+    ...(Object.values(s.bad).some((n) => n > 0) ? [`  bad on purpose: ${Object.entries(s.bad).map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')}`] : []),
+    ...(s.wills > 0 ? [`  last wills: ${s.wills}`] : []),
+    `parking: ${s.parking.occupied}/${s.parking.bays} occupied; ${fmtInt(s.parking.carsEntered)} entered, ${fmtInt(s.parking.carsExited)} exited, ${fmtInt(s.parking.turnedBack)} turned back`,
+    ...s.flood.map((f) => `flood ${f.room}: level ${f.levelMm} mm, peak ${f.peakMm} mm, pumped ${fmtInt(f.pumpedL)} L; ${f.pumps.map((p) => `${p.id} ${p.starts} starts${p.fault !== 'none' ? ` (${p.fault})` : ''}`).join(', ')}`),
+    `venues: ${s.venues.map((x) => `${x.venue} ${x.present} present`).join(', ')}`,
+  ];
+  if (publisher !== null) {
+    const p = publisher.stats();
+    lines.push(`broker: ${fmtInt(p.acked)} acknowledged, ${fmtInt(p.failed)} failed${p.lastError ? ` (last error: ${p.lastError})` : ''}, ${p.connections} connection(s)`);
+  }
+  err.write(`${lines.join('\n')}\n`);
+  return publisher !== null && publisher.stats().failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const known = e instanceof UsageError || e instanceof SiteError || e instanceof ScenarioError || e instanceof PublisherError || (e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(`parkops-sim: ${e instanceof Error ? e.message : String(e)}${known ? '' : ''}\n${known ? 'Try --help.\n' : ''}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,188 @@
+/**
+ * The devices of one flood room around the physics model: a PLC tick every 5 s (1 s integration
+ * steps), level sensors that read the same water with their own offset and noise every `intervalSec`,
+ * and pumps that report on every change and as a heartbeat.
+ */
+import type { FloodRoom, LevelSensor } from '@parkops/ingest/site';
+import type { Topics } from '@parkops/ingest/contract';
+import type { Random } from '../random.ts';
+import type { SimContext, SimEvent } from '../types.ts';
+import { FloodRoomModel, type FloodPhysics, type PumpFault, type PumpState, type Weather } from './flood-room.ts';
+
+/** PLC scan period of the pump controller. */
+export const ROOM_TICK_MS = 5000;
+/** MQTT keep-alive the simulated devices use; the broker fires a Last Will after 1.5 × keep-alive [MQTT-3.1.2-24]. */
+export const KEEPALIVE_SEC = 60;
+export const WILL_DELAY_MS = KEEPALIVE_SEC * 1.5 * 1000;
+
+export interface LevelSensorState {
+  sensor: LevelSensor;
+  topic: string;
+  /** Fixed calibration offset, mm. */
+  offsetMm: number;
+  /** Reading noise (standard deviation), mm. */
+  noiseMm: number;
+  /** Silent (dropped out) until this time. */
+  silentUntil: number;
+  lastSent: number;
+  event: SimEvent;
+}
+
+interface PumpDevice {
+  state: PumpState;
+  topic: string;
+  lastSent: number;
+  heartbeat: SimEvent;
+}
+
+export class FloodRoomDevices implements SimEvent {
+  readonly model: FloodRoomModel;
+  readonly room: FloodRoom;
+  readonly sensors: LevelSensorState[];
+  private readonly pumps: PumpDevice[];
+  private readonly rng: Random;
+  private readonly weather: (t: number) => Weather;
+  private readonly topics: Topics;
+  private lastTick = 0;
+  /** Highest true level seen since the start, mm. */
+  peakMm = 0;
+
+  constructor(room: FloodRoom, topics: Topics, rng: Random, weather: (t: number) => Weather, physics: Partial<FloodPhysics> = {}) {
+    this.room = room;
+    this.topics = topics;
+    this.rng = rng;
+    this.weather = weather;
+    this.model = new FloodRoomModel(room, rng.fork('pump-current'), physics);
+    this.peakMm = this.model.levelMm;
+    // Radar and pressure sensors disagree by a few mm of calibration, and jitter a little.
+    this.sensors = room.levels.map((sensor, i) => ({
+      sensor,
+      topic: topics.level(room.id, sensor.id),
+      offsetMm: Math.round(rng.normal(i === 0 ? 3 : -4, 1.5) * 10) / 10,
+      noiseMm: 1.5,
+      silentUntil: -Infinity,
+      lastSent: -Infinity,
+      event: { fire: (ctx: SimContext) => this.readLevel(ctx, i) },
+    }));
+    this.pumps = this.model.pumps.map((state) => {
+      const p: PumpDevice = { state, topic: topics.pump(room.id, state.spec.id), lastSent: -Infinity, heartbeat: { fire: (ctx: SimContext) => this.pumpHeartbeat(ctx, p) } };
+      return p;
+    });
+  }
+
+  start(ctx: SimContext, from: number): void {
+    this.lastTick = from;
+    this.model.control();
+    ctx.schedule(from + ROOM_TICK_MS, this);
+    for (const s of this.sensors) ctx.schedule(from + this.rng.next() * s.sensor.intervalSec * 1000, s.event);
+    for (const p of this.pumps) ctx.schedule(from + this.rng.next() * p.state.spec.intervalSec * 1000, p.heartbeat);
+  }
+
+  /** Sets a fault on the room's duty pump (the first pump with role duty). */
+  setDutyFault(fault: PumpFault): void {
+    const duty = this.model.pumps.find((p) => p.spec.role === 'duty') ?? this.model.pumps[0];
+    if (duty !== undefined) duty.fault = fault;
+  }
+
+  /** PLC tick: integrate the water, then let the controller switch pumps. */
+  fire(ctx: SimContext): void {
+    const t = ctx.now;
+    const w = this.weather(t);
+    for (let s = this.lastTick; s < t; s += 1000) this.model.step(Math.min(1000, t - s) / 1000, w);
+    this.lastTick = t;
+    this.peakMm = Math.max(this.peakMm, this.model.levelMm);
+    const changed = this.model.control();
+    for (const state of changed) {
+      const p = this.pumps.find((d) => d.state === state);
+      if (p !== undefined) this.sendPump(ctx, p);
+    }
+    ctx.schedule(t + ROOM_TICK_MS, this);
+  }
+
+  /** What a sensor reads now: the true level plus its offset and noise, in the contract's range. */
+  reading(i: number): number {
+    const s = this.sensors[i] as LevelSensorState;
+    const mm = this.model.levelMm + s.offsetMm + this.rng.normal(0, s.noiseMm);
+    return Math.min(10000, Math.max(-100, Math.round(mm * 10) / 10));
+  }
+
+  private readLevel(ctx: SimContext, i: number): void {
+    const s = this.sensors[i] as LevelSensorState;
+    ctx.schedule(ctx.now + s.sensor.intervalSec * 1000, s.event);
+    if (ctx.now < s.silentUntil) return;
+    this.sendLevel(ctx, i);
+  }
+
+  sendLevel(ctx: SimContext, i: number): void {
+    const s = this.sensors[i] as LevelSensorState;
+    const mm = this.reading(i);
+    s.lastSent = ctx.now;
+    if (ctx.silent) return;
+    ctx.emit({ topic: s.topic, payload: `{"mm":${mm},"ts":${ctx.stamp(ctx.now)}}`, qos: 1, retain: false, at: ctx.now, kind: 'level', device: s.sensor.id });
+  }
+
+  private pumpHeartbeat(ctx: SimContext, p: PumpDevice): void {
+    const interval = p.state.spec.intervalSec * 1000;
+    const due = p.lastSent + interval;
+    if (due > ctx.now + 500) {
+      ctx.schedule(due, p.heartbeat);
+      return;
+    }
+    this.sendPump(ctx, p);
+    ctx.schedule(ctx.now + interval, p.heartbeat);
+  }
+
+  private sendPump(ctx: SimContext, p: PumpDevice): void {
+    p.lastSent = ctx.now;
+    if (ctx.silent) return;
+    ctx.emit({
+      topic: p.topic,
+      payload: `{"running":${p.state.running},"amps":${p.state.amps},"ts":${ctx.stamp(ctx.now)}}`,
+      qos: 1,
+      retain: false,
+      at: ctx.now,
+      kind: 'pump',
+      device: p.state.spec.id,
+    });
+  }
+
+  /** Every device's state now (the start-up snapshot). */
+  snapshot(ctx: SimContext): void {
+    this.sensors.forEach((_, i) => this.sendLevel(ctx, i));
+    for (const p of this.pumps) this.sendPump(ctx, p);
+  }
+
+  /**
+   * `sensor-dropout`: the sensor stops sending at `from`; the broker publishes its Last Will
+   * 1.5 keep-alives after its last packet; it reconnects (online, then readings) after `forMs`.
+   */
+  scheduleDropout(ctx: SimContext, sensorIndex: number, from: number, forMs: number): void {
+    const s = this.sensors[sensorIndex];
+    if (s === undefined) return;
+    const statusTopic = this.topics.deviceStatus(s.sensor.id);
+    ctx.schedule(from, {
+      fire: (c) => {
+        s.silentUntil = from + forMs;
+        const willAt = Math.max(s.lastSent, from - s.sensor.intervalSec * 1000) + WILL_DELAY_MS;
+        c.schedule(willAt, {
+          fire: (c2) => {
+            if (c2.silent) return;
+            c2.emit({ topic: statusTopic, payload: 'offline', qos: 1, retain: true, at: c2.now, kind: 'status', device: s.sensor.id, will: true });
+          },
+        });
+        c.schedule(from + forMs, {
+          fire: (c2) => {
+            if (c2.silent) return;
+            c2.emit({ topic: statusTopic, payload: 'online', qos: 1, retain: true, at: c2.now, kind: 'status', device: s.sensor.id });
+            this.sendLevel(c2, sensorIndex);
+          },
+        });
+      },
+    });
+  }
+
+  /** Litres the pumps moved since the start, for the summary. */
+  get pumpedL(): number {
+    return this.model.pumps.reduce((a, p) => a + p.pumpedL, 0);
+  }
+}

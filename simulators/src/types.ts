@@ -1,0 +1,62 @@
+/** Shapes shared by the engine, its models and the publisher. */
+import type { Topics } from '@parkops/ingest/contract';
+import type { LocalTime } from './local-time.ts';
+import type { Random } from './random.ts';
+
+export type MessageKind = 'bay' | 'gate' | 'level' | 'pump' | 'venue' | 'status';
+
+/** How a `bad-devices` message is broken on purpose, and the rejection ParkOps must answer with. */
+export type BadKind = 'malformed' | 'out_of_range' | 'future' | 'unknown_id';
+export const BAD_KINDS: readonly BadKind[] = ['malformed', 'out_of_range', 'future', 'unknown_id'];
+export const EXPECTED_REJECTION: Record<BadKind, string> = {
+  malformed: 'invalid_json',
+  out_of_range: 'out_of_range',
+  future: 'future_time',
+  unknown_id: 'unknown_id',
+};
+
+/** One MQTT message the simulated devices send, due at simulated time `at` (epoch ms). */
+export interface SimMessage {
+  topic: string;
+  payload: string;
+  qos: 0 | 1;
+  retain: boolean;
+  /** Simulated time the device sends it, epoch ms; equals the payload's `ts` unless `bad` is `future`. */
+  at: number;
+  kind: MessageKind;
+  /** The sending device's id as the site knows it (the misconfigured id for `unknown_id`). */
+  device: string;
+  /** Set on messages broken on purpose by the `bad-devices` scenario. */
+  bad?: BadKind;
+  /**
+   * Set on the `offline` status the broker sends as a device's Last Will. With one connection per
+   * device the publisher drops that device's socket instead of publishing it, so the broker does it.
+   */
+  will?: boolean;
+}
+
+/** What a model sees of the engine. */
+export interface SimContext {
+  readonly topics: Topics;
+  readonly local: LocalTime;
+  /** Simulated clock, epoch ms. */
+  readonly now: number;
+  /** True while the engine warms up to its start time: models update state but nothing is sent. */
+  readonly silent: boolean;
+  /** Weekday or weekend for the local day containing `ms` (the calendar, unless a scenario forces one). */
+  dayType(ms: number): 'weekday' | 'weekend';
+  /** Wall clock, for future-dated bad payloads only (injected in tests). */
+  realNow(): number;
+  schedule(at: number, event: SimEvent): void;
+  emit(msg: SimMessage): void;
+  /** The `ts` JSON value for a time: epoch ms, or a quoted ISO string with the site's offset. */
+  stamp(ms: number): string;
+}
+
+/** A scheduled happening; models keep one object per recurring event to spare the allocator. */
+export interface SimEvent {
+  /** Called when the event is due; `ctx.now` is its time. */
+  fire(ctx: SimContext): void;
+}
+
+export type RandomSource = Random;
