@@ -1,0 +1,138 @@
+/**
+ * The flood alarm in this tab: which alerts the banner shows, the audible alarm (WebAudio, mutable
+ * per alert) and browser notifications. It is driven only by the live store's alerts, so an
+ * acknowledgement made anywhere quietens every tab as soon as the stream delivers it.
+ */
+import type { Alert } from '@parkops/ingest/contract';
+import { isFloodAlert, needsAck } from './live.svelte.ts';
+
+/** Alerts that hold the banner: flood alerts of warning or critical severity nobody acknowledged yet. */
+export function bannerAlerts(alerts: readonly Alert[]): Alert[] {
+  return alerts
+    .filter((a) => isFloodAlert(a) && a.severity !== 'info' && needsAck(a))
+    .sort((a, b) => (a.severity === b.severity ? b.startedAt.localeCompare(a.startedAt) : a.severity === 'critical' ? -1 : 1));
+}
+
+const MUTED_KEY = 'parkops.mutedAlerts';
+
+export class Alarm {
+  /** ids of alerts whose sound this tab muted */
+  muted = $state.raw<string[]>([]);
+  /** the browser blocked sound until the user interacts with the page */
+  soundBlocked = $state(false);
+  notifyPermission = $state<NotificationPermission | 'unsupported'>('unsupported');
+  sounding = $state(false);
+
+  private ctx: AudioContext | null = null;
+  private beepTimer: ReturnType<typeof setInterval> | null = null;
+  private notified = new Map<string, Notification>();
+  private current: Alert[] = [];
+
+  init(): void {
+    try {
+      this.muted = JSON.parse(sessionStorage.getItem(MUTED_KEY) ?? '[]') as string[];
+    } catch {
+      this.muted = [];
+    }
+    this.notifyPermission = typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
+    // Browsers start audio only after a user gesture; resume on the first one.
+    const unlock = (): void => {
+      void this.ctx?.resume().then(() => (this.soundBlocked = this.ctx?.state !== 'running'));
+    };
+    window.addEventListener('pointerdown', unlock);
+    window.addEventListener('keydown', unlock);
+  }
+
+  isMuted(id: string): boolean {
+    return this.muted.includes(id);
+  }
+
+  toggleMute(id: string): void {
+    this.muted = this.isMuted(id) ? this.muted.filter((m) => m !== id) : [...this.muted, id];
+    try {
+      sessionStorage.setItem(MUTED_KEY, JSON.stringify(this.muted));
+    } catch {
+      // private mode: mute lasts for this page only
+    }
+    this.update(this.current, null);
+  }
+
+  async enableNotifications(): Promise<void> {
+    if (typeof Notification === 'undefined') return;
+    this.notifyPermission = await Notification.requestPermission();
+  }
+
+  /** Re-evaluate after the alerts changed. `describe` gives the notification text. */
+  update(alerts: Alert[], describe: ((a: Alert) => { title: string; body: string }) | null): void {
+    this.current = alerts;
+    const ids = new Set(alerts.map((a) => a.id));
+    // Quieten: close notifications of alerts no longer in the banner.
+    for (const [id, n] of this.notified) {
+      if (!ids.has(id)) { n.close(); this.notified.delete(id); }
+    }
+    if (describe && this.notifyPermission === 'granted') {
+      for (const a of alerts) {
+        if (this.notified.has(a.id)) continue;
+        try {
+          const { title, body } = describe(a);
+          const n = new Notification(title, { body, tag: a.id, requireInteraction: a.severity === 'critical' });
+          this.notified.set(a.id, n);
+        } catch {
+          // notifications unavailable in this context (some mobile browsers): the banner remains
+        }
+      }
+    }
+    const audible = alerts.filter((a) => !this.isMuted(a.id));
+    const critical = audible.some((a) => a.severity === 'critical');
+    if (audible.length === 0) this.silence();
+    else this.sound(critical ? 1000 : 4000);
+  }
+
+  private sound(everyMs: number): void {
+    this.sounding = true;
+    if (!this.ctx) {
+      const Ctx = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+      if (!Ctx) return;
+      this.ctx = new Ctx();
+    }
+    this.soundBlocked = this.ctx.state !== 'running';
+    if (this.soundBlocked) void this.ctx.resume().then(() => (this.soundBlocked = this.ctx?.state !== 'running'), () => {});
+    if (this.beepTimer) clearInterval(this.beepTimer);
+    this.beep();
+    this.beepTimer = setInterval(() => this.beep(), everyMs);
+  }
+
+  private beep(): void {
+    const ctx = this.ctx;
+    if (!ctx || ctx.state !== 'running') return;
+    // Two-tone 880/660 Hz, 0.4 s: distinct from phone notification sounds.
+    const t0 = ctx.currentTime;
+    for (const [i, f] of [880, 660].entries()) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = f;
+      gain.gain.setValueAtTime(0.0001, t0 + i * 0.2);
+      gain.gain.exponentialRampToValueAtTime(0.3, t0 + i * 0.2 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.2 + 0.19);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t0 + i * 0.2);
+      osc.stop(t0 + i * 0.2 + 0.2);
+    }
+  }
+
+  private silence(): void {
+    this.sounding = false;
+    if (this.beepTimer) clearInterval(this.beepTimer);
+    this.beepTimer = null;
+  }
+
+  destroy(): void {
+    this.silence();
+    for (const n of this.notified.values()) n.close();
+    this.notified.clear();
+    void this.ctx?.close();
+    this.ctx = null;
+  }
+}
+
+export const alarm = new Alarm();

@@ -1,0 +1,49 @@
+/**
+ * Incident timelines from GET /api/incidents[/{id}]. The reader is lenient about field names
+ * (`at`/`t`/`ts`, `kind`/`type`, `detail`/`message`) so the page survives small API changes.
+ */
+export interface IncidentSummary {
+  id: string;
+  room: string;
+  startedAt: string;
+  endedAt?: string | null;
+  peakMm?: number | null;
+  peakAt?: string | null;
+}
+export interface TimelineEntry { at: string; kind: string; subject: string | null; value: number | null; detail: string | null }
+export interface IncidentDetail extends IncidentSummary { timeline: TimelineEntry[] }
+
+type Loose = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? new Date(v).toISOString() : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function readIncident(raw: Loose): IncidentSummary {
+  return {
+    id: String(raw.id),
+    room: String(raw.room ?? raw.roomId ?? ''),
+    startedAt: str(raw.startedAt ?? raw.started_at) ?? '',
+    endedAt: str(raw.endedAt ?? raw.ended_at),
+    peakMm: num(raw.peakMm ?? raw.peak_mm),
+    peakAt: str(raw.peakAt ?? raw.peak_at),
+  };
+}
+
+export function readTimeline(raw: Loose): TimelineEntry[] {
+  const list = (raw.timeline ?? raw.events ?? []) as Loose[];
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((e) => ({
+      at: str(e.at ?? e.t ?? e.ts ?? e.time) ?? '',
+      kind: String(e.kind ?? e.type ?? 'event'),
+      subject: str(e.subject),
+      value: num(e.value),
+      detail: str(e.detail ?? e.message ?? e.note ?? e.text),
+    }))
+    .sort((a, b) => a.at.localeCompare(b.at));
+}
+
+export function readIncidentDetail(raw: Loose): IncidentDetail {
+  const base = (raw.incident && typeof raw.incident === 'object' ? raw.incident : raw) as Loose;
+  return { ...readIncident(base), timeline: readTimeline(raw.timeline || raw.events ? raw : base) };
+}
+

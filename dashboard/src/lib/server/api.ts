@@ -1,0 +1,37 @@
+/**
+ * Server-side access to the ParkOps API for loads and the auth hook.
+ *
+ * The dashboard normally runs inside the ingest's express server (build/handler.js mounted there),
+ * so the API is reached over loopback on the very socket the request came in on. `PARKOPS_API_URL`
+ * overrides that when the dashboard runs as its own process (compose, `vite dev`).
+ */
+import { env } from '$env/dynamic/private';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Role } from '@parkops/ingest/contract';
+
+export function apiBase(event: RequestEvent): string {
+  if (env.PARKOPS_API_URL) return env.PARKOPS_API_URL;
+  const socket = event.platform?.req?.socket;
+  if (socket?.localPort) {
+    const addr = socket.localAddress ?? '127.0.0.1';
+    const host = addr.includes(':') ? (addr.startsWith('::ffff:') ? addr.slice(7) : `[${addr}]`) : addr;
+    return `http://${host}:${socket.localPort}`;
+  }
+  return 'http://127.0.0.1:3000';
+}
+
+/** Who is signed in, by asking the API with the request's own cookie; null on 401 or when unreachable. */
+export async function whoAmI(event: RequestEvent): Promise<{ username: string; role: Role } | null> {
+  const cookie = event.request.headers.get('cookie');
+  if (!cookie) return null;
+  try {
+    const res = await fetch(new URL('/api/auth/me', apiBase(event)), { headers: { cookie, accept: 'application/json' } });
+    if (!res.ok) return null;
+    const me = (await res.json()) as { username?: unknown; role?: unknown; user?: { username: string; role: Role } };
+    if (me.user) return me.user;
+    if (typeof me.username === 'string' && typeof me.role === 'string') return { username: me.username, role: me.role as Role };
+    return null;
+  } catch {
+    return null;
+  }
+}
