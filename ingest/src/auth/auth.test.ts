@@ -350,6 +350,8 @@ describe('failed logins', () => {
     for (let i = 0; i < 5; i++) expect(await h.auth.verifyPassword('admin', 'not-the-password')).toBeNull();
     expect(await h.auth.verifyPassword('admin', ADMIN_PASSWORD)).toBeNull();
     expect(await h.auth.verifyPassword('nobody', 'whatever-pass')).toBeNull();
+    expect(await h.auth.userRole('admin')).toBe('admin');
+    expect(await h.auth.userRole('nobody')).toBeNull();
   });
 });
 

@@ -235,6 +235,11 @@ export class AuthService implements Module {
     return result.ok ? result.user : null;
   }
 
+  /** The user's current role, or null when there is no such user (Node-RED adminAuth `users`: a demoted admin loses the editor at once). */
+  async userRole(username: string): Promise<Role | null> {
+    return this.repo.findUser(username)?.role ?? null;
+  }
+
   logout(sessionId: string | undefined, actor: string | undefined, ip: string): void {
     if (!sessionId) return;
     this.repo.deleteSession(sha256(sessionId));
