@@ -157,7 +157,7 @@ export class AlertEngine implements Module, AlertSink {
       this.dirtyAlerts.clear();
       this.flushState(this.clock.now());
     }
-    await Promise.allSettled([...this.publishing.values()]);
+    await this.settled();
   }
 
   // ---- evaluation ---------------------------------------------------------------------------------
@@ -338,17 +338,26 @@ export class AlertEngine implements Module, AlertSink {
     const topic = this.topics.alert(a.id);
     const payload = JSON.stringify(toAlert(a));
     const steps: [string, boolean][] = a.state === 'resolved' ? [[payload, false], ['', true]] : [[payload, true]];
-    const prev = this.publishing.get(topic) ?? Promise.resolve();
-    const next = steps
-      .reduce(
-        (p, [body, retain]) => p.then(() => this.publisher.publish(topic, body, { qos: 1, retain })),
-        prev.catch(() => undefined),
-      )
-      .catch((err: unknown) => this.log.error({ err, topic }, 'alert publish failed'));
+    const send = ([body, retain]: [string, boolean]): Promise<void> => {
+      try {
+        return this.publisher.publish(topic, body, { qos: 1, retain });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    const runSteps = (): Promise<void> => steps.slice(1).reduce((p, step) => p.then(() => send(step)), send(steps[0]!));
+    const prev = this.publishing.get(topic);
+    // Nothing in flight for this alert: the first publish leaves now, not on a later microtask (latency).
+    const next = (prev ? prev.then(runSteps) : runSteps()).catch((err: unknown) => this.log.error({ err, topic }, 'alert publish failed'));
     this.publishing.set(topic, next);
     void next.then(() => {
       if (this.publishing.get(topic) === next) this.publishing.delete(topic);
     });
+  }
+
+  /** Resolves once every publish handed to the broker so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.publishing.size > 0) await Promise.allSettled([...this.publishing.values()]);
   }
 
   private newId(prefix: string, now: number): string {

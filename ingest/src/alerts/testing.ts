@@ -1,0 +1,201 @@
+/**
+ * Test harness for the alert engine: a real SQLite file in a temp folder, a real EventBus, a Publisher
+ * that records what would go to MQTT, and helpers that feed readings the way ingest emits them. Time is
+ * vitest's fake clock (`vi.useFakeTimers()`): the engine's tick and `Date.now()` both follow it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { EventBus, type AlertChanged } from '../bus.ts';
+import type { Alert } from '../contract/api.ts';
+import type { BayReading, LevelReading, PumpReading, Reading, StatusReading, VenueReading } from '../contract/readings.ts';
+import { Topics } from '../contract/topics.ts';
+import { createLogger } from '../log.ts';
+import type { PublishOptions, Publisher } from '../module.ts';
+import { parseSite, type Site, type SiteFile } from '../site/index.ts';
+import { openDatabase, type Db } from '../store/db.ts';
+import { AlertEngine, type AuditEntry } from './alert-engine.ts';
+
+export interface Published {
+  topic: string;
+  payload: string;
+  opts: PublishOptions;
+}
+
+export class RecordingPublisher implements Publisher {
+  readonly messages: Published[] = [];
+  async publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<void> {
+    this.messages.push({ topic, payload: payload.toString(), opts });
+  }
+  /** What a subscriber connecting now would get as retained, per topic. */
+  retained(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const m of this.messages) {
+      if (!m.opts.retain) continue;
+      if (m.payload === '') out.delete(m.topic);
+      else out.set(m.topic, m.payload);
+    }
+    return out;
+  }
+}
+
+/**
+ * A small site with numbers chosen for readable arithmetic: bands 300/500/700, floor 900, pit 2 m² (1 L = 0.5 mm),
+ * pumps of 10 L/min (5 mm/min each), sensors every 10 s (stale after 30 s), pumps every 30 s (stale after 90 s).
+ */
+export function testSiteFile(room: Record<string, unknown> = {}, extra: Partial<SiteFile> = {}): SiteFile {
+  return {
+    id: 'test-site',
+    name: 'Test site',
+    timezone: 'Asia/Shanghai',
+    parking: {
+      zones: [
+        { id: 'A', name: 'Zone A', bays: ['A1', 'A2', 'A3'] },
+        { id: 'B', name: 'Zone B', bays: ['B1', 'B2', 'B3', 'B4'] },
+      ],
+      gates: [{ id: 'g-in', name: 'Gate', direction: 'entry' }],
+      lowBatteryPct: 15,
+    },
+    flood: {
+      rooms: [
+        {
+          id: 'b1',
+          name: 'B1 power room',
+          bands: { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900, deadbandMm: 25, holdSec: 30, clearHoldSec: 120 },
+          pit: { areaM2: 2, depthMm: 900 },
+          levels: [
+            { id: 'L1', name: 'Level 1', intervalSec: 10 },
+            { id: 'L2', name: 'Level 2', intervalSec: 10 },
+          ],
+          pumps: [
+            { id: 'P1', name: 'Duty pump', role: 'duty', startMm: 250, stopMm: 80, capacityLpm: 10, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+            { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 450, stopMm: 150, capacityLpm: 10, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+          ],
+          ...room,
+        },
+      ],
+    },
+    venues: [{ id: 'gym', name: 'Gym', kind: 'indoor', areaM2: 200, capacity: 50 }],
+    notifications: { escalationContacts: ['duty-manager'] },
+    ...extra,
+  } as SiteFile;
+}
+
+export interface PumpReport {
+  running: boolean;
+  amps?: number;
+}
+
+export class Harness {
+  readonly bus: EventBus;
+  readonly publisher = new RecordingPublisher();
+  readonly changes: AlertChanged[] = [];
+  readonly audits: AuditEntry[] = [];
+  engine!: AlertEngine;
+  db!: Db;
+
+  constructor(
+    readonly dir: string,
+    readonly site: Site,
+  ) {
+    this.bus = new EventBus(createLogger('silent'));
+    this.bus.on('alert.changed', (e) => void this.changes.push(e));
+  }
+
+  async start(): Promise<this> {
+    this.db = openDatabase(this.dir);
+    this.engine = new AlertEngine({
+      db: this.db,
+      bus: this.bus,
+      site: this.site,
+      topics: new Topics('park'),
+      publisher: this.publisher,
+      log: createLogger('silent'),
+      audit: (e) => void this.audits.push(e),
+    });
+    await this.engine.start();
+    return this;
+  }
+
+  /** Stops the engine and closes the database, keeping the file (for restart tests). */
+  async stop(): Promise<void> {
+    await this.engine.stop();
+    this.db.close();
+  }
+
+  emit(reading: Reading, opts: { applied?: boolean; duplicate?: boolean } = {}): void {
+    this.bus.emit('reading.accepted', { reading, applied: opts.applied ?? true, duplicate: opts.duplicate ?? false, receivedAt: Date.now() });
+  }
+
+  level(sensorId: string, mm: number, room = 'b1'): void {
+    const r: LevelReading = { kind: 'level', subject: `flood/${room}/levels/${sensorId}`, ts: Date.now(), roomId: room, sensorId, mm };
+    this.emit(r);
+  }
+  /** Both level sensors report `mm` (or each its own value). */
+  levels(mm: number | [number, number], room = 'b1'): void {
+    const [a, b] = typeof mm === 'number' ? [mm, mm] : mm;
+    this.level('L1', a, room);
+    this.level('L2', b, room);
+  }
+  pump(pumpId: string, p: PumpReport, room = 'b1'): void {
+    const r: PumpReading = { kind: 'pump', subject: `flood/${room}/pumps/${pumpId}`, ts: Date.now(), roomId: room, pumpId, running: p.running, amps: p.amps };
+    this.emit(r);
+  }
+  status(deviceId: string, online: boolean): void {
+    const r: StatusReading = { kind: 'status', subject: `devices/${deviceId}/status`, ts: Date.now(), deviceId, online };
+    this.emit(r);
+  }
+  bay(bayId: string, zoneId: string, occupied: boolean, battery?: number): void {
+    const r: BayReading = { kind: 'bay', subject: `parking/bays/${bayId}`, ts: Date.now(), bayId, zoneId, occupied, battery };
+    this.emit(r);
+  }
+  venue(venueId: string, occupancy: number): void {
+    const r: VenueReading = { kind: 'venue', subject: `venues/${venueId}/counts`, ts: Date.now(), venueId, in: 0, out: 0, occupancy };
+    this.emit(r);
+  }
+
+  /**
+   * Runs the world for `seconds` in steps of `stepSec`: at each step both level sensors report
+   * `level(tSec)` and the pumps report (idle by default), then fake time moves on by one step.
+   */
+  run(seconds: number, level: (tSec: number) => number | [number, number] | null, opts: { stepSec?: number; pumps?: (tSec: number) => Record<string, PumpReport | null> } = {}): void {
+    const step = opts.stepSec ?? 10;
+    for (let t = 0; t < seconds; t += step) {
+      const pumps = opts.pumps?.(t) ?? { P1: { running: false, amps: 0 }, P2: { running: false, amps: 0 } };
+      for (const [id, p] of Object.entries(pumps)) if (p) this.pump(id, p);
+      const mm = level(t);
+      if (mm !== null) this.levels(mm);
+      vi.advanceTimersByTime(step * 1000);
+    }
+  }
+
+  /** Lifecycle changes of one rule (optionally one subject); `updated` (a value or ETA moved) only when asked. */
+  changesOf(rule: string, subject?: string, withUpdates = false): AlertChanged[] {
+    return this.changes.filter((c) => c.alert.rule === rule && (subject === undefined || c.alert.subject === subject) && (withUpdates || c.change !== 'updated'));
+  }
+  openOf(rule: string, subject?: string): Alert[] {
+    return this.engine.list({ state: 'active' }).filter((a) => a.rule === rule && a.state !== 'resolved' && (subject === undefined || a.subject === subject));
+  }
+}
+
+const dirs: string[] = [];
+
+/** A started harness on a fresh temp folder; `cleanup()` in afterEach removes the folders. */
+export async function startHarness(room: Record<string, unknown> = {}, extra: Partial<SiteFile> = {}, dir?: string): Promise<Harness> {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'parkops-alerts-'));
+  if (!dir) dirs.push(d);
+  return new Harness(d, parseSite(testSiteFile(room, extra))).start();
+}
+
+export function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'parkops-alerts-'));
+  dirs.push(d);
+  return d;
+}
+
+export function cleanupDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export const BASE_TIME = Date.parse('2026-07-15T06:00:00Z');
