@@ -102,7 +102,8 @@ export class Simulation {
       },
       dayType: (ms) => (dayType !== 'calendar' ? dayType : local.weekday(ms) % 6 === 0 ? 'weekend' : 'weekday'),
       realNow,
-      schedule: (at, event) => this.queue.push(Math.max(at, this.clock), event),
+      // Whole milliseconds: stamps are epoch ms, and equal times must compare equal.
+      schedule: (at, event) => this.queue.push(Math.max(Math.round(at), this.clock), event),
       emit: (msg) => {
         this.out.push(msg);
       },

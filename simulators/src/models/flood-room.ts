@@ -129,13 +129,18 @@ export class FloodRoomModel {
     const { ampsMin, ampsMax } = p.spec;
     const noise = this.rng.normal(0, 0.08);
     if (p.fault === 'jam') return round2(ampsMax * 1.6 + noise);
-    if (level < this.physics.intakeMm) return round2(ampsMin * 0.5 + noise * 0.5);
+    if (this.isDry(level)) return round2(ampsMin * 0.5 + noise * 0.5);
     return round2(ampsMin + 0.55 * (ampsMax - ampsMin) + noise);
   }
 
   /** True if this pump runs but moves no water (jammed or dry). */
   isIneffective(p: PumpState): boolean {
-    return p.running && (p.fault === 'jam' || this.levelMm < this.physics.intakeMm);
+    return p.running && (p.fault === 'jam' || this.isDry(this.levelMm));
+  }
+
+  /** Within 2 mm of the intake the pump draws air (vortexing) rather than water. */
+  private isDry(levelMm: number): boolean {
+    return levelMm <= this.physics.intakeMm + 2;
   }
 
   /** Integrates `dtSec` seconds of inflow and pumping (pump states held constant over the step). */
