@@ -60,3 +60,8 @@ export function formatPercent(lang: string, share: number | null | undefined): s
   if (share === null || share === undefined || !Number.isFinite(share)) return '–';
   return (share).toLocaleString(lang, { style: 'percent', maximumFractionDigits: 0 });
 }
+
+/** 24-hour clock "HH:mm" for chart axes, in both languages. */
+export function formatClock(lang: string, ms: number): string {
+  return new Date(ms).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { render } from 'svelte/server';
+import type { Alert } from '@parkops/ingest/contract';
+import { i18n } from '$lib/i18n/index.svelte.ts';
+import { bannerAlerts } from '$lib/alarm.svelte.ts';
+import { clock } from '$lib/clock.svelte.ts';
+import AlertList from './AlertList.svelte';
+import LevelGauge from './LevelGauge.svelte';
+import VenueCards from './VenueCards.svelte';
+
+const critical: Alert = {
+  id: 'a1', rule: 'level-critical', severity: 'critical', state: 'firing', subject: 'flood/b1-power/levels/L1',
+  message: 'Water at 720 mm', value: 720, startedAt: new Date().toISOString(), etaMin: 14.2, etaTarget: 'floor',
+};
+const thresholds = { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 };
+
+describe('AlertList', () => {
+  it('offers acknowledge with a note to a responder, with the time-to-threshold estimate', () => {
+    i18n.lang = 'en';
+    const { body } = render(AlertList, { props: { alerts: [critical], role: 'responder' } });
+    expect(body).toContain('Acknowledge');
+    expect(body).toContain('reaches Floor in ~14 min at the current rate');
+    expect(body).toContain('Water level L1 · b1-power');
+  });
+
+  it('tells a viewer they cannot acknowledge, and shows no button', () => {
+    i18n.lang = 'zh-CN';
+    const { body } = render(AlertList, { props: { alerts: [critical], role: 'viewer' } });
+    expect(body).toContain('只有应急响应人员可以确认告警');
+    expect(body).not.toContain('data-testid="ack-button"');
+  });
+});
+
+describe('LevelGauge', () => {
+  it('names the band the level is in, in words as well as colour', () => {
+    i18n.lang = 'en';
+    expect(render(LevelGauge, { props: { mm: 720, thresholds } }).body).toContain('Critical');
+    expect(render(LevelGauge, { props: { mm: 120, thresholds } }).body).toContain('Normal');
+    expect(render(LevelGauge, { props: { mm: null, thresholds } }).body).toContain('no data');
+  });
+});
+
+describe('VenueCards', () => {
+  it('shows occupancy against capacity and greys a stale counter with its last-seen age', () => {
+    i18n.lang = 'en';
+    clock.now = Date.now();
+    const ts = new Date(clock.now - 7 * 60_000).toISOString();
+    const { body } = render(VenueCards, { props: { venues: [{ id: 'gym', name: 'Indoor gym', capacity: 60, areaM2: 220, occupancy: 66, ts, stale: true }] } });
+    expect(body).toContain('66 / 60 people');
+    expect(body).toContain('Over safe capacity');
+    expect(body).toMatch(/class="[^"]*stale/);
+    expect(body).toContain('last seen 7 min ago');
+  });
+});
+
+describe('bannerAlerts', () => {
+  it('holds flood warnings and criticals until acknowledged, critical first; never parking info', () => {
+    const warn: Alert = { ...critical, id: 'w', severity: 'warning', startedAt: new Date(Date.now() + 1000).toISOString() };
+    const acked: Alert = { ...critical, id: 'k', state: 'acknowledged', ackedAt: new Date().toISOString() };
+    const clearedUnacked: Alert = { ...critical, id: 'r', state: 'resolved', resolvedAt: new Date().toISOString() };
+    const parking: Alert = { ...critical, id: 'p', severity: 'info', subject: 'parking/zones/A' };
+    expect(bannerAlerts([warn, acked, clearedUnacked, parking, critical]).map((a) => a.id)).toEqual(['r', 'a1', 'w']);
+  });
+});
