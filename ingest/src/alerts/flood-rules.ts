@@ -43,8 +43,8 @@ export interface RoomRuleState {
   band: Band;
   /** A band change waiting out its hold time. */
   pending: { target: Band; since: number } | null;
-  /** Combined level samples [t ms, mm], oldest first, for rate of rise and pump effect. */
-  samples: [number, number][];
+  /** Per level sensor: samples [t ms, mm], oldest first, for rate of rise and pump effect. */
+  samples: Record<string, [number, number][]>;
   riseGrade: number;
   riseClearSince: number | null;
   disagreeSince: number | null;
@@ -92,7 +92,7 @@ export class FloodRoomRules {
     this.state = store.load<RoomRuleState>(this.stateKey) ?? {
       band: 0,
       pending: null,
-      samples: [],
+      samples: {},
       riseGrade: 0,
       riseClearSince: null,
       disagreeSince: null,
@@ -137,6 +137,7 @@ export class FloodRoomRules {
     if (applied) {
       if (d.mm !== r.mm) d.changedAt = now;
       d.mm = r.mm;
+      this.addSample(r.sensorId, r.mm, now);
     }
     this.store.save(`dev:${r.sensorId}`, d);
     this.evaluate(now, applied);
@@ -211,9 +212,33 @@ export class FloodRoomRules {
     return this.sink.isOpen(RULES.disagree, this.levelSubject) ? Math.max(...values) : Math.min(...values);
   }
 
-  /** Least-squares slope in mm/min over samples since `from`; null without enough data. */
+  private addSample(sensorId: string, mm: number, now: number): void {
+    const rules = this.room.rules;
+    const samples = (this.state.samples[sensorId] ??= []);
+    const keepMs = Math.max(rules.riseWindowSec, rules.pumpNoEffectMin * 60) * 1000 + 60_000;
+    const last = samples[samples.length - 1];
+    if (last && last[0] === now) last[1] = mm;
+    else samples.push([now, mm]);
+    while (samples.length > 0 && (samples[0]![0] < now - keepMs || samples.length > MAX_SAMPLES)) samples.shift();
+  }
+
+  /**
+   * Rate of rise in mm/min since `from`: each fresh sensor's least-squares slope, combined like the
+   * level (the lower one, or the higher while the sensors disagree), so one sensor's spike is no rise.
+   */
   slopeSince(from: number, now: number): number | null {
-    const pts = this.state.samples.filter(([t]) => t >= from && t <= now);
+    const slopes: number[] = [];
+    for (const l of this.room.levels) {
+      if (this.isStale(l.id, l.staleAfterSec, now)) continue;
+      const x = this.sensorSlope(this.state.samples[l.id] ?? [], from, now);
+      if (x !== null) slopes.push(x);
+    }
+    if (slopes.length === 0) return null;
+    return this.sink.isOpen(RULES.disagree, this.levelSubject) ? Math.max(...slopes) : Math.min(...slopes);
+  }
+
+  private sensorSlope(samples: [number, number][], from: number, now: number): number | null {
+    const pts = samples.filter(([t]) => t >= from && t <= now);
     if (pts.length < 3) return null;
     const first = pts[0]!;
     const last = pts[pts.length - 1]!;
@@ -350,15 +375,7 @@ export class FloodRoomRules {
     this.evaluateDisagreement(fresh, now);
     const level = this.combinedLevel(now);
 
-    if (newSample && level !== null) {
-      const samples = this.state.samples;
-      const keepMs = Math.max(rules.riseWindowSec, rules.pumpNoEffectMin * 60) * 1000 + 60_000;
-      const last = samples[samples.length - 1];
-      if (last && last[0] === now) last[1] = level;
-      else samples.push([now, level]);
-      while (samples.length > 0 && (samples[0]![0] < now - keepMs || samples.length > MAX_SAMPLES)) samples.shift();
-      this.observer.level(r.id, level, now);
-    }
+    if (newSample && level !== null) this.observer.level(r.id, level, now);
     this.stepBand(level, now);
 
     const rate = this.slopeSince(now - rules.riseWindowSec * 1000, now);

@@ -118,8 +118,11 @@ export class Harness {
     return this;
   }
 
-  /** Stops the engine and closes the database, keeping the file (for restart tests). */
+  private stopped = false;
+  /** Stops the engine and closes the database, keeping the file (for restart tests). Safe to call twice. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.engine.stop();
     this.db.close();
   }
