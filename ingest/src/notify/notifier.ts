@@ -74,8 +74,10 @@ export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
 
 /** What a flow hands to the Notifier (`parkops-notify` node). */
 export interface HandOff {
-  alertId: string;
-  change: string;
+  /** Empty for a message that is not about one alert. */
+  alertId?: string | undefined;
+  /** Missing: `message`. */
+  change?: string | undefined;
   /** Empty or missing: the settings webhook. */
   target?: string | undefined;
   /** The request body; a string is sent as is, anything else as JSON. */
@@ -244,10 +246,12 @@ export class Notifier implements Module {
       throw new Error(`not a URL: ${redactTarget(target)}`);
     }
     if (protocol !== 'http:' && protocol !== 'https:') throw new Error('the webhook URL must start with http:// or https://');
-    if (!h.alertId || !h.change) throw new Error('msg.alert.id and msg.change are needed (wire the message from a parkops-alert node)');
-    this.noteHandOff(h.alertId, h.change);
+    // A flow may send things that are not about one alert (a reading tap, a daily summary).
+    const alertId = typeof h.alertId === 'string' ? h.alertId : '';
+    const change = typeof h.change === 'string' && h.change !== '' ? h.change : 'message';
+    if (alertId) this.noteHandOff(alertId, change);
     const body = typeof h.body === 'string' ? h.body : JSON.stringify(h.body ?? null);
-    return this.enqueue(h.alertId, h.change, 'node-red', target, body);
+    return this.enqueue(alertId, change, 'node-red', target, body);
   }
 
   /** Newest attempts first. */

@@ -1,0 +1,45 @@
+// parkops-notify: hands a webhook message to ParkOps' notifier, which stores it, POSTs it with a timeout,
+// retries with exponential backoff and records every attempt (the dashboard shows failures).
+// The hand-off returns at once: a slow or dead receiver never holds up the flow.
+//
+// In: msg.payload = the request body; msg.alert (or msg.payload.id) and msg.change say which alert change
+// it is for (a parkops-alert node sets both). Target: the node's URL, else msg.url, else the settings
+// webhook (PARKOPS_WEBHOOK_URL). The node's URL is a credential: robot URLs carry their secret key.
+'use strict';
+const { getBridge } = require('./bridge.js');
+
+module.exports = function (RED) {
+  function ParkOpsNotifyNode(config) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const bridge = getBridge(RED, node);
+    if (!bridge) return;
+    const url = (node.credentials && node.credentials.url) || '';
+    if (!url && !bridge.settingsWebhook().url) {
+      node.status({ fill: 'grey', shape: 'ring', text: 'no webhook set (PARKOPS_WEBHOOK_URL)' });
+    }
+    let warnedNoTarget = false;
+    node.on('input', (msg, send, done) => {
+      const target = url || (typeof msg.url === 'string' ? msg.url : '');
+      if (!target && !bridge.settingsWebhook().url) {
+        // Not an error per message: an unset webhook is a deployment choice. Say it once.
+        if (!warnedNoTarget) node.warn('no webhook URL: set PARKOPS_WEBHOOK_URL or give this node a URL; messages are dropped');
+        warnedNoTarget = true;
+        done();
+        return;
+      }
+      const alert = msg.alert && typeof msg.alert === 'object' ? msg.alert : msg.payload;
+      try {
+        const id = bridge.handOff({ alertId: alert && alert.id, change: msg.change, target, body: msg.payload });
+        node.status({ fill: 'green', shape: 'dot', text: `queued #${id}` });
+        msg.deliveryId = id;
+        send(msg);
+        done();
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: 'not queued' });
+        done(err instanceof Error ? err.message : String(err));
+      }
+    });
+  }
+  RED.nodes.registerType('parkops-notify', ParkOpsNotifyNode, { credentials: { url: { type: 'password' } } });
+};

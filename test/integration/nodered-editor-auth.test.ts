@@ -1,0 +1,130 @@
+/**
+ * The Node-RED editor is reachable only by ParkOps admins (issue 3 item 5), keeps its files in the
+ * data folder with encrypted credentials, and cannot install code (issue 6).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USERS, login, startStack, type Stack } from './nodered-harness.ts';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the editor is for admins only', () => {
+  it('answers 401 to the admin API without a token', async () => {
+    for (const path of ['/flows/flows', '/flows/settings', '/flows/nodes', '/flows/context/global']) {
+      const res = await fetch(`${stack.base}${path}`);
+      expect(res.status, path).toBe(401);
+    }
+    const deploy = await fetch(`${stack.base}/flows/flows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+    expect(deploy.status).toBe(401);
+  });
+
+  it('offers only the credentials login to a visitor (the page itself holds no data)', async () => {
+    const res = await fetch(`${stack.base}/flows/auth/login`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ type: 'credentials' });
+  });
+
+  it('gives no token to a wrong password, an unknown user, or a ParkOps user who is not an admin', async () => {
+    for (const [user, password] of [
+      ['admin', 'wrong-password'],
+      ['nobody', 'whatever-password'],
+      ['vera', USERS.vera?.password ?? ''],
+      ['rui', USERS.rui?.password ?? ''],
+    ] as const) {
+      const got = await login(stack.base, user, password);
+      expect(got.token, user).toBeUndefined();
+      expect(got.status, user).toBe(403);
+    }
+  });
+
+  it('rejects a made-up bearer token', async () => {
+    const res = await fetch(`${stack.base}/flows/flows`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(res.status).toBe(401);
+  });
+
+  it('gives an admin a token that reads the flows, including the default flow written on first start', async () => {
+    const { status, token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    expect(status).toBe(200);
+    expect(token).toEqual(expect.any(String));
+    const res = await fetch(`${stack.base}/flows/flows`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const flows = (await res.json()) as { id: string; type: string; wires?: string[][] }[];
+    const types = flows.map((n) => n.type);
+    expect(types).toEqual(expect.arrayContaining(['tab', 'parkops-alert', 'function', 'parkops-notify']));
+    const settings = await fetch(`${stack.base}/flows/settings`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await settings.json()) as { user?: { username: string } }).user?.username).toBe('admin');
+  });
+
+  it('stops honouring the token once the admin is demoted', async () => {
+    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const admin = USERS.admin;
+    if (!admin) throw new Error('no admin fixture');
+    admin.role = 'manager';
+    try {
+      const res = await fetch(`${stack.base}/flows/flows`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+    } finally {
+      admin.role = 'admin';
+    }
+  });
+});
+
+describe('what the editor cannot do', () => {
+  it('has no palette manager: installing a module is not possible', async () => {
+    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const res = await fetch(`${stack.base}/flows/nodes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ module: 'node-red-contrib-anything' }),
+    });
+    expect(res.status).toBe(404);
+    const settings = (await (await fetch(`${stack.base}/flows/settings`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      externalModules?: { palette?: { allowInstall?: boolean } };
+      telemetryEnabled?: boolean;
+    };
+    expect(settings.externalModules?.palette?.allowInstall).toBe(false);
+    expect(settings.telemetryEnabled).not.toBe(true);
+  });
+
+  it('serves no http-in endpoints by default', async () => {
+    const res = await fetch(`${stack.base}/flows-http/anything`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('files in the data folder', () => {
+  it('keeps flows there, with a 0600 secret, and encrypts node credentials', async () => {
+    expect(statSync(join(stack.dir, 'node-red.secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(stack.dir, 'node-red', 'flows.json')).isFile()).toBe(true);
+
+    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const auth = { authorization: `Bearer ${token}` };
+    const current = (await (await fetch(`${stack.base}/flows/flows`, { headers: auth })).json()) as unknown[];
+    const secretUrl = 'http://127.0.0.1:9/cgi-bin/webhook/send?key=robot-key-do-not-leak';
+    const res = await fetch(`${stack.base}/flows/flows`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
+      body: JSON.stringify([
+        ...current,
+        { id: 'cred-tab', type: 'tab', label: 'cred' },
+        { id: 'cred-notify', type: 'parkops-notify', z: 'cred-tab', name: 'robot', credentials: { url: secretUrl }, x: 100, y: 100, wires: [[]] },
+      ]),
+    });
+    expect([200, 204]).toContain(res.status);
+    const credFile = readFileSync(join(stack.dir, 'node-red', 'flows_cred.json'), 'utf8');
+    expect(credFile).toContain('"$"');
+    expect(credFile).not.toContain('robot-key-do-not-leak');
+    expect(readFileSync(join(stack.dir, 'node-red', 'flows.json'), 'utf8')).not.toContain('robot-key-do-not-leak');
+    // The editor never gets a password-type credential back.
+    const creds = (await (await fetch(`${stack.base}/flows/credentials/parkops-notify/cred-notify`, { headers: auth })).json()) as Record<string, unknown>;
+    expect(creds).toEqual({ has_url: true });
+  });
+});
