@@ -76,11 +76,11 @@ export class Controller {
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
     await this.run(this.http);
 
-    const onMessage = (topic: string, payload: Buffer, receivedAt: number): void => {
-      this.ingest.handle(topic, payload, receivedAt);
+    const onMessage = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void => {
+      this.ingest.enqueue(topic, payload, receivedAt, ack);
     };
     this.mqtt = config.MQTT_URL
-      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage })
+      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage, connections: config.MQTT_CONNECTIONS })
       : new EmbeddedBroker({
           port: config.MQTT_PORT,
           host: config.MQTT_BIND,

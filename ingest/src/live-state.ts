@@ -4,8 +4,8 @@
  * (back-fill) but never rolls live state back (CONTRACT.md section 1).
  *
  * `plan()` works out a reading's effect without touching memory; ingest persists the plan inside the
- * same SQLite transaction as the reading and only then calls `commit()`, so memory never runs ahead of
- * what is on disk.
+ * same SQLite transaction as the reading and applies it with `commit()`, which returns an undo step:
+ * if the transaction fails, ingest undoes the batch, so memory never runs ahead of what is on disk.
  */
 import type { BayView, FloodResponse, GateScanView, LevelView, ParkingResponse, PumpView, Reading, VenueView } from './contract/index.ts';
 import type { Site } from './site/index.ts';
@@ -108,6 +108,14 @@ export class LiveState {
     const current = this.mapFor(r.kind).get(key) as Entry<unknown> | undefined;
     // Status messages carry no device time: they are ordered by receipt.
     const ts = r.ts;
+    if (current && ts <= current.ts && r.kind === 'venue') {
+      // Counts are people through the door since the counter's previous message: an older message
+      // (out of order, or back-filled) still moved people, so it still changes occupancy.
+      const prev = current.data as VenueData;
+      const occupancy = Math.max(0, prev.occupancy + r.in - r.out);
+      r.occupancy = occupancy;
+      return { reading: r, applies: true, entry: { ...current, changedAt: occupancy !== prev.occupancy ? receivedAt : current.changedAt, data: { ...prev, occupancy } } };
+    }
     if (current && ts <= current.ts && r.kind !== 'gate') return { reading: r, applies: false };
     let data: unknown;
     let changed = true;
@@ -164,14 +172,22 @@ export class LiveState {
     }
   }
 
-  /** Applies a persisted plan to memory. */
-  commit(p: Plan): void {
-    if (!p.applies || !p.entry) return;
-    this.mapFor(p.reading.kind).set(keyOf(p.reading), p.entry as Entry<never>);
+  /** Applies a plan to memory; returns the step that undoes it. */
+  commit(p: Plan): () => void {
+    if (!p.applies || !p.entry) return () => {};
+    const map = this.mapFor(p.reading.kind);
+    const key = keyOf(p.reading);
+    const previous = map.get(key);
+    map.set(key, p.entry as Entry<never>);
+    const scans = this.recentScans;
     if (p.reading.kind === 'gate') {
-      this.recentScans.unshift(p.entry.data as GateScanView);
-      if (this.recentScans.length > RECENT_SCANS) this.recentScans.length = RECENT_SCANS;
+      this.recentScans = [p.entry.data as GateScanView, ...scans].slice(0, RECENT_SCANS);
     }
+    return () => {
+      if (previous) map.set(key, previous);
+      else map.delete(key);
+      this.recentScans = scans;
+    };
   }
 
   // ---- views for the API and the stream -------------------------------------------------------

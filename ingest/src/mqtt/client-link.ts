@@ -14,28 +14,50 @@ import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module, PublishOptions, Publisher } from '../module.ts';
 
-export type MessageHandler = (topic: string, payload: Buffer, receivedAt: number) => unknown;
+/** Hands a message to ingest; `ack()` once durably committed or rejected, `ack(err)` when the store failed. */
+export type MessageHandler = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void) => void;
 
 export class MqttClientLink implements Module, Publisher {
   readonly name = 'mqtt-client';
-  private client: MqttClient | null = null;
+  private clients: MqttClient[] = [];
   private status = 'connecting';
   private storeFailing = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly opts: { url: string; clientId: string; topics: Topics; bus: EventBus; log: Logger; onMessage: MessageHandler; subscribeQos?: 0 | 1 },
+    private readonly opts: {
+      url: string;
+      clientId: string;
+      topics: Topics;
+      bus: EventBus;
+      log: Logger;
+      onMessage: MessageHandler;
+      /**
+       * Connections in a `$share` group. MQTT.js handles one packet at a time per connection, so one
+       * connection's rate is 1 / (time per message including the PUBACK round trip); several connections
+       * overlap those round trips and let ingest commit their messages together.
+       */
+      connections?: number;
+    },
   ) {}
 
   describe(): string {
     return this.status;
   }
   get connected(): boolean {
-    return this.client?.connected === true;
+    return this.clients.length > 0 && this.clients.every((c) => c.connected);
   }
 
   async start(): Promise<void> {
-    const { url, clientId, topics, log, bus } = this.opts;
+    const n = Math.max(1, this.opts.connections ?? 1);
+    const filter = n === 1 ? this.opts.topics.deviceSubscription : `$share/${this.opts.clientId}/${this.opts.topics.deviceSubscription}`;
+    // Connection 0 keeps the plain client id, so a one-connection setup keeps its session.
+    await Promise.all(Array.from({ length: n }, (_, i) => this.connectOne(i === 0 ? this.opts.clientId : `${this.opts.clientId}-${i}`, filter, i === 0)));
+    this.status = 'connected';
+  }
+
+  private async connectOne(clientId: string, filter: string, primary: boolean): Promise<void> {
+    const { url, topics, log, bus } = this.opts;
     const options: IClientOptions = {
       clientId,
       clean: false,
@@ -43,48 +65,43 @@ export class MqttClientLink implements Module, Publisher {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       keepalive: 30,
-      // Own publications (alerts, rejections) are queued while offline and sent on reconnect.
       queueQoSZero: false,
-      will: { topic: topics.opsStatus, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(primary ? { will: { topic: topics.opsStatus, payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
     };
     const client = mqtt.connect(url, options);
-    this.client = client;
+    this.clients.push(client);
     client.handleMessage = (packet: Packet, done: (err?: Error) => void) => {
       if (packet.cmd !== 'publish') return done();
-      const receivedAt = Date.now();
-      try {
-        this.opts.onMessage(packet.topic, packet.payload as Buffer, receivedAt);
-        done();
-      } catch (err) {
+      this.opts.onMessage(packet.topic, packet.payload as Buffer, Date.now(), (err) => {
+        if (!err) return done();
         // The store could not commit: leave the message unacknowledged. MQTT 3.1.1 brokers resend
         // unacknowledged QoS 1 messages on reconnect, so reconnect once the store may have recovered.
-        this.onStoreFailure(err as Error);
-        done(err as Error);
-      }
+        this.onStoreFailure(err);
+        done(err);
+      });
     };
     client.on('connect', (connack) => {
-      this.status = 'connected';
+      this.status = this.connected ? 'connected' : 'connecting';
       this.storeFailing = false;
-      log.info({ url: redact(url), sessionPresent: connack.sessionPresent }, 'mqtt connected');
-      bus.emit('mqtt.status', { connected: true, detail: this.status });
+      log.info({ url: redact(url), clientId, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      bus.emit('mqtt.status', { connected: this.connected, detail: this.status });
       // Subscribe on every connect: cheap, and it repairs a session the broker lost.
-      client.subscribe(topics.deviceSubscription, { qos: this.opts.subscribeQos ?? 1 }, (err) => {
+      client.subscribe(filter, { qos: 1 }, (err) => {
         if (err) log.error({ err: err.message }, 'mqtt subscribe failed');
       });
-      client.publish(topics.opsStatus, 'online', { qos: 1, retain: true });
+      if (primary) client.publish(topics.opsStatus, 'online', { qos: 1, retain: true });
     });
     client.on('reconnect', () => {
-      this.status = 'reconnecting';
+      if (this.status !== 'stopped') this.status = 'reconnecting';
     });
     client.on('close', () => {
-      if (this.status === 'connected') log.warn('mqtt connection closed');
+      if (this.status === 'connected') log.warn({ clientId }, 'mqtt connection closed');
       if (this.status !== 'stopped') this.status = 'disconnected';
       bus.emit('mqtt.status', { connected: false, detail: this.status });
     });
     client.on('error', (err) => {
       this.status = `error: ${err.message}`;
-      // Bad credentials will not fix themselves; everything else is retried by MQTT.js.
-      log.error({ err: err.message }, 'mqtt error');
+      log.error({ clientId, err: err.message }, 'mqtt error');
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${redact(url)} within 15 s (MQTT_URL)`)), 15_000);
@@ -94,6 +111,7 @@ export class MqttClientLink implements Module, Publisher {
       });
       client.once('error', (err) => {
         const code = (err as { code?: number }).code;
+        // Bad credentials will not fix themselves; everything else is retried by MQTT.js.
         if (code === 4 || code === 5 || /not authori[sz]ed|bad user/i.test(err.message)) {
           clearTimeout(timer);
           reject(new Error(`the MQTT broker at ${redact(url)} refused the credentials (MQTT_URL): ${err.message}`));
@@ -109,27 +127,27 @@ export class MqttClientLink implements Module, Publisher {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.storeFailing = false;
-      // Drop the connection without a clean disconnect; the persistent session keeps the unacknowledged messages.
-      this.client?.stream.destroy();
+      // Drop the connections without a clean disconnect; the persistent sessions keep the unacknowledged messages.
+      for (const c of this.clients) c.stream.destroy();
     }, 5000);
   }
 
   publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<void> {
-    const client = this.client;
+    const client = this.clients[0];
     if (!client) return Promise.reject(new Error('mqtt not started'));
     return new Promise((resolve, reject) => client.publish(topic, payload, { qos: opts.qos, retain: opts.retain }, (err) => (err ? reject(err) : resolve())));
   }
 
   async stop(): Promise<void> {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    if (!client) return;
+    if (this.clients.length === 0) return;
     this.status = 'stopped';
-    if (client.connected) {
-      await new Promise<void>((resolve) => client.publish(this.opts.topics.opsStatus, 'offline', { qos: 1, retain: true }, () => resolve()));
+    const primary = this.clients[0]!;
+    if (primary.connected) {
+      await new Promise<void>((resolve) => primary.publish(this.opts.topics.opsStatus, 'offline', { qos: 1, retain: true }, () => resolve()));
     }
-    await client.endAsync(false);
-    this.client = null;
+    await Promise.all(this.clients.map((c) => c.endAsync(false)));
+    this.clients = [];
   }
 }
 

@@ -49,11 +49,10 @@ export class EmbeddedBroker implements Module, Publisher {
       authorizePublish: (client, packet, done) => {
         const handle = (): void => {
           if (client && packet.topic.startsWith(prefix) && packet.payload !== undefined) {
-            try {
-              onMessage(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), Date.now());
-            } catch (err) {
-              return done(err as Error);
-            }
+            const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+            // done(err) refuses the publish: no PUBACK, the device resends after it reconnects.
+            onMessage(packet.topic, payload, Date.now(), (err) => done(err ?? null));
+            return;
           }
           done(null);
         };
