@@ -124,7 +124,7 @@ export function buildRouter(auth: AuthService): express.Router {
     viewer,
     handle(async (req, res) => {
       if (req.user!.via !== 'session') {
-        res.status(403).json({ error: 'tokens have no password; log in as the user to change it' });
+        res.status(400).json({ error: 'tokens have no password; log in as the user to change it' });
         return;
       }
       const body = parse(changePasswordBody, req.body);

@@ -1,0 +1,292 @@
+/**
+ * Issue 3, enforcement: walks EVERY /api route of the running server with no credentials, a bad token,
+ * a malformed Authorization header, and each role (session cookie and bearer token), and checks
+ * 401 / 403 / allowed exactly as CONTRACT.md section 3 says.
+ *
+ * The routes are listed from the running server's express router, so a route added without an entry
+ * in ACCESS below fails this test: every new route needs an explicit access decision.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Express } from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../ingest/src/config.ts';
+import { ROLES, type Role } from '../../ingest/src/contract/api.ts';
+import { Controller } from '../../ingest/src/controller.ts';
+import { createLogger } from '../../ingest/src/log.ts';
+import { loadSite } from '../../ingest/src/site/index.ts';
+import { freePort } from '../harness/ports.ts';
+
+type Access = Role | 'none';
+
+/** Contract section 3, then extensions. Keys are `METHOD path` as mounted. */
+const CONTRACT: Record<string, Access> = {
+  'GET /api/health': 'none',
+  'GET /api/parking': 'viewer',
+  'GET /api/parking/sessions': 'viewer',
+  'GET /api/flood': 'viewer',
+  'GET /api/venues': 'viewer',
+  'GET /api/alerts': 'viewer',
+  'POST /api/alerts/:id/ack': 'responder',
+  'GET /api/usage': 'manager',
+  'GET /api/stream': 'viewer',
+  'POST /api/users': 'admin',
+  'POST /api/tokens': 'admin',
+};
+const EXTENSIONS: Record<string, Access> = {
+  'POST /api/auth/login': 'none',
+  'POST /api/auth/logout': 'none',
+  'GET /api/auth/me': 'viewer',
+  'POST /api/auth/password': 'viewer',
+  'GET /api/flood/:roomId/history': 'viewer',
+  'GET /api/incidents': 'viewer',
+  'GET /api/incidents/:id': 'viewer',
+  'GET /api/notifications': 'viewer',
+  'GET /api/notifications/stats': 'viewer',
+  'GET /api/reports/parking': 'manager',
+  'GET /api/reports/venues': 'manager',
+  'GET /api/reports/flood': 'manager',
+  'GET /api/reports/heatmap': 'manager',
+  'GET /api/users': 'admin',
+  'PATCH /api/users/:username': 'admin',
+  'DELETE /api/users/:username': 'admin',
+  'GET /api/tokens': 'admin',
+  'DELETE /api/tokens/:name': 'admin',
+  'GET /api/audit': 'admin',
+};
+const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
+
+const site = loadSite();
+const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
+
+/** Requests that must succeed (2xx) for an allowed role; the other routes must merely not answer 401/403/5xx. */
+let unique = 0;
+const HAPPY: Record<string, () => { query?: string; body?: unknown }> = {
+  'GET /api/parking': () => ({}),
+  'GET /api/parking/sessions': () => ({}),
+  'GET /api/flood': () => ({}),
+  'GET /api/venues': () => ({}),
+  'GET /api/alerts': () => ({ query: '?state=all' }),
+  'GET /api/usage': () => ({ query: '?subject=parking&every=1h' }),
+  'GET /api/stream': () => ({}),
+  'GET /api/auth/me': () => ({}),
+  'GET /api/users': () => ({}),
+  'POST /api/users': () => ({ body: { username: `walk-user-${++unique}`, password: 'walk-password-1', role: 'viewer' } }),
+  'GET /api/tokens': () => ({}),
+  'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
+  'GET /api/audit': () => ({}),
+};
+
+const ADMIN_PASSWORD = 'walk-admin-password';
+let dataDir: string;
+let controller: Controller;
+let base: string;
+let mounted: string[];
+const cookies = {} as Record<Role, string>;
+const tokens = {} as Record<Role, string>;
+
+/** Every route of an express 4 app, with the mount paths of nested routers (layer.regexp holds them). */
+function listRoutes(app: Express): string[] {
+  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; name: string; regexp: RegExp & { fast_slash?: boolean }; handle: { stack?: Layer[] } };
+  const out: string[] = [];
+  const mountPath = (layer: Layer): string => {
+    if (layer.regexp.fast_slash) return '';
+    const src = layer.regexp.source.replace(/^\^/, '').replace('\\/?(?=\\/|$)', '').replace(/\\\//g, '/');
+    if (/[\\()[\]|?*+]/.test(src)) throw new Error(`cannot read the mount path of router ${layer.regexp}`);
+    return src;
+  };
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const path of [layer.route.path].flat()) {
+          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push(`${method.toUpperCase()} ${prefix}${path}`);
+        }
+      } else if (layer.name === 'router' && layer.handle.stack) {
+        walk(layer.handle.stack, prefix + mountPath(layer));
+      }
+    }
+  };
+  walk((app as unknown as { _router: { stack: Layer[] } })._router.stack, '');
+  return [...new Set(out)];
+}
+
+function fill(route: string): string {
+  return route.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(PARAMS[name] ?? `walk-${name}`));
+}
+
+async function request(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body ?? {});
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    // The live stream never ends: the status line and headers are the answer.
+    await res.body?.cancel();
+    return { status: res.status, body: '' };
+  }
+  return { status: res.status, body: await res.text() };
+}
+
+async function login(username: string, password: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...headers }, body: JSON.stringify({ username, password }) });
+  return { status: res.status, setCookie: res.headers.get('set-cookie') ?? '', retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parkops-access-routes-'));
+  const config = loadConfig(
+    {
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      MQTT_PORT: String(await freePort()),
+      MQTT_BIND: '127.0.0.1',
+      PARKOPS_DATA_DIR: dataDir,
+      PARKOPS_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      PARKOPS_TRUST_PROXY: 'true',
+      PARKOPS_SIMULATE: 'false',
+      LOG_LEVEL: 'silent',
+    },
+    { dotenv: false },
+  );
+  controller = new Controller(config, site, createLogger('silent'));
+  await controller.start();
+  base = `http://127.0.0.1:${config.PORT}`;
+  mounted = listRoutes(controller.http.app).filter((r) => r.split(' ')[1]!.startsWith('/api/'));
+
+  const admin = await login('admin', ADMIN_PASSWORD);
+  expect(admin.status).toBe(200);
+  cookies.admin = admin.setCookie.split(';')[0]!;
+  const asAdmin = { cookie: cookies.admin, origin: base };
+  for (const role of ROLES) {
+    if (role !== 'admin') {
+      const created = await request('POST', '/api/users', { headers: asAdmin, body: { username: `walk-${role}`, password: `walk-${role}-password`, role } });
+      expect(created.status).toBe(201);
+      const session = await login(`walk-${role}`, `walk-${role}-password`);
+      cookies[role] = session.setCookie.split(';')[0]!;
+    }
+    const token = await request('POST', '/api/tokens', { headers: asAdmin, body: { name: `walk-${role}-token`, role } });
+    expect(token.status).toBe(201);
+    tokens[role] = (JSON.parse(token.body) as { token: string }).token;
+  }
+});
+
+afterAll(async () => {
+  await controller?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('every /api route', () => {
+  it('has an access decision in the table, and every contract route is mounted', () => {
+    expect(mounted.filter((r) => !(r in ACCESS)), 'routes without an entry in ACCESS').toEqual([]);
+    expect(Object.keys(CONTRACT).filter((r) => !mounted.includes(r)), 'contract routes not mounted').toEqual([]);
+    expect(mounted.length).toBeGreaterThanOrEqual(Object.keys(CONTRACT).length + 10);
+  });
+
+  it('answers 401 {error} without credentials, with a bad token and with a malformed Authorization header', async () => {
+    const wrong: string[] = [];
+    const anonymous: Record<string, Record<string, string>> = {
+      none: {},
+      'bad token': { authorization: 'Bearer pko_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      'revoked-looking token': { authorization: `Bearer ${tokens.admin}x` },
+      'basic auth': { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+      'forged cookie': { cookie: 'parkops_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', origin: base },
+    };
+    for (const route of mounted) {
+      const [method, path] = route.split(' ') as [string, string];
+      for (const [label, headers] of Object.entries(anonymous)) {
+        const res = await request(method, fill(path), { headers });
+        if (ACCESS[route] === 'none') {
+          if (res.status === 401 || res.status === 403 || res.status >= 500) wrong.push(`${route} (${label}): ${res.status}, expected it open`);
+        } else if (res.status !== 401 || !/"error":"/.test(res.body)) {
+          wrong.push(`${route} (${label}): ${res.status} ${res.body.slice(0, 80)}, expected 401 {error}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it.each(ROLES)('answers 403 below the route role and lets %s through at or above it (cookie and token)', async (role) => {
+    const wrong: string[] = [];
+    for (const route of mounted) {
+      const need = ACCESS[route]!;
+      if (need === 'none') continue;
+      const [method, path] = route.split(' ') as [string, string];
+      for (const [via, headers] of [
+        ['cookie', { cookie: cookies[role], origin: base }],
+        ['token', { authorization: `Bearer ${tokens[role]}` }],
+      ] as const) {
+        const happy = HAPPY[route]?.();
+        const res = await request(method, fill(path) + (happy?.query ?? ''), { headers, body: happy?.body });
+        const allowed = ROLES.indexOf(role) >= ROLES.indexOf(need);
+        if (!allowed) {
+          if (res.status !== 403 || !/"error":"/.test(res.body)) wrong.push(`${route} as ${role} (${via}): ${res.status}, expected 403 {error}`);
+        } else if (happy) {
+          if (res.status < 200 || res.status > 299) wrong.push(`${route} as ${role} (${via}): ${res.status} ${res.body.slice(0, 120)}, expected 2xx`);
+        } else if (res.status === 401 || res.status === 403 || res.status >= 500) {
+          wrong.push(`${route} as ${role} (${via}): ${res.status} ${res.body.slice(0, 120)}, expected it allowed`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('refuses every cookie-authenticated state change without a same-origin Origin (CSRF); tokens need none', async () => {
+    const wrong: string[] = [];
+    for (const route of mounted) {
+      const [method, path] = route.split(' ') as [string, string];
+      if (method === 'GET' || ACCESS[route] === 'none') continue;
+      for (const origin of [undefined, 'https://evil.example']) {
+        const res = await request(method, fill(path), { headers: { cookie: cookies.admin, ...(origin ? { origin } : {}) }, body: HAPPY[route]?.().body });
+        if (res.status !== 403 || !/refused/.test(res.body)) wrong.push(`${route} with Origin ${origin ?? '(none)'}: ${res.status}, expected 403`);
+      }
+      const viaToken = await request(method, fill(path), { headers: { authorization: `Bearer ${tokens.admin}` }, body: HAPPY[route]?.().body });
+      if (viaToken.status === 401 || viaToken.status === 403) wrong.push(`${route} with a token and no Origin: ${viaToken.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps /api/health and /metrics open', async () => {
+    expect([200, 503]).toContain((await request('GET', '/api/health')).status);
+    expect((await request('GET', '/metrics')).status).toBe(200);
+  });
+});
+
+describe('login', () => {
+  it('sets an HttpOnly, SameSite=Lax session cookie with an expiry; Secure when the proxy says HTTPS', async () => {
+    const plain = await login('walk-viewer', 'walk-viewer-password');
+    const flags = plain.setCookie.split(';').map((s) => s.trim());
+    expect(flags[0]).toMatch(/^parkops_session=[A-Za-z0-9_-]{43}$/);
+    expect(flags).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/', 'Max-Age=43200']));
+    expect(flags.some((f) => /^Expires=/.test(f))).toBe(true);
+    expect(flags).not.toContain('Secure');
+    const behindTls = await login('walk-viewer', 'walk-viewer-password', { 'x-forwarded-proto': 'https' });
+    expect(behindTls.setCookie.split(';').map((s) => s.trim())).toContain('Secure');
+  });
+
+  it('locks a username+address out after repeated failures, says when to retry, and audits it', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.50' };
+    for (let i = 0; i < 5; i++) expect((await login('walk-responder', `wrong-password-${i}`, from)).status).toBe(401);
+    const locked = await login('walk-responder', 'walk-responder-password', from);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+    expect(locked.body.error).toMatch(/too many failed logins/);
+    expect(locked.setCookie).toBe('');
+    // The same account from elsewhere still logs in.
+    expect((await login('walk-responder', 'walk-responder-password', { 'x-forwarded-for': '203.0.113.51' })).status).toBe(200);
+
+    const audit = JSON.parse((await request('GET', '/api/audit?actor=walk-responder&limit=50', { headers: { cookie: cookies.admin } })).body) as { action: string; ip: string }[];
+    expect(audit.filter((e) => e.action === 'login.failed' && e.ip === '203.0.113.50')).toHaveLength(5);
+    expect(audit.some((e) => e.action === 'login.locked' && e.ip === '203.0.113.50')).toBe(true);
+  });
+
+  it('answers a wrong password and an unknown user alike', async () => {
+    const a = await login('walk-manager', 'not-the-password');
+    const b = await login('walk-nobody-at-all', 'not-the-password');
+    expect([a.status, a.body]).toEqual([401, { error: 'wrong username or password' }]);
+    expect([b.status, b.body]).toEqual([401, { error: 'wrong username or password' }]);
+  });
+});
