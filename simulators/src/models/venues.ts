@@ -153,10 +153,10 @@ export class VenueModel implements SimEvent {
     const [group] = this.pendingGroups.splice(idx, 1);
     if (group === undefined) return;
     this.groups++;
-    // The group comes through the doors within a few minutes and leaves together after the visit.
+    // The group comes off its bus through the doors within 90 s and leaves together after the visit.
     const leaveAt = ctx.now + this.rng.range(45, 120) * MINUTE_MS;
     for (let i = 0; i < group.size; i++) {
-      const at = ctx.now + this.rng.range(0, 4) * MINUTE_MS;
+      const at = ctx.now + this.rng.range(0, 1.5) * MINUTE_MS;
       this.arriving.push(at, leaveAt + this.rng.range(0, 8) * MINUTE_MS);
     }
   }
