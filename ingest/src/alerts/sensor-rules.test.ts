@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+
+const STALE = 'device.stale';
+let h: Harness;
+
+beforeEach(async () => {
+  vi.useFakeTimers({ now: BASE_TIME });
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.stop();
+  vi.useRealTimers();
+  cleanupDirs();
+});
+
+describe('stale and offline devices', () => {
+  it('a value sitting unchanged while still reported is not stale', () => {
+    h.run(1200, () => 120);
+    expect(h.changesOf(STALE)).toEqual([]);
+  });
+
+  it('silence past staleAfterSec is, even though the last value looked fine', () => {
+    h.run(30, () => 120);
+    // L2 falls silent after its reading at t = 20 s; L1 and the pumps keep reporting.
+    const lastL2 = Date.now() - 10_000;
+    while (Date.now() - lastL2 < 30_000) {
+      h.level('L1', 120);
+      h.pump('P1', { running: false, amps: 0 });
+      h.pump('P2', { running: false, amps: 0 });
+      vi.advanceTimersByTime(1000);
+    }
+    expect(h.changesOf(STALE)).toEqual([]);
+    vi.advanceTimersByTime(2000);
+    const changes = h.changesOf(STALE);
+    expect(changes.map((c) => [c.change, c.alert.subject, c.alert.severity])).toEqual([['opened', 'flood/b1/levels/L2', 'warning']]);
+    expect(changes[0]!.alert.message).toMatch(/level sensor L2 silent for 3\d s \(expected within 30 s\)/);
+
+    h.level('L2', 120);
+    expect(h.changesOf(STALE).map((c) => c.change)).toEqual(['opened', 'resolved']);
+  });
+
+  it('park/devices/{id}/status offline is an alert at once, online clears it', () => {
+    h.run(30, () => 120);
+    h.status('P1', false);
+    const changes = h.changesOf(STALE);
+    expect(changes.map((c) => [c.change, c.alert.subject])).toEqual([['opened', 'flood/b1/pumps/P1']]);
+    expect(changes[0]!.alert.message).toContain('reported offline');
+    h.status('P1', true);
+    expect(h.changesOf(STALE).map((c) => c.change)).toEqual(['opened', 'resolved']);
+  });
+
+  it('both level sensors silent: the room is blind, critical', () => {
+    h.run(30, () => 120);
+    h.run(40, () => null);
+    const open = h.openOf(STALE).filter((a) => a.subject.includes('/levels/'));
+    expect(open.map((a) => a.severity)).toEqual(['critical', 'critical']);
+  });
+});
+
+describe('sensor disagreement', () => {
+  it('fires after sensorDisagreeMin of more than sensorDisagreeMm apart, not for a shorter spell', () => {
+    h.run(240, () => [200, 300]); // 100 mm apart for 4 min
+    h.run(60, () => 250);
+    expect(h.changesOf('flood.sensors-disagree')).toEqual([]);
+    h.run(310, () => [200, 300]);
+    const changes = h.changesOf('flood.sensors-disagree');
+    expect(changes.map((c) => [c.change, c.alert.value])).toEqual([['opened', 100]]);
+    h.run(130, () => 250);
+    expect(h.changesOf('flood.sensors-disagree').map((c) => c.change)).toEqual(['opened', 'resolved']);
+  });
+
+  it('once they have disagreed for long, the higher sensor is trusted: a stuck-low sensor cannot hide a flood', () => {
+    // L1 stuck at 100 mm, L2 sees 400 mm. The lower one says "no flood" until the disagreement is established.
+    h.run(290, () => [100, 400]);
+    expect(h.changesOf('flood.level')).toEqual([]);
+    h.run(60, () => [100, 400]);
+    expect(h.changesOf('flood.sensors-disagree').map((c) => c.change)).toEqual(['opened']);
+    const level = h.changesOf('flood.level');
+    expect(level.map((c) => [c.change, c.alert.severity])).toEqual([['opened', 'warning']]);
+  });
+});
