@@ -55,7 +55,9 @@ function parseTime(ts: number | string | undefined, receivedAt: number): number 
   const ms = typeof ts === 'number' ? ts : Date.parse(ts);
   if (!Number.isFinite(ms)) return rejection('invalid_time', `"ts": ${JSON.stringify(ts)} is not a valid time`);
   if (ms > receivedAt + MAX_FUTURE_MS) {
-    return rejection('future_time', `"ts" ${new Date(ms).toISOString()} is more than 5 minutes ahead of the server clock`);
+    // Past the end of the Date range (8.64e15 ms) toISOString throws: name the raw value instead.
+    const when = ms <= 8.64e15 ? new Date(ms).toISOString() : JSON.stringify(ts);
+    return rejection('future_time', `"ts" ${when} is more than 5 minutes ahead of the server clock`);
   }
   return ms;
 }
