@@ -29,7 +29,7 @@ const range = z
 const alertsQuery = z.intersection(z.object({ state: z.enum(['active', 'all'], { message: 'must be active or all' }).default('active') }), range);
 const incidentsQuery = z.intersection(z.object({ room: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a room id').optional() }), range);
 const incidentQuery = z.object({ format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).default('json') });
-const ackBody = z.object({ note: z.string().max(1000, 'must be at most 1000 characters').optional() }).strict();
+const ackBody = z.object({ note: z.string().max(1000, 'must be at most 1000 characters').optional() });
 
 function problem(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'request'}: ${i.message}`).join('; ');

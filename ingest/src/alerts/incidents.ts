@@ -82,15 +82,19 @@ export class IncidentTracker {
     let inc = this.open.get(a.room);
     if (!inc) {
       if (!OPENS.has(a.rule)) return;
-      inc = { id: this.newId('inc', now), room: a.room, started_at: now, ended_at: null, peak_mm: null, peak_at: null };
+      // A pump that failed to start (or does not move water) opens below the warning band: the incident
+      // starts with the first of the room's flood and pump alerts still open.
+      const earlier = this.openAlerts(a.room).filter((x) => BELONGS(x.rule) && x.id !== a.id);
+      const startedAt = Math.min(now, ...earlier.map((x) => x.startedAt));
+      inc = { id: this.newId('inc', now), room: a.room, started_at: startedAt, ended_at: null, peak_mm: null, peak_at: null };
       this.repo.openIncident(inc);
       this.open.set(a.room, inc);
       this.store.save(`peak:${a.room}`, null);
       for (const p of this.runningPumps(a.room)) {
-        this.repo.incidentEvent(inc.id, now, 'pump-running', `flood/${a.room}/pumps/${p.id}`, null, p.startedAt !== null ? `running since ${iso(p.startedAt)}` : 'running');
+        const since = Math.max(p.startedAt ?? startedAt, startedAt);
+        this.repo.incidentEvent(inc.id, since, 'pump-running', `flood/${a.room}/pumps/${p.id}`, null, p.startedAt !== null ? `running since ${iso(p.startedAt)}` : 'running');
       }
-      // A pump that failed to start opens before the warning band (its start level is lower): it belongs here.
-      for (const other of this.openAlerts(a.room)) if (BELONGS(other.rule)) this.repo.attach(inc.id, other.id);
+      for (const other of earlier) this.repo.attach(inc.id, other.id);
     }
     this.repo.attach(inc.id, a.id);
   }
