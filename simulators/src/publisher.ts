@@ -31,6 +31,8 @@ export interface PublisherStats {
   acked: number;
   failed: number;
   inFlight: number;
+  /** Most QoS 1 publishes awaiting PUBACK at once (never above maxInFlight). */
+  peakInFlight: number;
   droppedForWill: number;
   lastError: string | null;
 }
@@ -63,7 +65,7 @@ export class MqttPublisher {
   private readonly perDevice = new Map<string, MqttClient>();
   private readonly waiting: Array<() => void> = [];
   private readonly idle: Array<() => void> = [];
-  private readonly st: PublisherStats = { connections: 0, published: 0, acked: 0, failed: 0, inFlight: 0, droppedForWill: 0, lastError: null };
+  private readonly st: PublisherStats = { connections: 0, published: 0, acked: 0, failed: 0, inFlight: 0, peakInFlight: 0, droppedForWill: 0, lastError: null };
   private readonly broker: ReturnType<typeof brokerOptions>;
   private readonly onAck: (err?: Error) => void;
 
@@ -174,6 +176,7 @@ export class MqttPublisher {
     }
     this.st.published++;
     this.st.inFlight++;
+    if (this.st.inFlight > this.st.peakInFlight) this.st.peakInFlight = this.st.inFlight;
     client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, this.onAck);
     if (this.st.inFlight >= this.opts.maxInFlight) return new Promise((resolve) => this.waiting.push(resolve));
     return undefined;

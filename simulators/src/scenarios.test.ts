@@ -62,6 +62,13 @@ describe('determinism', () => {
     for (let i = 1; i < msgs.length; i++) expect((msgs[i] as SimMessage).at).toBeGreaterThanOrEqual((msgs[i - 1] as SimMessage).at);
     for (const m of msgs) if (m.kind !== 'status') expect(m.payload).toContain(`"ts":${m.at}`);
   });
+
+  it('never sends two readings on one topic in the same millisecond (ParkOps would store them as one)', () => {
+    const msgs = run(sim({ scenarios: 'weekday+gate-rush+storm', startAt: Date.parse('2026-07-20T06:00:00+08:00') }), 24 * HOUR_MS);
+    const seen = new Set<string>();
+    const dupes = msgs.filter((m) => m.kind !== 'status' && (seen.has(`${m.topic} ${m.at}`) || !seen.add(`${m.topic} ${m.at}`)));
+    expect(dupes.map((m) => `${m.topic} ${m.payload}`)).toEqual([]);
+  });
 });
 
 describe('every payload follows the contract', () => {

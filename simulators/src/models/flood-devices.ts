@@ -32,7 +32,8 @@ interface PumpDevice {
   state: PumpState;
   topic: string;
   lastSent: number;
-  heartbeat: SimEvent;
+  /** Heartbeats go out at PLC ticks: one pump message per tick at most, never two at the same ms. */
+  intervalMs: number;
 }
 
 export class FloodRoomDevices implements SimEvent {
@@ -64,10 +65,7 @@ export class FloodRoomDevices implements SimEvent {
       lastSent: -Infinity,
       event: { fire: (ctx: SimContext) => this.readLevel(ctx, i) },
     }));
-    this.pumps = this.model.pumps.map((state) => {
-      const p: PumpDevice = { state, topic: topics.pump(room.id, state.spec.id), lastSent: -Infinity, heartbeat: { fire: (ctx: SimContext) => this.pumpHeartbeat(ctx, p) } };
-      return p;
-    });
+    this.pumps = this.model.pumps.map((state) => ({ state, topic: topics.pump(room.id, state.spec.id), lastSent: -Infinity, intervalMs: state.spec.intervalSec * 1000 }));
   }
 
   start(ctx: SimContext, from: number): void {
@@ -75,7 +73,8 @@ export class FloodRoomDevices implements SimEvent {
     this.model.control();
     ctx.schedule(from + ROOM_TICK_MS, this);
     for (const s of this.sensors) ctx.schedule(from + this.rng.next() * s.sensor.intervalSec * 1000, s.event);
-    for (const p of this.pumps) ctx.schedule(from + this.rng.next() * p.state.spec.intervalSec * 1000, p.heartbeat);
+    // Spread the first heartbeats over an interval.
+    for (const p of this.pumps) p.lastSent = from - this.rng.next() * p.intervalMs;
   }
 
   /** Sets a fault on the room's duty pump (the first pump with role duty). */
@@ -92,9 +91,8 @@ export class FloodRoomDevices implements SimEvent {
     this.lastTick = t;
     this.peakMm = Math.max(this.peakMm, this.model.levelMm);
     const changed = this.model.control();
-    for (const state of changed) {
-      const p = this.pumps.find((d) => d.state === state);
-      if (p !== undefined) this.sendPump(ctx, p);
+    for (const p of this.pumps) {
+      if (changed.includes(p.state) || t - p.lastSent >= p.intervalMs) this.sendPump(ctx, p);
     }
     ctx.schedule(t + ROOM_TICK_MS, this);
   }
@@ -119,17 +117,6 @@ export class FloodRoomDevices implements SimEvent {
     s.lastSent = ctx.now;
     if (ctx.silent) return;
     ctx.emit({ topic: s.topic, payload: `{"mm":${mm},"ts":${ctx.stamp(ctx.now)}}`, qos: 1, retain: false, at: ctx.now, kind: 'level', device: s.sensor.id });
-  }
-
-  private pumpHeartbeat(ctx: SimContext, p: PumpDevice): void {
-    const interval = p.state.spec.intervalSec * 1000;
-    const due = p.lastSent + interval;
-    if (due > ctx.now + 500) {
-      ctx.schedule(due, p.heartbeat);
-      return;
-    }
-    this.sendPump(ctx, p);
-    ctx.schedule(ctx.now + interval, p.heartbeat);
   }
 
   private sendPump(ctx: SimContext, p: PumpDevice): void {

@@ -249,8 +249,10 @@ export class ParkingModel {
     const rng = this.rng;
     switch (car.stage) {
       case 'enter': {
+        const gate = rng.pick(this.entryGates);
+        if (this.queueAtGate(ctx, gate, car)) return;
         this.carsEntered++;
-        this.sendGate(ctx, rng.pick(this.entryGates), 'entry', car.pass);
+        this.sendGate(ctx, gate, 'entry', car.pass);
         // The odd driver scans in and turns back; every driver does when the lot is full.
         const bay = rng.chance(0.015) ? null : this.chooseBay();
         if (bay === null) {
@@ -286,15 +288,36 @@ export class ParkingModel {
         ctx.schedule(ctx.now + rng.range(1, 4) * MINUTE_MS, car);
         return;
       }
-      case 'exit':
+      case 'exit': {
+        const gate = rng.pick(this.exitGates);
+        if (this.queueAtGate(ctx, gate, car)) return;
         this.carsExited++;
-        this.sendGate(ctx, rng.pick(this.exitGates), 'exit', car.pass);
+        this.sendGate(ctx, gate, 'exit', car.pass);
         car.stage = 'done';
         return;
+      }
       case 'done':
         return;
     }
   }
+
+  /**
+   * A barrier lets one car through per cycle: a car arriving while it is still closing waits its turn
+   * (and no gate ever sends two scans in the same millisecond). Returns true when the car must wait.
+   */
+  private queueAtGate(ctx: SimContext, gate: Gate, car: Car): boolean {
+    const freeAt = this.gateFreeAt.get(gate.id) ?? -Infinity;
+    if (ctx.now < freeAt) {
+      ctx.schedule(freeAt + this.rng.range(0, 2000), car);
+      return true;
+    }
+    this.gateFreeAt.set(gate.id, ctx.now + ParkingModel.BARRIER_CYCLE_MS);
+    return false;
+  }
+
+  /** Scan, barrier up, car through, barrier down. */
+  static readonly BARRIER_CYCLE_MS = 6000;
+  private readonly gateFreeAt = new Map<string, number>();
 
   private heartbeat(ctx: SimContext, b: BayState): void {
     const due = b.lastSent + this.intervalMs;
