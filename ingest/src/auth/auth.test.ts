@@ -32,12 +32,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(env: Record<string, string> = { PARKOPS_ADMIN_PASSWORD: ADMIN_PASSWORD }, clockStart = Date.parse('2026-11-25T08:00:00Z')): Promise<Harness> {
+// Cheap scrypt keeps this file fast; one test below checks that production hashes use the real cost.
+const FAST = { ln: 10, r: 8, p: 1 };
+
+async function start(env: Record<string, string> = { PARKOPS_ADMIN_PASSWORD: ADMIN_PASSWORD }, clockStart = Date.parse('2026-11-25T08:00:00Z'), scryptParams: typeof FAST | null = FAST): Promise<Harness> {
   const config = loadConfig({ PARKOPS_DATA_DIR: dir, ...env }, { dotenv: false });
   const db = openDatabase(dir);
   const clock = { t: clockStart, now: () => clock.t };
   const printed: string[] = [];
-  const auth = new AuthService({ db, config, log: createLogger('silent'), clock, announce: (t) => printed.push(t) });
+  const auth = new AuthService({ db, config, log: createLogger('silent'), clock, announce: (t) => printed.push(t), ...(scryptParams ? { scryptParams } : {}) });
   await auth.start();
   const app = express();
   app.use('/api', auth.authenticate(), auth.csrf());
@@ -88,8 +91,11 @@ async function login(h: Harness, username: string, password: string, headers: Re
 }
 
 describe('first admin', () => {
-  it('is created from PARKOPS_ADMIN_PASSWORD and can log in', async () => {
-    const h = await start();
+  it('is created from PARKOPS_ADMIN_PASSWORD with a full-cost scrypt hash, and can log in', async () => {
+    const h = await start(undefined, undefined, null);
+    const row = h.db.prepare("SELECT password_hash FROM auth_users WHERE username = 'admin'").get() as { password_hash: string };
+    expect(row.password_hash).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    expect(row.password_hash).not.toContain(ADMIN_PASSWORD);
     const { res, body } = await login(h, 'admin', ADMIN_PASSWORD);
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ username: 'admin', role: 'admin' });
@@ -347,6 +353,10 @@ describe('failed logins', () => {
   it('apply to Node-RED logins through verifyPassword too', async () => {
     const h = await start();
     expect(await h.auth.verifyPassword('admin', ADMIN_PASSWORD)).toEqual({ username: 'admin', role: 'admin' });
+    await h.auth.createUser('admin', '127.0.0.1', { username: 'staff', password: 'staff-password', role: 'manager' });
+    // Right password, but the editor is for admins: the caller gets the role to refuse it, and the audit log says so.
+    expect(await h.auth.verifyPassword('staff', 'staff-password')).toEqual({ username: 'staff', role: 'manager' });
+    expect(h.auth.repo.listAudit({ limit: 1 })[0]).toMatchObject({ actor: 'staff', action: 'login.refused', ip: 'node-red', detail: { via: 'node-red', role: 'manager' } });
     for (let i = 0; i < 5; i++) expect(await h.auth.verifyPassword('admin', 'not-the-password')).toBeNull();
     expect(await h.auth.verifyPassword('admin', ADMIN_PASSWORD)).toBeNull();
     expect(await h.auth.verifyPassword('nobody', 'whatever-pass')).toBeNull();

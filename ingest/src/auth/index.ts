@@ -18,7 +18,7 @@ import { systemClock, type Clock, type Module } from '../module.ts';
 import type { Db } from '../store/db.ts';
 import { clientIp, isHttps, readCookie, sameOrigin, serializeCookie, SESSION_COOKIE } from './http.ts';
 import { DEFAULT_LIMITS, LoginLimiter, type LimiterOptions } from './limiter.ts';
-import { dummyPasswordHash, generatePassword, hashPassword, needsRehash, verifyPassword as checkPassword } from './passwords.ts';
+import { DEFAULT_PARAMS, dummyPasswordHash, generatePassword, hashPassword, needsRehash, verifyPassword as checkPassword, type ScryptParams } from './passwords.ts';
 import { AuthRepository } from './repository.ts';
 import { buildRouter } from './routes.ts';
 import { AuthError, USERNAME_PATTERN } from './rules.ts';
@@ -41,6 +41,8 @@ export interface AuthDeps {
   clock?: Clock;
   /** tests only: tighter or looser limiter settings */
   limits?: LimiterOptions;
+  /** tests only: cheaper scrypt parameters (production always uses DEFAULT_PARAMS) */
+  scryptParams?: ScryptParams;
   /** where the generated first-admin password is printed; stderr by default */
   announce?: (text: string) => void;
 }
@@ -58,6 +60,7 @@ export class AuthService implements Module {
   readonly log: Logger;
   private readonly config: Config;
   private readonly announce: (text: string) => void;
+  private readonly scryptParams: ScryptParams;
   /** token name -> last time last_used_at was written; spares a write per API request */
   private readonly tokenTouched = new Map<string, number>();
 
@@ -68,6 +71,7 @@ export class AuthService implements Module {
     this.log = deps.log.child({ module: 'auth' });
     this.config = deps.config;
     this.announce = deps.announce ?? ((text) => process.stderr.write(text));
+    this.scryptParams = deps.scryptParams ?? DEFAULT_PARAMS;
   }
 
   async start(): Promise<void> {
@@ -87,6 +91,9 @@ export class AuthService implements Module {
   private get trustProxy(): boolean {
     return this.config.PARKOPS_TRUST_PROXY;
   }
+  private hash(password: string): Promise<string> {
+    return hashPassword(password, this.scryptParams);
+  }
   private iso(ms = this.clock.now()): string {
     return new Date(ms).toISOString();
   }
@@ -103,14 +110,14 @@ export class AuthService implements Module {
         this.log.info('user admin exists; PARKOPS_ADMIN_PASSWORD is only used to create it and was not applied');
         return;
       }
-      this.repo.insertUser('admin', 'admin', await hashPassword(configured), this.iso());
+      this.repo.insertUser('admin', 'admin', await this.hash(configured), this.iso());
       this.audit({ actor: 'system', action: 'user.created', target: 'admin', detail: { role: 'admin', source: 'PARKOPS_ADMIN_PASSWORD' } });
       this.log.info('created user admin from PARKOPS_ADMIN_PASSWORD');
       return;
     }
     if (this.repo.countUsers() > 0) return;
     const password = generatePassword();
-    this.repo.insertUser('admin', 'admin', await hashPassword(password), this.iso());
+    this.repo.insertUser('admin', 'admin', await this.hash(password), this.iso());
     this.audit({ actor: 'system', action: 'user.created', target: 'admin', detail: { role: 'admin', source: 'generated' } });
     this.log.warn({ username: 'admin', password }, 'no users and PARKOPS_ADMIN_PASSWORD unset: generated a password for user admin; it is shown this once, change it after logging in');
     this.announce(
@@ -220,12 +227,17 @@ export class AuthService implements Module {
       return { ok: false, reason: 'invalid' };
     }
     this.limiter.succeed(actor, ip);
-    if (needsRehash(user.passwordHash)) this.repo.updateUser(user.username, { passwordHash: await hashPassword(password) }, this.iso());
+    if (needsRehash(user.passwordHash, this.scryptParams)) this.repo.updateUser(user.username, { passwordHash: await this.hash(password) }, this.iso());
     const now = this.clock.now();
     const sessionId = randomBytes(32).toString('base64url');
     const expiresAt = now + this.sessionMs;
     if (via === 'api') this.repo.insertSession(sha256(sessionId), user.username, now, expiresAt, ip);
-    this.audit({ actor: user.username, action: 'login', ip, detail: { via } });
+    if (via === 'node-red' && user.role !== 'admin') {
+      // The editor is for admins only (issue 3): the password was right, the login is still refused.
+      this.audit({ actor: user.username, action: 'login.refused', ip, detail: { via, role: user.role, reason: 'the Node-RED editor is for admins' } });
+    } else {
+      this.audit({ actor: user.username, action: 'login', ip, detail: { via, role: user.role } });
+    }
     return { ok: true, user: { username: user.username, role: user.role }, sessionId, expiresAt };
   }
 
@@ -270,7 +282,7 @@ export class AuthService implements Module {
   // Users and tokens (the admin routes call these; errors are AuthError with an HTTP status)
 
   async createUser(actor: string, ip: string, input: { username: string; password: string; role: Role }) {
-    const hash = await hashPassword(input.password);
+    const hash = await this.hash(input.password);
     if (!this.repo.insertUser(input.username, input.role, hash, this.iso())) throw new AuthError(409, `user ${input.username} already exists`);
     this.audit({ actor, action: 'user.created', target: input.username, ip, detail: { role: input.role } });
     const { passwordHash: _omit, ...user } = this.repo.findUser(input.username)!;
@@ -278,7 +290,7 @@ export class AuthService implements Module {
   }
 
   async updateUser(actor: string, ip: string, username: string, changes: { role?: Role | undefined; password?: string | undefined }) {
-    const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+    const passwordHash = changes.password === undefined ? undefined : await this.hash(changes.password);
     const detail: Record<string, unknown> = {};
     this.repo.transaction(() => {
       const user = this.repo.findUser(username);
@@ -316,7 +328,7 @@ export class AuthService implements Module {
       this.audit({ actor: username, action: 'password.change_failed', target: username, ip });
       throw new AuthError(403, 'the current password is wrong');
     }
-    this.repo.updateUser(username, { passwordHash: await hashPassword(next) }, this.iso());
+    this.repo.updateUser(username, { passwordHash: await this.hash(next) }, this.iso());
     const ended = this.repo.deleteSessionsOf(username, keepSessionId === undefined ? undefined : sha256(keepSessionId));
     this.audit({ actor: username, action: 'password.changed', target: username, ip, detail: { otherSessionsEnded: ended } });
   }
