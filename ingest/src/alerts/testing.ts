@@ -98,6 +98,8 @@ export class Harness {
   constructor(
     readonly dir: string,
     readonly site: Site,
+    /** Where acknowledgements are audited besides `audits` (e.g. the real auth module). */
+    private readonly auditTo?: (e: AuditEntry) => void,
   ) {
     this.bus = new EventBus(createLogger('silent'));
     this.bus.on('alert.changed', (e) => void this.changes.push(e));
@@ -112,7 +114,10 @@ export class Harness {
       topics: new Topics('park'),
       publisher: this.publisher,
       log: createLogger('silent'),
-      audit: (e) => void this.audits.push(e),
+      audit: (e) => {
+        this.audits.push(e);
+        this.auditTo?.(e);
+      },
     });
     await this.engine.start();
     return this;
