@@ -1,0 +1,284 @@
+/**
+ * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive (issue 8).
+ *
+ * The ingest transaction hook only marks the reading's quarter hour dirty (one `INSERT OR IGNORE` into a
+ * tiny WITHOUT ROWID table), inside the same transaction as the reading: a SIGKILL loses both or neither,
+ * so the rollups can always be brought back in line with the raw data. `refresh()` recomputes dirty
+ * quarters from raw readings (the quarter and the following `gap` that a reading's state reaches into),
+ * and runs every 30 s, on start, and before any query reads rollups. Recomputing from raw, instead of
+ * adding deltas, keeps back-filled (out-of-order) readings and redeliveries exact.
+ *
+ * Rollup keys: `parking` and `parking/{zone}` (one sweep over all bays, dirty key `parking`),
+ * `venues/{id}`, `flood/{room}/pumps/{id}`, `flood/{room}/levels/{id}`. Columns per key:
+ * `known_ms` track-ms with a known value, `sum_ms` value × ms, `peak`/`peak_at` instantaneous maximum,
+ * `n` arrivals (parking), `in` sum (venues) or starts (pumps), `a1..a3` ms at or above warn/alarm/critical
+ * (levels). A quarter with neither known time nor counts has no row: an honest gap.
+ */
+import type { Reading } from '../contract/index.ts';
+import type { Site } from '../site/index.ts';
+import { migrate, type Db } from '../store/db.ts';
+import { DAY_MS, QUARTER_MS, quarter } from './local-time.ts';
+import { FIELDS, F_A1, F_A2, F_A3, F_KNOWN, F_N, F_PEAK, F_PEAK_AT, F_SUM, StepSweep, type SweepSpec } from './step-sweep.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS report_rollup_15m (
+  key TEXT NOT NULL, bucket INTEGER NOT NULL, known_ms INTEGER NOT NULL, sum_ms REAL NOT NULL,
+  peak REAL, peak_at INTEGER, n INTEGER NOT NULL, a1 INTEGER NOT NULL, a2 INTEGER NOT NULL, a3 INTEGER NOT NULL,
+  PRIMARY KEY (key, bucket)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS report_dirty (key TEXT NOT NULL, bucket INTEGER NOT NULL, PRIMARY KEY (key, bucket)) WITHOUT ROWID;
+`;
+
+/** One rollup row: [bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3] (raw arrays: fast to read). */
+export type RollupRow = [number, number, number, number | null, number | null, number, number, number, number];
+export const R_BUCKET = 0;
+export const R_KNOWN = 1;
+export const R_SUM = 2;
+export const R_PEAK = 3;
+export const R_PEAK_AT = 4;
+export const R_N = 5;
+export const R_A1 = 6;
+export const R_A2 = 7;
+export const R_A3 = 8;
+
+interface KeyPlan {
+  table: string;
+  value: string;
+  extra: string | null;
+  /** venues: a back-filled count stored without `occupancy` is worked out from the previous value + in - out */
+  outColumn?: string;
+  sids: number[];
+  groupKeys: string[];
+  spec: SweepSpec;
+  /** range chunk for one SQL read */
+  chunkMs: number;
+}
+
+/** The rollup key a reading marks dirty, or null when it feeds no rollup. */
+export function rollupKeyOf(r: Reading): string | null {
+  switch (r.kind) {
+    case 'bay':
+      return 'parking';
+    case 'venue':
+      return `venues/${r.venueId}`;
+    case 'pump':
+    case 'level':
+      return r.subject;
+    case 'gate':
+    case 'status':
+      return null;
+  }
+}
+
+const registry = new WeakMap<Db, Rollups>();
+
+/** The one Rollups instance of a database (the store's `usage()` and the Reports module share it). */
+export function rollupsFor(db: Db, site: Site): Rollups {
+  let r = registry.get(db);
+  if (!r) {
+    r = new Rollups(db, site);
+    registry.set(db, r);
+  }
+  return r;
+}
+
+export class Rollups {
+  private mark!: import('better-sqlite3').Statement;
+  private readRows!: import('better-sqlite3').Statement;
+  private ready = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly site: Site,
+  ) {}
+
+  /** Creates the tables; the first time, marks the whole existing history dirty so it is rolled up. */
+  init(): void {
+    if (this.ready) return;
+    const existed = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'report_rollup_15m'").get() !== undefined;
+    migrate(this.db, 'reports', 1, SCHEMA);
+    this.mark = this.db.prepare('INSERT OR IGNORE INTO report_dirty (key, bucket) VALUES (?, ?)');
+    this.readRows = this.db.prepare('SELECT bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3 FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket').raw(true);
+    this.ready = true;
+    if (!existed) this.markHistory();
+  }
+
+  /** Marks every quarter that has raw readings dirty (rollups created on a store that already holds data). */
+  markHistory(): void {
+    const has = (t: string): boolean => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    const q = QUARTER_MS;
+    this.db.transaction(() => {
+      if (has('bay_readings')) this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT 'parking', (ts / ${q}) * ${q} FROM bay_readings GROUP BY 2`);
+      if (has('venue_counts'))
+        this.db.exec(
+          `INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT substr(s.subject, 1, length(s.subject) - 7), (v.ts / ${q}) * ${q} FROM venue_counts v JOIN series s ON s.id = v.series_id GROUP BY 1, 2`,
+        );
+      for (const t of ['pump_readings', 'level_readings']) {
+        if (has(t)) this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT s.subject, (r.ts / ${q}) * ${q} FROM ${t} r JOIN series s ON s.id = r.series_id GROUP BY 1, 2`);
+      }
+    })();
+  }
+
+  /** The ingest transaction hook: one small insert per reading, in the reading's own transaction. */
+  readonly hook = (reading: Reading): void => {
+    const key = rollupKeyOf(reading);
+    if (key !== null) this.mark.run(key, quarter(reading.ts));
+  };
+
+  /** Number of dirty quarter marks waiting (for tests and metrics). */
+  pending(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM report_dirty').get() as { n: number }).n;
+  }
+
+  /**
+   * Recomputes the dirty quarters of `keys` (rollup keys like `parking/A` map to their dirty key
+   * `parking`), or of every key. Returns the number of marks consumed.
+   */
+  refresh(keys?: string[]): number {
+    this.init();
+    const dirtyKeys = keys ? [...new Set(keys.map((k) => (k.startsWith('parking') ? 'parking' : k)))] : (this.db.prepare('SELECT DISTINCT key FROM report_dirty').pluck().all() as string[]);
+    let consumed = 0;
+    for (const key of dirtyKeys) {
+      const buckets = this.db.prepare('SELECT bucket FROM report_dirty WHERE key = ? ORDER BY bucket').pluck().all(key) as number[];
+      if (buckets.length === 0) continue;
+      const plan = this.plan(key);
+      if (plan) {
+        const reach = Math.ceil(plan.spec.gapMs / QUARTER_MS) * QUARTER_MS + QUARTER_MS;
+        let r0 = buckets[0]!;
+        let r1 = r0 + reach;
+        for (const b of buckets) {
+          if (b > r1) {
+            this.recompute(plan, r0, r1);
+            r0 = b;
+          }
+          r1 = b + reach;
+        }
+        this.recompute(plan, r0, r1);
+      }
+      this.db.prepare('DELETE FROM report_dirty WHERE key = ? AND bucket <= ?').run(key, buckets[buckets.length - 1]!);
+      consumed += buckets.length;
+    }
+    return consumed;
+  }
+
+  /** Rollup rows of `key` with bucket in [from, to), oldest first. Call `refresh` first for fresh figures. */
+  rows(key: string, from: number, to: number): RollupRow[] {
+    this.init();
+    return this.readRows.all(key, from, to) as RollupRow[];
+  }
+
+  /** How a dirty key is recomputed, from the site and the series that exist. */
+  private plan(key: string): KeyPlan | null {
+    const site = this.site;
+    const seriesOf = (kind: string): { id: number; subject: string }[] => this.db.prepare('SELECT id, subject FROM series WHERE kind = ? ORDER BY id').all(kind) as { id: number; subject: string }[];
+    if (key === 'parking') {
+      const zones = site.zones.map((z) => z.id);
+      const groupKeys = ['parking', ...zones.map((z) => `parking/${z}`)];
+      const sids: number[] = [];
+      const trackGroups: number[][] = [];
+      for (const s of seriesOf('bay')) {
+        const bay = site.bay(s.subject.slice('parking/bays/'.length));
+        if (!bay) continue;
+        sids.push(s.id);
+        trackGroups.push([0, 1 + zones.indexOf(bay.zone)]);
+      }
+      const spec: SweepSpec = { trackGroups, groups: groupKeys.length, gapMs: site.parking.bayStaleAfterSec * 1000, share: true, count: 'rises' };
+      return { table: 'bay_readings', value: 'occupied', extra: null, sids, groupKeys, spec, chunkMs: DAY_MS };
+    }
+    const parts = key.split('/');
+    if (parts[0] === 'venues' && parts.length === 2) {
+      const venue = site.venue(parts[1]!);
+      if (!venue) return null;
+      const sids = seriesOf('venue')
+        .filter((s) => s.subject === `${key}/counts`)
+        .map((s) => s.id);
+      const spec: SweepSpec = { trackGroups: sids.map(() => [0]), groups: 1, gapMs: venue.staleAfterSec * 1000, share: false, count: 'x' };
+      return { table: 'venue_counts', value: 'occupancy', extra: 'count_in', outColumn: 'count_out', sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS };
+    }
+    if (parts[0] === 'flood' && parts.length === 4) {
+      const room = site.room(parts[1]!);
+      if (!room) return null;
+      const kind = parts[2] === 'pumps' ? 'pump' : parts[2] === 'levels' ? 'level' : null;
+      if (kind === null) return null;
+      const device = kind === 'pump' ? site.pump(room.id, parts[3]!) : site.levelSensor(room.id, parts[3]!);
+      if (!device) return null;
+      const sids = seriesOf(kind)
+        .filter((s) => s.subject === key)
+        .map((s) => s.id);
+      const b = room.bands;
+      const spec: SweepSpec = {
+        trackGroups: sids.map(() => [0]),
+        groups: 1,
+        gapMs: device.staleAfterSec * 1000,
+        share: false,
+        count: kind === 'pump' ? 'rises' : 'none',
+        bands: kind === 'level' ? [b.warnMm, b.alarmMm, b.criticalMm] : undefined,
+      };
+      return kind === 'pump'
+        ? { table: 'pump_readings', value: 'running', extra: null, sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS }
+        : { table: 'level_readings', value: 'mm', extra: null, sids, groupKeys: [key], spec, chunkMs: 7 * DAY_MS };
+    }
+    return null;
+  }
+
+  /** Recomputes [r0, r1) of one key from raw readings, in chunks, each chunk in one transaction. */
+  private recompute(plan: KeyPlan, r0: number, r1: number): void {
+    const { db } = this;
+    const sweep = new StepSweep(plan.spec);
+    const trackOf = new Map(plan.sids.map((sid, i) => [sid, i]));
+    if (plan.sids.length > 0) {
+      const before = db.prepare(`SELECT ts, ${plan.value} AS v FROM ${plan.table} WHERE series_id = ? AND ts < ? AND ${plan.value} IS NOT NULL ORDER BY ts DESC LIMIT 1`);
+      const init: [number, number, number][] = [];
+      plan.sids.forEach((sid, i) => {
+        const row = before.get(sid, r0) as { ts: number; v: number } | undefined;
+        if (row) init.push([i, row.ts, row.v]);
+      });
+      init.sort((a, b) => a[1] - b[1]);
+      for (const [i, ts, v] of init) sweep.initial(i, ts, v);
+    }
+    sweep.begin(r0);
+    const sidList = plan.sids.join(',') || '-1';
+    const derive = plan.outColumn !== undefined;
+    const read = db
+      .prepare(
+        `SELECT series_id, ts, ${plan.value}, ${plan.extra ?? '0'}, ${plan.outColumn ?? '0'} FROM ${plan.table} WHERE series_id IN (${sidList}) AND ts >= ? AND ts < ?${derive ? '' : ` AND ${plan.value} IS NOT NULL`} ORDER BY ts`,
+      )
+      .raw(true);
+    const del = db.prepare(`DELETE FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ?`);
+    const ins = db.prepare('INSERT OR REPLACE INTO report_rollup_15m (key, bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (let c0 = r0; c0 < r1; c0 += plan.chunkMs) {
+      const c1 = Math.min(r1, c0 + plan.chunkMs);
+      for (const row of read.iterate(c0, c1) as Iterable<[number, number, number | null, number, number]>) {
+        const track = trackOf.get(row[0])!;
+        // People present never go below zero (as ingest computes it).
+        const v = row[2] ?? Math.max(0, sweep.valueOf(track) + row[3] - row[4]);
+        sweep.reading(track, row[1], v, row[3]);
+      }
+      sweep.advanceTo(c1);
+      const done = sweep.drainBefore(c1);
+      db.transaction(() => {
+        for (const k of plan.groupKeys) del.run(k, c0, c1);
+        for (const [bucket, cells] of done) {
+          for (let g = 0; g < plan.groupKeys.length; g++) {
+            const o = g * FIELDS;
+            const known = cells[o + F_KNOWN]!;
+            const n = cells[o + F_N]!;
+            if (known <= 0 && n === 0) continue;
+            const hasPeak = known > 0;
+            ins.run(
+              plan.groupKeys[g],
+              bucket,
+              Math.round(known),
+              cells[o + F_SUM]!,
+              hasPeak ? cells[o + F_PEAK]! : null,
+              hasPeak ? cells[o + F_PEAK_AT]! : null,
+              n,
+              Math.round(cells[o + F_A1]!),
+              Math.round(cells[o + F_A2]!),
+              Math.round(cells[o + F_A3]!),
+            );
+          }
+        }
+      })();
+    }
+  }
+}
