@@ -48,6 +48,7 @@ async function start(env: Record<string, string> = { PARKOPS_ADMIN_PASSWORD: ADM
   app.get('/api/parking', auth.requireRole('viewer'), (req, res) => void res.json({ who: req.user }));
   app.post('/api/alerts/:id/ack', auth.requireRole('responder'), express.json(), (req, res) => void res.json({ ackedBy: req.user!.username }));
   app.get('/api/usage', auth.requireRole('manager'), (_req, res) => void res.json({ ok: true }));
+  app.use('/flows', auth.editorGate(), (_req, res) => void res.type('html').send('<title>Node-RED</title>'));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -379,5 +380,27 @@ describe('audit log', () => {
     const filtered = (await (await call(h, 'GET', '/api/audit?action=login', { cookie })).json()) as { action: string }[];
     expect(new Set(filtered.map((e) => e.action))).toEqual(new Set(['login']));
     expect((await call(h, 'GET', '/api/audit?limit=0', { cookie })).status).toBe(400);
+  });
+});
+
+describe('Node-RED editor gate', () => {
+  it('serves the editor page to an admin session only: browsers are sent to the login, others get 401', async () => {
+    const h = await start();
+    const admin = await login(h, 'admin', ADMIN_PASSWORD);
+    await call(h, 'POST', '/api/users', { cookie: admin.cookie, body: { username: 'mgr', password: 'manager-pass', role: 'manager' } });
+    const manager = await login(h, 'mgr', 'manager-pass');
+    const get = (path: string, headers: Record<string, string>) => fetch(h.base + path, { headers, redirect: 'manual' });
+    const browser = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+    expect((await get('/flows/', { ...browser, cookie: admin.cookie })).status).toBe(200);
+    const anon = await get('/flows/', browser);
+    expect(anon.status).toBe(302);
+    expect(anon.headers.get('location')).toBe('/login?next=%2Fflows%2F');
+    expect((await get('/flows', { ...browser, cookie: manager.cookie })).status).toBe(302);
+    const api = await get('/flows/', { cookie: manager.cookie });
+    expect(api.status).toBe(401);
+    expect(await api.json()).toEqual({ error: 'the Node-RED editor needs an admin login' });
+    // Node-RED's own login and admin API are not the gate's business.
+    expect((await get('/flows/auth/login', {})).status).toBe(200);
   });
 });

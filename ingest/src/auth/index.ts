@@ -195,6 +195,30 @@ export class AuthService implements Module {
     };
   }
 
+  /**
+   * Guards the Node-RED editor page: mount before Node-RED, `app.use('/flows', auth.editorGate())`.
+   * Node-RED serves its editor shell to anyone and asks for a login from inside it; issue 3 wants the
+   * editor URL itself shut for everyone but an admin. A GET of the page without an admin session is
+   * redirected to the dashboard login (browsers) or answered 401 (anything else). The admin API under
+   * it (`/flows/flows`, ...) stays with Node-RED's adminAuth, which asks `verifyPassword`/`userRole`.
+   */
+  editorGate(opts: { loginPath?: string } = {}): express.RequestHandler {
+    const loginPath = opts.loginPath ?? '/login';
+    return (req, res, next) => {
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.path !== '/' && req.path !== '/index.html')) return next();
+      const user = this.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      if (user?.role === 'admin') return next();
+      res.setHeader('Cache-Control', 'no-store');
+      if (req.accepts(['json', 'html']) === 'html') {
+        res.redirect(302, `${loginPath}?next=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      // 401 for a logged-in non-admin too: the way in is logging in as an admin (issue 3: "401 or a redirect").
+      res.setHeader('WWW-Authenticate', 'Bearer realm="ParkOps"');
+      res.status(401).json({ error: 'the Node-RED editor needs an admin login' });
+    };
+  }
+
   router(): express.Router {
     return buildRouter(this);
   }
