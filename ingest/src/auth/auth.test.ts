@@ -224,6 +224,11 @@ describe('roles, users and tokens', () => {
     expect(error).toContain('role: must be one of viewer, responder, manager, admin');
     expect(error).toContain('unknown field "extra"');
 
+    const missing = await call(h, 'POST', '/api/users', { cookie, body: { username: 7 } });
+    expect(await missing.json()).toEqual({ error: 'username: must be a string; password: is required; role: is required' });
+    const notObject = await call(h, 'POST', '/api/users', { cookie, body: '[1,2]' });
+    expect(await notObject.json()).toEqual({ error: 'request body must be a JSON object' });
+
     const notJson = await call(h, 'POST', '/api/users', { cookie, body: '{"username":' });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toEqual({ error: 'the request body is not valid JSON' });

@@ -16,22 +16,23 @@ import { ROLES } from '../contract/api.ts';
 import type { AuthService } from './index.ts';
 import { AuthError, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './rules.ts';
 
-const username = z.string({ message: 'must be a string' }).regex(USERNAME_PATTERN, 'must be 1-64 characters of a-z, 0-9, "_", "." or "-"');
-const password = z
-  .string({ message: 'must be a string' })
+/** "is required" when absent, "must be a string" when of another type. */
+const text = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+const username = text().regex(USERNAME_PATTERN, 'must be 1-64 characters of a-z, 0-9, "_", "." or "-"');
+const password = text()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(1024, 'must be at most 1024 characters');
-const role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
+const role = z.enum(ROLES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${ROLES.join(', ')}`) });
 
 const loginBody = z.object({
-  username: z.string({ message: 'must be a string' }).min(1, 'is required').max(256, 'is too long'),
-  password: z.string({ message: 'must be a string' }).min(1, 'is required').max(1024, 'is too long'),
+  username: text().min(1, 'is required').max(256, 'is too long'),
+  password: text().min(1, 'is required').max(1024, 'is too long'),
 });
 const createUserBody = z.strictObject({ username, password, role });
 const updateUserBody = z
   .strictObject({ password: password.optional(), role: role.optional() })
   .refine((b) => b.password !== undefined || b.role !== undefined, 'give a new role, a new password, or both');
-const changePasswordBody = z.strictObject({ currentPassword: z.string({ message: 'must be a string' }).min(1, 'is required'), newPassword: password });
+const changePasswordBody = z.strictObject({ currentPassword: text().min(1, 'is required'), newPassword: password });
 const createTokenBody = z.strictObject({ name: username, role });
 const auditQuery = z.object({
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1..1000').max(1000, 'must be 1..1000').default(100),
