@@ -47,6 +47,7 @@ export interface AlertEngineDeps {
 /** An open alert whose value or ETA moves is republished at most this often (a change of state, severity or grade goes out at once). */
 const UPDATE_EVERY_MS = 10_000;
 const TICK_MS = 1000;
+const ALIVE_EVERY_MS = 5000;
 /** Lifecycle times for alerts outside a flood room (site/schema.ts defaults). */
 const DEFAULT_LIFECYCLE = { ackExpiresMin: 30, escalateAfterMin: 10 };
 const LIST_LIMIT = 1000;
@@ -155,7 +156,7 @@ export class AlertEngine implements Module, AlertSink {
         if (a) this.repo.save(a);
       }
       this.dirtyAlerts.clear();
-      this.flushState(this.clock.now());
+      this.flushState(this.clock.now(), true);
     }
     await this.settled();
   }
@@ -223,7 +224,9 @@ export class AlertEngine implements Module, AlertSink {
     }
   }
 
-  private flushState(now: number): void {
+  private flushState(now: number, force = false): void {
+    // meta:aliveAt (how long the engine was down, see start) only needs a few seconds' precision.
+    if (!force && this.dirtyState.size === 0 && now - ((this.state.get('meta:aliveAt') as number | undefined) ?? 0) < ALIVE_EVERY_MS) return;
     const entries: [string, unknown][] = [...this.dirtyState].map((k) => [k, this.state.get(k)]);
     entries.push(['meta:aliveAt', now]);
     this.state.set('meta:aliveAt', now);
