@@ -176,3 +176,55 @@ describe('ParkOps behind the project Mosquitto', () => {
     expect((await levels()).find((l) => l.id === level)?.mm).toBeNull();
   });
 });
+
+describe('the embedded broker with the same password file and ACL', () => {
+  let sys: ParkOpsProcess;
+  beforeAll(async () => {
+    sys = await startParkOps({ env: { MQTT_PASSWORD_FILE: join(dir, 'mosquitto', 'passwd'), MQTT_ACL_FILE: join(dir, 'mosquitto', 'acl') } });
+  });
+  afterAll(async () => {
+    await sys?.stop();
+  });
+
+  const connectEmbedded = (account?: Account, password?: string) =>
+    new Promise<MqttClient>((resolve, reject) => {
+      const client = mqtt.connect(sys.mqttUrl, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...(account ? { username: account, password: password ?? PASSWORDS[account] } : {}),
+      });
+      clients.push(client);
+      client.once('connect', () => resolve(client));
+      client.once('error', reject);
+    });
+
+  it('refuses anonymous clients and wrong passwords', async () => {
+    await expect(connectEmbedded()).rejects.toThrow(/Not authorized/);
+    await expect(connectEmbedded('flood-devices', 'not-the-password')).rejects.toThrow(/Not authorized/);
+  });
+
+  it('stores a device reading in its own family and nothing from another family', async () => {
+    const api = await adminApi(sys);
+    const parking = await connectEmbedded('parking-devices');
+    const closed = new Promise<void>((resolve) => parking.once('close', () => resolve()));
+    void parking.publishAsync(`park/flood/${room.id}/levels/${level}`, '{"mm":7777}', { qos: 1 }).catch(() => undefined);
+    await closed; // the embedded broker closes the connection instead of acknowledging [MQTT-3.3.5-2]
+    const flood = await connectEmbedded('flood-devices');
+    await flood.publishAsync(`park/flood/${room.id}/levels/${room.levels[1]!.id}`, '{"mm":24}', { qos: 1 });
+
+    type Flood = { rooms: { id: string; levels: { id: string; mm: number | null }[] }[] };
+    const levels = async () => (await api.get<Flood>('/api/flood')).body.rooms.find((r) => r.id === room.id)!.levels;
+    await expect.poll(async () => (await levels()).find((l) => l.id === room.levels[1]!.id)?.mm).toBe(24);
+    expect((await levels()).find((l) => l.id === level)?.mm).toBeNull();
+  });
+
+  it('lets the read-only account read what ParkOps publishes', async () => {
+    const dashboard = await connectEmbedded('dashboard');
+    const seen: string[] = [];
+    dashboard.on('message', (topic) => seen.push(topic));
+    await dashboard.subscribeAsync('park/#', { qos: 1 });
+    // ParkOps publishes its own retained status in-process, needing no account.
+    await expect.poll(() => seen).toContain('park/ops/status');
+  });
+});
