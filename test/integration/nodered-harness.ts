@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import express from 'express';
 import { EventBus } from '../../ingest/src/bus.ts';
 import { loadConfig, type Config } from '../../ingest/src/config.ts';
@@ -148,10 +149,29 @@ export async function deployTab(base: string, token: string, tabId: string, node
   const auth = { authorization: `Bearer ${token}` };
   const current = (await (await fetch(`${base}/flows/flows`, { headers: auth })).json()) as Record<string, unknown>[];
   const kept = current.filter((n) => n.id !== tabId && n.z !== tabId);
+  // The deploy answers before the new flows run: wait for them, or the next event finds no listener.
+  const started = flowsStarted();
   const res = await fetch(`${base}/flows/flows`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
     body: JSON.stringify([...kept, { id: tabId, type: 'tab', label: tabId }, ...nodes.map((n) => ({ z: tabId, x: 100, y: 100, ...n }))]),
   });
   if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+  await started;
+}
+
+/** Resolves at the next `flows:started` of the (process-wide) Node-RED runtime. */
+function flowsStarted(timeoutMs = 10_000): Promise<void> {
+  const red = createRequire(import.meta.url)('node-red') as { events: { once(e: string, fn: () => void): void; removeListener(e: string, fn: () => void): void } };
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      red.events.removeListener('flows:started', done);
+      reject(new Error(`flows did not start within ${timeoutMs} ms of the deploy`));
+    }, timeoutMs);
+    red.events.once('flows:started', done);
+  });
 }

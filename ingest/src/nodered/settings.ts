@@ -160,7 +160,7 @@ export function buildSettings(opts: {
     editorTheme: {
       page: { title: 'ParkOps · Node-RED' },
       header: { title: 'ParkOps flows' },
-      palette: { editable: false },
+      // `palette.editable` is deprecated in Node-RED 4: externalModules.palette above closes the palette manager.
       projects: { enabled: false },
       tours: false,
     },
