@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { freePort, removeOnExit, stopChild, tieToThisProcess, waitUntil } from './ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = join(ROOT, 'ingest', 'src', 'main.ts');
 
 export const ADMIN_PASSWORD = 'test-admin-password-1';
@@ -69,7 +68,9 @@ export async function startParkOps(opts: ParkOpsOptions = {}): Promise<ParkOpsPr
 
   const launch = async (): Promise<void> => {
     out = '';
-    child = spawn(TSX, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node with tsx's loader, not the tsx CLI: the CLI runs the program in a grandchild, so a SIGKILL
+    // to it left the real server running (orphaned, still serving) and kill() was no crash at all.
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     release = tieToThisProcess(child);
     const keep = (b: Buffer): void => {
       out += b.toString();
