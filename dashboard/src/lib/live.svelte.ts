@@ -220,6 +220,7 @@ export class LiveStore {
   /** Publish the working state to the rune fields. Called once per animation frame. */
   flush(): void {
     this.framePending = false;
+    const t0 = performance.now();
     const d = this.dirty;
     if (d.bays) {
       this.bays = this.bayList.slice();
@@ -235,6 +236,8 @@ export class LiveStore {
     }
     this.dirty = { bays: false, scans: false, rooms: false, venues: false, alerts: false, gates: false };
     this.lastBatch = this.batch;
+    // User Timing entries let the e2e run measure how long a burst takes to merge and draw.
+    performance.measure?.('parkops:flush', { start: t0, end: performance.now(), detail: { events: this.batch } });
     this.batch = 0;
   }
 
