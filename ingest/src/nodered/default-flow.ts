@@ -5,6 +5,8 @@
  * writes it again once a flows file exists. Critical changes still reach the webhook if the flow is
  * gone (notify/notifier.ts, "fallback").
  */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The function node's code: plain Node-RED JavaScript, shown in the editor. */
 export const FORMAT_FUNCTION = `// ParkOps default flow: one alert change -> the body the settings webhook expects.
@@ -85,4 +87,17 @@ export function defaultFlow(): Record<string, unknown>[] {
       wires: [[]],
     },
   ];
+}
+
+/** Writes the default flow into `userDir/flows.json` when there is no flows file yet. True when it wrote. */
+export function writeDefaultFlowIfMissing(userDir: string): boolean {
+  const flowFile = join(userDir, 'flows.json');
+  if (existsSync(flowFile)) return false;
+  try {
+    writeFileSync(flowFile, `${JSON.stringify(defaultFlow(), null, 4)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  return true;
 }

@@ -11,7 +11,7 @@
  * It is loaded only when enabled, so PARKOPS_NODE_RED=false costs no memory.
  */
 import type http from 'node:http';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,7 @@ import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
 import type { SiteNames } from '../notify/format.ts';
 import { Bridge, type AlertsPort, type NotifyPort } from './bridge.ts';
-import { defaultFlow } from './default-flow.ts';
+import { writeDefaultFlowIfMissing } from './default-flow.ts';
 import { ADMIN_ROOT, adminAuth, buildSettings, credentialSecretFrom, loadOrCreateSecret } from './settings.ts';
 
 export { ADMIN_ROOT } from './settings.ts';
@@ -35,7 +35,11 @@ interface NodeRedRuntime {
   stop(): Promise<void>;
   readonly httpAdmin: express.RequestHandler;
   readonly httpNode: express.RequestHandler | undefined;
-  readonly events: { once(event: string, fn: (...args: unknown[]) => void): void; removeListener(event: string, fn: (...args: unknown[]) => void): void };
+  readonly events: {
+    on(event: string, fn: (...args: unknown[]) => void): void;
+    once(event: string, fn: (...args: unknown[]) => void): void;
+    removeListener(event: string, fn: (...args: unknown[]) => void): void;
+  };
 }
 
 /** Node-RED keeps its state in module globals: one runtime per process. */
@@ -125,11 +129,7 @@ export class NodeRedModule implements Module {
 
     const userDir = join(config.dataDir, 'node-red');
     mkdirSync(userDir, { recursive: true, mode: 0o700 });
-    const flowFile = join(userDir, 'flows.json');
-    if (!existsSync(flowFile)) {
-      writeFileSync(flowFile, `${JSON.stringify(defaultFlow(), null, 4)}\n`, { mode: 0o600 });
-      this.log.info({ flowFile }, 'first start: wrote the default notification flow');
-    }
+    if (writeDefaultFlowIfMissing(userDir)) this.log.info({ flowFile: join(userDir, 'flows.json') }, 'first start: wrote the default notification flow');
     const secret = loadOrCreateSecret(config.dataDir, this.log);
     const settings = buildSettings({
       userDir,
@@ -149,19 +149,33 @@ export class NodeRedModule implements Module {
     red.init(this.deps.server, settings);
 
     let onStarted: (() => void) | null = null;
+    let onRuntimeEvent: ((e: unknown) => void) | null = null;
     const flowsStarted = new Promise<boolean>((resolve) => {
       const timeoutMs = this.deps.flowsStartTimeoutMs ?? 30_000;
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      onStarted = () => {
+      const finish = (ok: boolean) => {
         clearTimeout(timer);
-        resolve(true);
+        if (onStarted) red.events.removeListener('flows:started', onStarted);
+        if (onRuntimeEvent) red.events.removeListener('runtime-event', onRuntimeEvent);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      onStarted = () => finish(true);
+      // Missing node types or modules, or safe mode: the flows will not start on their own; do not wait.
+      onRuntimeEvent = (e) => {
+        const ev = e as { id?: string; payload?: { state?: string; error?: string; type?: string } };
+        if (ev.id === 'runtime-state' && ev.payload?.error && (ev.payload.state === 'stop' || ev.payload.state === 'safe')) {
+          this.log.warn({ error: ev.payload.error }, 'Node-RED flows cannot start');
+          finish(false);
+        }
       };
       red.events.once('flows:started', onStarted);
+      red.events.on('runtime-event', onRuntimeEvent);
     });
     try {
       await red.start();
     } catch (err) {
       if (onStarted) red.events.removeListener('flows:started', onStarted);
+      if (onRuntimeEvent) red.events.removeListener('runtime-event', onRuntimeEvent);
       this.bridge.detach();
       this.state = 'stopped';
       throw new Error(`Node-RED failed to start: ${(err as Error).message}`);
