@@ -9,7 +9,8 @@
  * the 600-bay burst render figures (a measurement, not an assertion).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,7 @@ function ensureDashboardBuilt(): void {
 interface Browser { ctx: BrowserContext; page: Page; close(): Promise<void> }
 const browsers: Browser[] = [];
 
-async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US'): Promise<Browser> {
+async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US', colorScheme: 'light' | 'dark' = 'light'): Promise<Browser> {
   // Debian's chromium rejects --user-data-dir through launch(): a persistent context in a fresh folder.
   const dir = mkdtempSync(join(tmpdir(), 'parkops-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
@@ -53,7 +54,7 @@ async function openBrowser(viewport: { width: number; height: number }, locale =
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport,
     locale,
-    colorScheme: 'light',
+    colorScheme,
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const b: Browser = {
@@ -162,6 +163,26 @@ describe('dashboard in Chromium', () => {
     await page.locator('[data-testid=lot-map]').waitFor();
   });
 
+  it('keeps the overview page under 200 KB of gzipped client JavaScript', async () => {
+    const b = await openBrowser(DESKTOP);
+    await login(b.page, sys.baseUrl, 'admin', PASSWORDS.admin);
+    await b.page.reload();
+    await b.page.locator('[data-testid=lot-map]').waitFor();
+    const scripts = await b.page.evaluate<string[]>(
+      "performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.js'))",
+    );
+    await b.close();
+    browsers.splice(browsers.indexOf(b), 1);
+    const files = [...new Set(scripts)].map((p) => join(DASHBOARD, 'build', 'client', p));
+    const raw = files.reduce((n, f) => n + statSync(f).size, 0);
+    const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
+    console.log(`overview client JS: ${files.length} files, ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped`);
+    expect(files.length).toBeGreaterThan(3);
+    expect(gz).toBeLessThan(200 * 1024);
+    // chart.js (its decimation plugin names 'lttb') belongs to the flood and report pages only.
+    expect(files.some((f) => readFileSync(f, 'utf8').includes('lttb'))).toBe(false);
+  });
+
   it('shows a bay published as occupied within a second', async () => {
     const page = admin.page;
     const bay = bays.find((b) => b.zone === 'E')!;
@@ -248,7 +269,7 @@ describe('dashboard in Chromium', () => {
 
     beforeAll(async () => {
       desk = await openBrowser(DESKTOP);
-      phone = await openBrowser(PHONE);
+      phone = await openBrowser(PHONE, 'en-US', 'dark'); // the response team's phone, at night
       viewer = await openBrowser(DESKTOP);
       await login(desk.page, sys.baseUrl, 'responder', PASSWORDS.responder);
       await login(phone.page, sys.baseUrl, 'responder', PASSWORDS.responder);
@@ -296,7 +317,7 @@ describe('dashboard in Chromium', () => {
       expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
       expect(box.height).toBeGreaterThanOrEqual(40); // a thumb-sized target
       await page.waitForTimeout(500);
-      await page.screenshot({ path: join(SHOTS, 'flood-alert-phone-en.png'), fullPage: true });
+      await page.screenshot({ path: join(SHOTS, 'flood-alert-phone-dark-en.png'), fullPage: true });
       await desk.page.goto(`${sys.baseUrl}/flood`);
       await desk.page.locator('[data-testid=room-level]').waitFor();
       await desk.page.waitForLoadState('networkidle');
@@ -306,7 +327,7 @@ describe('dashboard in Chromium', () => {
       await desk.page.screenshot({ path: join(SHOTS, 'flood-alert-desktop-zh-CN.png') });
       await phone.page.selectOption('[data-testid=lang-select]', 'zh-CN');
       await phone.page.waitForTimeout(300);
-      await phone.page.screenshot({ path: join(SHOTS, 'flood-alert-phone-zh-CN.png'), fullPage: true });
+      await phone.page.screenshot({ path: join(SHOTS, 'flood-alert-phone-dark-zh-CN.png'), fullPage: true });
       await desk.page.selectOption('[data-testid=lang-select]', 'en');
       await phone.page.selectOption('[data-testid=lang-select]', 'en');
     });
