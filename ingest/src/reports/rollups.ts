@@ -12,7 +12,8 @@
  * `venues/{id}`, `flood/{room}/pumps/{id}`, `flood/{room}/levels/{id}`. Columns per key:
  * `known_ms` track-ms with a known value, `sum_ms` value × ms, `peak`/`peak_at` instantaneous maximum,
  * `n` arrivals (parking), `in` sum (venues) or starts (pumps), `a1..a3` ms at or above warn/alarm/critical
- * (levels). A quarter with neither known time nor counts has no row: an honest gap.
+ * (levels); for venues `a1` is the people present at the end of the quarter (the running total carried on).
+ * A quarter with neither known time nor counts has no row: an honest gap.
  */
 import type { Reading } from '../contract/index.ts';
 import type { Site } from '../site/index.ts';
@@ -44,8 +45,12 @@ interface KeyPlan {
   table: string;
   value: string;
   extra: string | null;
-  /** venues: a back-filled count stored without `occupancy` is worked out from the previous value + in - out */
-  outColumn?: string;
+  /**
+   * Venues: people present are worked out here, in time order, from the counts (max(0, previous + in -
+   * out)), not taken from the stored `occupancy`, which ingest computes in arrival order. A back-filled
+   * count therefore moves every later bucket: its recompute runs to the newest reading.
+   */
+  cumulative?: { out: string };
   sids: number[];
   groupKeys: string[];
   spec: SweepSpec;
@@ -152,6 +157,10 @@ export class Rollups {
           }
           r1 = b + reach;
         }
+        if (plan.cumulative && plan.sids.length > 0) {
+          const newest = this.db.prepare(`SELECT max(ts) FROM ${plan.table} WHERE series_id IN (${plan.sids.join(',')})`).pluck().get() as number | null;
+          if (newest !== null) r1 = Math.max(r1, quarter(newest) + reach);
+        }
         this.recompute(plan, r0, r1);
       }
       this.db.prepare('DELETE FROM report_dirty WHERE key = ? AND bucket <= ?').run(key, buckets[buckets.length - 1]!);
@@ -191,8 +200,8 @@ export class Rollups {
       const sids = seriesOf('venue')
         .filter((s) => s.subject === `${key}/counts`)
         .map((s) => s.id);
-      const spec: SweepSpec = { trackGroups: sids.map(() => [0]), groups: 1, gapMs: venue.staleAfterSec * 1000, share: false, count: 'x' };
-      return { table: 'venue_counts', value: 'occupancy', extra: 'count_in', outColumn: 'count_out', sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS };
+      const spec: SweepSpec = { trackGroups: sids.map(() => [0]), groups: 1, gapMs: venue.staleAfterSec * 1000, share: false, count: 'x', keepLast: true };
+      return { table: 'venue_counts', value: 'occupancy', extra: 'count_in', cumulative: { out: 'count_out' }, sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS };
     }
     if (parts[0] === 'flood' && parts.length === 4) {
       const room = site.room(parts[1]!);
@@ -225,7 +234,15 @@ export class Rollups {
     const { db } = this;
     const sweep = new StepSweep(plan.spec);
     const trackOf = new Map(plan.sids.map((sid, i) => [sid, i]));
-    if (plan.sids.length > 0) {
+    if (plan.cumulative) {
+      // The running total at r0 is the end value of the newest earlier bucket (rolled up before this one).
+      const lastTs = db.prepare(`SELECT max(ts) FROM ${plan.table} WHERE series_id = ? AND ts < ?`).pluck();
+      const carried = (db.prepare('SELECT a1 FROM report_rollup_15m WHERE key = ? AND bucket < ? ORDER BY bucket DESC LIMIT 1').pluck().get(plan.groupKeys[0], r0) as number | undefined) ?? 0;
+      plan.sids.forEach((sid, i) => {
+        const ts = lastTs.get(sid, r0) as number | null;
+        if (ts !== null) sweep.initial(i, ts, carried);
+      });
+    } else if (plan.sids.length > 0) {
       const before = db.prepare(`SELECT ts, ${plan.value} AS v FROM ${plan.table} WHERE series_id = ? AND ts < ? AND ${plan.value} IS NOT NULL ORDER BY ts DESC LIMIT 1`);
       const init: [number, number, number][] = [];
       plan.sids.forEach((sid, i) => {
@@ -237,10 +254,10 @@ export class Rollups {
     }
     sweep.begin(r0);
     const sidList = plan.sids.join(',') || '-1';
-    const derive = plan.outColumn !== undefined;
+    const cumulative = plan.cumulative !== undefined;
     const read = db
       .prepare(
-        `SELECT series_id, ts, ${plan.value}, ${plan.extra ?? '0'}, ${plan.outColumn ?? '0'} FROM ${plan.table} WHERE series_id IN (${sidList}) AND ts >= ? AND ts < ?${derive ? '' : ` AND ${plan.value} IS NOT NULL`} ORDER BY ts`,
+        `SELECT series_id, ts, ${plan.value}, ${plan.extra ?? '0'}, ${plan.cumulative?.out ?? '0'} FROM ${plan.table} WHERE series_id IN (${sidList}) AND ts >= ? AND ts < ?${cumulative ? '' : ` AND ${plan.value} IS NOT NULL`} ORDER BY ts`,
       )
       .raw(true);
     const del = db.prepare(`DELETE FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ?`);
@@ -250,7 +267,7 @@ export class Rollups {
       for (const row of read.iterate(c0, c1) as Iterable<[number, number, number | null, number, number]>) {
         const track = trackOf.get(row[0])!;
         // People present never go below zero (as ingest computes it).
-        const v = row[2] ?? Math.max(0, sweep.valueOf(track) + row[3] - row[4]);
+        const v = cumulative ? Math.max(0, sweep.valueOf(track) + row[3] - row[4]) : row[2]!;
         sweep.reading(track, row[1], v, row[3]);
       }
       sweep.advanceTo(c1);

@@ -39,6 +39,8 @@ export interface SweepSpec {
   count: CountMode;
   /** band thresholds for a1..a3 (single-track level sensors) */
   bands?: [number, number, number] | undefined;
+  /** keep the value at the end of each bucket in a1 (venues: people present, carried into the next recompute) */
+  keepLast?: boolean | undefined;
 }
 
 export class StepSweep {
@@ -198,6 +200,7 @@ export class StepSweep {
             c[F_PEAK] = v;
             c[F_PEAK_AT] = s;
           }
+          if (spec.keepLast) c[F_A1] = o;
           if (spec.bands) {
             if (o >= spec.bands[0]) c[F_A1]! += dur;
             if (o >= spec.bands[1]) c[F_A2]! += dur;
