@@ -48,6 +48,7 @@ export interface AlertEngineDeps {
 const UPDATE_EVERY_MS = 10_000;
 const TICK_MS = 1000;
 const ALIVE_EVERY_MS = 5000;
+const RECLEAR_WITHIN_MS = 24 * 3_600_000;
 /** Lifecycle times for alerts outside a flood room (site/schema.ts defaults). */
 const DEFAULT_LIFECYCLE = { ackExpiresMin: 30, escalateAfterMin: 10 };
 const LIST_LIMIT = 1000;
@@ -137,8 +138,10 @@ export class AlertEngine implements Module, AlertSink {
       },
       (roomId) => [...this.open.values()].filter((a) => a.room === roomId),
     );
-    // Re-assert the retained messages: a publish lost while the broker was away converges here.
+    // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
+    // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
     for (const a of this.open.values()) this.publish(a);
+    for (const id of this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
     this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
@@ -352,6 +355,16 @@ export class AlertEngine implements Module, AlertSink {
     const prev = this.publishing.get(topic);
     // Nothing in flight for this alert: the first publish leaves now, not on a later microtask (latency).
     const next = (prev ? prev.then(runSteps) : runSteps()).catch((err: unknown) => this.log.error({ err, topic }, 'alert publish failed'));
+    this.publishing.set(topic, next);
+    void next.then(() => {
+      if (this.publishing.get(topic) === next) this.publishing.delete(topic);
+    });
+  }
+
+  private clearRetained(id: string): void {
+    const topic = this.topics.alert(id);
+    const prev = this.publishing.get(topic) ?? Promise.resolve();
+    const next = prev.then(() => this.publisher.publish(topic, '', { qos: 1, retain: true })).catch((err: unknown) => this.log.error({ err, topic }, 'clearing a retained alert failed'));
     this.publishing.set(topic, next);
     void next.then(() => {
       if (this.publishing.get(topic) === next) this.publishing.delete(topic);

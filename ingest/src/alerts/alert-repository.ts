@@ -296,6 +296,11 @@ export class AlertRepository {
     return (this.stmts.range.all({ from, to, limit }) as AlertRow[]).map(fromRow);
   }
 
+  /** Ids of alerts resolved since `t`: their retained messages are cleared again at start, in case a clear was lost. */
+  resolvedSince(t: number): string[] {
+    return (this.db.prepare('SELECT id FROM alerts WHERE resolved_at >= ?').all(t) as { id: string }[]).map((r) => r.id);
+  }
+
   events(alertId: string): AlertEventRow[] {
     return this.stmts.eventsOf.all(alertId) as AlertEventRow[];
   }

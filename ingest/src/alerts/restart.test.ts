@@ -81,6 +81,9 @@ describe('restart on the same SQLite file', () => {
 
     const second = await engineOn(dir);
     expect(second.engine.list({ state: 'active' }).map((a) => a.id)).toContain(id);
+    // Its retained message is cleared once more, in case the clear before the restart was lost.
+    await second.engine.settled();
+    expect(second.publisher.messages.filter((m) => m.topic === `park/alerts/${id}`)).toEqual([{ topic: `park/alerts/${id}`, payload: '', opts: { qos: 1, retain: true } }]);
     second.engine.acknowledge(id, { username: 'zhao' });
     expect(second.engine.list({ state: 'active' }).map((a) => a.id)).not.toContain(id);
   });
