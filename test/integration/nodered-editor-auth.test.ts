@@ -2,9 +2,17 @@
  * The Node-RED editor is reachable only by ParkOps admins (issue 3 item 5), keeps its files in the
  * data folder with encrypted credentials, and cannot install code (issue 6).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../ingest/src/bus.ts';
+import { loadConfig } from '../../ingest/src/config.ts';
+import { createLogger } from '../../ingest/src/log.ts';
+import { NodeRedModule } from '../../ingest/src/nodered/index.ts';
 import { USERS, login, startStack, type Stack } from './nodered-harness.ts';
 
 let stack: Stack;
@@ -126,5 +134,29 @@ describe('files in the data folder', () => {
     // The editor never gets a password-type credential back.
     const creds = (await (await fetch(`${stack.base}/flows/credentials/parkops-notify/cred-notify`, { headers: auth })).json()) as Record<string, unknown>;
     expect(creds).toEqual({ has_url: true });
+  });
+});
+
+describe('PARKOPS_NODE_RED=false', () => {
+  it('starts nothing, writes nothing, and /flows answers 404 with a reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parkops-nodered-off-'));
+    const config = loadConfig({ PARKOPS_DATA_DIR: dir, PARKOPS_NODE_RED: 'false' }, { dotenv: false });
+    const log = createLogger('silent');
+    const app = express();
+    const server = createServer(app);
+    const off = new NodeRedModule({ app, server, config, log, bus: new EventBus(log), alerts: { acknowledge: () => ({}), list: () => [] }, verifyAdmin: async () => null });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await off.start();
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/flows/flows`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: 'the Node-RED editor is not running (PARKOPS_NODE_RED=false)' });
+      expect(() => statSync(join(dir, 'node-red'))).toThrow();
+      await off.stop();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
