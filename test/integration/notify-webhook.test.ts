@@ -106,6 +106,9 @@ describe('formats', () => {
     const n = makeNotifier({ PARKOPS_WEBHOOK_URL: receiver.url('/parkops') });
     await n.start();
     const alert = criticalAlert({ severity: 'warning', subject: 'venues/gym', room: undefined, value: 64, message: 'Indoor gym over its safe capacity' });
+    // A moving value is not worth a message: nothing is queued for it.
+    bus.emit('alert.changed', { alert, change: 'updated' });
+    expect(n.stats().pending).toBe(0);
     bus.emit('alert.changed', { alert, change: 'opened' });
     await receiver.waitFor(1);
     const body = receiver.received[0]?.body as { source: string; change: string; alert: Alert; text: { zh: string; en: string } };

@@ -7,6 +7,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NOTIFY_CHANGES } from '../notify/notifier.ts';
 
 /** The function node's code: plain Node-RED JavaScript, shown in the editor. */
 export const FORMAT_FUNCTION = `// ParkOps default flow: one alert change -> the body the settings webhook expects.
@@ -52,11 +53,12 @@ export function defaultFlow(): Record<string, unknown>[] {
       id: 'parkops-default-alerts',
       type: 'parkops-alert',
       z,
-      name: 'all alert changes',
+      name: 'alert changes worth a message',
       severity: '',
       rule: '',
       room: '',
-      change: '',
+      // Not `updated`: that one repeats every few seconds while a value moves.
+      change: NOTIFY_CHANGES.join(', '),
       x: 150,
       y: 120,
       wires: [['parkops-default-format']],

@@ -37,6 +37,7 @@ const CHANGE_ZH: Record<string, string> = {
   renotified: '再次提醒',
   escalated: '升级通知',
   worsened: '情况恶化',
+  updated: '更新',
 };
 
 /** What a message needs to know about the site: room names in both languages, and the site's time zone. */

@@ -60,7 +60,12 @@ export interface NotifierOptions {
   concurrency: number;
   /** How long a critical change may wait for a flow's hand-off before the core sends it. */
   handoffGraceMs: number;
+  /** The alert changes worth a message; others (`updated`) are not sent by the core. */
+  changes: string[];
 }
+
+/** Alert changes that notify people (alerts/types.ts AlertChange, without `updated`). */
+export const NOTIFY_CHANGES = ['opened', 'worsened', 'acknowledged', 'renotified', 'escalated', 'resolved'];
 
 export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
   timeoutMs: 10_000,
@@ -70,6 +75,7 @@ export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
   jitter: 0.2,
   concurrency: 4,
   handoffGraceMs: 15_000,
+  changes: NOTIFY_CHANGES,
 };
 
 /** What a flow hands to the Notifier (`parkops-notify` node). */
@@ -314,6 +320,8 @@ export class Notifier implements Module {
   // --- internals ---
 
   private onAlertChanged({ alert, change }: AlertChanged): void {
+    // `updated` (value moved, every 10 s at most per alert) is for dashboards, not for phones.
+    if (!this.options.changes.includes(change)) return;
     const url = this.config.PARKOPS_WEBHOOK_URL;
     if (url) {
       if (!this.flowRoute) {
