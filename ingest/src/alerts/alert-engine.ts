@@ -81,6 +81,8 @@ export class AlertEngine implements Module, AlertSink {
   private park!: ParkRules;
   private tracker!: IncidentTracker;
   private timer: NodeJS.Timeout | null = null;
+  /** An alert changed since rule state was last written. */
+  private committed = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(deps: AlertEngineDeps) {
@@ -170,6 +172,13 @@ export class AlertEngine implements Module, AlertSink {
   private onReading(e: ReadingAccepted): void {
     if (e.duplicate) return;
     const now = this.clock.now();
+    this.dispatch(e, now);
+    // Rule state behind an alert change (a band, a hold) is stored right after it, not on the next tick,
+    // so a crash in between cannot make a restarted engine resolve and reopen the alert.
+    if (this.committed) this.flushState(now, true);
+  }
+
+  private dispatch(e: ReadingAccepted, now: number): void {
     const r = e.reading;
     switch (r.kind) {
       case 'level':
@@ -228,6 +237,7 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   private flushState(now: number, force = false): void {
+    this.committed = false;
     // meta:aliveAt (how long the engine was down, see start) only needs a few seconds' precision.
     if (!force && this.dirtyState.size === 0 && now - ((this.state.get('meta:aliveAt') as number | undefined) ?? 0) < ALIVE_EVERY_MS) return;
     const entries: [string, unknown][] = [...this.dirtyState].map((k) => [k, this.state.get(k)]);
@@ -328,6 +338,7 @@ export class AlertEngine implements Module, AlertSink {
   /** Stores the alert (and the change, unless `event: false`), publishes it and emits `alert.changed`. */
   private commit(a: AlertRecord, change: AlertChange, now: number, opts: { event?: boolean; actor?: string; note?: string; publish?: boolean } = {}): void {
     a.updatedAt = now;
+    this.committed = true;
     this.repo.save(a, opts.event === false ? undefined : { change, at: now, actor: opts.actor, note: opts.note });
     this.dirtyAlerts.delete(a.id);
     this.lastPublished.set(a.id, now);

@@ -468,16 +468,16 @@ export class FloodRoomRules {
         return;
       }
       const d = this.devices.get(id)!;
-      const silentSec = Math.round((now - d.silentFrom) / 1000);
+      // A stable message (no running count of seconds): an open alert is not republished every tick.
       const why =
         d.online === false
           ? 'reported offline'
           : d.seenAt === null
-            ? `not heard from since the alert engine started ${silentSec} s ago (expected every ${staleAfterSec} s at most)`
-            : `silent for ${silentSec} s (expected within ${staleAfterSec} s)`;
+            ? `not heard from since ${new Date(d.silentFrom).toISOString()} (expected within ${staleAfterSec} s)`
+            : `silent since ${new Date(d.seenAt).toISOString()} (expected within ${staleAfterSec} s)`;
       let message = `${r.name}: ${what} ${id} ${why}`;
       if (critical) message += '; no level sensor of the room is reporting';
-      this.sink.raise(RULES.deviceStale, subject, { severity: critical ? 'critical' : 'warning', message, value: silentSec, room: r.id, grade: critical ? 2 : 1 }, now);
+      this.sink.raise(RULES.deviceStale, subject, { severity: critical ? 'critical' : 'warning', message, room: r.id, grade: critical ? 2 : 1 }, now);
     };
     for (const l of r.levels) check(l.id, this.levelSubjectOf(l.id), 'level sensor', l.staleAfterSec, staleLevels.includes(l), blind);
     for (const p of r.pumps) check(p.id, this.pumpSubjectOf(p.id), 'pump', p.staleAfterSec, this.isStale(p.id, p.staleAfterSec, now), false);
@@ -524,13 +524,12 @@ export class FloodRoomRules {
         this.sink.clear(RULES.pumpFailedStart, subject, now);
       } else if (level !== null && level >= p.startMm) {
         ps.aboveStartSince ??= now;
-        const waitedSec = (now - ps.aboveStartSince) / 1000;
-        if (waitedSec >= rules.pumpStartGraceSec) {
+        if (now - ps.aboveStartSince >= rules.pumpStartGraceSec * 1000) {
           const state = d.running === false ? 'not running' : 'not reporting whether it runs';
           this.sink.raise(
             RULES.pumpFailedStart,
             subject,
-            { severity: 'critical', message: `${label} failed to start: water at ${round(level)} mm (starts at ${p.startMm} mm), ${state} after ${Math.round(waitedSec)} s`, value: round(level), room: this.room.id, grade: 1 },
+            { severity: 'critical', message: `${label} failed to start: water above its start level of ${p.startMm} mm since ${new Date(ps.aboveStartSince).toISOString()}, ${state} after ${rules.pumpStartGraceSec} s`, value: round(level), room: this.room.id, grade: 1 },
             now,
           );
         }
@@ -546,7 +545,7 @@ export class FloodRoomRules {
             subject,
             {
               severity: 'critical',
-              message: `${label} is running but not moving water: level still rising ${slope.toFixed(1)} mm/min ${Math.round((now - d.startedAt) / 60_000)} min after it started`,
+              message: `${label} is running but not moving water: level still rising ${slope.toFixed(1)} mm/min ${rules.pumpNoEffectMin} min after it started`,
               value: round(slope, 0.1),
               room: this.room.id,
               grade: 1,
