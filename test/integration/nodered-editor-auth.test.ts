@@ -17,8 +17,14 @@ import { USERS, login, startStack, type Stack } from './nodered-harness.ts';
 
 let stack: Stack;
 
+/** Stands in for AuthService.editorGate(): the editor page needs an admin session (here a plain cookie). */
+const editorGate: express.RequestHandler = (req, res, next) => {
+  if (req.method !== 'GET' || req.path !== '/' || req.headers.cookie === 'session=admin') return next();
+  res.status(401).json({ error: 'the Node-RED editor needs an admin login' });
+};
+
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({}, {}, { editorGate });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -32,6 +38,14 @@ describe('the editor is for admins only', () => {
     }
     const deploy = await fetch(`${stack.base}/flows/flows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
     expect(deploy.status).toBe(401);
+  });
+
+  it('runs the editor gate before Node-RED: the page is shut without an admin session', async () => {
+    const shut = await fetch(`${stack.base}/flows/`);
+    expect(shut.status).toBe(401);
+    const open = await fetch(`${stack.base}/flows/`, { headers: { cookie: 'session=admin' } });
+    expect(open.status).toBe(200);
+    expect(await open.text()).toContain('<html');
   });
 
   it('offers only the credentials login to a visitor (the page itself holds no data)', async () => {

@@ -14,7 +14,7 @@ import { EventBus } from '../../ingest/src/bus.ts';
 import { loadConfig, type Config } from '../../ingest/src/config.ts';
 import type { Alert } from '../../ingest/src/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { NodeRedModule } from '../../ingest/src/nodered/index.ts';
+import { NodeRedModule, type NodeRedDeps } from '../../ingest/src/nodered/index.ts';
 import { Notifier, type NotifierOptions } from '../../ingest/src/notify/index.ts';
 import { loadSite } from '../../ingest/src/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
@@ -66,7 +66,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}, notifierOptions: Partial<NotifierOptions> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, notifierOptions: Partial<NotifierOptions> = {}, extra: Partial<NodeRedDeps> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'parkops-nodered-'));
   const config = loadConfig({ PARKOPS_DATA_DIR: dir, LOG_LEVEL: 'silent', ...env }, { dotenv: false });
   const log = createLogger(config.LOG_LEVEL);
@@ -92,6 +92,7 @@ export async function startStack(env: Record<string, string> = {}, notifierOptio
       return u && u.password === password ? { username, role: u.role } : null;
     },
     userRole: async (username) => USERS[username]?.role ?? null,
+    ...extra,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -57,6 +57,8 @@ export interface NodeRedDeps {
   userRole?: (username: string) => Promise<string | null>;
   /** Optional: the Notifier, for `parkops-notify` and the default flow's delivery. */
   notifier?: NotifyPort & { attachFlowRoute(): void; detachFlowRoute(): void };
+  /** Optional: runs before Node-RED on `/flows`, e.g. AuthService.editorGate() (redirects non-admins away from the editor page). */
+  editorGate?: express.RequestHandler;
   /** Optional: room names and time zone for message text. */
   site?: SiteNames;
   /** Where flows' http-in nodes are served; false (default) serves none. Such endpoints have no ParkOps auth. */
@@ -92,6 +94,8 @@ export class NodeRedModule implements Module {
       log: this.log,
     });
     // Mounted now, so the route sits before any catch-all the app adds later (the SvelteKit handler).
+    // The optional gate (AuthService.editorGate) keeps the editor page itself from non-admins.
+    if (deps.editorGate) deps.app.use(ADMIN_ROOT, deps.editorGate);
     deps.app.use(ADMIN_ROOT, (req, res, next) => {
       if (this.adminHandler) {
         this.adminHandler(req, res, next);
