@@ -68,6 +68,10 @@ export class MqttPublisher {
   private readonly st: PublisherStats = { connections: 0, published: 0, acked: 0, failed: 0, inFlight: 0, peakInFlight: 0, droppedForWill: 0, lastError: null };
   private readonly broker: ReturnType<typeof brokerOptions>;
   private readonly onAck: (err?: Error) => void;
+  /** Per-device connections: publishes awaiting PUBACK on each, so a device is dropped only once they are in. */
+  private readonly pendingByDevice = new Map<string, number>();
+  private readonly settledByDevice = new Map<string, () => void>();
+  private readonly dropped = new Set<string>();
 
   constructor(opts: PublisherOptions) {
     this.opts = {
@@ -159,34 +163,51 @@ export class MqttPublisher {
    * in-flight cap is reached (await it before publishing more).
    */
   publish(msg: SimMessage): Promise<void> | undefined {
-    if (msg.will === true && this.shared === null) {
-      this.dropForWill(msg.device);
-      return undefined;
-    }
+    if (msg.will === true && this.shared === null) return this.dropForWill(msg.device);
     const client = this.clientFor(msg.device);
     if (client === null) {
       this.st.failed++;
       this.st.lastError = `no connection for device ${msg.device}`;
       return undefined;
     }
-    if (msg.kind === 'status' && msg.payload === 'online' && this.shared === null && client.disconnected) {
-      // A device back from a dropout: reconnect (its will re-armed) before it says online.
+    if (this.dropped.has(msg.device)) {
+      // A device back from a dropout: it reconnects (its will armed again); MQTT.js sends once connected.
+      this.dropped.delete(msg.device);
       client.options.reconnectPeriod = 1000;
       client.reconnect();
     }
     this.st.published++;
     this.st.inFlight++;
     if (this.st.inFlight > this.st.peakInFlight) this.st.peakInFlight = this.st.inFlight;
-    client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, this.onAck);
+    if (this.shared !== null) {
+      client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, this.onAck);
+    } else {
+      const device = msg.device;
+      this.pendingByDevice.set(device, (this.pendingByDevice.get(device) ?? 0) + 1);
+      client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, (err) => {
+        const left = (this.pendingByDevice.get(device) ?? 1) - 1;
+        this.pendingByDevice.set(device, left);
+        if (left === 0) this.settledByDevice.get(device)?.();
+        this.onAck(err);
+      });
+    }
     if (this.st.inFlight >= this.opts.maxInFlight) return new Promise((resolve) => this.waiting.push(resolve));
     return undefined;
   }
 
-  /** Drops a device's connection without DISCONNECT: the broker publishes its Last Will [MQTT-3.1.2-8]. */
-  private dropForWill(device: string): void {
+  /**
+   * Drops a device's connection without DISCONNECT: the broker publishes its Last Will [MQTT-3.1.2-8].
+   * Its last readings are acknowledged first: they were sent before it went silent.
+   */
+  private async dropForWill(device: string): Promise<void> {
     const client = this.perDevice.get(device);
     if (client === undefined) return;
+    if ((this.pendingByDevice.get(device) ?? 0) > 0) {
+      await new Promise<void>((resolve) => this.settledByDevice.set(device, resolve));
+      this.settledByDevice.delete(device);
+    }
     this.st.droppedForWill++;
+    this.dropped.add(device);
     client.options.reconnectPeriod = 0;
     client.stream.destroy();
   }
