@@ -25,11 +25,14 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts its own servers; two cores do not take more than two at a time.
           maxWorkers: 2,
+          // Groups run one after another: unit tests first, then each kind of server-backed suite.
+          sequence: { groupOrder: 1 },
         },
       },
       {
         test: {
           name: 'chaos',
+          sequence: { groupOrder: 2 },
           include: ['test/chaos/**/*.test.ts'],
           environment: 'node',
           testTimeout: 300_000,
@@ -40,6 +43,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 3 },
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,

@@ -75,6 +75,7 @@ export class Ingest {
         return tx(items, undo);
       } catch (err) {
         for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+        live.forgetPersisted();
         throw err;
       }
     };

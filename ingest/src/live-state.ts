@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS latest (subject TEXT PRIMARY KEY, kind TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS recent_gate_scans (id INTEGER PRIMARY KEY, gate_id TEXT NOT NULL, event TEXT NOT NULL, pass TEXT NOT NULL, ts INTEGER NOT NULL);
 `;
 const RECENT_SCANS = 50;
+const HEARTBEAT_PERSIST_MS = 60_000;
 
 interface Entry<T> {
   /** reading time of the newest value, epoch ms */
@@ -50,6 +51,8 @@ export class LiveState {
   private recentScans: GateScanView[] = [];
   private stmts!: { upsert: import('better-sqlite3').Statement; scan: import('better-sqlite3').Statement; trim: import('better-sqlite3').Statement };
   private scanInserts = 0;
+  /** What the `latest` table holds per subject (its ts and changedAt), to skip heartbeat rewrites. */
+  private readonly persistedAt = new Map<string, { ts: number; changedAt: number }>();
 
   constructor(
     private readonly db: Db,
@@ -76,6 +79,7 @@ export class LiveState {
     for (const row of rows) {
       const entry: Entry<unknown> = { ts: row.ts, changedAt: row.changed_at, seenAt: row.seen_at, data: JSON.parse(row.data) };
       this.mapFor(row.kind).set(keyOfSubject(row.kind, row.subject), entry as Entry<never>);
+      this.persistedAt.set(`${row.kind}:${row.subject}`, { ts: row.ts, changedAt: row.changed_at });
     }
     this.recentScans = (this.db.prepare(`SELECT gate_id, event, pass, ts FROM recent_gate_scans ORDER BY ts DESC, id DESC LIMIT ${RECENT_SCANS}`).all() as { gate_id: string; event: 'entry' | 'exit'; pass: string; ts: number }[]).map(
       (r) => ({ gateId: r.gate_id, event: r.event, pass: r.pass, ts: iso(r.ts)! }),
@@ -161,15 +165,29 @@ export class LiveState {
     return { reading: r, applies: true, entry };
   }
 
-  /** Writes the plan's new state into the `latest` table; called inside the ingest transaction. */
+  /**
+   * Writes the plan's new state into the `latest` table; called inside the ingest transaction.
+   * A heartbeat that changes nothing but the time is written at most once a minute per device: after a
+   * crash its last-seen time may be up to a minute early, far inside every staleness threshold, and
+   * the busiest traffic (bay heartbeats) costs one statement instead of two.
+   */
   persist(p: Plan): void {
     if (!p.applies || !p.entry) return;
     const r = p.reading;
+    const key = `${r.kind}:${r.subject}`;
+    const last = this.persistedAt.get(key);
+    if (last !== undefined && p.entry.changedAt === last.changedAt && p.entry.ts - last.ts < HEARTBEAT_PERSIST_MS) return;
+    this.persistedAt.set(key, { ts: p.entry.ts, changedAt: p.entry.changedAt });
     this.stmts.upsert.run(r.subject, r.kind, p.entry.ts, p.entry.changedAt, p.entry.seenAt, JSON.stringify(p.entry.data));
     if (r.kind === 'gate') {
       this.stmts.scan.run(r.gateId, r.event, r.pass, r.ts);
       if (++this.scanInserts % RECENT_SCANS === 0) this.stmts.trim.run();
     }
+  }
+
+  /** After a failed transaction: forget what was thought persisted, so the next readings write it again. */
+  forgetPersisted(): void {
+    this.persistedAt.clear();
   }
 
   /** Applies a plan to memory; returns the step that undoes it. */

@@ -1,0 +1,232 @@
+/**
+ * Ingest rate (issue 9, item 1): QoS 1 through a real Mosquitto on loopback, the same 200,000-reading
+ * stream, mixed as a real site sends it, for
+ *   (a) ParkOps on SQLite (ack after durable commit),
+ *   (b) ParkOps on InfluxDB through the durable outbox,
+ *   (c) the limit: a no-op MQTT.js subscriber that acknowledges at once,
+ *   (d) the usual alternative: Node-RED `mqtt in` -> JSON -> function -> node-red-contrib-influxdb out.
+ * Mosquitto runs with the deployment's queue settings (root mosquitto.conf).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startInfluxd } from '../test/harness/influxd.ts';
+import { startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
+import { freePort } from '../test/harness/ports.ts';
+import { startParkOps } from '../test/harness/system.ts';
+import { loadSite } from '../ingest/src/site/index.ts';
+import { publishAll } from './lib/publish.ts';
+import { siteStream } from './lib/stream.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const BROKER_SETTINGS = 'max_inflight_messages 100\nmax_queued_messages 500000\nmax_queued_bytes 0';
+
+export interface IngestResult {
+  name: string;
+  messages: number;
+  ms: number;
+  rate: number;
+  note?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function acceptedCount(baseUrl: string): Promise<number> {
+  const m = await (await fetch(`${baseUrl}/metrics`)).text();
+  return [...m.matchAll(/^parkops_messages_accepted_total\{kind="\w+"\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
+}
+
+async function influxCount(url: string, db: string, query: string): Promise<number> {
+  const res = await fetch(`${url}/query?db=${db}&q=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> };
+  let n = 0;
+  for (const s of body.results[0]?.series ?? []) for (const v of s.values) n += Number(v[1] ?? 0);
+  return n;
+}
+
+async function childOutput(args: string[], until: RegExp): Promise<{ match: RegExpExecArray; kill(): void }> {
+  const child = spawn(TSX, [join(ROOT, 'bench', 'lib', 'noop-subscriber.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  const deadline = Date.now() + 600_000;
+  while (!until.test(out)) {
+    if (child.exitCode !== null && !until.test(out)) throw new Error(`no-op subscriber exited: ${out}`);
+    if (Date.now() > deadline) throw new Error('no-op subscriber timed out');
+    await sleep(10);
+  }
+  return { match: until.exec(out)!, kill: () => child.kill() };
+}
+
+/**
+ * (c) the limit, measured as ParkOps is: the stream waits in the broker for a persistent session,
+ * then the subscriber connects and drains it. Rate = messages / (first to last message). Queuing first
+ * keeps the publisher (on the same two cores) from setting the pace of both.
+ */
+async function noop(mosq: MosquittoServer, n: number, connections: number, startTs: number): Promise<IngestResult> {
+  const site = loadSite();
+  await childOutput([mosq.url, 'prepare', String(connections)], /prepared/);
+  await publishAll(mosq.url, siteStream(site, n, { startTs }));
+  const { match } = await childOutput([mosq.url, 'drain', String(connections), String(n)], /done (\d+) (\d+)/);
+  const ms = Number(match[2]) - Number(match[1]);
+  return { name: `(c) no-op subscriber, ${connections} connection${connections > 1 ? 's' : ''}`, messages: n, ms, rate: Math.round(n / (ms / 1000)) };
+}
+
+/** (a) and (b): ParkOps as `npm start` runs it, against the external Mosquitto, draining the same queued stream. */
+async function parkops(mosq: MosquittoServer, n: number, store: 'sqlite' | 'influxdb', startTs: number, connections: number, influx?: { url: string; database: string }): Promise<IngestResult[]> {
+  const site = loadSite();
+  const env: Record<string, string> = { MQTT_URL: mosq.url, PARKOPS_NODE_RED: 'false', MQTT_CLIENT_ID: `bench-${store}-${connections}`, MQTT_CONNECTIONS: String(connections), PARKOPS_STORE: store };
+  if (influx) Object.assign(env, { INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database });
+  const sys = await startParkOps({ env });
+  try {
+    // First start made the persistent sessions; stop, queue the stream, start and time the drain.
+    await sys.child.kill('SIGTERM');
+    while (sys.child.exitCode === null && sys.child.signalCode === null) await sleep(20);
+    await publishAll(mosq.url, siteStream(site, n, { startTs }));
+    let tFirst = 0;
+    let tLast = 0;
+    const restarting = sys.restart();
+    for (;;) {
+      const count = await acceptedCount(sys.baseUrl).catch(() => 0);
+      if (count > 0 && tFirst === 0) tFirst = Date.now();
+      if (count >= n) {
+        tLast = Date.now();
+        break;
+      }
+      await sleep(5);
+    }
+    await restarting;
+    const ms = tLast - tFirst;
+    const label = store === 'sqlite' ? '(a) ParkOps on SQLite' : '(b) ParkOps on InfluxDB, outbox has taken all';
+    const results: IngestResult[] = [{ name: `${label}, ${connections} connection${connections > 1 ? 's' : ''}`, messages: n, ms, rate: Math.round(n / (ms / 1000)) }];
+    if (influx) {
+      while ((await influxReadings(influx.url, influx.database, startTs)) < n) await sleep(50);
+      const ms2 = Date.now() - tFirst;
+      results.push({ name: `(b) ParkOps on InfluxDB, InfluxDB has all`, messages: n, ms: ms2, rate: Math.round(n / (ms2 / 1000)) });
+    }
+    return results;
+  } finally {
+    await sys.stop();
+  }
+}
+
+/** Points ParkOps wrote at or after `since` across its measurements (one point per reading). */
+async function influxReadings(url: string, db: string, since: number): Promise<number> {
+  const res = await fetch(`${url}/query?db=${db}&q=${encodeURIComponent('SHOW MEASUREMENTS')}`);
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: string[][] }> }> };
+  const names = (body.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]!);
+  let total = 0;
+  for (const m of names) {
+    const fields = await fetch(`${url}/query?db=${db}&q=${encodeURIComponent(`SHOW FIELD KEYS FROM "${m}"`)}`);
+    const fb = (await fields.json()) as { results: Array<{ series?: Array<{ values: string[][] }> }> };
+    const first = fb.results[0]?.series?.[0]?.values?.[0]?.[0];
+    if (!first) continue;
+    total += await influxCount(url, db, `SELECT count("${first}") FROM "${m}" WHERE time >= ${since}ms`);
+  }
+  return total;
+}
+
+/** (d) the usual alternative: a Node-RED flow writing each message to InfluxDB. */
+async function nodeRedFlow(mosq: MosquittoServer, n: number, influx: { url: string; database: string }, startTs: number): Promise<IngestResult> {
+  const site = loadSite();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nodered-'));
+  const port = await freePort();
+  const influxPort = new URL(influx.url).port;
+  const broker = new URL(mosq.url);
+  const flows = [
+    { id: 'f0a1', type: 'tab', label: 'bench' },
+    { id: 'c0b1', type: 'mqtt-broker', name: 'mosquitto', broker: broker.hostname, port: broker.port, clientid: 'bench-nodered', usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+    { id: 'n0i1', type: 'mqtt in', z: 'f0a1', name: '', topic: 'park/#', qos: '1', datatype: 'utf8', broker: 'c0b1', nl: false, rap: false, inputs: 0, wires: [['n0j1']] },
+    { id: 'n0j1', type: 'json', z: 'f0a1', property: 'payload', action: 'obj', pretty: false, wires: [['n0f1']] },
+    {
+      id: 'n0f1',
+      type: 'function',
+      z: 'f0a1',
+      // Tags keep readings of different devices apart; `time` is the device time.
+      func: "const p = msg.payload; if (typeof p !== 'object' || p === null) return null; const fields = { ...p }; fields.time = new Date(p.ts ?? Date.now()); msg.measurement = 'nodered_readings'; msg.payload = [fields, { topic: msg.topic }]; return msg;",
+      outputs: 1,
+      wires: [['n0o1']],
+    },
+    { id: 'c0i1', type: 'influxdb', hostname: '127.0.0.1', port: influxPort, protocol: 'http', database: influx.database, name: 'bench influxdb', usetls: false, influxdbVersion: '1.x' },
+    { id: 'n0o1', type: 'influxdb out', z: 'f0a1', influxdb: 'c0i1', name: '', measurement: 'nodered_readings', precision: 'ms', retentionPolicy: '', wires: [] },
+  ];
+  writeFileSync(join(dir, 'flows.json'), JSON.stringify(flows));
+  writeFileSync(join(dir, 'settings.cjs'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', userDir: ${JSON.stringify(dir)}, logging: { console: { level: 'info' } }, diagnostics: { enabled: false }, editorTheme: { tours: false } };`);
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '-s', join(dir, 'settings.cjs'), '-u', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  try {
+    // The contrib node is found through the project's node_modules (nodesDir would work too).
+    const deadline = Date.now() + 60_000;
+    while (!/Started flows/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`Node-RED did not start:\n${out.slice(-2000)}`);
+      await sleep(100);
+    }
+    await sleep(1000); // the mqtt in node subscribes after the flows start
+    const t0 = Date.now();
+    await publishAll(mosq.url, siteStream(site, n, { startTs }));
+    const limit = Date.now() + 300_000;
+    let got = 0;
+    while ((got = await influxCount(influx.url, influx.database, `SELECT count("ts") FROM nodered_readings WHERE time >= ${startTs}ms`)) < n) {
+      if (Date.now() > limit) break;
+      await sleep(200);
+    }
+    const ms = Date.now() - t0;
+    return { name: '(d) Node-RED mqtt in -> json -> function -> influxdb out', messages: got, ms, rate: Math.round(got / (ms / 1000)), note: got < n ? `only ${got} of ${n} arrived within 5 minutes` : undefined };
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runIngestBench(opts: { quick: boolean; log: (s: string) => void }): Promise<{ results: IngestResult[]; ratios: Array<{ name: string; value: number; goal?: string }> }> {
+  const n = opts.quick ? 20_000 : 200_000;
+  const nodeRedN = opts.quick ? 5_000 : 50_000;
+  const mosq = await startMosquitto({ extraConfig: BROKER_SETTINGS });
+  const influx = await startInfluxd();
+  const results: IngestResult[] = [];
+  // Distinct device times per run: a run never re-writes an earlier run's readings.
+  let ts = Date.now() - 10 * n - 3_600_000;
+  const next = (): number => (ts += 2 * n);
+  try {
+    const run = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+      opts.log(`  ingest: ${what}...`);
+      return f();
+    };
+    const c1 = await run('no-op subscriber, 4 connections', () => noop(mosq, n, 4, next()));
+    results.push(c1);
+    const c0 = await run('no-op subscriber, 1 connection', () => noop(mosq, n, 1, next()));
+    results.push(c0);
+    const a = await run('ParkOps on SQLite', () => parkops(mosq, n, 'sqlite', next(), 4));
+    results.push(...a);
+    const a1 = await run('ParkOps on SQLite, 1 connection', () => parkops(mosq, n, 'sqlite', next(), 1));
+    results.push(...a1);
+    let b: IngestResult[] = [];
+    try {
+      b = await run('ParkOps on InfluxDB', () => parkops(mosq, n, 'influxdb', next(), 4, influx));
+      results.push(...b);
+    } catch (err) {
+      opts.log(`  ingest: ParkOps on InfluxDB could not run: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const d = await run('Node-RED flow', () => nodeRedFlow(mosq, nodeRedN, influx, next()));
+    results.push(d);
+    const ratios = [
+      { name: 'a/c (SQLite vs no-op, 4 connections each)', value: a[0]!.rate / c1.rate, goal: '>= 0.8' },
+      { name: 'a/c (1 connection each)', value: a1[0]!.rate / c0.rate },
+    ];
+    if (b.length > 0) {
+      ratios.push({ name: 'b/c (InfluxDB via outbox, outbox has all, vs no-op)', value: b[0]!.rate / c1.rate });
+      ratios.push({ name: 'b/d (InfluxDB has all: ParkOps vs Node-RED flow)', value: b[b.length - 1]!.rate / d.rate, goal: '>= 5' });
+    }
+    return { results, ratios };
+  } finally {
+    await mosq.stop();
+    await influx.destroy();
+  }
+}

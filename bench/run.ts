@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: every figure beside its baseline from the same run, as a ratio with the absolute
+ * numbers; writes docs/benchmarks.md. `-- --quick` for a one-minute version, `-- --soak 30m` adds a
+ * soak at 1,000 msg/s. Exits non-zero only when it could not run, never because a goal was missed.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runAlertBench, type LatencyResult } from './alerts.ts';
+import { runFootprintBench, type FootprintResult } from './footprint.ts';
+import { runIngestBench } from './ingest.ts';
+import { machine } from './lib/machine.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const soakArg = args.indexOf('--soak');
+const soakMinutes = soakArg >= 0 ? Number.parseInt(args[soakArg + 1] ?? '30', 10) : undefined;
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (s: string) => !only || only.includes(s);
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
+
+type Row = [string, string, string];
+const sections: Array<{ title: string; intro: string; header: Row; rows: Row[]; notes: string[] }> = [];
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const started = Date.now();
+const m = machine();
+log(`ParkOps benchmarks (${quick ? 'quick' : 'full'}) on ${m.cpu}, ${m.cores} cores`);
+
+async function section(name: string, f: () => Promise<void>): Promise<void> {
+  if (!want(name)) return;
+  const t = Date.now();
+  log(`- ${name}`);
+  try {
+    await f();
+  } catch (err) {
+    log(`  ${name} failed: ${(err as Error).stack ?? err}`);
+    sections.push({ title: name, intro: `Could not run: ${(err as Error).message.split('\n')[0]}`, header: ['', '', ''], rows: [], notes: [] });
+  }
+  log(`  (${Math.round((Date.now() - t) / 1000)} s)`);
+}
+
+await section('ingest', async () => {
+  const { results, ratios } = await runIngestBench({ quick, log });
+  sections.push({
+    title: 'Ingest rate',
+    intro: `QoS 1 through Mosquitto ${m.mosquitto} on loopback (max_inflight_messages 100, as the deployment config), one publisher with at most 1,000 messages in flight, a mixed site stream (80% bays, 10% levels, 4% pumps, 4% venues, 2% gates). Rate = messages / (first publish to last stored, or received for the no-op). ParkOps acknowledges each message after its durable commit.`,
+    header: ['what', 'messages/s', 'detail'],
+    rows: [
+      ...results.map((r): Row => [r.name, fmt(r.rate), `${fmt(r.messages)} messages in ${fmt(r.ms / 1000, 2)} s${r.note ? `; ${r.note}` : ''}`]),
+      ...ratios.map((r): Row => [`**${r.name}**`, `**${fmt(r.value, 2)}**`, r.goal ? `goal ${r.goal}: ${r.value >= Number(r.goal.replace('>=', '')) ? 'met' : 'missed'}` : '']),
+    ],
+    notes: [],
+  });
+});
+
+await section('alerts', async () => {
+  const r: LatencyResult = await runAlertBench({ quick, log });
+  sections.push({
+    title: 'Alert latency',
+    intro: `From the MQTT publish of a critical water level (both level sensors of a room) to the alert on \`park/alerts/#\` and on \`/api/stream\`, over ${r.tries} tries, with ${fmt(r.backgroundRate)} msg/s of background readings through Mosquitto. For comparison, Grafana's alert evaluation tick is 10 s at best (10,000 ms).`,
+    header: ['path', 'p50 / p95 / p99 (ms)', 'max (ms)'],
+    rows: [
+      ['MQTT `park/alerts/#`', `${r.mqtt.p50} / ${r.mqtt.p95} / ${r.mqtt.p99}`, String(r.mqtt.max)],
+      ['SSE `/api/stream`', `${r.sse.p50} / ${r.sse.p95} / ${r.sse.p99}`, String(r.sse.max)],
+      ['**p50 goal < 50 ms, p99 goal < 250 ms (MQTT)**', `**${r.mqtt.p50 < 50 && r.mqtt.p99 < 250 ? 'met' : 'missed'}**`, `vs Grafana's 10 s tick: ${fmt(10_000 / r.mqtt.p50, 0)}× sooner at p50`],
+    ],
+    notes: [],
+  });
+});
+
+await section('reports', async () => {
+  const mod = (await import('./reports.ts').catch(() => null)) as { runReportsBench?: (o: { quick: boolean }) => Promise<{ rows: Array<{ name: string; value: number | string; unit: string; note?: string }> }> } | null;
+  if (!mod?.runReportsBench) throw new Error('bench/reports.ts is not there');
+  const r = await mod.runReportsBench({ quick });
+  sections.push({
+    title: 'Reports',
+    intro: 'One year of the default site back-filled into the embedded SQLite store with its rollups, then the reports timed (median of several runs).',
+    header: ['what', 'value', 'note'],
+    rows: r.rows.map((x): Row => [x.name, `${typeof x.value === 'number' ? fmt(x.value, x.value < 10 ? 2 : 0) : x.value} ${x.unit}`, x.note ?? '']),
+    notes: [],
+  });
+});
+
+await section('dashboard', async () => {
+  const mod = (await import('./dashboard.ts').catch(() => null)) as { runDashboardBench?: (o: { quick: boolean }) => Promise<{ rows: Array<[string, string, string]> }> } | null;
+  if (!mod?.runDashboardBench) throw new Error('bench/dashboard.ts is not there');
+  const r = await mod.runDashboardBench({ quick });
+  sections.push({ title: 'Dashboard', intro: `Debian Chromium ${m.chromium}, headless, driven by playwright-core against ParkOps started as \`npm start\` does (simulators off).`, header: ['what', 'value', 'baseline / note'], rows: r.rows, notes: [] });
+});
+
+await section('footprint', async () => {
+  const f: FootprintResult = await runFootprintBench({ quick, soakMinutes, log });
+  const rows: Row[] = [
+    ['bare Node.js express server (baseline)', `${f.bareExpressMB} MB`, ''],
+    ['ParkOps with Node-RED, idle', `${f.idleMB} MB`, `${fmt(f.idleMB / f.bareExpressMB, 1)}× the baseline`],
+    [`ParkOps with Node-RED, at ${fmt(f.loadRate)} msg/s (peak)`, `${f.loadedMB} MB`, `${fmt(f.loadedMB / f.bareExpressMB, 1)}× the baseline`],
+    ['ParkOps start to ready (incl. Node-RED)', `${fmt(f.nodeRedStartMs ?? NaN)} ms`, 'tsx compile included'],
+  ];
+  for (const s of f.soak ?? []) rows.push([`soak at 1,000 msg/s, minute ${s.minute}`, `${s.rssMB} MB`, '']);
+  sections.push({ title: 'Footprint', intro: 'Resident set size of the ParkOps process (read from its /metrics).', header: ['what', 'RSS', 'ratio'], rows, notes: [] });
+});
+
+const took = Math.round((Date.now() - started) / 1000);
+const md = [
+  '# ParkOps benchmarks',
+  '',
+  `Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${took} s. Every figure is measured beside its baseline in the same run; the machines are shared and noisy, so read the ratios first.`,
+  '',
+  '## Machine',
+  '',
+  `| | |`,
+  `|---|---|`,
+  `| CPU | ${m.cpu} |`,
+  `| cores | ${m.cores} |`,
+  `| memory | ${m.memoryGiB} GiB |`,
+  `| Node.js | ${m.node} |`,
+  `| Mosquitto | ${m.mosquitto} |`,
+  `| InfluxDB | ${m.influxd} |`,
+  `| Chromium | ${m.chromium} |`,
+  `| load average at start | ${m.load} |`,
+  '',
+  ...sections.flatMap((s) => [
+    `## ${s.title}`,
+    '',
+    s.intro,
+    '',
+    ...(s.rows.length > 0 ? [`| ${s.header.join(' | ')} |`, `|${s.header.map(() => '---').join('|')}|`, ...s.rows.map((r) => `| ${r.join(' | ')} |`), ''] : []),
+    ...s.notes,
+  ]),
+].join('\n');
+
+const out = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+if (only) log(md);
+else writeFileSync(out, md + '\n');
+log(md);
+log(`\nwrote ${only ? '(nothing: --only runs print)' : out} in ${took} s`);
+process.exit(0);
