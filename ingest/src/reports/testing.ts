@@ -22,13 +22,14 @@ import { Metrics } from '../metrics.ts';
 import { loadSite, type Site } from '../site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import type { TimeSeriesStore } from '../store/types.ts';
 import { Reports, reportsRouter } from './index.ts';
 
 export interface Pipeline {
   dir: string;
   db: Db;
   site: Site;
-  store: SqliteStore;
+  store: TimeSeriesStore;
   ingest: Ingest;
   reports: Reports;
   topics: Topics;
@@ -42,12 +43,13 @@ export interface Pipeline {
   close(opts?: { keep?: boolean }): Promise<void>;
 }
 
-export async function openPipeline(opts: { dir?: string; site?: Site } = {}): Promise<Pipeline> {
+/** `store` builds another store on the pipeline's database (the InfluxDB store, whose outbox lives there); default SQLite. */
+export async function openPipeline(opts: { dir?: string; site?: Site; store?: (db: Db, site: Site) => TimeSeriesStore } = {}): Promise<Pipeline> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'parkops-reports-'));
   const site = opts.site ?? loadSite();
   const log = createLogger('silent');
   const db = openDatabase(dir);
-  const store = new SqliteStore(db, site);
+  const store = opts.store ? opts.store(db, site) : new SqliteStore(db, site);
   await store.start();
   const live = new LiveState(db, site);
   live.load();
