@@ -5,12 +5,13 @@
  */
 import type { Alert } from '@parkops/ingest/contract';
 import { isFloodAlert, needsAck } from './live.svelte.ts';
+import { bySeverity } from './alerts.ts';
 
 /** Alerts that hold the banner: flood alerts of warning or critical severity nobody acknowledged yet. */
 export function bannerAlerts(alerts: readonly Alert[]): Alert[] {
   return alerts
     .filter((a) => isFloodAlert(a) && a.severity !== 'info' && needsAck(a))
-    .sort((a, b) => (a.severity === b.severity ? b.startedAt.localeCompare(a.startedAt) : a.severity === 'critical' ? -1 : 1));
+    .sort(bySeverity);
 }
 
 const MUTED_KEY = 'parkops.mutedAlerts';

@@ -16,16 +16,46 @@ const SUBJECT_KINDS: Record<string, MessageKey> = {
   flood: 'subject.room',
 };
 
-/** "Water level L1 · b1-power" from subject "flood/b1-power/levels/L1". */
+/** Rule names of the alert engine (ingest/src/alerts/types.ts RULES) with words in both languages. */
+const RULE_KEYS: Record<string, MessageKey> = {
+  'flood.level': 'rule.floodLevel',
+  'flood.rise': 'rule.floodRise',
+  'flood.sensors-disagree': 'rule.sensorsDisagree',
+  'pump.failed-start': 'rule.pumpFailedStart',
+  'pump.no-effect': 'rule.pumpNoEffect',
+  'pump.current': 'rule.pumpCurrent',
+  'pump.short-cycling': 'rule.pumpShortCycling',
+  'device.stale': 'rule.deviceStale',
+  'parking.full': 'rule.parkingFull',
+  'venue.over-capacity': 'rule.venueOverCapacity',
+  'parking.low-battery': 'rule.lowBattery',
+};
+
+/** "Pump failed to start · P2 · b1-power" from rule "pump.failed-start" and subject "flood/b1-power/pumps/P2". */
 export function alertTitle(t: Translate, a: Alert): string {
   const parts = a.subject.split('/');
+  const rule = RULE_KEYS[a.rule];
+  if (rule) {
+    const where = parts[0] === 'flood' ? [parts[3], parts[1]].filter(Boolean).join(' · ') : parts.slice(1).join('/');
+    return where ? `${t(rule)} · ${where}` : t(rule);
+  }
   if (parts[0] === 'flood' && parts.length >= 4) {
     const key = SUBJECT_KINDS[parts[2]!];
     return `${key ? t(key) : parts[2]} ${parts[3]} · ${parts[1]}`;
   }
+  if (parts[0] === 'flood' && parts.length === 3) {
+    const key = SUBJECT_KINDS[parts[2]!];
+    return `${key ? t(key) : parts[2]} · ${parts[1]}`;
+  }
   if (parts[0] === 'flood' && parts.length >= 2) return `${t('subject.room')} ${parts[1]}`;
   const key = SUBJECT_KINDS[parts[0]!];
   return key ? `${t(key)} ${parts.slice(1).join('/')}`.trim() : a.subject;
+}
+
+/** Most urgent first, then newest. */
+export function bySeverity(a: Alert, b: Alert): number {
+  const rank = { critical: 0, warning: 1, info: 2 } as const;
+  return rank[a.severity] - rank[b.severity] || b.startedAt.localeCompare(a.startedAt);
 }
 
 /** The server's message plus the value and the time-to-threshold estimate when there is one. */

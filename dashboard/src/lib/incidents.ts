@@ -10,8 +10,13 @@ export interface IncidentSummary {
   peakMm?: number | null;
   peakAt?: string | null;
 }
-export interface TimelineEntry { at: string; kind: string; subject: string | null; value: number | null; detail: string | null }
-export interface IncidentDetail extends IncidentSummary { timeline: TimelineEntry[] }
+export interface TimelineEntry { at: string; kind: string; subject: string | null; value: number | null; detail: string | null; actor: string | null; note: string | null; state: string | null }
+export interface IncidentDetail extends IncidentSummary {
+  timeline: TimelineEntry[];
+  pumpRunSec: Record<string, number>;
+  notificationsSent: number | null;
+  notificationsFailed: number | null;
+}
 
 type Loose = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? new Date(v).toISOString() : null);
@@ -37,13 +42,23 @@ export function readTimeline(raw: Loose): TimelineEntry[] {
       kind: String(e.kind ?? e.type ?? 'event'),
       subject: str(e.subject),
       value: num(e.value),
-      detail: str(e.detail ?? e.message ?? e.note ?? e.text),
+      detail: str(e.detail ?? e.message ?? e.text),
+      actor: str(e.actor),
+      note: str(e.note),
+      state: str(e.state),
     }))
     .sort((a, b) => a.at.localeCompare(b.at));
 }
 
 export function readIncidentDetail(raw: Loose): IncidentDetail {
   const base = (raw.incident && typeof raw.incident === 'object' ? raw.incident : raw) as Loose;
-  return { ...readIncident(base), timeline: readTimeline(raw.timeline || raw.events ? raw : base) };
+  const runs = (raw.pumpRunSec ?? base.pumpRunSec) as Record<string, unknown> | undefined;
+  return {
+    ...readIncident(base),
+    timeline: readTimeline(raw.timeline || raw.events ? raw : base),
+    pumpRunSec: Object.fromEntries(Object.entries(runs ?? {}).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
+    notificationsSent: num(raw.notificationsSent),
+    notificationsFailed: num(raw.notificationsFailed),
+  };
 }
 

@@ -62,3 +62,13 @@ describe('bannerAlerts', () => {
     expect(bannerAlerts([warn, acked, clearedUnacked, parking, critical]).map((a) => a.id)).toEqual(['r', 'a1', 'w']);
   });
 });
+
+describe('alertTitle', () => {
+  it('names the alert engine rules in both languages, with device and room', async () => {
+    const { alertTitle } = await import('$lib/alerts.ts');
+    const { translate } = await import('$lib/i18n/index.svelte.ts');
+    const a: Alert = { ...critical, rule: 'pump.failed-start', subject: 'flood/b1-power/pumps/P2' };
+    expect(alertTitle((k, p) => translate('en', k, p), a)).toBe('Pump failed to start · P2 · b1-power');
+    expect(alertTitle((k, p) => translate('zh-CN', k, p), { ...a, rule: 'flood.level', subject: 'flood/b1-power/levels' })).toBe('水位 · b1-power');
+  });
+});
