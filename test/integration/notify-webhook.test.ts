@@ -195,6 +195,19 @@ describe('retries', () => {
     expect(n.recent()[0]).toMatchObject({ status: 'failed', httpStatus: 404, error: 'HTTP 404: no such hook' });
   });
 
+  it('does not follow a redirect: it is a failure with the reason', async () => {
+    receiver.respond = (_r, _i, res) => {
+      res.setHeader('location', '/elsewhere');
+      return { status: 301 };
+    };
+    const n = makeNotifier({ PARKOPS_WEBHOOK_URL: receiver.url('/moved') });
+    await n.start();
+    bus.emit('alert.changed', { alert: criticalAlert(), change: 'opened' });
+    await eventually('one attempt', () => n.recent().length === 1);
+    expect(n.recent()[0]).toMatchObject({ status: 'failed', httpStatus: 301, error: 'HTTP 301: redirects are not followed; configure the final URL (Location: /elsewhere)' });
+    expect(receiver.received.map((r) => r.path)).toEqual(['/moved']);
+  });
+
   it('times out a hanging receiver without holding up the bus or other deliveries', async () => {
     const healthy = new WebhookReceiver();
     await healthy.start();

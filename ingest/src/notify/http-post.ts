@@ -64,7 +64,8 @@ export async function postJson(url: string, bodyJson: string, opts: { timeoutMs:
       headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'ParkOps-notifier' },
       body: bodyJson,
       signal,
-      redirect: 'error',
+      // A redirect is not followed: re-POSTing an alert to wherever a receiver points is not what anyone configured.
+      redirect: 'manual',
     });
     const text = await readLimited(res);
     const durationMs = now() - started;
@@ -74,6 +75,10 @@ export async function postJson(url: string, bodyJson: string, opts: { timeoutMs:
       const refused = robotError(text);
       if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused}`, retryable: true, retryAfterMs, durationMs };
       return { ok: true, httpStatus: res.status, error: null, retryable: false, retryAfterMs: null, durationMs };
+    }
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location');
+      return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}: redirects are not followed; configure the final URL${location ? ` (Location: ${location.slice(0, 200)})` : ''}`, retryable: false, retryAfterMs: null, durationMs };
     }
     const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
     const snippet = text.trim().slice(0, 200);
