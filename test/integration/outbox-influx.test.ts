@@ -141,9 +141,9 @@ describe('InfluxDB outbox', () => {
 
   it('escapes what it writes: ids and passes with line-protocol specials round-trip', async () => {
     const s = await open(join(root, 'escape'), 'escape');
-    const pass = 'a "quoted", pass=with\\backslash and space';
+    const pass = 'a "quoted", pass=with\\backslash and space\nand a newline';
     const r: Reading = { kind: 'gate', subject: `parking/gates/${site.gates[0]!.id}`, ts: T0, gateId: site.gates[0]!.id, event: 'entry', pass };
-    expect(toLine(r)).toContain('pass="a \\"quoted\\", pass=with\\\\backslash and space"');
+    expect(toLine(r)).toContain('pass="a \\"quoted\\", pass=with\\\\backslash and space\nand a newline"');
     s.write(r);
     await s.drained();
     expect(await s.readings(r.subject, { from: T0, to: T0 + 1 })).toEqual([r]);
