@@ -62,6 +62,8 @@ export interface NotifierOptions {
   handoffGraceMs: number;
   /** The alert changes worth a message; others (`updated`) are not sent by the core. */
   changes: string[];
+  /** Send critical changes no flow handed off (true). False trusts the flows completely. */
+  criticalFallback: boolean;
 }
 
 /** Alert changes that notify people (alerts/types.ts AlertChange, without `updated`). */
@@ -76,6 +78,7 @@ export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
   concurrency: 4,
   handoffGraceMs: 15_000,
   changes: NOTIFY_CHANGES,
+  criticalFallback: true,
 };
 
 /** What a flow hands to the Notifier (`parkops-notify` node). */
@@ -326,7 +329,7 @@ export class Notifier implements Module {
     if (url) {
       if (!this.flowRoute) {
         this.enqueueFormatted(alert, change, 'webhook', url, this.config.PARKOPS_WEBHOOK_FORMAT);
-      } else if (alert.severity === 'critical') {
+      } else if (alert.severity === 'critical' && this.options.criticalFallback) {
         this.watchHandOff(alert, change, url);
       }
     }
