@@ -22,6 +22,9 @@ import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { AuthService } from './auth/index.ts';
+import { AlertEngine, alertsRouter } from './alerts/index.ts';
+import { Notifier } from './notify/index.ts';
+import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 
 export class Controller {
@@ -35,6 +38,18 @@ export class Controller {
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
   auth!: AuthService;
+  alerts!: AlertEngine;
+  notifier!: Notifier;
+  reports!: Reports;
+  private mqttReady = false;
+  private readonly beforeMqtt: Array<() => void> = [];
+  /** Publishes through whichever MQTT link runs; what modules publish before it is up waits for it. */
+  private readonly publisher: Publisher = {
+    publish: (topic, payload, opts) => {
+      if (this.mqttReady) return this.mqtt.publish(topic, payload, opts);
+      return new Promise<void>((resolve, reject) => this.beforeMqtt.push(() => void this.mqtt.publish(topic, payload, opts).then(resolve, reject)));
+    },
+  };
   private readonly started: Module[] = [];
   private stopping = false;
 
@@ -66,6 +81,10 @@ export class Controller {
     this.auth = new AuthService({ db, config, log });
     await this.run(this.auth);
     const guard = this.auth;
+    this.reports = new Reports({ db, store: this.store, site, log, ingest: this.ingest });
+    await this.run(this.reports);
+    this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    this.notifier = new Notifier({ db, bus, config, log, site });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({ bus, live, metrics, snapshot: () => this.snapshot() });
@@ -73,7 +92,12 @@ export class Controller {
     this.http.useApi(this.auth.authenticate(), this.auth.csrf());
     this.http.useApi(this.auth.router());
     this.http.useApi(liveRoutes({ live, store: this.store, site, guard }));
+    this.http.useApi(alertsRouter(this.alerts, guard));
+    this.http.useApi(reportsRouter(this.reports, guard));
+    this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
+    await this.run(this.notifier);
+    if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
 
     const onMessage = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void => {
@@ -90,8 +114,12 @@ export class Controller {
           onMessage,
           auth: config.MQTT_PASSWORD_FILE ? loadBrokerAuth(config.MQTT_PASSWORD_FILE, config.MQTT_ACL_FILE) : undefined,
         });
-    this.ingest.publisher = this.mqtt as Publisher;
+    this.ingest.publisher = this.publisher;
+    // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
+    await this.run(this.alerts);
     await this.run(this.mqtt);
+    this.mqttReady = true;
+    for (const send of this.beforeMqtt.splice(0)) send();
     metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
@@ -99,7 +127,29 @@ export class Controller {
   }
 
   private async influxStore(): Promise<TimeSeriesStore> {
-    throw new Error('PARKOPS_STORE=influxdb: the InfluxDB store is not built yet');
+    const { InfluxStore } = await import('./store/influx-store.ts');
+    const { config, site, db, log } = this;
+    return new InfluxStore({ db, site, url: config.INFLUX_URL!, database: config.INFLUX_DATABASE!, token: config.INFLUX_TOKEN, log: log.child({ module: 'influx' }) });
+  }
+
+  /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
+  private async startNodeRed(): Promise<void> {
+    const { NodeRedModule } = await import('./nodered/index.ts');
+    const { config, log, bus, site } = this;
+    const nodeRed = new NodeRedModule({
+      app: this.http.app,
+      server: this.http.server,
+      config,
+      log,
+      bus,
+      site,
+      notifier: this.notifier,
+      alerts: this.alerts,
+      verifyAdmin: (u, p) => this.auth.verifyPassword(u, p),
+      userRole: (u) => this.auth.userRole(u),
+      editorGate: this.auth.editorGate(),
+    });
+    await this.run(nodeRed);
   }
 
   private async startSimulators(): Promise<void> {
@@ -132,7 +182,7 @@ export class Controller {
 
   snapshot(): StreamSnapshot {
     const now = Date.now();
-    return { parking: this.live.parking(now), flood: this.live.flood(now), venues: this.live.venuesView(now), alerts: [], serverTime: new Date(now).toISOString() };
+    return { parking: this.live.parking(now), flood: this.live.flood(now), venues: this.live.venuesView(now), alerts: this.alerts.list({ state: 'active' }), serverTime: new Date(now).toISOString() };
   }
 
   async stop(): Promise<void> {

@@ -23,6 +23,7 @@
  *
  * Accounts, alerts, live state and the outbox stay in the embedded SQLite database.
  */
+import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
 import { Topics, type DeviceTopic } from '../contract/topics.ts';
@@ -303,8 +304,8 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /** Utilisation reports on InfluxDB belong to issue 8 (reports). */
-  async usage(_subject: string, _range: TimeRange, _every: Every): Promise<UsagePoint[]> {
-    throw new Error('usage reports on InfluxDB: see issue 8');
+  async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
+    return influxUsage((q) => this.query(q) as Promise<InfluxQueryResult>, this.opts.site, subject, range, every);
   }
 
   async counts(): Promise<Record<Reading['kind'], number>> {
