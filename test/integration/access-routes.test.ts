@@ -100,7 +100,9 @@ function listRoutes(app: Express): string[] {
     for (const layer of stack) {
       if (layer.route) {
         for (const path of [layer.route.path].flat()) {
-          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push(`${method.toUpperCase()} ${prefix}${path}`);
+          // A router's `get('/')` mounted at /x answers /x: list it without the trailing slash.
+          const full = `${prefix}${path}`.replace(/(.)\/$/, '$1');
+          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push(`${method.toUpperCase()} ${full}`);
         }
       } else if (layer.name === 'router' && layer.handle.stack) {
         walk(layer.handle.stack, prefix + mountPath(layer));
