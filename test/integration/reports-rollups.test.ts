@@ -78,6 +78,25 @@ describe('rollups', () => {
     }
   });
 
+  it('rolled up in small slices (as the background catch-up does), the figures are the same', async () => {
+    const p = await openPipeline();
+    try {
+      writeKnownHistory(p, { order: 'reverse' });
+      const before = await figures(p);
+      const rows = rollupRows(p);
+      p.db.exec('DELETE FROM report_rollup_15m');
+      const rollups = p.reports.rollups!;
+      rollups.markHistory();
+      let slices = 0;
+      while (rollups.refresh(undefined, { maxMarks: 37 }) > 0) slices++;
+      expect(slices).toBeGreaterThan(10);
+      expect(roundRows(rollupRows(p))).toEqual(roundRows(rows));
+      expect(await figures(p)).toEqual(before);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('after a SIGKILL mid-write, start brings the rollups level with the surviving raw readings', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parkops-reports-crash-'));
     dirs.push(dir);

@@ -25,6 +25,10 @@ export { sqliteUsage } from './sqlite-usage.ts';
 
 /** How often dirty quarters are rolled up between queries. */
 export const REFRESH_EVERY_MS = 30_000;
+/** Up to this many dirty quarter marks at start (a few days of every key) are rolled up before start returns. */
+export const CATCH_UP_BLOCKING_MARKS = 5_000;
+/** Marks per key per slice of the background catch-up: about a week of quarters, a second or so of work. */
+export const CATCH_UP_SLICE_MARKS = 700;
 
 export interface ReportsDeps {
   db: Db;
@@ -60,11 +64,38 @@ export class Reports implements Module {
       this.hooked = true;
     }
     // The tail after a crash (or the whole history the first time): marks are as durable as readings.
-    const t0 = performance.now();
-    const consumed = rollups.refresh();
-    if (consumed > 0) this.deps.log.info({ module: 'reports', quarters: consumed, ms: Math.round(performance.now() - t0) }, 'rollups brought up to date');
+    // A short tail is rolled up before start returns; a long history (rollups added to a store that
+    // already holds months) in slices that yield to the event loop, so ingest and the API keep going.
+    this.stopped = false;
+    this.caughtUp = this.catchUp();
+    if (rollups.pending() <= CATCH_UP_BLOCKING_MARKS) await this.caughtUp;
+    else this.deps.log.info({ module: 'reports', marks: rollups.pending() }, 'rolling up the stored history in the background');
     this.timer = setInterval(() => this.refresh(), REFRESH_EVERY_MS);
     this.timer.unref();
+  }
+
+  /** Resolves once the rollups have caught up with the readings stored before start. */
+  caughtUp: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  private async catchUp(): Promise<void> {
+    const rollups = this.rollups;
+    if (!rollups) return;
+    const t0 = performance.now();
+    let total = 0;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const n = rollups.refresh(undefined, { maxMarks: CATCH_UP_SLICE_MARKS });
+        if (n === 0) break;
+        total += n;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      this.deps.log.error({ module: 'reports', err }, 'rolling up the stored history failed; the periodic refresh retries');
+      return;
+    }
+    if (total > 0) this.deps.log.info({ module: 'reports', quarters: total, ms: Math.round(performance.now() - t0) }, 'rollups brought up to date');
   }
 
   /** Rolls up whatever is dirty; errors are logged, never thrown (a timer calls it). */
@@ -77,8 +108,10 @@ export class Reports implements Module {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.caughtUp;
     // Whatever is still dirty is rolled up on the next start; nothing is lost.
   }
 }

@@ -136,34 +136,49 @@ export class Rollups {
 
   /**
    * Recomputes the dirty quarters of `keys` (rollup keys like `parking/A` map to their dirty key
-   * `parking`), or of every key. Returns the number of marks consumed.
+   * `parking`), or of every key. With `maxMarks`, at most that many marks per key, oldest first (a
+   * long history is rolled up in slices; see Reports.start). Returns the number of marks consumed.
    */
-  refresh(keys?: string[]): number {
+  refresh(keys?: string[], opts: { maxMarks?: number } = {}): number {
     this.init();
     const dirtyKeys = keys ? [...new Set(keys.map((k) => (k.startsWith('parking') ? 'parking' : k)))] : (this.db.prepare('SELECT DISTINCT key FROM report_dirty').pluck().all() as string[]);
+    const max = opts.maxMarks ?? Infinity;
     let consumed = 0;
     for (const key of dirtyKeys) {
-      const buckets = this.db.prepare('SELECT bucket FROM report_dirty WHERE key = ? ORDER BY bucket').pluck().all(key) as number[];
-      if (buckets.length === 0) continue;
+      const found = this.db
+        .prepare('SELECT bucket FROM report_dirty WHERE key = ? ORDER BY bucket LIMIT ?')
+        .pluck()
+        .all(key, Number.isFinite(max) ? max + 1 : -1) as number[];
+      if (found.length === 0) continue;
+      const buckets = found.length > max ? found.slice(0, max) : found;
+      const next = found.length > max ? found[max]! : undefined;
+      const last = buckets[buckets.length - 1]!;
       const plan = this.plan(key);
       if (plan) {
         const reach = Math.ceil(plan.spec.gapMs / QUARTER_MS) * QUARTER_MS + QUARTER_MS;
-        let r0 = buckets[0]!;
-        let r1 = r0 + reach;
-        for (const b of buckets) {
-          if (b > r1) {
-            this.recompute(plan, r0, r1);
-            r0 = b;
+        if (plan.cumulative) {
+          // A count moves every later bucket: one range from the first mark on, to the next slice or the newest reading.
+          let r1 = last + reach;
+          if (next !== undefined) r1 = Math.max(r1, next);
+          else if (plan.sids.length > 0) {
+            const newest = this.db.prepare(`SELECT max(ts) FROM ${plan.table} WHERE series_id IN (${plan.sids.join(',')})`).pluck().get() as number | null;
+            if (newest !== null) r1 = Math.max(r1, quarter(newest) + reach);
           }
-          r1 = b + reach;
+          this.recompute(plan, buckets[0]!, r1);
+        } else {
+          let r0 = buckets[0]!;
+          let r1 = r0 + reach;
+          for (const b of buckets) {
+            if (b > r1) {
+              this.recompute(plan, r0, r1);
+              r0 = b;
+            }
+            r1 = b + reach;
+          }
+          this.recompute(plan, r0, r1);
         }
-        if (plan.cumulative && plan.sids.length > 0) {
-          const newest = this.db.prepare(`SELECT max(ts) FROM ${plan.table} WHERE series_id IN (${plan.sids.join(',')})`).pluck().get() as number | null;
-          if (newest !== null) r1 = Math.max(r1, quarter(newest) + reach);
-        }
-        this.recompute(plan, r0, r1);
       }
-      this.db.prepare('DELETE FROM report_dirty WHERE key = ? AND bucket <= ?').run(key, buckets[buckets.length - 1]!);
+      this.db.prepare('DELETE FROM report_dirty WHERE key = ? AND bucket <= ?').run(key, last);
       consumed += buckets.length;
     }
     return consumed;

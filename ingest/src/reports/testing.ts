@@ -57,6 +57,7 @@ export async function openPipeline(opts: { dir?: string; site?: Site; store?: (d
   const ingest = new Ingest({ db, store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
   const reports = new Reports({ db, store, site, log, ingest });
   await reports.start();
+  await reports.caughtUp;
   const send = (topic: string, payload: object, receivedAt = Date.now()): HandleResult => ingest.handle(topic, Buffer.from(JSON.stringify(payload)), receivedAt);
   return {
     dir,
