@@ -17,11 +17,12 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # The SvelteKit dashboard, built with adapter-node into dashboard/build (served by the ingest's HTTP server).
 RUN npm run build
-# Runtime tree: production dependencies only, plus tsx, which runs the TypeScript sources
-# (a root devDependency; the same version as the lockfile's).
+# Runtime tree: production dependencies only. tsx, which runs the TypeScript sources, is a root
+# devDependency, so it goes into its own prefix at the lockfile's version (`npm install --no-save
+# --omit=dev tsx` after the prune installs nothing: the lockfile marks it dev).
 RUN TSX_VERSION="$(node -p "require('./node_modules/tsx/package.json').version")" \
  && npm prune --omit=dev --no-audit --no-fund \
- && npm install --no-save --omit=dev --no-audit --no-fund "tsx@${TSX_VERSION}" \
+ && npm install --prefix /opt/tsx --no-audit --no-fund "tsx@${TSX_VERSION}" \
  && rm -rf dashboard/.svelte-kit dashboard/src test bench docs
 
 FROM node:22-bookworm-slim
@@ -30,6 +31,8 @@ ENV NODE_ENV=production \
     PARKOPS_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app /app
+COPY --from=build /opt/tsx /opt/tsx
+ENV PATH=/opt/tsx/node_modules/.bin:$PATH
 # The data folder holds the SQLite database (accounts, alerts, live state, the InfluxDB outbox) and
 # the Node-RED user directory: a volume, owned by the unprivileged `node` user of the base image.
 RUN mkdir -p /data && chown node:node /data
@@ -41,4 +44,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.status===200||r.status===503?0:1),()=>process.exit(1))"]
 # tsx directly (not `npm start`): signals reach the process, so SIGTERM stops it cleanly.
-CMD ["node_modules/.bin/tsx", "ingest/src/main.ts"]
+CMD ["tsx", "ingest/src/main.ts"]
