@@ -318,8 +318,9 @@ export class FloodRoomRules {
     const parts: string[] = [];
     if (e.next && e.next.name !== 'floor' && e.next.min !== null) parts.push(`reaches ${e.next.name} (${e.next.mm} mm) in ~${Math.max(1, Math.round(e.next.min))} min`);
     if (e.floorMin !== null) parts.push(`reaches the floor in ~${Math.max(1, Math.round(e.floorMin))} min`);
-    if (parts.length === 0) return 'the running and standby pumps should outpace it';
-    return `${parts.join(', ')} at the current rate`;
+    let text = parts.length > 0 ? `${parts.join(', ')} at the current rate` : '';
+    if (e.floorMin === null) text += `${text ? '; ' : ''}the running and standby pumps should outpace it before the floor`;
+    return text;
   }
 
   private threshold(band: Band): number {
@@ -418,34 +419,41 @@ export class FloodRoomRules {
   /**
    * Rate of rise: fires at riseWarnMmPerMin (grade 1, warning), grade 2 at twice that and grade 3 at four
    * times (critical): a faster rise re-escalates an acknowledged alert. A grade steps down only below 75 %
-   * of its threshold, and the alert clears after the rate stayed under half the warning rate for clearHoldSec.
+   * of its threshold.
+   *
+   * Below the lowest pump start level a fast rise is the sump pit filling as designed (the duty pump then
+   * empties it), so the rule opens only once the level has reached a pump's start level (or the warning
+   * band): rising there means the pumps are not keeping up. It clears after the rate stayed under half the
+   * warning rate for clearHoldSec, and at least twice the rise window, so the dip when the standby pump
+   * joins does not resolve and reopen it.
    */
   private evaluateRise(level: number | null, rate: number | null, est: RiseEstimate | null, now: number): void {
     const s = this.state;
     const warn = this.room.rules.riseWarnMmPerMin;
     const subject = this.levelSubject;
     if (rate === null) return; // not enough fresh data: keep what we have
+    const open = this.sink.isOpen(RULES.rise, subject);
+    if (!open) s.riseGrade = 0;
     const gradeFor = (x: number): number => (x >= 4 * warn ? 3 : x >= 2 * warn ? 2 : x >= warn ? 1 : 0);
     const raw = gradeFor(rate);
-    let grade = s.riseGrade;
-    if (raw > grade) grade = raw;
-    else if (grade > 1 && rate < 0.75 * warn * 2 ** (grade - 1)) grade = Math.max(raw, 1);
-    if (s.riseGrade > 0 && rate < warn / 2) {
+    if (!open) {
+      const gate = Math.min(this.room.bands.warnMm, ...this.room.pumps.map((p) => p.startMm));
+      if (raw === 0 || level === null || level < gate) return;
+    }
+    if (open && rate < warn / 2) {
       s.riseClearSince ??= now;
-      if (now - s.riseClearSince >= this.room.bands.clearHoldSec * 1000) {
+      const holdMs = Math.max(this.room.bands.clearHoldSec, 2 * this.room.rules.riseWindowSec) * 1000;
+      if (now - s.riseClearSince >= holdMs) {
         s.riseGrade = 0;
         s.riseClearSince = null;
         this.sink.clear(RULES.rise, subject, now);
-        return;
       }
-    } else {
-      s.riseClearSince = null;
+      return; // clearing: the alert keeps the last rise it reported
     }
-    if (grade === 0) {
-      s.riseGrade = 0;
-      this.sink.clear(RULES.rise, subject, now);
-      return;
-    }
+    s.riseClearSince = null;
+    let grade = Math.max(s.riseGrade, 1);
+    if (raw > grade) grade = raw;
+    else if (grade > 1 && rate < 0.75 * warn * 2 ** (grade - 1)) grade = Math.max(raw, 1);
     s.riseGrade = grade;
     let message = `${this.room.name}: water rising ${rate.toFixed(1)} mm/min over ${Math.round(this.room.rules.riseWindowSec / 60)} min (alert at ${warn} mm/min)`;
     if (level !== null) message += `, now ${round(level)} mm`;
