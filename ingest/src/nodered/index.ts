@@ -42,6 +42,16 @@ interface NodeRedRuntime {
   };
 }
 
+/**
+ * Node-RED's own info lines (a banner, "Starting flows" on every deploy) are debug detail for ParkOps:
+ * at LOG_LEVEL=info they are left out; warnings, errors (flows that throw) and audit lines stay.
+ */
+function nodeRedLogLevel(level: Config['LOG_LEVEL']): string {
+  if (level === 'silent') return 'off';
+  if (level === 'debug' || level === 'trace' || level === 'fatal' || level === 'error') return level;
+  return 'warn';
+}
+
 /** Node-RED keeps its state in module globals: one runtime per process. */
 let processClaimed = false;
 
@@ -141,7 +151,7 @@ export class NodeRedModule implements Module {
       auth: adminAuth({ verifyAdmin: this.deps.verifyAdmin, userRole: this.deps.userRole }, this.log, config.PARKOPS_SESSION_HOURS * 3600),
       bridge: this.bridge,
       log: this.log,
-      logLevel: config.LOG_LEVEL === 'silent' ? 'off' : config.LOG_LEVEL,
+      logLevel: nodeRedLogLevel(config.LOG_LEVEL),
       httpNodeRoot: this.deps.httpNodeRoot ?? false,
       functionTimeoutSec: this.deps.functionTimeoutSec ?? 2,
     });

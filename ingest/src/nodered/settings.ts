@@ -161,7 +161,8 @@ export function buildSettings(opts: {
       page: { title: 'ParkOps · Node-RED' },
       header: { title: 'ParkOps flows' },
       // `palette.editable` is deprecated in Node-RED 4: externalModules.palette above closes the palette manager.
-      projects: { enabled: false },
+      // Projects stay off (the default). `enabled: false` would only add a warning to every start.
+      projects: {},
       tours: false,
     },
     telemetry: { enabled: false, updateNotification: false },
