@@ -32,8 +32,9 @@ const RULE_KEYS: Record<string, MessageKey> = {
 };
 
 /** "Pump failed to start · P2 · b1-power" from rule "pump.failed-start" and subject "flood/b1-power/pumps/P2". */
-export function alertTitle(t: Translate, a: Alert): string {
+export function alertTitle(t: Translate, a: Alert, roomName: (id: string) => string | undefined = () => undefined): string {
   const parts = a.subject.split('/');
+  if (parts[0] === 'flood' && parts[1]) parts[1] = roomName(parts[1]) ?? parts[1];
   const rule = RULE_KEYS[a.rule];
   if (rule) {
     const where = parts[0] === 'flood' ? [parts[3], parts[1]].filter(Boolean).join(' · ') : parts.slice(1).join('/');

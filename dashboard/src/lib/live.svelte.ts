@@ -127,6 +127,13 @@ export class LiveStore {
     return { total, occupied, free: total - occupied - unknown, unknown };
   }
 
+  /** A room's display name in the given language, for alert titles. */
+  roomName(id: string, lang: string): string | undefined {
+    const r = this.rooms.find((x) => x.id === id);
+    if (!r) return undefined;
+    return lang === 'zh-CN' && r.nameZh ? r.nameZh : r.name;
+  }
+
   /** Alerts not yet closed, newest first. */
   get activeAlerts(): Alert[] {
     return this.alerts.filter(isActive);

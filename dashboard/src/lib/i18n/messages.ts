@@ -34,6 +34,8 @@ export const en = {
   'live.connecting': 'Connecting…',
   'live.reconnecting': 'Not live, reconnecting…',
   'live.signedOut': 'Signed out',
+  'live.notLiveTitle': 'Not live.',
+  'live.notLiveBody': 'The connection to ParkOps dropped; what you see was last updated {age}. Reconnecting…',
 
   'common.loading': 'Loading…',
   'common.loadingLive': 'Waiting for live data…',
@@ -288,6 +290,8 @@ export const zhCN: Record<MessageKey, string> = {
   'live.connecting': '正在连接…',
   'live.reconnecting': '非实时，正在重新连接…',
   'live.signedOut': '已退出登录',
+  'live.notLiveTitle': '非实时。',
+  'live.notLiveBody': '与 ParkOps 的连接已断开，当前画面最后更新于{age}。正在重新连接…',
 
   'common.loading': '加载中…',
   'common.loadingLive': '正在等待实时数据…',
