@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../harness/ports.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { openDatabase } from '../../ingest/src/store/db.ts';
 import { InfluxStore } from '../../ingest/src/store/influx-store.ts';
@@ -48,4 +49,45 @@ async function openAt(dir: string, database: string): Promise<StoreUnderTest> {
 storeSuite('influxdb', () => {
   const i = ++n;
   return openAt(join(root, `db-${i}`), `suite_${i}`);
+});
+
+describe('InfluxStore start-up against a real influxd', () => {
+  it('says clearly when the server is unreachable', async () => {
+    const db = openDatabase(join(root, 'unreachable'));
+    const port = await freePort(); // nothing listens there
+    const store = new InfluxStore({ db, site, url: `http://127.0.0.1:${port}`, database: 'x' });
+    await expect(store.start()).rejects.toThrow(`InfluxDB at http://127.0.0.1:${port} is unreachable (ECONNREFUSED`);
+    await expect(store.start()).rejects.toThrow(/check INFLUX_URL/);
+    db.close();
+  });
+
+  describe('with authentication on (1.x user:password)', () => {
+    let secured: InfluxdServer;
+    beforeAll(async () => {
+      secured = await startInfluxd({ database: 'parkops', auth: { username: 'parkops', password: 'correct horse' } });
+    });
+    afterAll(() => secured?.destroy());
+
+    it('refuses to start with wrong credentials, naming INFLUX_TOKEN', async () => {
+      for (const token of [undefined, 'parkops:wrong', 'not-a-1x-token']) {
+        const db = openDatabase(join(root, `auth-${token ?? 'none'}`));
+        const store = new InfluxStore({ db, site, url: secured.url, database: 'parkops', token });
+        await expect(store.start()).rejects.toThrow(`InfluxDB at ${secured.url} refused the credentials (HTTP 401): check INFLUX_TOKEN`);
+        db.close();
+      }
+    });
+
+    it('writes and reads with user:password', async () => {
+      const db = openDatabase(join(root, 'auth-ok'));
+      const store = new InfluxStore({ db, site, url: secured.url, database: 'parkops', token: secured.token, outbox: { lingerMs: 5 } });
+      await store.start();
+      const bay = site.bays[0]!;
+      const r = { kind: 'bay' as const, subject: `parking/bays/${bay.id}`, ts: Date.UTC(2026, 0, 5), bayId: bay.id, zoneId: bay.zone, occupied: true };
+      expect(store.write(r)).toBe(true);
+      await store.drained(30_000);
+      expect(await store.readings(r.subject, { from: r.ts, to: r.ts + 1 })).toEqual([r]);
+      await store.stop();
+      db.close();
+    });
+  });
 });
