@@ -115,6 +115,17 @@ describe('first admin', () => {
     expect((await login(again, 'admin', password)).res.status).toBe(200);
   });
 
+  it('is not brought back by the setting once deleted', async () => {
+    const h = await start();
+    const { cookie } = await login(h, 'admin', ADMIN_PASSWORD);
+    await call(h, 'POST', '/api/users', { cookie, body: { username: 'ops-admin', password: 'ops-admin-pass', role: 'admin' } });
+    expect((await call(h, 'DELETE', '/api/users/admin', { cookie })).status).toBe(204);
+    await stop(h);
+    const again = await start();
+    expect((await login(again, 'admin', ADMIN_PASSWORD)).res.status).toBe(401);
+    expect(again.auth.repo.listUsers().map((u) => u.username)).toEqual(['ops-admin']);
+  });
+
   it('is not overwritten by the setting once it exists', async () => {
     const h = await start();
     const { cookie } = await login(h, 'admin', ADMIN_PASSWORD);

@@ -99,23 +99,24 @@ export class AuthService implements Module {
   }
 
   /**
-   * The first admin. With PARKOPS_ADMIN_PASSWORD: user `admin` is created with it if no `admin`
-   * exists (an existing admin's password is never overwritten by a setting left in the environment).
-   * Without it and with no users at all: a random password, printed once and never stored in clear.
+   * The first admin, created only while there are no users at all. With PARKOPS_ADMIN_PASSWORD: user
+   * `admin` with that password. Once any user exists the setting is ignored: a setting left in an
+   * `.env` file must neither undo a password change nor bring back a deleted `admin` (to recover a
+   * lost admin password, use `ingest/src/auth/cli.ts set-password`). Without the setting: a random
+   * password, printed once and never stored in clear.
    */
   private async ensureFirstAdmin(): Promise<void> {
     const configured = this.config.PARKOPS_ADMIN_PASSWORD;
+    if (this.repo.countUsers() > 0) {
+      if (configured !== undefined) this.log.info('users exist; PARKOPS_ADMIN_PASSWORD only creates the first admin and was not applied');
+      return;
+    }
     if (configured !== undefined) {
-      if (this.repo.findUser('admin')) {
-        this.log.info('user admin exists; PARKOPS_ADMIN_PASSWORD is only used to create it and was not applied');
-        return;
-      }
       this.repo.insertUser('admin', 'admin', await this.hash(configured), this.iso());
       this.audit({ actor: 'system', action: 'user.created', target: 'admin', detail: { role: 'admin', source: 'PARKOPS_ADMIN_PASSWORD' } });
       this.log.info('created user admin from PARKOPS_ADMIN_PASSWORD');
       return;
     }
-    if (this.repo.countUsers() > 0) return;
     const password = generatePassword();
     this.repo.insertUser('admin', 'admin', await this.hash(password), this.iso());
     this.audit({ actor: 'system', action: 'user.created', target: 'admin', detail: { role: 'admin', source: 'generated' } });
