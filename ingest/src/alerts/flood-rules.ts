@@ -36,6 +36,12 @@ interface PumpRuleState {
   currentBadSince: number | null;
   currentKind: 'dry' | 'jam' | null;
   currentOkSince: number | null;
+  /** The start these fields describe (DeviceState.startedAt), the level and rate of rise then, the lowest level since. */
+  startSeen?: number | null;
+  startLevel?: number | null;
+  rateAtStart?: number | null;
+  minSinceStart?: number | null;
+  noEffectClearSince?: number | null;
 }
 
 /** Persisted per room under `room:{id}`. */
@@ -543,27 +549,51 @@ export class FloodRoomRules {
         }
       }
 
-      // Running but not moving water: the level still rises pumpNoEffectMin after the pump started.
+      // Running but not moving water: the level still rises pumpNoEffectMin after the start, and the start
+      // made no difference. A working pump shows at its start: the level drops (by deadbandMm at least) or
+      // the rise slows by a quarter of its capacity. One that works but is outrun by the inflow (a storm
+      // against the standby's start level) is not "not moving water"; the level and rise alerts cover that.
+      if (d.running === true && d.startedAt != null) {
+        if (ps.startSeen !== d.startedAt) {
+          ps.startSeen = d.startedAt;
+          ps.startLevel = level;
+          ps.minSinceStart = level;
+          ps.rateAtStart = this.slopeSince(now - rules.riseWindowSec * 1000, now);
+        }
+        if (level !== null) {
+          ps.startLevel ??= level;
+          ps.minSinceStart = Math.min(ps.minSinceStart ?? level, level);
+        }
+      }
       const noEffectMs = rules.pumpNoEffectMin * 60_000;
       if (d.running === true && d.startedAt != null && now - d.startedAt >= noEffectMs) {
         const slope = this.slopeSince(now - noEffectMs, now);
-        if (slope !== null && slope > RISING_MM_PER_MIN) {
+        const dropped = ps.startLevel != null && ps.minSinceStart != null && ps.minSinceStart <= ps.startLevel - bands.deadbandMm;
+        const slowed = ps.rateAtStart != null && slope !== null && ps.rateAtStart - slope >= (0.25 * p.capacityLpm) / this.room.pit.areaM2;
+        const open = this.sink.isOpen(RULES.pumpNoEffect, subject);
+        if (slope !== null && slope > RISING_MM_PER_MIN && (open || (!dropped && !slowed))) {
+          ps.noEffectClearSince = null;
           this.sink.raise(
             RULES.pumpNoEffect,
             subject,
             {
               severity: 'critical',
-              message: `${label} is running but not moving water: level still rising ${slope.toFixed(1)} mm/min ${rules.pumpNoEffectMin} min after it started`,
+              message: `${label} is running but not moving water: level still rising ${slope.toFixed(1)} mm/min ${rules.pumpNoEffectMin} min after it started, no drop at its start`,
               value: round(slope, 0.1),
               room: this.room.id,
               grade: 1,
             },
             now,
           );
-        } else if (slope !== null) {
-          this.sink.clear(RULES.pumpNoEffect, subject, now);
+        } else if (open && slope !== null && slope <= 0) {
+          ps.noEffectClearSince ??= now;
+          if (now - ps.noEffectClearSince >= bands.clearHoldSec * 1000) {
+            ps.noEffectClearSince = null;
+            this.sink.clear(RULES.pumpNoEffect, subject, now);
+          }
         }
       } else if (d.running !== true) {
+        ps.noEffectClearSince = null;
         this.sink.clear(RULES.pumpNoEffect, subject, now);
       }
 

@@ -42,6 +42,15 @@ describe('pump diagnosis', () => {
     expect(changes[0]!.alert.message).toMatch(/running but not moving water: level still rising 3\.0 mm\/min 5 min after it started/);
   });
 
+  it('a pump that works but is outrun by the inflow is not "not moving water"', () => {
+    h.pump('P1', { running: false, amps: 0 });
+    const pumps = () => ({ P1: { running: true, amps: 5 }, P2: idle });
+    // At its start the level drops 40 mm in two minutes, then the storm outruns it: 3 mm/min up for 8 min.
+    h.run(120, (t) => 260 - t / 3, { pumps });
+    h.run(480, (t) => 220 + t / 20, { pumps });
+    expect(h.changesOf('pump.no-effect')).toEqual([]);
+  });
+
   it('a pump that brings the level down is not flagged', () => {
     h.pump('P1', idle);
     h.run(600, (t) => 280 - t / 10, { pumps: () => ({ P1: { running: true, amps: 5 }, P2: idle }) });
