@@ -89,6 +89,7 @@ export function rollupsFor(db: Db, site: Site): Rollups {
 export class Rollups {
   private mark!: import('better-sqlite3').Statement;
   private readRows!: import('better-sqlite3').Statement;
+  private sumStmt!: import('better-sqlite3').Statement;
   private ready = false;
 
   constructor(
@@ -103,6 +104,13 @@ export class Rollups {
     migrate(this.db, 'reports', 1, SCHEMA);
     this.mark = this.db.prepare('INSERT OR IGNORE INTO report_dirty (key, bucket) VALUES (?, ?)');
     this.readRows = this.db.prepare('SELECT bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3 FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket').raw(true);
+    this.sumStmt = this.db
+      .prepare(
+        // JS numbers bind as REAL: the casts keep the division an integer one.
+        `SELECT ((bucket + CAST(@off AS INTEGER)) / CAST(@step AS INTEGER)) * CAST(@step AS INTEGER) - CAST(@off AS INTEGER) AS t, sum(known_ms), sum(sum_ms), max(peak), peak_at
+         FROM report_rollup_15m WHERE key = @key AND bucket >= @from AND bucket < @to GROUP BY 1 ORDER BY 1`,
+      )
+      .raw(true);
     this.ready = true;
     if (!existed) this.markHistory();
   }
@@ -182,6 +190,17 @@ export class Rollups {
       consumed += buckets.length;
     }
     return consumed;
+  }
+
+  /**
+   * Sums of `key` per bucket of fixed length `stepMs` whose starts satisfy (start + offsetMs) % stepMs == 0,
+   * over [from, to), aggregated in SQL (much less to carry into JS than quarter rows). Rows:
+   * [bucket start, known_ms, sum_ms, peak, peak_at]; buckets without rows are left out.
+   */
+  sums(key: string, from: number, to: number, stepMs: number, offsetMs: number): [number, number, number, number | null, number | null][] {
+    this.init();
+    // max(peak) makes SQLite take peak_at from the row holding the maximum (documented bare-column behaviour).
+    return this.sumStmt.all({ key, from, to, step: stepMs, off: offsetMs }) as [number, number, number, number | null, number | null][];
   }
 
   /** Rollup rows of `key` with bucket in [from, to), oldest first. Call `refresh` first for fresh figures. */

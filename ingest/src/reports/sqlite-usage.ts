@@ -7,9 +7,10 @@ import type { UsagePoint } from '../contract/index.ts';
 import type { Site } from '../site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { Every, TimeRange } from '../store/types.ts';
-import { LocalTime } from './local-time.ts';
-import { rollupsFor } from './rollups.ts';
-import { alignRange, avgOf, foldRows, maxOf, resolveSubject } from './usage.ts';
+import { DAY_MS, LocalTime, STEP_MS } from './local-time.ts';
+import { rollupsFor, type Rollups } from './rollups.ts';
+import type { Every as ReportEvery } from './types.ts';
+import { alignRange, avgOf, foldRows, maxOf, resolveSubject, type Agg } from './usage.ts';
 
 const clocks = new Map<string, LocalTime>();
 export function localTimeOf(site: Site): LocalTime {
@@ -28,6 +29,40 @@ export function sqliteUsage(db: Db, site: Site, subject: string, range: TimeRang
   const { from, to } = alignRange(lt, range.from, range.to, every);
   const rollups = rollupsFor(db, site);
   rollups.refresh([s.key]);
-  const rows = rollups.rows(s.key, from, to);
-  return foldRows(rows, lt.boundaries(from, to, every)).map((a) => ({ t: new Date(a.t).toISOString(), avg: avgOf(a, s.kind), max: maxOf(a, s.kind) }));
+  return usageAggs(rollups, lt, s.key, from, to, every).map((a) => ({ t: new Date(a.t).toISOString(), avg: avgOf(a, s.kind), max: maxOf(a, s.kind) }));
+}
+
+/**
+ * Every bucket of [from, to) (aligned) for `every`, summed from the quarter rollups. Stretches of whole
+ * local days with one zone offset are grouped in SQL; a day whose offset changes (daylight saving)
+ * is folded from its quarter rows in JS.
+ */
+export function usageAggs(rollups: Rollups, lt: LocalTime, key: string, from: number, to: number, every: ReportEvery): Agg[] {
+  const bounds = lt.boundaries(from, to, every);
+  const step = every === '1d' ? DAY_MS : STEP_MS[every];
+  const byStart = new Map<number, Agg>();
+  const days = lt.boundaries(from, to, '1d');
+  let i = 0;
+  while (i + 1 < days.length) {
+    const segStart = Math.max(days[i]!, from);
+    const off = lt.offsetMs(segStart);
+    if (lt.offsetMs(days[i + 1]! - 1) !== off) {
+      // Offset changes within this day: fold its quarters in JS.
+      const dayEnd = Math.min(days[i + 1]!, to);
+      for (const a of foldRows(rollups.rows(key, segStart, dayEnd), bounds.filter((b) => b >= segStart && b <= dayEnd))) byStart.set(a.t, a);
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j + 1 < days.length && lt.offsetMs(days[j]!) === off && lt.offsetMs(days[j + 1]! - 1) === off) j++;
+    const segEnd = Math.min(days[j]!, to);
+    for (const [t, known, sum, peak, peakAt] of rollups.sums(key, segStart, segEnd, step, off)) byStart.set(t, { t, known, sum, peak, peakAt });
+    i = j;
+  }
+  const out: Agg[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const t = bounds[k]!;
+    out.push(byStart.get(t) ?? { t, known: 0, sum: 0, peak: null, peakAt: null });
+  }
+  return out;
 }
