@@ -98,7 +98,7 @@ describe('InfluxDB outbox', () => {
     await s.drained(60_000);
 
     expect(s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 0 } });
-    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 0, lastError: null });
+    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 0, rejectedHeld: 0, lastError: null });
     expect((await s.counts()).level).toBe(N);
     const got = new Map<number, number>();
     for (const sensorId of sensors) {
@@ -131,12 +131,17 @@ describe('InfluxDB outbox', () => {
     expect(rejected.map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
     expect(rejected.find((r) => r.line === typeConflict)!.reason).toMatch(/^HTTP 400: .*field type conflict/);
     expect(rejected.find((r) => r.line === unparsable)!.reason).toMatch(/^HTTP 400: .*unable to parse/);
-    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 2, lastError: null });
+    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 2, rejectedHeld: 2, lastError: null });
     expect(s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 2 } });
     // A good line written after the rejects goes through on its own.
     s.write(good(1000));
     await s.drained();
     expect((await s.counts()).level).toBe(502);
+    // Retrying the set-aside lines: still invalid, so they are set aside again, with their reasons.
+    expect(s.outbox.retryRejected()).toBe(2);
+    await s.drained();
+    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 4, rejectedHeld: 2 });
+    expect(s.outbox.rejected().map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
   });
 
   it('escapes what it writes: ids and passes with line-protocol specials round-trip', async () => {

@@ -324,8 +324,8 @@ export class InfluxStore implements TimeSeriesStore {
   health(): StoreHealth {
     const m = this.outbox.metrics();
     const degradedAfter = this.opts.degradedAfterSec ?? 60;
-    const backlog = `outbox ${m.depth}${m.oldestAgeSec !== null ? `, oldest ${Math.round(m.oldestAgeSec)} s` : ''}${m.rejectedTotal > 0 ? `, ${m.rejectedTotal} rejected` : ''}`;
-    const outbox = { depth: m.depth, oldestAgeSec: m.oldestAgeSec, rejected: m.rejectedTotal };
+    const backlog = `outbox ${m.depth}${m.oldestAgeSec !== null ? `, oldest ${Math.round(m.oldestAgeSec)} s` : ''}${m.rejectedHeld > 0 ? `, ${m.rejectedHeld} rejected lines set aside` : ''}`;
+    const outbox = { depth: m.depth, oldestAgeSec: m.oldestAgeSec, rejected: m.rejectedHeld };
     if (m.lastError !== null) return { ok: false, detail: `influxdb unreachable or refusing writes: ${m.lastError} (${backlog})`, outbox };
     if (m.oldestAgeSec !== null && m.oldestAgeSec > degradedAfter) return { ok: false, detail: `influxdb behind (${backlog})`, outbox };
     return { ok: true, detail: `influxdb (${backlog})`, outbox };

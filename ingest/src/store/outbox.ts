@@ -34,8 +34,10 @@ export interface OutboxMetrics {
   oldestAgeSec: number | null;
   /** lines InfluxDB accepted since start */
   sentTotal: number;
-  /** lines kept aside as invalid (all time: the table persists) */
+  /** lines InfluxDB rejected as invalid since start (a counter) */
   rejectedTotal: number;
+  /** lines set aside in `influx_outbox_rejected` now (persists across restarts) */
+  rejectedHeld: number;
   /** the last failure to deliver, cleared by the next successful request */
   lastError: string | null;
 }
@@ -96,7 +98,7 @@ export class InfluxOutbox {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private abort: AbortController | undefined;
-  private drainWaiters: Array<() => void> = [];
+  private drainWaiters: Array<(stopped?: boolean) => void> = [];
   private readonly sleepers = new Set<() => void>();
 
   private sentTotal = 0;
@@ -121,7 +123,6 @@ export class InfluxOutbox {
     };
     migrate(this.db, 'influx_outbox', 1, SCHEMA);
     this.stmts = this.prepare();
-    this.rejectedTotal = (this.stmts.countRejected.get() as { n: number }).n;
   }
 
   private prepare() {
@@ -166,6 +167,7 @@ export class InfluxOutbox {
       oldestAgeSec: oldest ? Math.max(0, Math.round((this.now() - oldest.queued_at) / 100) / 10) : null,
       sentTotal: this.sentTotal,
       rejectedTotal: this.rejectedTotal,
+      rejectedHeld: (this.stmts.countRejected.get() as { n: number }).n,
       lastError: this.lastError,
     };
   }
@@ -191,7 +193,21 @@ export class InfluxOutbox {
     this.wake?.();
     for (const s of [...this.sleepers]) s();
     await this.loop;
-    for (const w of this.drainWaiters.splice(0)) w();
+    for (const w of this.drainWaiters.splice(0)) w(true);
+  }
+
+  /**
+   * Moves the lines set aside back into the outbox, e.g. after fixing a field type conflict in
+   * InfluxDB. Returns how many. A line InfluxDB still refuses is set aside again.
+   */
+  retryRejected(): number {
+    const moved = this.db.transaction(() => {
+      const n = this.db.prepare('INSERT INTO influx_outbox (line, queued_at) SELECT line, queued_at FROM influx_outbox_rejected ORDER BY id').run().changes;
+      this.db.prepare('DELETE FROM influx_outbox_rejected').run();
+      return n;
+    })();
+    this.wake?.();
+    return moved;
   }
 
   /** Resolves when the outbox is empty (everything sent or set aside). Rejects after `timeoutMs`. */
@@ -204,9 +220,10 @@ export class InfluxOutbox {
         const m = this.metrics();
         reject(new Error(`influx outbox not drained after ${timeoutMs} ms: ${m.depth} lines waiting${m.lastError ? `, last error ${m.lastError}` : ''}`));
       }, timeoutMs);
-      const done = () => {
+      const done = (stopped?: boolean) => {
         clearTimeout(timer);
-        resolve();
+        if (stopped) reject(new Error('influx outbox stopped before it drained'));
+        else resolve();
       };
       this.drainWaiters.push(done);
     });
@@ -225,6 +242,9 @@ export class InfluxOutbox {
         await this.deliver(rows);
         this.failures = 0;
         this.lastError = null;
+        // Not a full batch: wait a moment so the next request carries more than a handful of lines
+        // (under a steady trickle the loop would otherwise send one tiny request per round trip).
+        if (rows.length < this.opts.batchSize && this.opts.lingerMs > 0) await this.sleep(this.opts.lingerMs);
       } catch (err) {
         if (err instanceof Stopped || !this.running) return;
         this.failures++;
