@@ -252,7 +252,7 @@ describe('dashboard in Chromium', () => {
         await page.locator('[data-testid=occupied-total]').waitFor();
         await page.waitForTimeout(300);
         await page.screenshot({ path: join(SHOTS, `overview-${device}-${lang}.png`), fullPage: device === 'phone' });
-        for (const path of ['/reports', '/admin/users', '/admin/audit']) {
+        for (const path of ['/reports', '/reports/venues', '/admin/users', '/admin/audit']) {
           await page.goto(sys.baseUrl + path);
           await page.locator('h1').first().waitFor();
           await page.waitForLoadState('networkidle');
@@ -305,6 +305,10 @@ describe('dashboard in Chromium', () => {
         return res.status;
       }, id);
       expect(status).toBe(403);
+      // Pages above the role say so in words, not with a blank page.
+      await page.goto(`${sys.baseUrl}/reports`);
+      await expect(page.locator('main').textContent()).resolves.toContain('Your role does not allow this.');
+      await page.goto(`${sys.baseUrl}/`);
     });
 
     it('is usable at phone width: level, pumps, alert with time to threshold, and acknowledge in reach', async () => {

@@ -1,5 +1,4 @@
-/** Report ranges, comparison periods and the hour × weekday heatmap, as pure functions. */
-import type { UsagePoint } from '@parkops/ingest/contract';
+/** Report ranges, comparison periods and report URLs, as pure functions. */
 
 export type Preset = 'today' | '7d' | '30d' | '12m';
 export type Every = '15m' | '1h' | '1d';
@@ -30,26 +29,24 @@ export function usageUrl(subject: string, r: Range, csv = false): string {
   return `/api/usage?${q}`;
 }
 
-/** Mean of `avg` by weekday (0 = Monday) and hour, in the browser's zone; null where no data (an honest gap). */
-export function heatmap(points: readonly UsagePoint[]): (number | null)[][] {
-  const sum = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  const n = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
-  for (const p of points) {
-    if (p.avg === null) continue;
-    const d = new Date(p.t);
-    const wd = (d.getDay() + 6) % 7;
-    sum[wd]![d.getHours()]! += p.avg;
-    n[wd]![d.getHours()]! += 1;
-  }
-  return sum.map((row, w) => row.map((s, h) => (n[w]![h]! ? s / n[w]![h]! : null)));
+/** GET /api/reports/{kind} for a range, JSON or one CSV table (ingest/src/reports/routes.ts). */
+export function reportUrl(kind: 'parking' | 'venues' | 'flood', r: Range, params: Record<string, string | undefined> = {}, csvTable?: string): string {
+  const q = new URLSearchParams({ from: r.from.toISOString(), to: r.to.toISOString(), every: r.every });
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  if (csvTable) { q.set('format', 'csv'); q.set('table', csvTable); }
+  return `/api/reports/${kind}?${q}`;
 }
 
-export function mean(points: readonly UsagePoint[]): number | null {
-  const v = points.map((p) => p.avg).filter((x): x is number => x !== null);
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+/** Relative change as a signed share (+0.12 = 12 % more), null when there is nothing to compare. */
+export function change(now: number | null | undefined, before: number | null | undefined): number | null {
+  if (now === null || now === undefined || before === null || before === undefined || before === 0) return null;
+  return (now - before) / before;
 }
-export function peak(points: readonly UsagePoint[]): { value: number; t: string } | null {
-  let best: { value: number; t: string } | null = null;
-  for (const p of points) if (p.max !== null && (!best || p.max > best.value)) best = { value: p.max, t: p.t };
-  return best;
+
+/** The period picked on the reports pages, kept in the URL (?range=7d) so a view can be shared. */
+export function rangeFromUrl(url: URL, now: Date): { preset: Preset; range: Range; prev: Range } {
+  const p = url.searchParams.get('range');
+  const preset: Preset = (PRESETS as string[]).includes(p ?? '') ? (p as Preset) : '7d';
+  const range = presetRange(preset, now);
+  return { preset, range, prev: previousRange(range) };
 }
