@@ -42,6 +42,7 @@ interface PumpRuleState {
   rateAtStart?: number | null;
   minSinceStart?: number | null;
   noEffectClearSince?: number | null;
+  failedClearSince?: number | null;
 }
 
 /** Persisted per room under `room:{id}`. */
@@ -269,6 +270,16 @@ export class FloodRoomRules {
       (p) => this.devices.get(p.id)?.running === true && !this.sink.isOpen(RULES.pumpNoEffect, this.pumpSubjectOf(p.id)) && !this.isJammedOrDry(p),
     );
   }
+  /** Not diagnosed as failing in any way, and not offline. */
+  private isHealthy(p: Pump): boolean {
+    const subject = this.pumpSubjectOf(p.id);
+    return (
+      this.devices.get(p.id)?.online !== false &&
+      !this.sink.isOpen(RULES.pumpFailedStart, subject) &&
+      !this.sink.isOpen(RULES.pumpNoEffect, subject) &&
+      !this.sink.isOpen(RULES.pumpCurrent, subject)
+    );
+  }
   private isJammedOrDry(p: Pump): boolean {
     return this.sink.isOpen(RULES.pumpCurrent, this.pumpSubjectOf(p.id));
   }
@@ -427,11 +438,11 @@ export class FloodRoomRules {
    * times (critical): a faster rise re-escalates an acknowledged alert. A grade steps down only below 75 %
    * of its threshold.
    *
-   * Below the lowest pump start level a fast rise is the sump pit filling as designed (the duty pump then
-   * empties it), so the rule opens only once the level has reached a pump's start level (or the warning
-   * band): rising there means the pumps are not keeping up. It clears after the rate stayed under half the
-   * warning rate for clearHoldSec, and at least twice the rise window, so the dip when the standby pump
-   * joins does not resolve and reopen it.
+   * A fast rise is part of normal pumping: the sump pit fills until the duty pump starts, and after a pump
+   * stops the level climbs back towards the next start level. So the rule opens only once the level is in
+   * the warning band, or above the start level of every healthy pump (all the reserve is engaged and the
+   * water still rises). It clears after the rate stayed under half the warning rate for clearHoldSec, and
+   * at least twice the rise window, so the dip when the standby pump joins does not resolve and reopen it.
    */
   private evaluateRise(level: number | null, rate: number | null, est: RiseEstimate | null, now: number): void {
     const s = this.state;
@@ -443,8 +454,9 @@ export class FloodRoomRules {
     const gradeFor = (x: number): number => (x >= 4 * warn ? 3 : x >= 2 * warn ? 2 : x >= warn ? 1 : 0);
     const raw = gradeFor(rate);
     if (!open) {
-      const gate = Math.min(this.room.bands.warnMm, ...this.room.pumps.map((p) => p.startMm));
-      if (raw === 0 || level === null || level < gate) return;
+      const healthy = this.room.pumps.filter((p) => this.isHealthy(p));
+      const allEngagedAt = healthy.length > 0 ? Math.max(...healthy.map((p) => p.startMm)) : -Infinity;
+      if (raw === 0 || level === null || level < Math.min(this.room.bands.warnMm, allEngagedAt)) return;
     }
     if (open && rate < warn / 2) {
       s.riseClearSince ??= now;
@@ -532,10 +544,26 @@ export class FloodRoomRules {
       const subject = this.pumpSubjectOf(p.id);
       const label = `${this.room.name}: ${p.role} pump ${p.id}`;
 
-      // Failed to start: level above its start level and not running after the grace time.
-      if (d.running === true || (level !== null && level < p.startMm - bands.deadbandMm)) {
+      // Failed to start: level above its start level and not running after the grace time. The fault is
+      // over when the pump runs; while another pump keeps the level between this one's stop and start
+      // levels it stays open (the pump was never seen working), and only a level below its stopMm for
+      // clearHoldSec (nothing to pump any more) also clears it.
+      const failedOpen = this.sink.isOpen(RULES.pumpFailedStart, subject);
+      if (d.running === true) {
         ps.aboveStartSince = null;
+        ps.failedClearSince = null;
         this.sink.clear(RULES.pumpFailedStart, subject, now);
+      } else if (failedOpen) {
+        if (level !== null && level < p.stopMm) {
+          ps.failedClearSince ??= now;
+          if (now - ps.failedClearSince >= bands.clearHoldSec * 1000) {
+            ps.failedClearSince = null;
+            ps.aboveStartSince = null;
+            this.sink.clear(RULES.pumpFailedStart, subject, now);
+          }
+        } else ps.failedClearSince = null;
+      } else if (level !== null && level < p.startMm - bands.deadbandMm) {
+        ps.aboveStartSince = null;
       } else if (level !== null && level >= p.startMm) {
         ps.aboveStartSince ??= now;
         if (now - ps.aboveStartSince >= rules.pumpStartGraceSec * 1000) {

@@ -14,16 +14,18 @@ afterEach(async () => {
 });
 
 /**
- * A small storm: the level climbs 6 mm/min from 200 mm, the duty pump starts at 250 mm, the level peaks at
- * 380 mm at 30 min and falls back at 10 mm/min; the pump stops at 40 min.
+ * A small storm: the level climbs 6 mm/min from 200 mm and peaks at 380 mm at 30 min, then falls 10 mm/min
+ * to 100 mm. The duty pump runs from 250 mm to the end; the team runs the standby by hand from 25 to 35 min.
  */
 function storm(): { levelId: string } {
   const t0 = Date.now();
-  const level = () => {
-    const min = (Date.now() - t0) / 60_000;
-    return min < 30 ? 200 + 6 * min : Math.max(100, 380 - 10 * (min - 30));
+  const min = () => (Date.now() - t0) / 60_000;
+  const level = () => (min() < 30 ? 200 + 6 * min() : Math.max(100, 380 - 10 * (min() - 30)));
+  let p1 = false;
+  const pumps = () => {
+    p1 ||= level() >= 250;
+    return { P1: { running: p1, amps: 5 }, P2: { running: min() >= 25 && min() < 35, amps: 5 } };
   };
-  const pumps = () => ({ P1: { running: level() >= 250 && Date.now() - t0 < 40 * 60_000, amps: 5 }, P2: { running: false, amps: 0 } });
   h.run(20 * 60, level, { pumps });
   const levelId = h.changesOf('flood.level')[0]!.alert.id;
   h.engine.acknowledge(levelId, { username: 'wang.li' }, 'Sandbags at the door, =pumping "hard"');
@@ -47,14 +49,16 @@ describe('flood incidents', () => {
     const kinds = d.timeline.map((e) => e.kind);
     expect(kinds[0]).toBe('incident-start');
     expect(kinds.at(-1)).toBe('incident-end');
-    for (const k of ['alert-opened', 'alert-acknowledged', 'alert-resolved', 'level-peak', 'pump-running', 'pump-stop', 'notification']) expect(kinds).toContain(k);
+    for (const k of ['alert-opened', 'alert-acknowledged', 'alert-resolved', 'level-peak', 'pump-running', 'pump-start', 'pump-stop', 'notification']) expect(kinds).toContain(k);
     const ack = d.timeline.find((e) => e.kind === 'alert-acknowledged')!;
     expect(ack).toMatchObject({ alertId: levelId, actor: 'wang.li', note: 'Sandbags at the door, =pumping "hard"' });
     expect(d.timeline.find((e) => e.kind === 'level-peak')).toMatchObject({ value: 380, at: new Date(BASE_TIME + 30 * 60_000).toISOString() });
-    // The warning band opened at 300 mm (16:40 into the storm + 30 s hold); the pump had started at 250 mm,
-    // so it shows as running when the incident began, and stopped at 40 min.
+    // The duty pump started at 250 mm, before the incident: it shows as running from the start and runs to
+    // the end. The standby ran 10 minutes.
     const start = Date.parse(d.startedAt);
-    expect(d.pumpRunSec['P1']).toBe(Math.round((BASE_TIME + 40 * 60_000 - start) / 1000));
+    const end = Date.parse(d.endedAt!);
+    expect(d.pumpRunSec).toEqual({ P1: Math.round((end - start) / 1000), P2: 600 });
+    expect(d.timeline.find((e) => e.kind === 'pump-stop')).toMatchObject({ subject: 'flood/b1/pumps/P2', value: 600, at: new Date(BASE_TIME + 35 * 60_000).toISOString() });
     expect(d.notificationsSent).toBe(1);
     // Sorted by time.
     const times = d.timeline.map((e) => Date.parse(e.at));

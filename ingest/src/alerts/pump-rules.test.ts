@@ -30,6 +30,17 @@ describe('pump diagnosis', () => {
     expect(h.changesOf('pump.failed-start').map((c) => c.change)).toEqual(['opened', 'resolved']);
   });
 
+  it('a failed start stays one alert while another pump cycles the level, until the pump runs', () => {
+    h.run(70, () => 300); // P1 failed to start
+    const p2 = (on: boolean) => () => ({ P1: idle, P2: { running: on, amps: 5 } });
+    h.run(300, () => 200, { pumps: p2(true) }); // someone else pumped it down, not below P1's stop level
+    h.run(300, () => 300, { pumps: p2(false) }); // up again
+    // Opened once (and escalated after 10 min unacknowledged), never resolved on the way.
+    expect(h.changesOf('pump.failed-start').map((c) => c.change)).toEqual(['opened', 'escalated']);
+    h.run(130, () => 60, { pumps: p2(false) }); // below P1's stopMm (80) for clearHoldSec: nothing left to pump
+    expect(h.changesOf('pump.failed-start').map((c) => c.change)).toEqual(['opened', 'escalated', 'resolved']);
+  });
+
   it('running but not moving water: the level still rises pumpNoEffectMin after the start', () => {
     h.pump('P1', idle);
     const pumps = () => ({ P1: { running: true, amps: 5 }, P2: idle });

@@ -50,20 +50,40 @@ describe('rate of rise and time to threshold', () => {
         { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 450, stopMm: 150, capacityLpm: 40, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
       ],
     });
-    h.run(200, (t) => 260 + 0.2 * t, { pumps: p1Running });
+    h.run(200, (t) => 280 + 0.2 * t, { pumps: p1Running });
     const a = h.changesOf(RISE)[0]!.alert;
-    // It reaches the warning band first (in about a minute), never the floor.
-    expect(a).toMatchObject({ value: 12, etaTarget: 'warning' });
-    expect(a.message).toContain('reaches warning (300 mm) in ~1 min at the current rate; the running and standby pumps should outpace it before the floor');
-    expect(a.message).not.toContain('reaches the floor');
+    // It never reaches alarm (500 mm) nor the floor: the standby starting at 450 mm turns it.
+    expect(a.value).toBe(12);
+    expect(a.etaMin).toBeUndefined();
+    expect(a.message).toContain('; the running and standby pumps should outpace it before the floor');
+    expect(a.message).not.toContain('reaches');
   });
 
-  it('a fast rise below the lowest pump start level is the pit filling as designed: no alert', async () => {
+  it('a fast rise is no alert while a healthy pump still has to start: the pit filling and pumping as designed', async () => {
     h = await startHarness();
-    h.run(600, (t) => 100 + (12 / 60) * t); // 12 mm/min from 100 mm: reaches 220 mm, P1 starts at 250
-    expect(h.changesOf(RISE)).toEqual([]);
-    h.run(200, (t) => 220 + (12 / 60) * t); // past 250 mm still rising with no pump running
+    // 12 mm/min from 100 mm; the duty pump runs from 250 mm, the standby would start at 450 mm.
+    h.run(800, (t) => 100 + (12 / 60) * t, { pumps: (t) => ({ P1: { running: 100 + (12 / 60) * t >= 250, amps: 5 }, P2: { running: false, amps: 0 } }) });
+    expect(h.changesOf(RISE)).toEqual([]); // 100 -> 258 mm
+    h.run(300, (t) => 260 + (12 / 60) * t, { pumps: p1Running }); // into the warning band at 300 mm
     expect(h.changesOf(RISE).map((c) => c.change)).toEqual(['opened']);
+    expect(Number(/now (\d+) mm/.exec(h.changesOf(RISE)[0]!.alert.message)![1])).toBeGreaterThanOrEqual(300);
+  });
+
+  it('with every healthy pump already started, a fast rise below the warning band is an alert', async () => {
+    // Both pumps start low (120 and 150 mm): above 150 mm all the reserve is engaged.
+    h = await startHarness({
+      pumps: [
+        { id: 'P1', name: 'Duty pump', role: 'duty', startMm: 120, stopMm: 80, capacityLpm: 10, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+        { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 150, stopMm: 100, capacityLpm: 10, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+      ],
+    });
+    const both = () => ({ P1: { running: true, amps: 5 }, P2: { running: true, amps: 5 } });
+    h.run(200, (t) => 160 + (12 / 60) * t, { pumps: both });
+    const opened = h.changesOf(RISE);
+    expect(opened.map((c) => c.change)).toEqual(['opened']);
+    const at = Number(/now (\d+) mm/.exec(opened[0]!.alert.message)![1]);
+    expect(at).toBeGreaterThan(150);
+    expect(at).toBeLessThan(300);
   });
 
   it('does not fire below riseWarnMmPerMin', async () => {
