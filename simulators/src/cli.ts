@@ -208,7 +208,8 @@ main().then(
   (code) => process.exit(code),
   (e: unknown) => {
     const known = e instanceof UsageError || e instanceof SiteError || e instanceof ScenarioError || e instanceof PublisherError || (e instanceof Error && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
-    process.stderr.write(`parkops-sim: ${e instanceof Error ? e.message : String(e)}${known ? '' : ''}\n${known ? 'Try --help.\n' : ''}`);
+    // A message, never a stack trace; usage mistakes get a pointer to --help.
+    process.stderr.write(`parkops-sim: ${e instanceof Error ? e.message : String(e)}\n${known ? 'Try --help.\n' : ''}`);
     process.exit(2);
   },
 );

@@ -89,7 +89,7 @@ export class Simulation {
     const local = this.local;
     const iso = opts.timestamps === 'iso';
     const dayType = this.plan.dayType;
-    // eslint-style note: `self` keeps the context a plain object (fast property access in hot paths).
+    // The models' view of the engine: a plain object whose getters read the engine's clock and mode.
     const self = this;
     this.ctx = {
       topics: this.topics,

@@ -1,7 +1,6 @@
 /** Shapes shared by the engine, its models and the publisher. */
 import type { Topics } from '@parkops/ingest/contract';
 import type { LocalTime } from './local-time.ts';
-import type { Random } from './random.ts';
 
 export type MessageKind = 'bay' | 'gate' | 'level' | 'pump' | 'venue' | 'status';
 
@@ -59,4 +58,3 @@ export interface SimEvent {
   fire(ctx: SimContext): void;
 }
 
-export type RandomSource = Random;

@@ -335,7 +335,6 @@ export class ParkingModel {
     if (ctx.silent) return;
     const battery = this.batteryAt(b, t);
     let payload: string;
-    let at = t;
     switch (b.bad) {
       case undefined:
       case 'unknown_id':
@@ -352,11 +351,10 @@ export class ParkingModel {
         // A clock that jumped an hour ahead of the wall clock (the contract allows 5 minutes).
         const ts = Math.max(t, ctx.realNow()) + HOUR_MS;
         payload = `{"occupied":${b.occupied},"ts":${ctx.stamp(ts)},"battery":${battery}}`;
-        at = t;
         break;
       }
     }
-    const msg = { topic: b.topic, payload, qos: 1 as const, retain: false, at, kind: 'bay' as const, device: b.publishId };
+    const msg = { topic: b.topic, payload, qos: 1 as const, retain: false, at: t, kind: 'bay' as const, device: b.publishId };
     ctx.emit(b.bad === undefined ? msg : { ...msg, bad: b.bad });
   }
 
