@@ -94,7 +94,10 @@ export class StepSweep {
     if (ts >= this.from) {
       const rise = spec.count === 'rises' && this.hasPrev[track] === 1 && this.value[track] === 0 && v === 1;
       const add = spec.count === 'x' ? x : rise ? 1 : 0;
-      if (add !== 0) for (const g of spec.trackGroups[track]!) this.cell(quarter(ts), g)[F_N]! += add;
+      if (add !== 0) {
+        const row = this.row(quarter(ts));
+        for (const g of spec.trackGroups[track]!) row[g * FIELDS + F_N]! += add;
+      }
     }
     this.apply(track, ts, v);
   }
@@ -109,6 +112,8 @@ export class StepSweep {
     const out: [number, Float64Array][] = [];
     for (const [b, row] of this.buckets) if (b < t) out.push([b, row]);
     for (const [b] of out) this.buckets.delete(b);
+    this.lastRow = undefined;
+    this.lastBucket = NaN;
     return out.sort((x, y) => x[0] - y[0]);
   }
 
@@ -163,14 +168,20 @@ export class StepSweep {
     this.accumulate(t);
   }
 
-  private cell(bucket: number, g: number): Float64Array {
+  private lastBucket = NaN;
+  private lastRow: Float64Array | undefined;
+
+  private row(bucket: number): Float64Array {
+    if (bucket === this.lastBucket && this.lastRow) return this.lastRow;
     let row = this.buckets.get(bucket);
     if (!row) {
       row = new Float64Array(this.spec.groups * FIELDS);
       for (let i = 0; i < this.spec.groups; i++) row[i * FIELDS + F_PEAK] = -Infinity;
       this.buckets.set(bucket, row);
     }
-    return row.subarray(g * FIELDS, (g + 1) * FIELDS);
+    this.lastBucket = bucket;
+    this.lastRow = row;
+    return row;
   }
 
   /** Adds the constant stretch [cur, t) to its buckets. */
@@ -188,23 +199,24 @@ export class StepSweep {
         const s = Math.max(s0, b);
         const dur = Math.min(t, b + QUARTER_MS) - s;
         if (dur <= 0) continue;
+        const row = this.row(b);
         for (let g = 0; g < spec.groups; g++) {
           const k = this.sumK[g]!;
           if (k <= 0) continue;
           const o = this.sumO[g]!;
-          const c = this.cell(b, g);
-          c[F_KNOWN]! += k * dur;
-          c[F_SUM]! += o * dur;
+          const c = g * FIELDS;
+          row[c + F_KNOWN]! += k * dur;
+          row[c + F_SUM]! += o * dur;
           const v = spec.share ? o / k : o;
-          if (v > c[F_PEAK]!) {
-            c[F_PEAK] = v;
-            c[F_PEAK_AT] = s;
+          if (v > row[c + F_PEAK]!) {
+            row[c + F_PEAK] = v;
+            row[c + F_PEAK_AT] = s;
           }
-          if (spec.keepLast) c[F_A1] = o;
+          if (spec.keepLast) row[c + F_A1] = o;
           if (spec.bands) {
-            if (o >= spec.bands[0]) c[F_A1]! += dur;
-            if (o >= spec.bands[1]) c[F_A2]! += dur;
-            if (o >= spec.bands[2]) c[F_A3]! += dur;
+            if (o >= spec.bands[0]) row[c + F_A1]! += dur;
+            if (o >= spec.bands[1]) row[c + F_A2]! += dur;
+            if (o >= spec.bands[2]) row[c + F_A3]! += dur;
           }
         }
       }
