@@ -196,6 +196,12 @@ describe('dashboard in Chromium', () => {
 
     await publish(device, `park/parking/bays/${bay.id}`, { occupied: true });
     await expect.poll(() => inspector.textContent(), { timeout: 1000, interval: 20 }).toMatch(new RegExp(`Bay ${bay.id} · Occupied`));
+
+    // Keyboard: "Find" focuses the map on the bay; the arrow keys walk on and the inspector reads out.
+    const next = bays[bays.indexOf(bay) + 1]!;
+    expect(await page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null")).toBe('lot-map');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => inspector.textContent()).toContain(`Bay ${next.id} ·`);
   });
 
   it('merges a 600-bay burst into a few frames and shows every bay', async () => {
