@@ -106,11 +106,18 @@ export function tieToThisProcess(child: ChildProcess): () => void {
     }
   };
   process.once('exit', onExit);
-  return () => {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     process.removeListener('exit', onExit);
-    // Kill the watchdog first: letting it see EOF would make it signal a pid that may be reused.
+    // Kill the watchdog, never let it see EOF once the server is gone: it would signal a pid that
+    // may have been reused by then.
     watchdog.kill('SIGKILL');
   };
+  // A server that exits by itself (crash, bad config) releases its watchdog at once too.
+  child.once('exit', release);
+  return release;
 }
 
 /** Temp folders to remove when the test process exits normally, even if a test forgot stop(). */
