@@ -150,11 +150,13 @@ beforeAll(async () => {
       PARKOPS_ADMIN_PASSWORD: ADMIN_PASSWORD,
       PARKOPS_TRUST_PROXY: 'true',
       PARKOPS_SIMULATE: 'false',
-      LOG_LEVEL: 'silent',
+      // The editor adds no /api route; its access is walked by access-nodered.test.ts on a whole system.
+      PARKOPS_NODE_RED: 'false',
+      LOG_LEVEL: 'error',
     },
     { dotenv: false },
   );
-  controller = new Controller(config, site, createLogger('silent'));
+  controller = new Controller(config, site, createLogger('error'));
   await controller.start();
   base = `http://127.0.0.1:${config.PORT}`;
   mounted = listRoutes(controller.http.app).filter((r) => r.split(' ')[1]!.startsWith('/api/'));

@@ -47,7 +47,8 @@ describe('auth cli', () => {
     await expect(runAccountCommand(config, ['frobnicate'], async () => '')).rejects.toThrow(/usage:/);
   });
 
-  it('runs from the shell with the password piped in', () => {
+  // Two tsx start-ups: seconds on a busy 2-core CI machine, so more than the default 5 s.
+  it('runs from the shell with the password piped in', { timeout: 60_000 }, () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
     const env = { PATH: process.env.PATH, PARKOPS_DATA_DIR: dir };
