@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageResponse } from '@parkops/ingest/contract';
+import type { ParkingReport, VenuesReport } from '@parkops/ingest/reports/types.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { InfluxStore } from '../../ingest/src/store/influx-store.ts';
 import type { Every, TimeRange } from '../../ingest/src/store/types.ts';
@@ -77,6 +78,15 @@ describe('usage on InfluxDB', () => {
       { t: '2026-11-15T16:00:00.000Z', avg: 0.1667, max: 1 },
       { t: '2026-11-16T16:00:00.000Z', avg: 0.1667, max: 1 },
     ]);
+  });
+
+  it('the parking and venue reports through the router with the InfluxDB store behind it', async () => {
+    const q = new URLSearchParams({ from: new Date(local('2026-11-16T00:00:00')).toISOString(), to: new Date(local('2026-11-21T00:00:00')).toISOString() });
+    const parking = (await (await fetch(`${http.base}/api/reports/parking?${q}`, { headers: http.auth('manager') })).json()) as ParkingReport;
+    expect(parking.summary).toMatchObject({ avg: 0.1667, sessions: 7, medianDwellMin: 250, avgDwellMin: Math.round((2180 / 7) * 10) / 10, overstays: 1 });
+    expect(parking.crossCheck.entries).toBe(7);
+    const venues = (await (await fetch(`${http.base}/api/reports/venues?${q}&venue=gym`, { headers: http.auth('manager') })).json()) as VenuesReport;
+    expect(venues.venues[0]!.days.map((d) => d.visitors)).toEqual([10, 10, 15, 10, 10]);
   });
 
   it('GET /api/usage through the router with the InfluxDB store behind it', async () => {
