@@ -309,7 +309,7 @@ export class InfluxStore implements TimeSeriesStore {
       .map(toSession);
   }
 
-  /** Utilisation reports on InfluxDB belong to issue 8 (reports). */
+  /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts (issue 8). */
   async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
     return influxUsage((q) => this.query(q) as Promise<InfluxQueryResult>, this.opts.site, subject, range, every);
   }
