@@ -77,6 +77,20 @@ function progressLine(sim: Simulation, p: Progress): string {
   return `sim ${sim.local.iso(p.simNow).slice(0, 19).replace('T', ' ')} | sent ${fmtInt(p.sent)} | ${fmtInt(p.rate)} msg/s${pct}`;
 }
 
+/** Stops the run cleanly once it is under way; before that a signal just exits. */
+let stopRun: (() => void) | null = null;
+
+// First signal: stop cleanly (flush, announce offline, summary). A second one a second or more later
+// exits at once; sooner it is the same Ctrl-C relayed twice (tsx relays signals to its child).
+let firstSignalAt = 0;
+function onSignal(): void {
+  if (stopRun === null || (firstSignalAt > 0 && Date.now() - firstSignalAt > 1000)) process.exit(130);
+  firstSignalAt ||= Date.now();
+  stopRun();
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 async function main(): Promise<number> {
   // `--from -30d`: parseArgs takes a value starting with "-" for an option; join such pairs first.
   const argv = process.argv.slice(2);
@@ -169,14 +183,7 @@ async function main(): Promise<number> {
     progressEveryMs: err.isTTY ? 1000 : 10_000,
     onProgress: v.quiet || v.print ? undefined : (p) => err.write(err.isTTY ? `\r${progressLine(sim, p)}\x1b[K` : `${progressLine(sim, p)}\n`),
   });
-  let signals = 0;
-  const onSignal = (): void => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    runner.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  stopRun = () => runner.stop();
 
   const summary = await runner.run();
   if (err.isTTY && !v.quiet && !v.print) err.write('\n');
