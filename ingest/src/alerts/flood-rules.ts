@@ -68,6 +68,8 @@ export interface FloodObserver {
 /** Below this slope (mm/min) a level counts as not rising: sensor noise over minutes is far smaller. */
 const RISING_MM_PER_MIN = 0.5;
 const MAX_SAMPLES = 2000;
+/** Clear hold of the level bands while a pump of the room is faulty (see clearHoldSec()). */
+const FAULT_CLEAR_HOLD_SEC = 30 * 60;
 
 export interface RiseEstimate {
   /** observed rate of rise, mm/min over the window */
@@ -353,7 +355,7 @@ export class FloodRoomRules {
    */
   private stepBand(level: number | null, now: number): void {
     const s = this.state;
-    const { deadbandMm, holdSec, clearHoldSec } = this.room.bands;
+    const { deadbandMm, holdSec } = this.room.bands;
     if (level !== null) {
       let up: Band = 0;
       for (const b of [1, 2, 3] as const) if (level >= this.threshold(b)) up = b;
@@ -377,11 +379,25 @@ export class FloodRoomRules {
     }
     if (s.pending) {
       const rising = s.pending.target > s.band;
-      if (now - s.pending.since >= (rising ? holdSec : clearHoldSec) * 1000) {
+      if (now - s.pending.since >= (rising ? holdSec : this.clearHoldSec()) * 1000) {
         s.band = s.pending.target;
         s.pending = null;
       }
     }
+  }
+
+  /**
+   * Hold before a band clears. While a pump of the room is diagnosed faulty the remaining pumps cycle the
+   * level through the bands (a failed duty pump leaves the standby to pump from 450 mm down to 150 mm and
+   * the water comes straight back): the band then clears only after FAULT_CLEAR_HOLD_SEC below it, so the
+   * episode stays one alert instead of one per pump cycle.
+   */
+  private clearHoldSec(): number {
+    const faulty = this.room.pumps.some((p) => {
+      const subject = this.pumpSubjectOf(p.id);
+      return this.sink.isOpen(RULES.pumpFailedStart, subject) || this.sink.isOpen(RULES.pumpNoEffect, subject) || this.sink.isOpen(RULES.pumpCurrent, subject);
+    });
+    return faulty ? Math.max(this.room.bands.clearHoldSec, FAULT_CLEAR_HOLD_SEC) : this.room.bands.clearHoldSec;
   }
 
   /** Runs every rule of the room. `newSample`: a level reading arrived, so the combined level is sampled. */
@@ -412,7 +428,10 @@ export class FloodRoomRules {
     }
     const name = BAND_NAMES[band];
     const shown = level ?? this.threshold(band);
-    let message = `${this.room.name}: water at ${round(shown)} mm, ${name} band (${name} at ${this.threshold(band)} mm)`;
+    const below = level !== null && level <= this.threshold(band) - this.room.bands.deadbandMm;
+    let message = below
+      ? `${this.room.name}: water back at ${round(shown)} mm, below the ${name} band (${name} at ${this.threshold(band)} mm); clears after ${Math.round(this.clearHoldSec() / 60)} min below it`
+      : `${this.room.name}: water at ${round(shown)} mm, ${name} band (${name} at ${this.threshold(band)} mm)`;
     if (level === null) message += '; no fresh level reading';
     if (est) message += `; rising ${est.rateMmPerMin.toFixed(1)} mm/min, ${this.etaText(est)}`;
     const cond: Condition = {

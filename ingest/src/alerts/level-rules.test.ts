@@ -87,12 +87,13 @@ describe('water-level bands', () => {
   });
 
   it('resolves only after the level stayed below threshold - deadband for clearHoldSec, and clears the retained message', async () => {
-    h.run(40, () => 320);
+    const duty = () => ({ P1: { running: true, amps: 5 }, P2: { running: false, amps: 0 } });
+    h.run(40, () => 320, { pumps: duty });
     const id = h.changesOf(LEVEL)[0]!.alert.id;
-    h.run(100, () => 290); // below 300 but inside the deadband: stays in the band
-    h.run(110, () => 260); // below 275 for 110 s < clearHoldSec 120
+    h.run(100, () => 290, { pumps: duty }); // below 300 but inside the deadband: stays in the band
+    h.run(110, () => 260, { pumps: duty }); // below 275 for 110 s < clearHoldSec 120
     expect(h.changesOf(LEVEL).map((c) => c.change)).toEqual(['opened']);
-    h.run(20, () => 260);
+    h.run(20, () => 260, { pumps: duty });
     expect(h.changesOf(LEVEL).map((c) => c.change)).toEqual(['opened', 'resolved']);
 
     await h.engine.settled();
@@ -103,6 +104,21 @@ describe('water-level bands', () => {
     expect(last2[0]!.opts.retain).toBe(false);
     expect(last2[1]).toMatchObject({ payload: '', opts: { retain: true } });
     expect(h.publisher.retained().has(topic)).toBe(false);
+  });
+
+  it('while a pump is faulty, the standby cycling the level through the band stays one alert', () => {
+    h.run(70, () => 320); // warning, and P1 failed to start
+    expect(h.changesOf('pump.failed-start').map((c) => c.change)).toEqual(['opened']);
+    // The standby pumps down to 150 mm and stops; the water comes back: three cycles of 20 min.
+    for (let i = 0; i < 3; i++) {
+      h.run(600, () => 150, { pumps: () => ({ P1: { running: false, amps: 0 }, P2: { running: false, amps: 0 } }) });
+      h.run(600, () => 420, { pumps: () => ({ P1: { running: false, amps: 0 }, P2: { running: true, amps: 5 } }) });
+    }
+    expect(h.changesOf(LEVEL).map((c) => c.change)).toEqual(['opened']);
+    // Without a faulty pump the same 10 minutes below the band resolves it.
+    h.pump('P1', { running: true, amps: 5 });
+    h.run(600, () => 150, { pumps: () => ({ P1: { running: true, amps: 5 }, P2: { running: false, amps: 0 } }) });
+    expect(h.changesOf(LEVEL).map((c) => c.change)).toEqual(['opened', 'resolved']);
   });
 
   it('duplicates and back-fill do not move the level', () => {
