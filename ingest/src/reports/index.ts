@@ -77,12 +77,14 @@ export class Reports implements Module {
   /** Resolves once the rollups have caught up with the readings stored before start. */
   caughtUp: Promise<void> = Promise.resolve();
   private stopped = false;
+  private catchingUp = false;
 
   private async catchUp(): Promise<void> {
     const rollups = this.rollups;
     if (!rollups) return;
     const t0 = performance.now();
     let total = 0;
+    this.catchingUp = true;
     try {
       for (;;) {
         if (this.stopped) return;
@@ -94,14 +96,17 @@ export class Reports implements Module {
     } catch (err) {
       this.deps.log.error({ module: 'reports', err }, 'rolling up the stored history failed; the periodic refresh retries');
       return;
+    } finally {
+      this.catchingUp = false;
     }
     if (total > 0) this.deps.log.info({ module: 'reports', quarters: total, ms: Math.round(performance.now() - t0) }, 'rollups brought up to date');
   }
 
-  /** Rolls up whatever is dirty; errors are logged, never thrown (a timer calls it). */
+  /** Rolls up what is dirty, a slice at a time; errors are logged, never thrown (a timer calls it). */
   refresh(): void {
+    if (this.catchingUp) return;
     try {
-      this.rollups?.refresh();
+      this.rollups?.refresh(undefined, { maxMarks: CATCH_UP_SLICE_MARKS });
     } catch (err) {
       this.deps.log.error({ module: 'reports', err }, 'rollup refresh failed; will retry');
     }
