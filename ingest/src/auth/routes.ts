@@ -201,6 +201,8 @@ export function buildRouter(auth: AuthService): express.Router {
     if (type === 'entity.parse.failed') return void res.status(400).json({ error: 'the request body is not valid JSON' });
     if (type === 'entity.too.large') return void res.status(413).json({ error: 'the request body is too large' });
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return void res.status(415).json({ error: 'send the request body as UTF-8 JSON' });
+    // express rejects a path parameter that is not valid percent-encoding (e.g. /users/%E0%A4%A) with a URIError of status 400.
+    if (err instanceof URIError) return void res.status(400).json({ error: 'the URL is not valid percent-encoding' });
     auth.log.error({ err, path: req.originalUrl }, 'auth route failed');
     res.status(500).json({ error: 'internal error' });
   });
