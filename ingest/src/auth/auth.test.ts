@@ -240,6 +240,9 @@ describe('roles, users and tokens', () => {
     const notObject = await call(h, 'POST', '/api/users', { cookie, body: '[1,2]' });
     expect(await notObject.json()).toEqual({ error: 'request body must be a JSON object' });
 
+    const badParam = await call(h, 'DELETE', '/api/users/%E0%A4%A', { cookie });
+    expect([badParam.status, await badParam.json()]).toEqual([400, { error: 'the URL is not valid percent-encoding' }]);
+
     const notJson = await call(h, 'POST', '/api/users', { cookie, body: '{"username":' });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toEqual({ error: 'the request body is not valid JSON' });
