@@ -1,6 +1,6 @@
 import { redirect, type Handle, type HandleFetch, type HandleServerError } from '@sveltejs/kit';
-import { LANG_COOKIE, LANGS, pickLang, type Lang } from '$lib/i18n/index.svelte.ts';
-import { apiBase, whoAmI } from '$lib/server/api.ts';
+import { LANG_COOKIE, LANGS, pickLang, translate, type Lang } from '$lib/i18n/index.svelte.ts';
+import { ApiUnreachable, apiBase, whoAmI } from '$lib/server/api.ts';
 
 const PUBLIC_PATHS = new Set(['/login']);
 
@@ -13,7 +13,14 @@ export const handle: Handle = async ({ event, resolve }) => {
   const theme = themeCookie === 'light' || themeCookie === 'dark' ? themeCookie : 'auto';
   event.locals.lang = lang;
   event.locals.theme = theme;
-  event.locals.user = await whoAmI(event);
+  try {
+    event.locals.user = await whoAmI(event);
+  } catch (e) {
+    if (!(e instanceof ApiUnreachable)) throw e;
+    // Not a logout: say the server cannot be reached (in the user's language) rather than asking to sign in.
+    event.locals.user = null;
+    if (event.url.pathname !== '/login') return unreachable(lang);
+  }
 
   if (!event.locals.user && !PUBLIC_PATHS.has(event.url.pathname)) {
     const next = event.url.pathname + event.url.search;
@@ -45,3 +52,14 @@ export const handleError: HandleServerError = ({ error, event, status }) => {
   if (status !== 404) console.error(`dashboard: ${event.request.method} ${event.url.pathname}:`, error);
   return { message: 'error.unexpected', key: status === 404 ? 'error.notFound' : 'error.unexpected' };
 };
+
+/** A small page of its own: with the API gone there is no user, no layout data, no live store. */
+function unreachable(lang: Lang): Response {
+  const t = (k: Parameters<typeof translate>[1]) => translate(lang, k).replace(/[<>&]/g, '');
+  const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5"><title>ParkOps</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:90vh;background:#f5f6f8;color:#1b1f24}
+@media (prefers-color-scheme:dark){body{background:#0f1216;color:#e6e8eb}}main{max-width:32em;padding:16px}</style></head>
+<body><main><h1>ParkOps</h1><p role="alert">${t('error.network')}</p><p>${t('live.connecting')}</p></main></body></html>`;
+  return new Response(html, { status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '5', 'cache-control': 'no-store' } });
+}

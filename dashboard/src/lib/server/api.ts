@@ -20,18 +20,29 @@ export function apiBase(event: RequestEvent): string {
   return 'http://127.0.0.1:3000';
 }
 
-/** Who is signed in, by asking the API with the request's own cookie; null on 401 or when unreachable. */
+export class ApiUnreachable extends Error {}
+
+/**
+ * Who is signed in, by asking the API with the request's own cookie: null without a session.
+ * Throws ApiUnreachable when the API cannot answer, so a server problem is not mistaken for a logout.
+ */
 export async function whoAmI(event: RequestEvent): Promise<{ username: string; role: Role } | null> {
   const cookie = event.request.headers.get('cookie');
   if (!cookie) return null;
+  let res: Response;
   try {
-    const res = await fetch(new URL('/api/auth/me', apiBase(event)), { headers: { cookie, accept: 'application/json' } });
-    if (!res.ok) return null;
+    res = await fetch(new URL('/api/auth/me', apiBase(event)), { headers: { cookie, accept: 'application/json' } });
+  } catch {
+    throw new ApiUnreachable('the API did not answer');
+  }
+  if (res.status === 401 || res.status === 403) return null;
+  if (!res.ok) throw new ApiUnreachable(`the API answered ${res.status}`);
+  try {
     const me = (await res.json()) as { username?: unknown; role?: unknown; user?: { username: string; role: Role } };
     if (me.user) return me.user;
     if (typeof me.username === 'string' && typeof me.role === 'string') return { username: me.username, role: me.role as Role };
     return null;
   } catch {
-    return null;
+    throw new ApiUnreachable('the API answered with something other than JSON');
   }
 }
