@@ -134,13 +134,14 @@ export class SqliteStore implements TimeSeriesStore {
     const agg = this.db
       .prepare(
         `SELECT (ts / @b) * @b AS t, avg(${column}) AS avg, min(${column}) AS min, max(${column}) AS max, count(${column}) AS count
-         FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY ts / @b ORDER BY t`,
+         FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY t ORDER BY t`,
       )
-      .all({ b: bucketMs, sid, from: range.from, to: range.to }) as { t: number; avg: number; min: number; max: number; count: number }[];
+      // BigInt binds the bucket as an INTEGER, so ts / @b is integer division (a JS number binds as REAL).
+      .all({ b: BigInt(Math.round(bucketMs)), sid, from: range.from, to: range.to }) as { t: number; avg: number; min: number; max: number; count: number }[];
     // SQLite returns the bare column from the row holding max(ts): the bucket's last value.
     const last = this.db
-      .prepare(`SELECT (ts / @b) * @b AS t, max(ts) AS lts, ${column} AS v FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY ts / @b`)
-      .all({ b: bucketMs, sid, from: range.from, to: range.to }) as { t: number; v: number }[];
+      .prepare(`SELECT (ts / @b) * @b AS t, max(ts) AS lts, ${column} AS v FROM ${table} WHERE series_id = @sid AND ts >= @from AND ts < @to AND ${column} IS NOT NULL GROUP BY t`)
+      .all({ b: BigInt(Math.round(bucketMs)), sid, from: range.from, to: range.to }) as { t: number; v: number }[];
     const lastByT = new Map(last.map((r) => [r.t, r.v]));
     return agg.map((p) => ({ ...p, last: lastByT.get(p.t) ?? p.max }));
   }
