@@ -119,8 +119,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       'user root',
       `persistence ${persistence ? 'true' : 'false'}`,
       `persistence_location ${dataDir}/`,
-      // Short, so kill() tests see what a real deployment with a short autosave keeps.
-      'autosave_interval 1',
+      // Short, so kill() tests lose little; a project config keeps its own interval.
+      ...(opts.configFile ? [] : ['autosave_interval 1']),
       'log_dest stderr',
       'log_type error',
       'log_type warning',
