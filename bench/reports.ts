@@ -5,7 +5,7 @@
  * heatmap and the report pages' queries (median of several runs), and reports the database size.
  *
  *   npx tsx bench/reports.ts            # one year (about 40 M readings; several minutes)
- *   npx tsx bench/reports.ts --quick    # 7 days, under a minute
+ *   npx tsx bench/reports.ts --quick    # 4 days, well under a minute
  *   npx tsx bench/reports.ts --keep DIR # keep the database in DIR; a second run re-times it without a back-fill
  *   npm run bench -- --only=reports     # through bench/run.ts, which writes docs/benchmarks.md
  */
@@ -86,7 +86,7 @@ const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
  */
 export async function runReportsBench(opts: { quick: boolean; log?: (s: string) => void; keepDir?: string }): Promise<{ rows: BenchRow[] }> {
   const log = opts.log ?? ((s: string) => process.stdout.write(`${s}\n`));
-  const days = opts.quick ? 7 : 365;
+  const days = opts.quick ? 4 : 365;
   const site = loadSite();
   const topics = new Topics('park');
   const reuse = opts.keepDir !== undefined && existsSync(join(opts.keepDir, 'parkops.db')) && existsSync(join(opts.keepDir, 'complete'));

@@ -30,6 +30,8 @@ import { avgOf, foldRows, maxOf, resolveSubject, round, type Agg } from './usage
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** A bay that has not changed state for this long while still reporting is flagged as possibly stuck. */
 export const STUCK_AFTER_MS = 72 * HOUR_MS;
+/** How far back a bay's unchanged state is traced (a stuck bay shows `since` at most this far back). */
+export const STUCK_LOOK_BACK_MS = 7 * DAY_MS;
 /** A bay with no reading in the last this-long of the range is listed as silent. */
 export const SILENT_AFTER_MS = 24 * HOUR_MS;
 /** Gate entries and sensor arrivals disagreeing by more than this share (and DRIFT_MIN_CARS) is drift. */
@@ -239,7 +241,7 @@ export class ReportBuilder {
     const arrivals = arrivalsByDay.reduce((a, b) => a + b, 0);
     const drift = driftOf(entries, arrivals);
     const bayIds = (zone ? zone.bays : site.bays).map((b) => b.id);
-    const activity = await this.source.bayActivity(bayIds, range.to, 14 * DAY_MS);
+    const activity = await this.source.bayActivity(bayIds, range.to, STUCK_LOOK_BACK_MS);
     const stuckBays = activity
       .filter((a) => a.last !== null && a.since !== null && range.to - a.last.ts < SILENT_AFTER_MS && range.to - a.since >= STUCK_AFTER_MS)
       .map((a) => ({ bayId: a.bayId, zone: a.zone, occupied: a.last!.occupied, since: iso(a.since!), hours: round((range.to - a.since!) / HOUR_MS, 1) }));
