@@ -48,11 +48,13 @@ export async function runDashboardBench(opts: { quick: boolean }): Promise<{ row
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     // Long tasks over 50 ms, collected from the start of every page.
+    // (Runs in the page: `globalThis` is the window there.)
     await ctx.addInitScript(() => {
-      (window as unknown as { __long: number[] }).__long = [];
+      const g = globalThis as unknown as { __long: number[] };
+      g.__long = [];
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) (window as unknown as { __long: number[] }).__long.push(e.duration);
-      }).observe({ type: 'longtask', buffered: true });
+        for (const e of list.getEntries()) g.__long.push(e.duration);
+      }).observe({ type: 'longtask' as never, buffered: true });
     });
     // Every bay has a state, as on a real site.
     await Promise.all(site.bays.map((b, i) => dev.publishAsync(`park/parking/bays/${b.id}`, JSON.stringify({ occupied: i % 2 === 0 }), { qos: 1 })));
@@ -88,7 +90,7 @@ export async function runDashboardBench(opts: { quick: boolean }): Promise<{ row
     let flip = 0;
     for (const rate of rates) {
       await page.evaluate(() => {
-        (window as unknown as { __long: number[] }).__long.length = 0;
+        (globalThis as unknown as { __long: number[] }).__long.length = 0;
         performance.clearMeasures('parkops:flush');
       });
       const total = rate * seconds;
@@ -108,7 +110,7 @@ export async function runDashboardBench(opts: { quick: boolean }): Promise<{ row
       await sleep(500);
       const m = await page.evaluate(() => {
         const flush = performance.getEntriesByName('parkops:flush') as unknown as Array<{ detail: { events?: number } | null }>;
-        const long = (window as unknown as { __long: number[] }).__long;
+        const long = (globalThis as unknown as { __long: number[] }).__long;
         return { applied: flush.reduce((n, f) => n + (f.detail?.events ?? 0), 0), longTasks: long.length, longest: long.length > 0 ? Math.max(...long) : 0 };
       });
       waves.push({ rate, ...m });

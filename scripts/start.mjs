@@ -32,7 +32,7 @@ if (stale && existsSync(join(root, 'dashboard', 'svelte.config.js'))) {
 
 const env = { ...process.env };
 if (env.PARKOPS_SIMULATE === undefined || env.PARKOPS_SIMULATE === '') env.PARKOPS_SIMULATE = 'true';
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const child = spawn(tsx, [join(root, 'ingest', 'src', 'main.ts')], { cwd: root, env, stdio: 'inherit' });
+// node --import tsx rather than the tsx CLI: signals go straight to ParkOps, which stops cleanly.
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'ingest', 'src', 'main.ts')], { cwd: root, env, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -4,7 +4,7 @@
  * before everything that handles it is ready.
  */
 import type { HealthResponse, StreamSnapshot } from './contract/index.ts';
-import { Topics } from './contract/index.ts';
+import { roleAtLeast, Topics } from './contract/index.ts';
 import { EventBus } from './bus.ts';
 import type { Config } from './config.ts';
 import { Ingest } from './ingest.ts';
@@ -87,7 +87,16 @@ export class Controller {
     this.notifier = new Notifier({ db, bus, config, log, site });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
-    const stream = new StreamHub({ bus, live, metrics, snapshot: () => this.snapshot() });
+    const stream = new StreamHub({
+      bus,
+      live,
+      metrics,
+      snapshot: () => this.snapshot(),
+      stillAllowed: (req) => {
+        const user = this.auth.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+        return user !== undefined && roleAtLeast(user.role, 'viewer');
+      },
+    });
     await this.run(stream);
     this.http.useApi(this.auth.authenticate(), this.auth.csrf());
     this.http.useApi(this.auth.router());

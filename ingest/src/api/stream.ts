@@ -16,12 +16,20 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 export class StreamHub implements Module {
   readonly name = 'stream';
   private readonly clients = new Set<Response>();
+  private readonly requests = new Map<Response, Request>();
   private heartbeat: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
   private seq = 0;
 
   constructor(
-    private readonly deps: { bus: EventBus; live: LiveState; metrics: Metrics; snapshot: () => StreamSnapshot },
+    private readonly deps: {
+      bus: EventBus;
+      live: LiveState;
+      metrics: Metrics;
+      snapshot: () => StreamSnapshot;
+      /** Checked at every heartbeat: a stream whose session was logged out, expired or demoted is closed. */
+      stillAllowed?: (req: Request) => boolean;
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -63,7 +71,14 @@ export class StreamHub implements Module {
       bus.on('alert.changed', ({ alert }) => this.broadcast('alert', alert)),
     );
     this.heartbeat = setInterval(() => {
-      for (const res of this.clients) res.write(`: keep-alive\n\n`);
+      for (const res of this.clients) {
+        const req = this.requests.get(res);
+        if (req && this.deps.stillAllowed && !this.deps.stillAllowed(req)) {
+          this.drop(res);
+          continue;
+        }
+        res.write(`: keep-alive\n\n`);
+      }
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -85,8 +100,7 @@ export class StreamHub implements Module {
     const frame = `id: ${++this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of this.clients) {
       if (res.writableLength > MAX_BUFFERED_BYTES) {
-        res.end();
-        this.clients.delete(res);
+        this.drop(res);
         continue;
       }
       res.write(frame);
@@ -103,12 +117,17 @@ export class StreamHub implements Module {
     res.write(`retry: 2000\n\n`);
     res.write(`event: snapshot\ndata: ${JSON.stringify(this.deps.snapshot())}\n\n`);
     this.clients.add(res);
+    this.requests.set(res, req);
     this.deps.metrics.sseClients.set(this.clients.size);
-    req.on('close', () => {
-      this.clients.delete(res);
-      this.deps.metrics.sseClients.set(this.clients.size);
-    });
+    req.on('close', () => this.drop(res));
   };
+
+  private drop(res: Response): void {
+    if (!res.writableEnded) res.end();
+    this.clients.delete(res);
+    this.requests.delete(res);
+    this.deps.metrics.sseClients.set(this.clients.size);
+  }
 
   get clientCount(): number {
     return this.clients.size;
@@ -118,7 +137,6 @@ export class StreamHub implements Module {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
     if (this.heartbeat) clearInterval(this.heartbeat);
-    for (const res of this.clients) res.end();
-    this.clients.clear();
+    for (const res of [...this.clients]) this.drop(res);
   }
 }
