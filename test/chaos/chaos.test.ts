@@ -6,20 +6,24 @@
  *   - SIGKILL of the ParkOps process, three times, each followed by a restart;
  *   - one graceful Mosquitto restart (the persistent sessions and their queues survive it);
  *   - a full disk under the SQLite file (its data folder sits on a small tmpfs that is filled to the
- *     last byte for 8 s, then freed): commits fail, messages stay unacknowledged and are redelivered.
- * Afterwards every reading the publisher had acknowledged from the broker is stored exactly once.
- * Flood-level alerts open before each kill are open after the restart, with the same id and state.
+ *     last byte for 8 s, then freed): commits fail, messages stay unacknowledged and are redelivered;
+ *   - with PARKOPS_STORE=influxdb, InfluxDB stopped for 10 s (readings wait in the SQLite outbox).
+ * Afterwards every reading the publisher had acknowledged from the broker is stored exactly once, in
+ * SQLite or in InfluxDB. Alerts open before each kill (a flood alert acknowledged, a venue alert
+ * firing) are open after the restart, with the same id, state and severity.
  *
- * Bounded for CI (about a minute). CHAOS_LONG=1 runs a longer stream with the faults three times over;
+ * Bounded for CI (about a minute per store mode). CHAOS_LONG=1 runs a longer stream with the faults three times over;
  * CHAOS_SEED=<n> replays a schedule (the seed is printed, and named in every failure).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSite } from '../../ingest/src/site/index.ts';
+import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { connect, eventually } from '../support/mqtt.ts';
 import {
   compareStored,
+  influxBayIndexes,
   metricSum,
   numberedStream,
   prng,
@@ -39,8 +43,10 @@ const TOTAL = LONG ? 60_000 : 10_000;
 const RATE = LONG ? 400 : 250; // msg/s: the stream outlasts the faults, whatever the schedule
 const ROUNDS = LONG ? 3 : 1;
 const DISK_FULL_MS = 8_000;
+const INFLUX_DOWN_MS = 10_000;
 
-type Fault = 'kill-ingest' | 'restart-mosquitto' | 'disk-full';
+type Fault = 'kill-ingest' | 'restart-mosquitto' | 'disk-full' | 'stop-influxdb';
+type StoreMode = 'sqlite' | 'influxdb';
 
 interface AlertView {
   id: string;
@@ -54,18 +60,20 @@ const site = loadSite();
 const bays = site.bays.map((b) => b.id);
 const room = site.rooms[0]!;
 
-describe('chaos: SQLite store through Mosquitto', () => {
+describe.each<StoreMode>(['sqlite', 'influxdb'])('chaos: PARKOPS_STORE=%s through Mosquitto', (mode) => {
   let mosq: ProjectMosquitto | undefined;
   let sys: ParkOpsProcess | undefined;
   let disk: SmallDisk | undefined;
+  let influx: InfluxdServer | undefined;
   afterAll(async () => {
     disk?.free();
     await sys?.stop();
     await mosq?.stop();
+    await influx?.destroy();
     disk?.remove();
   });
 
-  it(`stores every acknowledged reading exactly once through ingest kills, a broker restart and a full disk (seed ${SEED})`, async (ctx) => {
+  it(`stores every acknowledged reading exactly once through ingest kills, a broker restart, a full disk${mode === 'influxdb' ? ' and an InfluxDB outage' : ''} (seed ${SEED})`, async (ctx) => {
     ctx.onTestFailed(() => {
       const c = sys?.child;
       console.log(`ParkOps ${c && (c.exitCode !== null || c.signalCode !== null) ? `exited (${c.exitCode ?? c.signalCode})` : 'running'}; its last output:\n${sys?.output().slice(-6000)}`);
@@ -82,14 +90,16 @@ describe('chaos: SQLite store through Mosquitto', () => {
     // subscription from persistence in a state that delivers nothing, so a broker restart loses
     // acknowledged readings (shared-subscription.test.ts shows it; reported in docs/reliability.md).
     const connections = process.env.CHAOS_MQTT_CONNECTIONS ?? '1';
-    sys = await startParkOps({ dataDir: disk.dir, env: { MQTT_URL: mosq.urlFor('parkops-ingest'), PARKOPS_NODE_RED: 'false', MQTT_CONNECTIONS: connections } });
+    if (mode === 'influxdb') influx = await startInfluxd();
+    const storeEnv: Record<string, string> = influx ? { PARKOPS_STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database } : {};
+    sys = await startParkOps({ dataDir: disk.dir, env: { MQTT_URL: mosq.urlFor('parkops-ingest'), PARKOPS_NODE_RED: 'false', MQTT_CONNECTIONS: connections, ...storeEnv } });
     let api: Api = await adminApi(sys);
 
     // The schedule: each round's faults shuffled, at random points of the stream, one at a time.
     const rnd = prng(SEED);
     const faults: Array<{ at: number; fault: Fault }> = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const kinds: Fault[] = ['kill-ingest', 'kill-ingest', 'kill-ingest', 'restart-mosquitto', 'disk-full'];
+      const kinds: Fault[] = ['kill-ingest', 'kill-ingest', 'kill-ingest', 'restart-mosquitto', 'disk-full', ...(mode === 'influxdb' ? (['stop-influxdb'] as const) : [])];
       const lo = round / ROUNDS;
       for (const fault of kinds) faults.push({ at: Math.floor(TOTAL * (lo + (0.05 + 0.7 * rnd()) / ROUNDS)), fault });
     }
@@ -150,7 +160,7 @@ describe('chaos: SQLite store through Mosquitto', () => {
     });
 
     const alertChecks: string[] = [];
-    const injected: Record<Fault, number> = { 'kill-ingest': 0, 'restart-mosquitto': 0, 'disk-full': 0 };
+    const injected: Record<Fault, number> = { 'kill-ingest': 0, 'restart-mosquitto': 0, 'disk-full': 0, 'stop-influxdb': 0 };
     let storeErrorsSeen = 0;
     for (const { at, fault } of faults) {
       while (stream.sent() < at) await Promise.race([sleep(20), stream.done]);
@@ -174,6 +184,14 @@ describe('chaos: SQLite store through Mosquitto', () => {
           await mosq.broker.restart();
           note(`Mosquitto restarted gracefully (${progress})`);
           break;
+        case 'stop-influxdb': {
+          await influx!.stop();
+          note(`InfluxDB stopped (${progress})`);
+          await sleep(INFLUX_DOWN_MS);
+          await influx!.start();
+          note(`InfluxDB started again after ${INFLUX_DOWN_MS / 1000} s (sent ${stream.sent()}, acked ${stream.acked.size})`);
+          break;
+        }
         case 'disk-full': {
           if (disk.unavailable) {
             note(`disk-full skipped: ${disk.unavailable}`);
@@ -201,9 +219,11 @@ describe('chaos: SQLite store through Mosquitto', () => {
     await Promise.all([stream.close(), flood.endAsync()]);
 
     // Readings queued in Mosquitto while ParkOps was down or failing arrive over the next seconds.
+    // In InfluxDB mode they then drain from the outbox.
     const dir = sys.dataDir;
-    await eventually(() => storedBayIndexes(dir, base, TOTAL).size >= stream.acked.size, 60_000, `all ${stream.acked.size} acknowledged readings stored\n${context()}`).catch(() => undefined);
-    const stored = storedBayIndexes(dir, base, TOTAL);
+    const storedNow = (): Promise<Map<number, number>> | Map<number, number> => (influx ? influxBayIndexes(influx.url, influx.database, base, TOTAL) : storedBayIndexes(dir, base, TOTAL));
+    await eventually(async () => (await storedNow()).size >= stream.acked.size, 90_000, `all ${stream.acked.size} acknowledged readings stored\n${context()}`).catch(() => undefined);
+    const stored = await storedNow();
     const { missing, duplicated } = compareStored(stream.acked, stored);
     const metrics = await scrapeMetrics(sys.baseUrl);
     note(
@@ -211,7 +231,7 @@ describe('chaos: SQLite store through Mosquitto', () => {
         `${metricSum(metrics, 'parkops_messages_duplicate_total')} redeliveries recognised as duplicates since the last restart, ${storeErrorsSeen} failed commits under a full disk`,
     );
     console.log(
-      `chaos (SQLite, Mosquitto) seed ${SEED}: injected ${injected['kill-ingest']}× SIGKILL, ${injected['restart-mosquitto']}× Mosquitto restart, ${injected['disk-full']}× disk full` +
+      `chaos (PARKOPS_STORE=${mode}, Mosquitto) seed ${SEED}: injected ${injected['kill-ingest']}× SIGKILL, ${injected['restart-mosquitto']}× Mosquitto restart, ${injected['disk-full']}× disk full, ${injected['stop-influxdb']}× InfluxDB stopped ${INFLUX_DOWN_MS / 1000} s` +
         `${alertChecks.length > 0 ? `; ${alertChecks.join('; ')}` : ''}\n${log.join('\n')}`,
     );
     expect(
@@ -220,6 +240,7 @@ describe('chaos: SQLite store through Mosquitto', () => {
     ).toEqual({ missing: '', duplicated: [] });
     expect(injected['kill-ingest']).toBe(3 * ROUNDS);
     expect(injected['restart-mosquitto']).toBe(ROUNDS);
+    expect(injected['stop-influxdb']).toBe(mode === 'influxdb' ? ROUNDS : 0);
     const health = await fetch(`${sys.baseUrl}/api/health`);
     expect(health.status, await health.text()).toBe(200);
   });

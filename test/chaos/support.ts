@@ -216,6 +216,21 @@ export function metricSum(m: Map<string, number>, name: string): number {
   return sum;
 }
 
+/**
+ * Bay readings in InfluxDB (measurement parking_bay) with `base <= ts < base + n`, as index -> count.
+ * InfluxDB keeps one point per series and time, so a count above 1 would need two bays at one ts.
+ */
+export async function influxBayIndexes(influxUrl: string, database: string, base: number, n: number): Promise<Map<number, number>> {
+  const q = `SELECT "occupied" FROM "parking_bay" WHERE time >= ${base}ms AND time < ${base + n}ms`;
+  const res = await fetch(`${influxUrl}/query?db=${encodeURIComponent(database)}&epoch=ms&q=${encodeURIComponent(q)}`);
+  if (res.status !== 200) throw new Error(`InfluxDB /query answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: Array<[number, number]> }>; error?: string }> };
+  if (body.results[0]?.error) throw new Error(`InfluxDB: ${body.results[0].error}`);
+  const out = new Map<number, number>();
+  for (const s of body.results[0]?.series ?? []) for (const [t] of s.values) out.set(t - base, (out.get(t - base) ?? 0) + 1);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A disk that can fill up
 // ---------------------------------------------------------------------------------------------
