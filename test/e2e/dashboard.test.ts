@@ -294,11 +294,18 @@ describe('dashboard in Chromium', () => {
         await b.page.locator('[data-testid=alert-banner]').waitFor({ timeout: 10_000 });
       }
       await expect(desk.page.locator('[data-testid=alert-banner]').textContent()).resolves.toContain('Critical');
-      // Muting is per alert and per tab: the button flips, the banner stays.
-      const mute = desk.page.locator('[data-testid=alert-banner] button[aria-pressed]').first();
-      await mute.click();
-      expect(await mute.getAttribute('aria-pressed')).toBe('true');
-      await desk.page.locator('[data-testid=alert-banner]').waitFor();
+      // The alarm sounds until muted; muting is per alert and per tab: the banner stays, other tabs keep sounding.
+      const banner = desk.page.locator('[data-testid=alert-banner]');
+      await expect.poll(() => banner.getAttribute('data-sounding')).toBe('true');
+      const count = await desk.page.locator('[data-testid=alert-banner] button[aria-pressed]').count();
+      for (let i = 0; i < count; i++) {
+        const mute = desk.page.locator('[data-testid=alert-banner] button[aria-pressed]').nth(i);
+        await mute.click();
+        expect(await mute.getAttribute('aria-pressed')).toBe('true');
+      }
+      await expect.poll(() => banner.getAttribute('data-sounding')).toBe('false');
+      await banner.waitFor();
+      expect(await viewer.page.locator('[data-testid=alert-banner]').getAttribute('data-sounding')).toBe('true');
     });
 
     it('does not let a viewer acknowledge, in the page or through the API', async () => {
