@@ -75,6 +75,15 @@ export class Controller {
     const { config, site, log, bus, metrics, topics, db, live } = this;
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
+    const outbox = (this.store as { metrics?: () => { depth: number; oldestAgeSec: number | null; sentTotal: number; rejectedTotal: number; rejectedHeld: number; lastError: string | null } }).metrics?.bind(this.store);
+    if (outbox) {
+      metrics.add(new Gauge('parkops_outbox_depth', 'Readings in the InfluxDB outbox, not yet accepted by InfluxDB', () => outbox().depth));
+      metrics.add(new Gauge('parkops_outbox_oldest_age_seconds', 'Age of the oldest reading waiting in the outbox (0 when empty)', () => outbox().oldestAgeSec ?? 0));
+      metrics.add(new Gauge('parkops_outbox_sent_total', 'Lines InfluxDB accepted from the outbox since start', () => outbox().sentTotal));
+      metrics.add(new Gauge('parkops_outbox_rejected_total', 'Lines InfluxDB rejected as invalid since start (set aside with the reason)', () => outbox().rejectedTotal));
+      metrics.add(new Gauge('parkops_outbox_rejected_held', 'Rejected lines held aside', () => outbox().rejectedHeld));
+      metrics.add(new Gauge('parkops_outbox_failing', 'The last send to InfluxDB failed (1) or not (0)', () => (outbox().lastError === null ? 0 : 1)));
+    }
     live.load();
 
     this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });

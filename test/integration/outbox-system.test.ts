@@ -78,6 +78,11 @@ describe('ParkOps with PARKOPS_STORE=influxdb', () => {
     expect(degraded.body.status).toBe('degraded');
     expect(degraded.body.store).toMatch(/^influxdb/);
     expect(degraded.body.outbox!.oldestAgeSec).not.toBeNull();
+    // /metrics exports the same: the depth and age of the outbox, and that sending fails.
+    const metricsText = await (await fetch(`${sys.baseUrl}/metrics`)).text();
+    expect(Number(/^parkops_outbox_depth (\d+)/m.exec(metricsText)?.[1])).toBeGreaterThanOrEqual(300);
+    expect(Number(/^parkops_outbox_oldest_age_seconds ([\d.]+)/m.exec(metricsText)?.[1])).toBeGreaterThan(0);
+    expect(metricsText).toMatch(/^parkops_outbox_failing 1$/m);
 
     await influx.start();
     await publishSome(100);
