@@ -59,6 +59,23 @@ describe('rate of rise and time to threshold', () => {
     expect(a.message).not.toContain('reaches');
   });
 
+  it('a standby pump that is offline is not counted on: the ETA to the floor comes back', async () => {
+    h = await startHarness({
+      pumps: [
+        { id: 'P1', name: 'Duty pump', role: 'duty', startMm: 250, stopMm: 80, capacityLpm: 40, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+        { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 450, stopMm: 150, capacityLpm: 40, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
+      ],
+    });
+    h.status('P2', false);
+    h.run(200, (t) => 280 + 0.2 * t, { pumps: () => ({ P1: { running: true, amps: 5 }, P2: null }) });
+    const a = h.changesOf(RISE)[0]!.alert;
+    // Only the duty pump: net 12 mm/min all the way up. From about 310 mm to 900 mm: about 49 min.
+    expect(a.etaTarget).toBe('floor');
+    expect(a.etaMin).toBeGreaterThan(48);
+    expect(a.etaMin).toBeLessThan(51);
+    expect(a.message).not.toContain('outpace');
+  });
+
   it('a fast rise is no alert while a healthy pump still has to start: the pit filling and pumping as designed', async () => {
     h = await startHarness();
     // 12 mm/min from 100 mm; the duty pump runs from 250 mm, the standby would start at 450 mm.
