@@ -34,8 +34,10 @@ export function benchSite(rooms: number): string {
       ...template,
       id,
       name: `Bench room ${i}`,
-      levels: (template.levels as Array<Record<string, unknown>>).map((l) => ({ ...l, id: `${id}-${l.id}` })),
-      pumps: (template.pumps as Array<Record<string, unknown>>).map((p) => ({ ...p, id: `${id}-${p.id}` })),
+      // Reporting intervals of a day: the bench rooms are silent until their try, and must not open
+      // stale-sensor alerts meanwhile (noise on the very path being measured).
+      levels: (template.levels as Array<Record<string, unknown>>).map((l) => ({ ...l, id: `${id}-${l.id}`, intervalSec: 86_400 })),
+      pumps: (template.pumps as Array<Record<string, unknown>>).map((p) => ({ ...p, id: `${id}-${p.id}`, intervalSec: 86_400 })),
     };
   });
   // Room 0 keeps the default id so the background stream (which uses b1-power) still validates.
