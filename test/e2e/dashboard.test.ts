@@ -373,6 +373,15 @@ describe('dashboard in Chromium', () => {
       expect(acked[0]).toMatchObject({ ackedBy: 'responder', ackNote: 'Duty team on the way' });
       // The flood page lists the acknowledged alert with who and the note.
       await expect.poll(() => desk.page.locator('[data-testid=alert-item]').first().textContent()).toContain('Duty team on the way');
+      // The incident timeline has the alert and the acknowledgement with its note.
+      await desk.page.goto(`${sys.baseUrl}/incidents`);
+      await desk.page.locator('a[href^="/incidents/"]').first().click();
+      await desk.page.locator('.timeline').waitFor();
+      const timeline = await desk.page.locator('.timeline').textContent();
+      expect(timeline).toContain('Alert raised');
+      expect(timeline).toContain('Acknowledged');
+      expect(timeline).toContain('Duty team on the way');
+      await desk.page.screenshot({ path: join(SHOTS, 'incident-desktop-en.png') });
     });
 
     it('shows "not live, reconnecting" while the API is down, and recovers with fresh data', async () => {

@@ -42,12 +42,12 @@ export function isOld(iso: string | null | undefined, nowMs: number, maxAgeMs: n
   return Number.isNaN(then) || nowMs - then > maxAgeMs;
 }
 
-export function formatTime(lang: string, iso: string | null | undefined, withDate = false): string {
+export function formatTime(lang: string, iso: string | null | undefined, withDate = false, withSeconds = false): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
   return d.toLocaleString(lang, withDate
-    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) }
     : { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 

@@ -5,6 +5,8 @@
 export interface IncidentSummary {
   id: string;
   room: string;
+  roomName: string;
+  alertCount: number | null;
   startedAt: string;
   endedAt?: string | null;
   peakMm?: number | null;
@@ -26,6 +28,8 @@ export function readIncident(raw: Loose): IncidentSummary {
   return {
     id: String(raw.id),
     room: String(raw.room ?? raw.roomId ?? ''),
+    roomName: String(raw.roomName ?? raw.room ?? ''),
+    alertCount: num(raw.alertCount),
     startedAt: str(raw.startedAt ?? raw.started_at) ?? '',
     endedAt: str(raw.endedAt ?? raw.ended_at),
     peakMm: num(raw.peakMm ?? raw.peak_mm),
