@@ -234,6 +234,19 @@ describe('dashboard in Chromium', () => {
       `${m.draws} lot-map draws ${m.drawMs.toFixed(1)} ms total (max ${m.maxDrawMs.toFixed(1)} ms), first merge to last draw ${m.spanMs.toFixed(0)} ms`);
   });
 
+  it('keeps one live connection per tab across page changes', async () => {
+    const page = admin.page;
+    await page.reload();
+    await page.locator('[data-testid=live-status][data-status=live]').waitFor();
+    for (const href of ['/flood', '/incidents', '/']) {
+      await page.click(`nav a[href="${href}"]`);
+      await page.waitForURL(sys.baseUrl + href);
+    }
+    await page.locator('[data-testid=lot-map]').waitFor();
+    const streams = await page.evaluate<number>("performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/api/stream').length");
+    expect(streams).toBe(1);
+  });
+
   it('switches language, and keeps the choice across a reload', async () => {
     const page = admin.page;
     await page.selectOption('[data-testid=lang-select]', 'zh-CN');
