@@ -319,6 +319,15 @@ export class LiveStore {
     this.dirty.venues = true;
   }
 
+  private markStale(subject: string): void {
+    const [kind, room, group, id] = subject.split('/');
+    if (kind !== 'flood' || !room || !id) return;
+    this.roomList = this.roomList.map((r) => r.id !== room ? r : group === 'levels'
+      ? { ...r, levels: markDevice(r.levels, id) }
+      : group === 'pumps' ? { ...r, pumps: markDevice(r.pumps, id) } : r);
+    this.dirty.rooms = true;
+  }
+
   private onAlert(a: Alert): void {
     const old = this.alertMap.get(a.id);
     // Out-of-order delivery (an ack answer racing the stream) must not roll an alert back.
@@ -326,8 +335,15 @@ export class LiveStore {
     if (!isActive(a)) this.alertMap.delete(a.id);
     else this.alertMap.set(a.id, a);
     this.dirty.alerts = true;
+    // A device that went silent sends nothing, so the server's stale flag cannot arrive as a reading:
+    // the alert engine's device.stale alert says it instead. A new reading clears the flag again.
+    if (a.rule === 'device.stale' && a.state !== 'resolved') this.markStale(a.subject);
     this.schedule();
   }
+}
+
+function markDevice<T extends { id: string; stale: boolean }>(list: T[], id: string): T[] {
+  return list.map((x) => (x.id === id && !x.stale ? { ...x, stale: true } : x));
 }
 
 function upsert<T extends { id: string }>(list: T[], item: T): T[] {

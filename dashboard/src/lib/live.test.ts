@@ -120,6 +120,18 @@ describe('LiveStore', () => {
     expect(h.store.rooms[0]!.pumps[0]!.running).toBe(true);
   });
 
+  it('greys a level sensor the alert engine reports silent, until its next reading', () => {
+    const h = harness();
+    h.store.start();
+    h.streams[0]!.emit('snapshot', snapshot());
+    h.streams[0]!.emit('alert', alert('s1', { rule: 'device.stale', severity: 'warning', subject: 'flood/b1/levels/L1' }));
+    h.runFrames();
+    expect(h.store.rooms[0]!.levels[0]!.stale).toBe(true);
+    h.streams[0]!.emit('level', { room: 'b1', id: 'L1', name: 'L1', mm: 120, ts: '2026-01-01T00:10:00Z', changedAt: null, stale: false, online: true });
+    h.runFrames();
+    expect(h.store.rooms[0]!.levels[0]!.stale).toBe(false);
+  });
+
   it('drops an acknowledged-and-resolved alert, keeps a resolved one nobody acknowledged, and ignores an older copy', () => {
     const h = harness();
     h.store.start();
