@@ -147,15 +147,18 @@ function leaks(a: Answer): string | null {
 function fingerprint(): Record<string, string> {
   const db = controller.db;
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-  // Sessions (last seen), the audit log and login attempts (the limiter) change with requests by design;
-  // the alert engine's rule state and events and the report rollups change with time. Of the alerts,
-  // what a request could change is the acknowledgement.
+  // Sessions, the audit log and login attempts (the limiter) change with requests by design, and a
+  // token's last use with every request made with it; the alert engine's rule state and events and the
+  // report rollups change with time. Of the alerts, what a request could change is the acknowledgement.
   const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$/i;
-  const projection: Record<string, string> = { alerts: 'id, acked_at, acked_by, ack_note' };
+  const projection: Record<string, string> = {
+    alerts: 'SELECT id, acked_at, acked_by, ack_note FROM alerts WHERE acked_by IS NOT NULL',
+    auth_tokens: 'SELECT name, role, token_hash, created_by, created_at FROM auth_tokens',
+  };
   const out: Record<string, string> = {};
   for (const t of tables) {
     if (volatile.test(t)) continue;
-    const rows = db.prepare(`SELECT ${projection[t] ?? '*'} FROM "${t}"${projection[t] ? ' WHERE acked_by IS NOT NULL' : ''}`).all();
+    const rows = db.prepare(projection[t] ?? `SELECT * FROM "${t}"`).all();
     out[t] = `${rows.length} rows ${createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16)}`;
   }
   return out;
