@@ -6,7 +6,7 @@ import type { Site } from '../site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type LocalTime } from './local-time.ts';
-import { R_A1, R_A2, R_A3, R_BUCKET, R_KNOWN, R_N, R_PEAK, R_SUM, type RollupRow, type Rollups } from './rollups.ts';
+import { R_A1, R_A2, R_A3, R_BUCKET, R_KNOWN, R_N, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow, type Rollups } from './rollups.ts';
 import { SqliteReportSource, StoreReportSource, type ReportSource, type SessionRow } from './sources.ts';
 import type {
   BandMinutes,
@@ -62,7 +62,7 @@ export class ReportBuilder {
   constructor(deps: { db: Db; store: TimeSeriesStore; site: Site; rollups: Rollups | null; lt: LocalTime }) {
     this.site = deps.site;
     this.lt = deps.lt;
-    this.source = deps.rollups ? new SqliteReportSource(deps.db, deps.site, deps.rollups) : new StoreReportSource(deps.store, deps.site);
+    this.source = deps.rollups ? new SqliteReportSource(deps.db, deps.site, deps.rollups, deps.lt) : new StoreReportSource(deps.store, deps.site, deps.lt);
   }
 
   /** Default bucket of an occupancy series for a span. */
@@ -122,10 +122,9 @@ export class ReportBuilder {
 
   // ---- parking ---------------------------------------------------------------------------------
 
-  private async parkingSummary(key: string, bays: number, range: Range, sessions?: SessionRow[]): Promise<{ summary: ParkingSummary; rows: RollupRow[]; sessions: SessionRow[] }> {
-    const rows = await this.source.quarters(key, range.from, range.to);
-    const all = foldRows(rows, [range.from, range.to])[0]!;
-    const list = sessions ?? (await this.source.sessions(range.from, range.to));
+  private async parkingSummary(key: string, bays: number, range: Range): Promise<{ summary: ParkingSummary; sessions: SessionRow[] }> {
+    const all = aggOf(await this.source.totals(key, range.from, range.to));
+    const list = await this.source.sessions(range.from, range.to);
     const dwell = this.dwell(list, range);
     const spanDays = (range.to - range.from) / DAY_MS;
     const totalBays = this.site.bays.length;
@@ -139,7 +138,7 @@ export class ReportBuilder {
       medianDwellMin: dwell.median,
       overstays: this.overstays(list, range.to).length,
     };
-    return { summary, rows, sessions: list };
+    return { summary, sessions: list };
   }
 
   private dwell(list: SessionRow[], _range: Range): { avg: number | null; median: number | null } {
@@ -175,7 +174,7 @@ export class ReportBuilder {
 
     const cur = await this.parkingSummary(key, bays, range);
     const prev = await this.parkingSummary(key, bays, prevRange);
-    const rows = cur.rows;
+    const rows = await this.source.quarters(key, range.from, range.to);
 
     // Days: occupancy from rollups, sessions and dwell by local entry day, gate scans vs sensor arrivals.
     const dayBounds = this.days(range);
@@ -214,10 +213,9 @@ export class ReportBuilder {
       };
     });
 
-    const zones = site.zones.map((z) => ({ z, key: `parking/${z.id}` }));
-    const zoneRows = await Promise.all(zones.map(({ key: k }) => (k === key ? Promise.resolve(rows) : this.source.quarters(k, range.from, range.to))));
-    const zoneList = zones.map(({ z }, i) => {
-      const a = foldRows(zoneRows[i]!, [range.from, range.to])[0]!;
+    const zoneTotals = await Promise.all(site.zones.map((z) => this.source.totals(`parking/${z.id}`, range.from, range.to)));
+    const zoneList = site.zones.map((z, i) => {
+      const a = aggOf(zoneTotals[i]!);
       return { id: z.id, name: z.name, bays: z.bays.length, avg: avgOf(a, 'parking'), max: maxOf(a, 'parking'), peakAt: isoOrNull(a.peakAt) };
     });
 
@@ -303,9 +301,9 @@ export class ReportBuilder {
     for (const v of list) {
       const key = `venues/${v.id}`;
       const rows = await this.source.quarters(key, range.from, range.to);
-      const prevRows = await this.source.quarters(key, prevRange.from, prevRange.to);
+      const prevTotal = await this.source.totals(key, prevRange.from, prevRange.to);
       const summary = this.venueSummary(rows, range, v.capacity);
-      const previous = this.venueSummary(prevRows, prevRange, v.capacity);
+      const previous = this.venueSummary(prevTotal ? [prevTotal] : [], prevRange, v.capacity);
       const visitorsByDay = foldN(rows, dayBounds);
       const hours = this.byHour(rows, 'venue');
       venues.push({
@@ -407,13 +405,39 @@ export class ReportBuilder {
     return { summary, levels, pumps, days };
   }
 
+  /** The summary alone, from one summed row per device (the previous period). */
+  private async floodSummary(roomId: string, range: Range): Promise<FloodSummary> {
+    const room = this.site.room(roomId)!;
+    const levels = await Promise.all(room.levels.map((l) => this.source.totals(`flood/${room.id}/levels/${l.id}`, range.from, range.to)));
+    const pumps = await Promise.all(room.pumps.map((p) => this.source.totals(`flood/${room.id}/pumps/${p.id}`, range.from, range.to)));
+    let maxMm: number | null = null;
+    let at: number | null = null;
+    const above = { warn: 0, alarm: 0, critical: 0 };
+    for (const t of levels) {
+      if (!t) continue;
+      const a = aggOf(t);
+      if (a.peak !== null && (maxMm === null || a.peak > maxMm)) (maxMm = a.peak), (at = a.peakAt);
+      above.warn = Math.max(above.warn, round(t[R_A1] / MINUTE_MS, 1));
+      above.alarm = Math.max(above.alarm, round(t[R_A2] / MINUTE_MS, 1));
+      above.critical = Math.max(above.critical, round(t[R_A3] / MINUTE_MS, 1));
+    }
+    let runMs = 0;
+    let starts = 0;
+    for (const t of pumps) {
+      if (!t) continue;
+      runMs += t[R_SUM];
+      starts += t[R_N];
+    }
+    return { runHours: round(runMs / HOUR_MS, 2), starts, maxLevelMm: maxMm === null ? null : round(maxMm, 1), maxLevelAt: isoOrNull(at), aboveMin: above };
+  }
+
   async flood(range: Range, opts: { room?: string | undefined }): Promise<FloodReport> {
     const span = range.to - range.from;
     const prevRange = { from: range.from - span, to: range.from };
     const rooms: FloodRoomReport[] = [];
     for (const room of opts.room ? this.site.rooms.filter((r) => r.id === opts.room) : this.site.rooms) {
       const cur = await this.floodRoom(room.id, range);
-      const prev = await this.floodRoom(room.id, prevRange);
+      const prev = { summary: await this.floodSummary(room.id, prevRange) };
       rooms.push({
         id: room.id,
         name: room.name,
@@ -432,6 +456,11 @@ export class ReportBuilder {
     }
     return { kind: 'flood', from: iso(range.from), to: iso(range.to), timezone: this.lt.timezone, rooms };
   }
+}
+
+/** A summed rollup row as an Agg (no row: nothing known). */
+function aggOf(r: RollupRow | null): Agg {
+  return r ? { t: r[R_BUCKET], known: r[R_KNOWN], sum: r[R_SUM], peak: r[R_KNOWN] > 0 ? r[R_PEAK] : null, peakAt: r[R_KNOWN] > 0 ? r[R_PEAK_AT] : null } : { t: 0, known: 0, sum: 0, peak: null, peakAt: null };
 }
 
 /** Index of the bucket of `bounds` holding `t`, or -1. */

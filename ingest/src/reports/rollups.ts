@@ -90,6 +90,7 @@ export class Rollups {
   private mark!: import('better-sqlite3').Statement;
   private readRows!: import('better-sqlite3').Statement;
   private sumStmt!: import('better-sqlite3').Statement;
+  private totalStmt!: import('better-sqlite3').Statement;
   private ready = false;
 
   constructor(
@@ -107,8 +108,16 @@ export class Rollups {
     this.sumStmt = this.db
       .prepare(
         // JS numbers bind as REAL: the casts keep the division an integer one.
-        `SELECT ((bucket + CAST(@off AS INTEGER)) / CAST(@step AS INTEGER)) * CAST(@step AS INTEGER) - CAST(@off AS INTEGER) AS t, sum(known_ms), sum(sum_ms), max(peak), peak_at
+        `SELECT ((bucket + CAST(@off AS INTEGER)) / CAST(@step AS INTEGER)) * CAST(@step AS INTEGER) - CAST(@off AS INTEGER) AS t, sum(known_ms), sum(sum_ms), max(peak), peak_at, sum(n), sum(a1), sum(a2), sum(a3)
          FROM report_rollup_15m WHERE key = @key AND bucket >= @from AND bucket < @to GROUP BY 1 ORDER BY 1`,
+      )
+      .raw(true);
+    // The only min/max aggregate is max(peak), so SQLite takes the bare peak_at from that row (rows
+    // without known time have a null peak).
+    this.totalStmt = this.db
+      .prepare(
+        `SELECT 0, sum(known_ms), sum(sum_ms), max(peak), peak_at, sum(n), sum(a1), sum(a2), sum(a3)
+         FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ?`,
       )
       .raw(true);
     this.ready = true;
@@ -195,12 +204,21 @@ export class Rollups {
   /**
    * Sums of `key` per bucket of fixed length `stepMs` whose starts satisfy (start + offsetMs) % stepMs == 0,
    * over [from, to), aggregated in SQL (much less to carry into JS than quarter rows). Rows:
-   * [bucket start, known_ms, sum_ms, peak, peak_at]; buckets without rows are left out.
+   * RollupRows with the bucket start; buckets without rows are left out.
    */
-  sums(key: string, from: number, to: number, stepMs: number, offsetMs: number): [number, number, number, number | null, number | null][] {
+  sums(key: string, from: number, to: number, stepMs: number, offsetMs: number): RollupRow[] {
     this.init();
-    // max(peak) makes SQLite take peak_at from the row holding the maximum (documented bare-column behaviour).
-    return this.sumStmt.all({ key, from, to, step: stepMs, off: offsetMs }) as [number, number, number, number | null, number | null][];
+    // max(peak) is the only min/max aggregate, so SQLite takes the bare peak_at from the row holding it.
+    return this.sumStmt.all({ key, from, to, step: stepMs, off: offsetMs }) as RollupRow[];
+  }
+
+  /** All rows of `key` in [from, to) summed into one (peak: the highest, with its time); null when there are none. */
+  total(key: string, from: number, to: number): RollupRow | null {
+    this.init();
+    const r = this.totalStmt.get(key, from, to) as RollupRow | undefined;
+    if (!r || r[1] === null || !(r[1] > 0 || r[5] > 0)) return null;
+    r[0] = from;
+    return r;
   }
 
   /** Rollup rows of `key` with bucket in [from, to), oldest first. Call `refresh` first for fresh figures. */
@@ -332,4 +350,37 @@ export class Rollups {
       })();
     }
   }
+}
+
+/** Quarter rows summed into one row starting at `t`; null when there are none. */
+export function sumRows(rows: RollupRow[], t: number): RollupRow | null {
+  if (rows.length === 0) return null;
+  const out: RollupRow = [t, 0, 0, null, null, 0, 0, 0, 0];
+  for (const r of rows) {
+    out[1] += r[1];
+    out[2] += r[2];
+    if (r[3] !== null && r[1] > 0 && (out[3] === null || r[3] > out[3])) {
+      out[3] = r[3];
+      out[4] = r[4];
+    }
+    out[5] += r[5];
+    out[6] += r[6];
+    out[7] += r[7];
+    out[8] += r[8];
+  }
+  return out;
+}
+
+/** Rows (oldest first) grouped into the buckets of `bounds` (starts plus end); a bucket's row starts at max(bound, first bound). */
+export function groupRows(rows: RollupRow[], bounds: number[]): RollupRow[] {
+  const out: RollupRow[] = [];
+  let j = 0;
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    while (j < rows.length && rows[j]![0] < bounds[k]!) j++;
+    const start = j;
+    while (j < rows.length && rows[j]![0] < bounds[k + 1]!) j++;
+    const r = sumRows(rows.slice(start, j), bounds[k]!);
+    if (r) out.push(r);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import type { Site } from '../site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { Every, TimeRange } from '../store/types.ts';
 import { DAY_MS, LocalTime, STEP_MS } from './local-time.ts';
-import { rollupsFor, type Rollups } from './rollups.ts';
+import { groupRows, rollupsFor, type RollupRow, type Rollups } from './rollups.ts';
 import type { Every as ReportEvery } from './types.ts';
 import { alignRange, avgOf, foldRows, maxOf, resolveSubject, type Agg } from './usage.ts';
 
@@ -33,36 +33,40 @@ export function sqliteUsage(db: Db, site: Site, subject: string, range: TimeRang
 }
 
 /**
- * Every bucket of [from, to) (aligned) for `every`, summed from the quarter rollups. Stretches of whole
- * local days with one zone offset are grouped in SQL; a day whose offset changes (daylight saving)
- * is folded from its quarter rows in JS.
+ * The quarter rollups of [from, to) summed per local bucket of `every` (1h or 1d), oldest first,
+ * buckets without rows left out, a row's start clamped to `from`. Stretches of whole local days with one
+ * zone offset are grouped in SQL; a day whose offset changes (daylight saving) is grouped in JS.
  */
-export function usageAggs(rollups: Rollups, lt: LocalTime, key: string, from: number, to: number, every: ReportEvery): Agg[] {
-  const bounds = lt.boundaries(from, to, every);
+export function bucketRows(rollups: Rollups, lt: LocalTime, key: string, from: number, to: number, every: ReportEvery): RollupRow[] {
+  if (every === '15m') return rollups.rows(key, from, to);
   const step = every === '1d' ? DAY_MS : STEP_MS[every];
-  const byStart = new Map<number, Agg>();
+  const out: RollupRow[] = [];
   const days = lt.boundaries(from, to, '1d');
   let i = 0;
   while (i + 1 < days.length) {
     const segStart = Math.max(days[i]!, from);
     const off = lt.offsetMs(segStart);
     if (lt.offsetMs(days[i + 1]! - 1) !== off) {
-      // Offset changes within this day: fold its quarters in JS.
       const dayEnd = Math.min(days[i + 1]!, to);
-      for (const a of foldRows(rollups.rows(key, segStart, dayEnd), bounds.filter((b) => b >= segStart && b <= dayEnd))) byStart.set(a.t, a);
+      const bounds = lt.boundaries(segStart, dayEnd, every);
+      bounds[0] = segStart;
+      out.push(...groupRows(rollups.rows(key, segStart, dayEnd), bounds));
       i++;
       continue;
     }
     let j = i + 1;
     while (j + 1 < days.length && lt.offsetMs(days[j]!) === off && lt.offsetMs(days[j + 1]! - 1) === off) j++;
     const segEnd = Math.min(days[j]!, to);
-    for (const [t, known, sum, peak, peakAt] of rollups.sums(key, segStart, segEnd, step, off)) byStart.set(t, { t, known, sum, peak, peakAt });
+    for (const r of rollups.sums(key, segStart, segEnd, step, off)) {
+      if (r[0] < segStart) r[0] = segStart;
+      out.push(r);
+    }
     i = j;
   }
-  const out: Agg[] = [];
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const t = bounds[k]!;
-    out.push(byStart.get(t) ?? { t, known: 0, sum: 0, peak: null, peakAt: null });
-  }
   return out;
+}
+
+/** Every bucket of [from, to) (aligned to `every`), gaps included as nothing known. */
+export function usageAggs(rollups: Rollups, lt: LocalTime, key: string, from: number, to: number, every: ReportEvery): Agg[] {
+  return foldRows(bucketRows(rollups, lt, key, from, to, every), lt.boundaries(from, to, every));
 }
