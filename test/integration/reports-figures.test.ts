@@ -149,6 +149,26 @@ describe('parking report', () => {
   });
 });
 
+describe('a report range that starts and ends mid-hour', () => {
+  it('counts only its own quarters, in 15m and 1h series alike', async () => {
+    const q = `from=${encodeURIComponent(local('2026-11-16T11:15:00'))}&to=${encodeURIComponent(local('2026-11-16T12:45:00'))}`;
+    const r1 = await json<ParkingReport>(`/api/reports/parking?${q}&zone=B&every=1h`);
+    const r15 = await json<ParkingReport>(`/api/reports/parking?${q}&zone=B&every=15m`);
+    // 11:15-12:00 occupied (45 min), 12:00-12:45 free (45 min).
+    expect(r1.summary.avg).toBe(0.5);
+    expect(r1.days).toHaveLength(1);
+    expect(r1.days[0]).toMatchObject({ date: '2026-11-16', avg: 0.5, max: 1 });
+    expect(r1.byHour.find((h) => h.hour === 11)).toEqual({ hour: 11, avg: 1, max: 1 });
+    expect(r1.byHour.find((h) => h.hour === 12)).toEqual({ hour: 12, avg: 0, max: 0 });
+    expect(r1.occupancy.map((p) => [p.t, p.avg])).toEqual([
+      [local('2026-11-16T11:00:00'), 1],
+      [local('2026-11-16T12:00:00'), 0],
+    ]);
+    expect(r15.occupancy.map((p) => p.avg)).toEqual([1, 1, 1, 0, 0, 0]);
+    expect(r15.summary).toEqual(r1.summary);
+  });
+});
+
 describe('venues report', () => {
   it('visitors per day (sum of in), peak with when, busiest hours', async () => {
     const r = await json<VenuesReport>(`/api/reports/venues?${range}&venue=gym`);

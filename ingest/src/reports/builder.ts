@@ -116,7 +116,7 @@ export class ReportBuilder {
   async heatmap(subject: string, range: Range): Promise<HeatmapReport> {
     const s = resolveSubject(this.site, subject);
     if (typeof s === 'string') throw new Error(s);
-    const rows = await this.source.quarters(s.key, range.from, range.to);
+    const rows = await this.source.buckets(s.key, range.from, range.to, '1h');
     return { subject, from: iso(range.from), to: iso(range.to), timezone: this.lt.timezone, ...this.heatmapOf(rows, s.kind) };
   }
 
@@ -174,11 +174,13 @@ export class ReportBuilder {
 
     const cur = await this.parkingSummary(key, bays, range);
     const prev = await this.parkingSummary(key, bays, prevRange);
-    const rows = await this.source.quarters(key, range.from, range.to);
+    // Hourly rows carry everything hours, days and weekdays need (a quarter of the rows to read).
+    const rows = await this.source.buckets(key, range.from, range.to, '1h');
+    const seriesRows = every === '15m' ? await this.source.quarters(key, range.from, range.to) : rows;
 
     // Days: occupancy from rollups, sessions and dwell by local entry day, gate scans vs sensor arrivals.
     const dayBounds = this.days(range);
-    const siteRows = key === 'parking' ? rows : await this.source.quarters('parking', range.from, range.to);
+    const siteRows = key === 'parking' ? rows : await this.source.buckets('parking', range.from, range.to, '1h');
     const dayAgg = foldRows(rows, dayBounds);
     const arrivalsByDay = foldN(siteRows, dayBounds);
     const gates = await this.source.gateCounts(dayBounds);
@@ -255,7 +257,7 @@ export class ReportBuilder {
       zone: zone?.id ?? null,
       bays,
       every,
-      occupancy: this.series(rows, range, every, 'parking'),
+      occupancy: this.series(seriesRows, range, every, 'parking'),
       summary: c,
       byHour: this.byHour(rows, 'parking').map(({ hour, avg, max }) => ({ hour, avg, max })),
       heatmap: this.heatmapOf(rows, 'parking'),
@@ -300,7 +302,8 @@ export class ReportBuilder {
     const venues: VenueReport[] = [];
     for (const v of list) {
       const key = `venues/${v.id}`;
-      const rows = await this.source.quarters(key, range.from, range.to);
+      const rows = await this.source.buckets(key, range.from, range.to, '1h');
+      const seriesRows = every === '15m' ? await this.source.quarters(key, range.from, range.to) : rows;
       const prevTotal = await this.source.totals(key, prevRange.from, prevRange.to);
       const summary = this.venueSummary(rows, range, v.capacity);
       const previous = this.venueSummary(prevTotal ? [prevTotal] : [], prevRange, v.capacity);
@@ -311,7 +314,7 @@ export class ReportBuilder {
         name: v.name,
         capacity: v.capacity,
         areaM2: v.areaM2,
-        occupancy: this.series(rows, range, every, 'venue'),
+        occupancy: this.series(seriesRows, range, every, 'venue'),
         summary,
         days: foldRows(rows, dayBounds).map((a, i) => ({ date: this.lt.date(a.t), visitors: visitorsByDay[i]!, avg: avgOf(a, 'venue'), max: maxOf(a, 'venue'), peakAt: isoOrNull(a.peakAt) })),
         byHour: hours.map(({ hour, avg, max, n }) => ({ hour, avg, max, visitors: n })),
@@ -338,8 +341,8 @@ export class ReportBuilder {
     const room = this.site.room(roomId)!;
     const dayBounds = this.days(range);
     const spanDays = (range.to - range.from) / DAY_MS;
-    const levelRows = await Promise.all(room.levels.map((l) => this.source.quarters(`flood/${room.id}/levels/${l.id}`, range.from, range.to)));
-    const pumpRows = await Promise.all(room.pumps.map((p) => this.source.quarters(`flood/${room.id}/pumps/${p.id}`, range.from, range.to)));
+    const levelRows = await Promise.all(room.levels.map((l) => this.source.buckets(`flood/${room.id}/levels/${l.id}`, range.from, range.to, '1h')));
+    const pumpRows = await Promise.all(room.pumps.map((p) => this.source.buckets(`flood/${room.id}/pumps/${p.id}`, range.from, range.to, '1h')));
     const bands = (rows: RollupRow[], from: number, to: number): BandMinutes => {
       let a1 = 0;
       let a2 = 0;
