@@ -185,8 +185,10 @@ export async function runReportsBench(opts: { quick: boolean; log?: (s: string) 
 
     const span = `${days} days`;
     const rows: BenchRow[] = [
-      { name: `readings back-filled (${span}, simulator seed 1)`, value: readings, unit: 'readings', note: `simulator ${round(simMs / 1000)} s; store writes with the rollup hook ${round(writeMs / 1000)} s (${Math.round(readings / (writeMs / 1000)).toLocaleString('en-US')} readings/s, 5,000 per transaction)` },
-      { name: 'rollup hook per reading (INSERT OR IGNORE of the dirty quarter)', value: round(hookUs, 2), unit: 'µs', note: `vs ${round(writeUs, 2)} µs for the store write of the same reading (one simulated day, 5,000 per transaction)` },
+      reuse
+        ? { name: `readings in the reused database (${span}, simulator seed 1)`, value: readings, unit: 'readings', note: `back-filled by an earlier run with --keep ${dir}` }
+        : { name: `readings back-filled (${span}, simulator seed 1)`, value: readings, unit: 'readings', note: `simulator ${round(simMs / 1000)} s; store writes with the rollup hook ${round(writeMs / 1000)} s (${Math.round(readings / (writeMs / 1000)).toLocaleString('en-US')} readings/s, 5,000 per transaction, synchronous=OFF while loading)` },
+      { name: 'rollup hook per reading (INSERT OR IGNORE of the dirty quarter)', value: round(hookUs, 2), unit: 'µs', note: `vs ${round(writeUs, 2)} µs for the store write of the same reading (one simulated day, 5,000 per transaction${reuse ? '; already stored by an earlier run: primary-key hits' : ''})` },
       { name: reuse ? 'rollups built from raw (reused database: not measured in this run)' : `rollups built from raw (${marks.toLocaleString('en-US')} dirty quarter marks)`, value: round(rollMs / 1000, 1), unit: 's', note: `${rollupRows.toLocaleString('en-US')} rollup rows; also what a report over raw data would cost without rollups` },
       { name: `database size after ${span}`, value: round(sizeMB, 0), unit: 'MB', note: 'parkops.db after a WAL checkpoint' },
       { name: `**GET /api/usage parking, 1h, ${span} (goal < 300 ms)**`, value: round(usageYear, 1), unit: 'ms', note: `${points.toLocaleString('en-US')} points incl. JSON; median of ${runs}; ${usageYear < 300 ? 'goal met' : 'goal missed'}` },
