@@ -187,7 +187,8 @@ async function nodeRedFlow(mosq: MosquittoServer, n: number, influx: { url: stri
 
 export async function runIngestBench(opts: { quick: boolean; log: (s: string) => void }): Promise<{ results: IngestResult[]; ratios: Array<{ name: string; value: number; goal?: string }> }> {
   const n = opts.quick ? 20_000 : 200_000;
-  const nodeRedN = opts.quick ? 5_000 : 50_000;
+  // Node-RED writes one HTTP request per message (about 100-200/s here): 10,000 give a steady rate.
+  const nodeRedN = opts.quick ? 2_000 : 10_000;
   const mosq = await startMosquitto({ extraConfig: BROKER_SETTINGS });
   const influx = await startInfluxd();
   const results: IngestResult[] = [];
@@ -199,26 +200,27 @@ export async function runIngestBench(opts: { quick: boolean; log: (s: string) =>
       opts.log(`  ingest: ${what}...`);
       return f();
     };
-    const c1 = await run('no-op subscriber, 4 connections', () => noop(mosq, n, 4, next()));
+    // The default is one connection (MQTT_CONNECTIONS=1); a $share group of 4 is measured beside it.
+    const c1 = await run('no-op subscriber, 1 connection', () => noop(mosq, n, 1, next()));
     results.push(c1);
-    const c0 = await run('no-op subscriber, 1 connection', () => noop(mosq, n, 1, next()));
-    results.push(c0);
-    const a = await run('ParkOps on SQLite', () => parkops(mosq, n, 'sqlite', next(), 4));
-    results.push(...a);
+    const c4 = await run('no-op subscriber, 4 connections', () => noop(mosq, n, 4, next()));
+    results.push(c4);
     const a1 = await run('ParkOps on SQLite, 1 connection', () => parkops(mosq, n, 'sqlite', next(), 1));
     results.push(...a1);
+    const a4 = await run('ParkOps on SQLite, 4 connections', () => parkops(mosq, n, 'sqlite', next(), 4));
+    results.push(...a4);
     let b: IngestResult[] = [];
     try {
-      b = await run('ParkOps on InfluxDB', () => parkops(mosq, n, 'influxdb', next(), 4, influx));
+      b = await run('ParkOps on InfluxDB, 1 connection', () => parkops(mosq, n, 'influxdb', next(), 1, influx));
       results.push(...b);
     } catch (err) {
       opts.log(`  ingest: ParkOps on InfluxDB could not run: ${(err as Error).message.split('\n')[0]}`);
     }
     const d = await run('Node-RED flow', () => nodeRedFlow(mosq, nodeRedN, influx, next()));
     results.push(d);
-    const ratios = [
-      { name: 'a/c (SQLite vs no-op, 4 connections each)', value: a[0]!.rate / c1.rate, goal: '>= 0.8' },
-      { name: 'a/c (1 connection each)', value: a1[0]!.rate / c0.rate },
+    const ratios: Array<{ name: string; value: number; goal?: string }> = [
+      { name: 'a/c (SQLite vs no-op, 1 connection each, the default)', value: a1[0]!.rate / c1.rate, goal: '>= 0.8' },
+      { name: 'a/c ($share group of 4 each)', value: a4[0]!.rate / c4.rate },
     ];
     if (b.length > 0) {
       ratios.push({ name: 'b/c (InfluxDB via outbox, outbox has all, vs no-op)', value: b[0]!.rate / c1.rate });
