@@ -43,7 +43,7 @@ await section('ingest', async () => {
   const { results, ratios } = await runIngestBench({ quick, log });
   sections.push({
     title: 'Ingest rate',
-    intro: `QoS 1 through Mosquitto ${m.mosquitto} on loopback (max_inflight_messages 100, as the deployment config), one publisher with at most 1,000 messages in flight, a mixed site stream (80% bays, 10% levels, 4% pumps, 4% venues, 2% gates). Rate = messages / (first publish to last stored, or received for the no-op). ParkOps acknowledges each message after its durable commit.`,
+    intro: `QoS 1 through Mosquitto ${m.mosquitto} on loopback (max_inflight_messages 100 and queue limits as the deployment config), a mixed site stream (80% bays, 10% levels, 4% pumps, 4% venues, 2% gates). For (a), (b) and (c) the stream is first queued in Mosquitto for the subscriber's persistent session, then the subscriber connects and drains it: rate = messages / (first to last stored, or received for the no-op), so the publisher on the same two cores does not set the pace. ParkOps acknowledges each message only after its durable commit; the no-op acknowledges at once. (d) Node-RED acknowledges on receipt, so it is fed live and timed until InfluxDB holds every point.`,
     header: ['what', 'messages/s', 'detail'],
     rows: [
       ...results.map((r): Row => [r.name, fmt(r.rate), `${fmt(r.messages)} messages in ${fmt(r.ms / 1000, 2)} s${r.note ? `; ${r.note}` : ''}`]),
