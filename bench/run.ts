@@ -49,7 +49,10 @@ await section('ingest', async () => {
       ...results.map((r): Row => [r.name, fmt(r.rate), `${fmt(r.messages)} messages in ${fmt(r.ms / 1000, 2)} s${r.note ? `; ${r.note}` : ''}`]),
       ...ratios.map((r): Row => [`**${r.name}**`, `**${fmt(r.value, 2)}**`, r.goal ? `goal ${r.goal}: ${r.value >= Number(r.goal.replace('>=', '')) ? 'met' : 'missed'}` : '']),
     ],
-    notes: [],
+    notes: [
+      'What limits (a): `node --import tsx bench/profile-ingest.ts 100000 1` profiles ParkOps draining the same stream. MQTT.js hands over one message at a time per connection and ParkOps acknowledges only after the commit, so every message pays its own SQLite transaction (BEGIN/COMMIT and its WAL writes were 26% of CPU in the last profile), its PUBACK write syscall (14%), the row insert (11%) and alert evaluation (about 6%); the no-op only parses and acknowledges. A `$share` group lets several connections\' messages share one transaction, but see `test/chaos/shared-subscription.test.ts` for why it is not the default.',
+      '',
+    ],
   });
 });
 
