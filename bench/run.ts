@@ -133,8 +133,9 @@ const md = [
 ].join('\n');
 
 const out = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-if (only) log(md);
-else writeFileSync(out, md + '\n');
+// Only a full run of every section replaces docs/benchmarks.md; --quick and --only print.
+const partial = only !== undefined || quick;
+if (!partial) writeFileSync(out, md + '\n');
 log(md);
-log(`\nwrote ${only ? '(nothing: --only runs print)' : out} in ${took} s`);
+log(`\n${partial ? 'printed only (--quick and --only do not replace docs/benchmarks.md)' : `wrote ${out}`} in ${took} s`);
 process.exit(0);
