@@ -1,17 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { BASE_TIME, useHarness, type Harness } from './testing.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ now: BASE_TIME });
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.stop();
-  vi.useRealTimers();
-  cleanupDirs();
-});
+let h!: Harness;
+useHarness((x) => (h = x));
 
 /**
  * A small storm: the level climbs 6 mm/min from 200 mm and peaks at 380 mm at 30 min, then falls 10 mm/min

@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness, type Harness } from './testing.ts';
 
 const LEVEL = 'flood.level';
 const SUBJECT = 'flood/b1/levels';
-let h: Harness;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ now: BASE_TIME });
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.stop();
-  vi.useRealTimers();
-  cleanupDirs();
-});
+let h!: Harness;
+useHarness((x) => (h = x));
 
 describe('water-level bands', () => {
   it('a level wobbling around the warning threshold for ten minutes makes exactly one alert', () => {

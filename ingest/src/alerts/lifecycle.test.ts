@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AlertNotAckable, AlertNotFound } from './alert-engine.ts';
-import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+import { useHarness, type Harness } from './testing.ts';
 
 const LEVEL = 'flood.level';
-let h: Harness;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ now: BASE_TIME });
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.stop();
-  vi.useRealTimers();
-  cleanupDirs();
-});
+let h!: Harness;
+useHarness((x) => (h = x));
 
 const pumpsOk = () => ({ P1: { running: true, amps: 5 }, P2: { running: true, amps: 5 } });
 /** Opens a critical level alert and returns its id. */

@@ -1,17 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness, type Harness } from './testing.ts';
 
-let h: Harness;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ now: BASE_TIME });
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.stop();
-  vi.useRealTimers();
-  cleanupDirs();
-});
+let h!: Harness;
+useHarness((x) => (h = x));
 
 describe('park rules', () => {
   it('a full zone is an info alert that clears once two bays are free again', () => {

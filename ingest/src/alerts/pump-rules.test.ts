@@ -1,18 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BASE_TIME, cleanupDirs, startHarness, type Harness } from './testing.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness, type Harness } from './testing.ts';
 
 const P1 = 'flood/b1/pumps/P1';
-let h: Harness;
-
-beforeEach(async () => {
-  vi.useFakeTimers({ now: BASE_TIME });
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.stop();
-  vi.useRealTimers();
-  cleanupDirs();
-});
+let h!: Harness;
+useHarness((x) => (h = x));
 
 const idle = { running: false, amps: 0 };
 

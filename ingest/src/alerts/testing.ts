@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { EventBus, type AlertChanged } from '../bus.ts';
 import type { Alert } from '../contract/api.ts';
 import type { BayReading, LevelReading, PumpReading, Reading, StatusReading, VenueReading } from '../contract/readings.ts';
@@ -207,3 +207,21 @@ export function cleanupDirs(): void {
 }
 
 export const BASE_TIME = Date.parse('2026-07-15T06:00:00Z');
+
+/**
+ * The common set-up of the rule tests: fake time from BASE_TIME and a fresh harness per test, stopped
+ * and cleaned up after it. `use` receives each new harness (`let h!: Harness; useHarness((x) => (h = x));`).
+ */
+export function useHarness(use: (h: Harness) => void): void {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: BASE_TIME });
+    current = await startHarness();
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.stop();
+    vi.useRealTimers();
+    cleanupDirs();
+  });
+}
