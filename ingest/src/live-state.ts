@@ -297,20 +297,6 @@ export class LiveState {
   venuesView(now: number): VenueView[] {
     return this.site.venues.map((v) => this.venueView(v.id, now)!);
   }
-
-  /** Raw newest values, for the alert engine's start-up. */
-  latestLevel(roomId: string, sensorId: string): { mm: number; ts: number; seenAt: number } | undefined {
-    const e = this.levels.get(`${roomId}/${sensorId}`);
-    return e ? { mm: e.data.mm, ts: e.ts, seenAt: e.seenAt } : undefined;
-  }
-  latestPump(roomId: string, pumpId: string): { running: boolean; amps: number | null; ts: number; changedAt: number } | undefined {
-    const e = this.pumps.get(`${roomId}/${pumpId}`);
-    return e ? { running: e.data.running, amps: e.data.amps, ts: e.ts, changedAt: e.changedAt } : undefined;
-  }
-  deviceOnline(deviceId: string): boolean | null {
-    const s = this.status.get(deviceId);
-    return s ? s.data.online : null;
-  }
 }
 
 function keyOf(r: Reading): string {

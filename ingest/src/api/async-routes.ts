@@ -15,7 +15,6 @@ export function enableAsyncRoutes(): void {
   if (patched) return;
   patched = true;
   const Layer = require('express/lib/router/layer.js') as { prototype: LayerProto };
-  const original = Layer.prototype.handle_request;
   Layer.prototype.handle_request = function handle(this: LayerProto, req, res, next) {
     const fn = this.handle;
     if (fn.length > 3) return next();
@@ -26,5 +25,4 @@ export function enableAsyncRoutes(): void {
       next(err);
     }
   };
-  void original;
 }

@@ -129,10 +129,6 @@ export class StreamHub implements Module {
     this.deps.metrics.sseClients.set(this.clients.size);
   }
 
-  get clientCount(): number {
-    return this.clients.size;
-  }
-
   async stop(): Promise<void> {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
