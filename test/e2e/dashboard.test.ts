@@ -5,7 +5,7 @@
  * Covers issue 7's list: log in; a bay published occupied shows within a second; a critical level
  * raises the banner, an acknowledgement in one browser clears it in the others, and a viewer cannot
  * acknowledge; language switch; the flood page at phone width; the not-live state while the API is
- * down and recovery after it is back. Saves the README screenshots to docs/screenshots/ and prints
+ * down and recovery after it is back. Saves screenshots (to docs/screenshots/ under `npm run screenshots`) and prints
  * the 600-bay burst render figures (a measurement, not an assertion).
  */
 import { execFileSync } from 'node:child_process';
@@ -21,10 +21,11 @@ import type { Alert, ParkingResponse } from '../../ingest/src/contract/index.ts'
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { connect, eventually, publish } from '../support/mqtt.ts';
+import { screenshotDir } from '../support/screenshots.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD = join(ROOT, 'dashboard');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 const ROOM = 'b1-power';
 const PASSWORDS = { admin: ADMIN_PASSWORD, responder: 'responder-pass-1', viewer: 'viewer-pass-123' };
 const DESKTOP = { width: 1920, height: 1080 };
