@@ -349,9 +349,10 @@ export class RoomJudge {
     const fresh = this.freshLevels(now);
     const band = BAND_NAMES[this.bandState.band];
     let level: FloodLevelView | null = null;
-    if (fresh.length > 0) {
-      const top = fresh.reduce((a, b) => (b.mm > a.mm ? b : a));
-      level = { mm: top.mm, band, ts: iso(top.ts), sensors: fresh.map((f) => f.id), from: top.id };
+    const mm = combineLevels(fresh.map((f) => f.mm));
+    if (mm !== null) {
+      const top = fresh.find((f) => f.mm === mm)!;
+      level = { mm, band, ts: iso(top.ts), sensors: fresh.map((f) => f.id), from: top.id };
       const pending = this.pending(clearHoldSec);
       if (pending) level.pending = pending;
     }
