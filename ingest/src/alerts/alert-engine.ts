@@ -149,6 +149,9 @@ export class AlertEngine implements Module, AlertSink {
     for (const a of this.open.values()) this.publish(a);
     for (const id of this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
     this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
+    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
+    // entered at start, and the API shows the room as the alerts stand from the first request.
+    this.tick();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
     this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
