@@ -55,8 +55,6 @@ const RECLEAR_WITHIN_MS = 24 * 3_600_000;
 const DEFAULT_LIFECYCLE = { ackExpiresMin: 30, escalateAfterMin: 10 };
 const LIST_LIMIT = 1000;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 export class AlertEngine implements Module, AlertSink {
   readonly name = 'alerts';
   private readonly db: Db;
@@ -446,9 +444,9 @@ export class AlertEngine implements Module, AlertSink {
   acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Alert {
     const a = this.byId.get(id) ?? this.repo.get(id);
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
-    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt ?? a.updatedAt)}`);
-    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt)}`);
     const now = this.clock.now();
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`);
     const text = note?.trim() || null;
     a.ackedAt = now;
     a.ackedBy = by.username;

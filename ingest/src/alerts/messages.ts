@@ -55,6 +55,11 @@ export class AlertMessages {
     return name && name !== id ? `${name} ${id}` : id;
   }
 
+  /** A time for people, in the site's zone (see LocalTimeText). */
+  localTime(ms: number, now: number): string {
+    return this.clock.at(new Date(ms).toISOString(), now);
+  }
+
   private since(iso: string, now: number): string {
     return `since ${this.clock.at(iso, now)}`;
   }
