@@ -34,5 +34,9 @@ describe('AlertMessages', () => {
     const clearing = m.render({ rule: 'flood.level', room: 'b1', band: 'warning', thresholdMm: 300, levelMm: 260, clearing: { belowMm: 275, at: '2026-12-01T21:32:00.000Z' } }, NOW);
     expect(clearing).toBe('B1 power room: water back at 260 mm, below the warning band (warning at 300 mm); clears at 05:32:00 if it stays at or below 275 mm');
     expect(`${level}${clearing}`).not.toMatch(/reaches|in ~\d+ min/);
+    // Blind: the band is held, and the text does not pass the threshold off as a reading.
+    expect(m.render({ rule: 'flood.level', room: 'b1', band: 'critical', thresholdMm: 700, levelMm: null }, NOW)).toBe(
+      'B1 power room: critical band (critical at 700 mm) kept: no level sensor is reporting, the water was last seen in this band',
+    );
   });
 });

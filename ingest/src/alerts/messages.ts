@@ -68,11 +68,11 @@ export class AlertMessages {
     switch (d.rule) {
       case 'flood.level': {
         const room = this.roomName(d.room);
+        if (d.levelMm === null) return `${room}: ${d.band} band (${d.band} at ${d.thresholdMm} mm) kept: no level sensor is reporting, the water was last seen in this band`;
         let text =
           d.clearing !== undefined
-            ? `${room}: water back at ${round(d.levelMm ?? d.thresholdMm)} mm, below the ${d.band} band (${d.band} at ${d.thresholdMm} mm); clears at ${this.clock.at(d.clearing.at, now)} if it stays at or below ${d.clearing.belowMm} mm`
-            : `${room}: water at ${round(d.levelMm ?? d.thresholdMm)} mm, ${d.band} band (${d.band} at ${d.thresholdMm} mm)`;
-        if (d.levelMm === null) text += `; no fresh level reading, last known band kept`;
+            ? `${room}: water back at ${round(d.levelMm)} mm, below the ${d.band} band (${d.band} at ${d.thresholdMm} mm); clears at ${this.clock.at(d.clearing.at, now)} if it stays at or below ${d.clearing.belowMm} mm`
+            : `${room}: water at ${round(d.levelMm)} mm, ${d.band} band (${d.band} at ${d.thresholdMm} mm)`;
         if (d.rateMmPerMin !== undefined) text += `; rising ${oneDecimal(d.rateMmPerMin)} mm/min`;
         if (d.pumpsOutpace === true) text += '; the running and standby pumps should outpace it before the floor';
         return text;
