@@ -28,8 +28,16 @@ export interface AlertChanged {
   change: string;
 }
 
+/** The alert engine judged a flood room anew: its level or band changed, or these devices' views did. */
+export interface FloodJudged {
+  room: string;
+  level: boolean;
+  devices: string[];
+}
+
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
+  'flood.judged': FloodJudged;
   'reading.rejected': ReadingRejected;
   'alert.changed': AlertChanged;
   'mqtt.status': { connected: boolean; detail: string };

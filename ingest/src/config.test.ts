@@ -23,6 +23,19 @@ describe('settings', () => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
   });
+  it('runs the embedded broker on 127.0.0.1 unless a password file makes it authenticated', () => {
+    expect(load({}).MQTT_BIND).toBe('127.0.0.1');
+    expect(load({ MQTT_PASSWORD_FILE: '/etc/parkops/passwd' }).MQTT_BIND).toBe('0.0.0.0');
+    expect(load({ MQTT_BIND: '::1' }).MQTT_BIND).toBe('::1');
+    expect(load({ MQTT_BIND: '127.0.0.2' }).MQTT_BIND).toBe('127.0.0.2');
+    expect(load({ MQTT_BIND: '0.0.0.0', MQTT_PASSWORD_FILE: '/etc/parkops/passwd' }).MQTT_BIND).toBe('0.0.0.0');
+    // An external broker: MQTT_BIND does not apply.
+    expect(load({ MQTT_BIND: '0.0.0.0', MQTT_URL: 'mqtt://broker:1883' }).MQTT_URL).toBe('mqtt://broker:1883');
+  });
+  it.each(['0.0.0.0', '192.168.1.20', '::', 'parkops.local'])('refuses anonymous access on %s, naming MQTT_BIND and MQTT_PASSWORD_FILE', (bind) => {
+    expect(() => load({ MQTT_BIND: bind })).toThrow(ConfigError);
+    expect(() => load({ MQTT_BIND: bind })).toThrow(/^bad setting: MQTT_BIND: .* set MQTT_PASSWORD_FILE \(a mosquitto_passwd file, ideally with MQTT_ACL_FILE\)/);
+  });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);
   });

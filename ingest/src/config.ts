@@ -3,6 +3,7 @@
  * reads process.env. A bad value stops start-up with a message naming the setting and what is allowed.
  */
 import { existsSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN } from './contract/topics.ts';
@@ -31,7 +32,8 @@ const schema = z.object({
   HOST: z.string().trim().min(1).default('0.0.0.0'),
   MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']).optional(),
   MQTT_PORT: port.default(1883),
-  MQTT_BIND: z.string().trim().min(1).default('0.0.0.0'),
+  /** Embedded broker's address; default 127.0.0.1, or 0.0.0.0 when MQTT_PASSWORD_FILE makes it authenticated (see loadConfig). */
+  MQTT_BIND: z.string().trim().min(1).optional(),
   MQTT_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be one or more topic levels of [A-Za-z0-9_-], without wildcards or a trailing slash').default('park'),
   /**
    * Connections in a `$share` group for an external broker (1 = a plain subscription, the default).
@@ -66,7 +68,16 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof schema> & { dataDir: string };
+export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND'> & { MQTT_BIND: string; dataDir: string };
+
+/** 127.0.0.0/8, ::1 (and its IPv4-mapped form), localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (isIPv6(h)) return h === '::1' || h.startsWith('::ffff:127.');
+  return false;
+}
 
 export class ConfigError extends Error {}
 
@@ -94,5 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
   if ((c.MQTT_PASSWORD_FILE || c.MQTT_ACL_FILE) && c.MQTT_URL) {
     throw new ConfigError('bad setting: MQTT_PASSWORD_FILE/MQTT_ACL_FILE configure the embedded broker; with MQTT_URL set, configure your broker instead');
   }
-  return { ...c, dataDir: resolve(c.PARKOPS_DATA_DIR) };
+  // The embedded broker without a password file takes anonymous publishes: anyone who reaches it can
+  // mark sensors offline or publish a water level. So it listens beyond this machine only with passwords.
+  const bind = c.MQTT_BIND ?? (c.MQTT_PASSWORD_FILE ? '0.0.0.0' : '127.0.0.1');
+  if (!c.MQTT_URL && !c.MQTT_PASSWORD_FILE && !isLoopback(bind)) {
+    throw new ConfigError(
+      `bad setting: MQTT_BIND: ${bind} is not a loopback address, and without MQTT_PASSWORD_FILE the embedded broker lets anyone on the network publish; set MQTT_PASSWORD_FILE (a mosquitto_passwd file, ideally with MQTT_ACL_FILE) or leave MQTT_BIND unset to listen on 127.0.0.1 only`,
+    );
+  }
+  return { ...c, MQTT_BIND: bind, dataDir: resolve(c.PARKOPS_DATA_DIR) };
 }

@@ -15,6 +15,7 @@ import type { Module, Publisher } from './module.ts';
 import { MqttClientLink } from './mqtt/client-link.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { HttpServer } from './api/server.ts';
+import { FloodView } from './flood/flood-view.ts';
 import { liveRoutes } from './api/live-routes.ts';
 import { StreamHub } from './api/stream.ts';
 import type { Site } from './site/index.ts';
@@ -41,6 +42,7 @@ export class Controller {
   alerts!: AlertEngine;
   notifier!: Notifier;
   reports!: Reports;
+  flood!: FloodView;
   private mqttReady = false;
   private readonly beforeMqtt: Array<() => void> = [];
   /** Publishes through whichever MQTT link runs; what modules publish before it is up waits for it. */
@@ -94,11 +96,13 @@ export class Controller {
     await this.run(this.reports);
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     this.notifier = new Notifier({ db, bus, config, log, site });
+    const flood = (this.flood = new FloodView(live, site, this.alerts));
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
       bus,
       live,
+      flood,
       metrics,
       snapshot: () => this.snapshot(),
       stillAllowed: (req) => {
@@ -109,7 +113,7 @@ export class Controller {
     await this.run(stream);
     this.http.useApi(this.auth.authenticate(), this.auth.csrf());
     this.http.useApi(this.auth.router());
-    this.http.useApi(liveRoutes({ live, store: this.store, site, guard }));
+    this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
     this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
@@ -118,8 +122,8 @@ export class Controller {
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
 
-    const onMessage = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void => {
-      this.ingest.enqueue(topic, payload, receivedAt, ack);
+    const onMessage = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void, replayed?: boolean): void => {
+      this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
     this.mqtt = config.MQTT_URL
       ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage, connections: config.MQTT_CONNECTIONS })
@@ -200,7 +204,7 @@ export class Controller {
 
   snapshot(): StreamSnapshot {
     const now = Date.now();
-    return { parking: this.live.parking(now), flood: this.live.flood(now), venues: this.live.venuesView(now), alerts: this.alerts.list({ state: 'active' }), serverTime: new Date(now).toISOString() };
+    return { parking: this.live.parking(now), flood: this.flood.rooms(), venues: this.live.venuesView(now), alerts: this.alerts.list({ state: 'active' }), serverTime: new Date(now).toISOString() };
   }
 
   async stop(): Promise<void> {

@@ -31,6 +31,8 @@ interface Pending {
   payload: Uint8Array;
   receivedAt: number;
   ack: Ack;
+  /** a retained message the broker replayed on subscribe (LiveState.plan) */
+  replayed: boolean;
 }
 interface Committed {
   plan: Plan;
@@ -43,7 +45,7 @@ const MAX_BATCH = 500;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number }>) => Committed[];
+  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number; replayed: boolean }>) => Committed[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
@@ -54,11 +56,11 @@ export class Ingest {
     private readonly deps: { db: Db; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
   ) {
     const { db, store, live } = deps;
-    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number }>, undo: Array<() => void>): Committed[] => {
+    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number; replayed: boolean }>, undo: Array<() => void>): Committed[] => {
       const out: Committed[] = [];
-      for (const { reading, receivedAt } of items) {
+      for (const { reading, receivedAt, replayed } of items) {
         // Planned one by one against memory that already holds the batch's earlier readings.
-        const plan = live.plan(reading, receivedAt);
+        const plan = live.plan(reading, receivedAt, replayed);
         const stored = store.write(reading);
         if (stored) {
           live.persist(plan);
@@ -89,8 +91,8 @@ export class Ingest {
    * Hands a message over; `ack` is called once it is durably committed or rejected. `ack(err)` means
    * the store could not commit it: the adapter must NOT acknowledge it, so the broker redelivers it.
    */
-  enqueue(topic: string, payload: Uint8Array, receivedAt: number, ack: Ack): void {
-    this.pending.push({ topic, payload, receivedAt, ack });
+  enqueue(topic: string, payload: Uint8Array, receivedAt: number, ack: Ack, replayed = false): void {
+    this.pending.push({ topic, payload, receivedAt, ack, replayed });
     if (this.pending.length >= MAX_BATCH) return this.flush();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -99,10 +101,10 @@ export class Ingest {
   }
 
   /** Handles one message synchronously: committed when it returns. Throws StoreUnavailable. */
-  handle(topic: string, payload: Uint8Array, receivedAt: number = Date.now()): HandleResult {
+  handle(topic: string, payload: Uint8Array, receivedAt: number = Date.now(), replayed = false): HandleResult {
     let result: HandleResult = 'ignored';
     let failure: Error | undefined;
-    this.process([{ topic, payload, receivedAt, ack: (err) => (failure = err) }], (r) => (result = r));
+    this.process([{ topic, payload, receivedAt, ack: (err) => (failure = err), replayed }], (r) => (result = r));
     if (failure) throw failure;
     return result;
   }
@@ -116,7 +118,7 @@ export class Ingest {
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
     const { topics, metrics, bus, site } = this.deps;
-    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack }> = [];
+    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean }> = [];
     for (const m of batch) {
       const parsed = topics.parse(m.topic);
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
@@ -133,7 +135,7 @@ export class Ingest {
         m.ack();
         continue;
       }
-      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack });
+      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed });
     }
     if (accepted.length === 0) return;
     let committed: Committed[];

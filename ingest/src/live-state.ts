@@ -7,7 +7,7 @@
  * same SQLite transaction as the reading and applies it with `commit()`, which returns an undo step:
  * if the transaction fails, ingest undoes the batch, so memory never runs ahead of what is on disk.
  */
-import type { BayView, FloodResponse, GateScanView, LevelView, ParkingResponse, PumpView, Reading, VenueView } from './contract/index.ts';
+import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from './contract/index.ts';
 import type { Site } from './site/index.ts';
 import { migrate, type Db } from './store/db.ts';
 
@@ -106,10 +106,16 @@ export class LiveState {
   /**
    * Works out what a reading changes, without changing anything. Sets `reading.occupancy` on venue
    * readings (people present after it) so the store keeps it with the counts.
+   *
+   * `replayed`: a retained message the broker sent because ParkOps subscribed, not because the device
+   * published it now (MQTT 3.1.1 sets RETAIN only on those, [MQTT-3.3.1-8], [MQTT-3.3.1-9]). A replayed status is as old
+   * as the device's last status change, which ParkOps already saw if it knows the device; a retained
+   * `offline` replayed on every restart must not mark a device offline that has reported since.
    */
-  plan(r: Reading, receivedAt: number): Plan {
+  plan(r: Reading, receivedAt: number, replayed = false): Plan {
     const key = keyOf(r);
     const current = this.mapFor(r.kind).get(key) as Entry<unknown> | undefined;
+    if (replayed && r.kind === 'status' && this.knows(r.deviceId)) return { reading: r, applies: false };
     // Status messages carry no device time: they are ordered by receipt.
     const ts = r.ts;
     if (current && ts <= current.ts && r.kind === 'venue') {
@@ -208,18 +214,43 @@ export class LiveState {
     };
   }
 
-  // ---- views for the API and the stream -------------------------------------------------------
-
-  private offline(deviceId: string): boolean | null {
-    const s = this.status.get(deviceId);
-    return s ? !s.data.online : null;
+  /** ParkOps has a status or a reading of this device. */
+  private knows(deviceId: string): boolean {
+    if (this.status.has(deviceId)) return true;
+    const d = this.site.device(deviceId);
+    switch (d?.kind) {
+      case 'bay':
+        return this.bays.has(d.id);
+      case 'gate':
+        return this.gates.has(d.id);
+      case 'level':
+        return this.levels.has(`${d.parent}/${d.id}`);
+      case 'pump':
+        return this.pumps.has(`${d.parent}/${d.id}`);
+      case 'venue':
+        return this.venues.has(d.id);
+      case undefined:
+        return false;
+    }
   }
 
+  // ---- views for the API and the stream -------------------------------------------------------
+
+  /**
+   * Offline: the device's last status said so and no reading arrived after it. A reading is proof of
+   * life; an `offline` (often a Last Will) only stands until the device's next message.
+   */
+  private offline(deviceId: string, readingSeenAt: number | undefined): boolean {
+    const s = this.status.get(deviceId);
+    return s !== undefined && !s.data.online && (readingSeenAt === undefined || s.seenAt >= readingSeenAt);
+  }
+
+  /** Staleness counts from when ParkOps received the newest reading, not from the device's clock. */
   bayView(bayId: string, now: number): BayView | null {
     const bay = this.site.bay(bayId);
     if (!bay) return null;
     const e = this.bays.get(bayId);
-    const stale = !e || now - e.ts > this.site.parking.bayStaleAfterSec * 1000 || this.offline(bayId) === true;
+    const stale = !e || now - e.seenAt > this.site.parking.bayStaleAfterSec * 1000 || this.offline(bayId, e.seenAt);
     return { id: bayId, zone: bay.zone, occupied: e ? e.data.occupied : null, since: iso(e?.changedAt), lastSeen: iso(e?.ts), battery: e?.data.battery ?? null, stale };
   }
 
@@ -247,51 +278,27 @@ export class LiveState {
     };
   }
 
-  levelView(roomId: string, sensorId: string, now: number): LevelView | null {
-    const s = this.site.levelSensor(roomId, sensorId);
-    if (!s) return null;
+  /**
+   * The newest value of a level sensor, raw: whether it is fresh is the alert engine's judgement
+   * (flood/flood-view.ts puts the two together).
+   */
+  levelValue(roomId: string, sensorId: string): { mm: number; ts: number; changedAt: number } | undefined {
     const e = this.levels.get(`${roomId}/${sensorId}`);
-    const online = this.offline(sensorId) === null ? null : !this.offline(sensorId);
-    return { id: s.id, name: s.name, mm: e?.data.mm ?? null, ts: iso(e?.ts), changedAt: iso(e?.changedAt), stale: !e || now - e.ts > s.staleAfterSec * 1000 || online === false, online };
+    return e ? { mm: e.data.mm, ts: e.ts, changedAt: e.changedAt } : undefined;
   }
 
-  pumpView(roomId: string, pumpId: string, now: number): PumpView | null {
-    const p = this.site.pump(roomId, pumpId);
-    if (!p) return null;
+  /** The newest state of a pump, raw (see levelValue). */
+  pumpValue(roomId: string, pumpId: string): { running: boolean; amps: number | null; ts: number; changedAt: number } | undefined {
     const e = this.pumps.get(`${roomId}/${pumpId}`);
-    const online = this.offline(pumpId) === null ? null : !this.offline(pumpId);
-    return {
-      id: p.id,
-      name: p.name,
-      role: p.role,
-      running: e?.data.running ?? null,
-      amps: e?.data.amps ?? null,
-      ts: iso(e?.ts),
-      changedAt: iso(e?.changedAt),
-      stale: !e || now - e.ts > p.staleAfterSec * 1000 || online === false,
-      online,
-    };
-  }
-
-  flood(now: number): FloodResponse {
-    return {
-      rooms: this.site.rooms.map((r) => ({
-        id: r.id,
-        name: r.name,
-        nameZh: r.nameZh,
-        thresholds: { warnMm: r.bands.warnMm, alarmMm: r.bands.alarmMm, criticalMm: r.bands.criticalMm, floorMm: r.bands.floorMm },
-        levels: r.levels.map((l) => this.levelView(r.id, l.id, now)!),
-        pumps: r.pumps.map((p) => this.pumpView(r.id, p.id, now)!),
-      })),
-    };
+    return e ? { running: e.data.running, amps: e.data.amps, ts: e.ts, changedAt: e.changedAt } : undefined;
   }
 
   venueView(venueId: string, now: number): VenueView | null {
     const v = this.site.venue(venueId);
     if (!v) return null;
     const e = this.venues.get(venueId);
-    const offline = this.offline(v.counterId) === true || this.offline(v.id) === true;
-    return { id: v.id, name: v.name, nameZh: v.nameZh, capacity: v.capacity, areaM2: v.areaM2, occupancy: e?.data.occupancy ?? 0, ts: iso(e?.ts), stale: !e || now - e.ts > v.staleAfterSec * 1000 || offline };
+    const offline = this.offline(v.counterId, e?.seenAt) || this.offline(v.id, e?.seenAt);
+    return { id: v.id, name: v.name, nameZh: v.nameZh, capacity: v.capacity, areaM2: v.areaM2, occupancy: e?.data.occupancy ?? 0, ts: iso(e?.ts), stale: !e || now - e.seenAt > v.staleAfterSec * 1000 || offline };
   }
 
   venuesView(now: number): VenueView[] {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, ParkingResponse } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse, ParkingResponse } from '../../ingest/src/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { connect, eventually, publish } from '../support/mqtt.ts';
@@ -341,6 +341,11 @@ describe('dashboard in Chromium', () => {
     it('is usable at phone width: level, pumps, alert with time to threshold, and acknowledge in reach', async () => {
       const page = phone.page;
       await expect.poll(() => page.locator('[data-testid=room-level]').textContent()).toMatch(/^7\d\d$/);
+      // The gauge shows the level and band the server judged (the highest fresh sensor, critical), nothing of its own.
+      await expect.poll(() => page.locator('[data-testid=room-band]').textContent()).toBe('Critical');
+      const judged = (await api.get<FloodResponse>('/api/flood')).body.rooms.find((r) => r.id === ROOM)!;
+      expect(judged.level).toMatchObject({ band: 'critical', from: 'L1' });
+      expect(await page.locator('[data-testid=room-level]').textContent()).toBe(String(judged.level!.mm));
       await page.locator('[data-testid=pump-P1]').waitFor();
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow).toBeLessThanOrEqual(0);

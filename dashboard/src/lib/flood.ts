@@ -1,25 +1,19 @@
-/** Flood-room figures shared by the gauge, the room card and tests. */
-import type { FloodRoomView, LevelView } from '@parkops/ingest/contract';
+/**
+ * Flood-room helpers shared by the gauge, the room card and tests. The room's level and band come from
+ * the server (`FloodRoomView.level`, `band`: the alert engine's judgement); nothing here works out a
+ * level or a band.
+ */
+import type { FloodBand } from '@parkops/ingest/contract';
+import type { MessageKey } from './i18n/messages.ts';
 
-export type Band = 'normal' | 'warn' | 'alarm' | 'critical' | 'floor';
-
-export function bandOf(mm: number | null, th: FloodRoomView['thresholds']): Band | null {
-  if (mm === null || !Number.isFinite(mm)) return null;
-  if (mm >= th.floorMm) return 'floor';
-  if (mm >= th.criticalMm) return 'critical';
-  if (mm >= th.alarmMm) return 'alarm';
-  if (mm >= th.warnMm) return 'warn';
-  return 'normal';
-}
-
-/** The room's level for display: the highest fresh sensor; stale sensors count only if none is fresh. */
-export function roomLevel(levels: readonly LevelView[]): { mm: number | null; ts: string | null; stale: boolean } {
-  const usable = levels.filter((l) => l.mm !== null);
-  const fresh = usable.filter((l) => !l.stale);
-  const pool = fresh.length ? fresh : usable;
-  if (pool.length === 0) return { mm: null, ts: null, stale: true };
-  const top = pool.reduce((a, b) => ((b.mm as number) > (a.mm as number) ? b : a));
-  return { mm: top.mm, ts: top.ts, stale: fresh.length === 0 };
+/** The words for a band the server judged. */
+export function bandLabelKey(band: FloodBand): MessageKey {
+  switch (band) {
+    case 'normal': return 'band.normal';
+    case 'warning': return 'band.warn';
+    case 'alarm': return 'band.alarm';
+    case 'critical': return 'band.critical';
+  }
 }
 
 /** GET /api/flood/{roomId}/history: server-downsampled buckets. */

@@ -17,6 +17,7 @@ import type {
   LevelView,
   ParkingResponse,
   PumpView,
+  RoomEvent,
   StreamSnapshot,
   VenueView,
 } from '@parkops/ingest/contract';
@@ -183,6 +184,7 @@ export class LiveStore {
     on<GateScanView>('gate', (g) => this.onGate(g));
     on<LevelEvent>('level', (l) => this.onLevel(l));
     on<PumpEvent>('pump', (p) => this.onPump(p));
+    on<RoomEvent>('room', (r) => this.onRoom(r));
     on<VenueView>('venue', (v) => this.onVenue(v));
     on<Alert>('alert', (a) => this.onAlert(a));
     src.onopen = () => {
@@ -314,18 +316,15 @@ export class LiveStore {
     this.dirty.rooms = true;
   }
 
+  /** The room's level and band as the alert engine judged them: shown as they come, never worked out here. */
+  private onRoom(e: RoomEvent): void {
+    this.roomList = this.roomList.map((r) => r.id !== e.room ? r : { ...r, level: e.level, band: e.band });
+    this.dirty.rooms = true;
+  }
+
   private onVenue(v: VenueView): void {
     this.venueList = upsert(this.venueList, v);
     this.dirty.venues = true;
-  }
-
-  private markStale(subject: string): void {
-    const [kind, room, group, id] = subject.split('/');
-    if (kind !== 'flood' || !room || !id) return;
-    this.roomList = this.roomList.map((r) => r.id !== room ? r : group === 'levels'
-      ? { ...r, levels: markDevice(r.levels, id) }
-      : group === 'pumps' ? { ...r, pumps: markDevice(r.pumps, id) } : r);
-    this.dirty.rooms = true;
   }
 
   private onAlert(a: Alert): void {
@@ -335,15 +334,8 @@ export class LiveStore {
     if (!isActive(a)) this.alertMap.delete(a.id);
     else this.alertMap.set(a.id, a);
     this.dirty.alerts = true;
-    // A device that went silent sends nothing, so the server's stale flag cannot arrive as a reading:
-    // the alert engine's device.stale alert says it instead. A new reading clears the flag again.
-    if (a.rule === 'device.stale' && a.state !== 'resolved') this.markStale(a.subject);
     this.schedule();
   }
-}
-
-function markDevice<T extends { id: string; stale: boolean }>(list: T[], id: string): T[] {
-  return list.map((x) => (x.id === id && !x.stale ? { ...x, stale: true } : x));
 }
 
 function upsert<T extends { id: string }>(list: T[], item: T): T[] {

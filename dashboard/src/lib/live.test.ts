@@ -52,7 +52,7 @@ function snapshot(over: Partial<StreamSnapshot> = {}): StreamSnapshot {
       zones: ZONES.map((id) => ({ id, name: `Zone ${id}`, total: 120, occupied: 0 })),
       bays, gates: [], recentScans: [],
     },
-    flood: { rooms: [{ id: 'b1', name: 'B1', thresholds: { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 }, levels: [{ id: 'L1', name: 'L1', mm: 100, ts: null, changedAt: null, stale: false, online: true }], pumps: [] }] },
+    flood: { rooms: [{ id: 'b1', name: 'B1', thresholds: { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 }, level: { mm: 100, band: 'normal', ts: '2026-01-01T00:00:00Z', sensors: ['L1'], from: 'L1' }, band: 'normal', levels: [{ id: 'L1', name: 'L1', mm: 100, ts: null, changedAt: null, stale: false, online: true }], pumps: [] }] },
     venues: [],
     alerts: [],
     serverTime: new Date(1_000_000 + 5000).toISOString(),
@@ -120,16 +120,26 @@ describe('LiveStore', () => {
     expect(h.store.rooms[0]!.pumps[0]!.running).toBe(true);
   });
 
-  it('greys a level sensor the alert engine reports silent, until its next reading', () => {
+  it('takes the room level and band the server judged as they come, and the stale flags the server sends', () => {
     const h = harness();
     h.store.start();
     h.streams[0]!.emit('snapshot', snapshot());
+    // The server judged: 805 mm from L1, critical. The store does not look at the sensors to agree.
+    h.streams[0]!.emit('room', { room: 'b1', band: 'critical', level: { mm: 805, band: 'critical', ts: '2026-01-01T00:10:00Z', sensors: ['L1'], from: 'L1' } });
+    h.runFrames();
+    expect(h.store.rooms[0]!.level).toMatchObject({ mm: 805, band: 'critical' });
+    expect(h.store.rooms[0]!.band).toBe('critical');
+    expect(h.store.rooms[0]!.levels[0]!.mm).toBe(100);
+    // A device.stale alert is an alert, not a stale flag: the flag comes with the server's level event.
     h.streams[0]!.emit('alert', alert('s1', { rule: 'device.stale', severity: 'warning', subject: 'flood/b1/levels/L1' }));
     h.runFrames();
-    expect(h.store.rooms[0]!.levels[0]!.stale).toBe(true);
-    h.streams[0]!.emit('level', { room: 'b1', id: 'L1', name: 'L1', mm: 120, ts: '2026-01-01T00:10:00Z', changedAt: null, stale: false, online: true });
-    h.runFrames();
     expect(h.store.rooms[0]!.levels[0]!.stale).toBe(false);
+    h.streams[0]!.emit('level', { room: 'b1', id: 'L1', name: 'L1', mm: 100, ts: '2026-01-01T00:10:00Z', changedAt: null, stale: true, online: null });
+    h.streams[0]!.emit('room', { room: 'b1', band: 'critical', level: null });
+    h.runFrames();
+    expect(h.store.rooms[0]!.levels[0]!.stale).toBe(true);
+    expect(h.store.rooms[0]!.level).toBeNull();
+    expect(h.store.rooms[0]!.band).toBe('critical');
   });
 
   it('drops an acknowledged-and-resolved alert, keeps a resolved one nobody acknowledged, and ignores an older copy', () => {

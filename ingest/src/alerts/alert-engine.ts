@@ -13,7 +13,9 @@ import { systemClock, type Clock, type Module, type Publisher } from '../module.
 import type { Site } from '../site/index.ts';
 import type { Db } from '../store/db.ts';
 import { AlertRepository, toAlert, type AlertRecord, type NotificationAttempt } from './alert-repository.ts';
-import { FloodRoomRules, type FloodObserver } from './flood-rules.ts';
+import type { RoomJudgement } from '../flood/room-judge.ts';
+import { FloodRoomRules, type FloodObserver, type RoomChanges } from './flood/room-rules.ts';
+import { AlertMessages } from './messages.ts';
 import { IncidentTracker, timelineCsv, type IncidentDetail, type IncidentSummary } from './incidents.ts';
 import { ParkRules } from './park-rules.ts';
 import type { AlertChange, AlertSink, Condition, RuleName, StateStore } from './types.ts';
@@ -53,8 +55,6 @@ const RECLEAR_WITHIN_MS = 24 * 3_600_000;
 const DEFAULT_LIFECYCLE = { ackExpiresMin: 30, escalateAfterMin: 10 };
 const LIST_LIMIT = 1000;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 export class AlertEngine implements Module, AlertSink {
   readonly name = 'alerts';
   private readonly db: Db;
@@ -80,6 +80,7 @@ export class AlertEngine implements Module, AlertSink {
   private readonly rooms = new Map<string, FloodRoomRules>();
   private park!: ParkRules;
   private tracker!: IncidentTracker;
+  private readonly messages: AlertMessages;
   private timer: NodeJS.Timeout | null = null;
   /** An alert changed since rule state was last written. */
   private committed = false;
@@ -94,6 +95,7 @@ export class AlertEngine implements Module, AlertSink {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
     this.audit = deps.audit;
+    this.messages = new AlertMessages(deps.site);
   }
 
   async start(): Promise<void> {
@@ -145,6 +147,9 @@ export class AlertEngine implements Module, AlertSink {
     for (const a of this.open.values()) this.publish(a);
     for (const id of this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
     this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
+    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
+    // entered at start, and the API shows the room as the alerts stand from the first request.
+    this.tick();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
     this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
@@ -181,16 +186,21 @@ export class AlertEngine implements Module, AlertSink {
   private dispatch(e: ReadingAccepted, now: number): void {
     const r = e.reading;
     switch (r.kind) {
-      case 'level':
-        this.rooms.get(r.roomId)?.onLevel(r, e.applied, now);
+      case 'level': {
+        const rules = this.rooms.get(r.roomId);
+        if (rules) this.judged(r.roomId, rules.onLevel(r, e.applied, now));
         break;
-      case 'pump':
-        this.rooms.get(r.roomId)?.onPump(r, e.applied, now);
+      }
+      case 'pump': {
+        const rules = this.rooms.get(r.roomId);
+        if (rules) this.judged(r.roomId, rules.onPump(r, e.applied, now));
         break;
+      }
       case 'status': {
         if (!e.applied) break;
         const dev = this.site.device(r.deviceId);
-        if ((dev?.kind === 'level' || dev?.kind === 'pump') && dev.parent !== undefined) this.rooms.get(dev.parent)?.onStatus(r.deviceId, r.online, now);
+        const rules = (dev?.kind === 'level' || dev?.kind === 'pump') && dev.parent !== undefined ? this.rooms.get(dev.parent) : undefined;
+        if (rules) this.judged(rules.room.id, rules.onStatus(r.deviceId, r.online, now));
         break;
       }
       case 'bay':
@@ -204,11 +214,21 @@ export class AlertEngine implements Module, AlertSink {
     }
   }
 
+  /** Tells the live stream that a room's judgement moved (after the alerts it caused are committed). */
+  private judged(room: string, c: RoomChanges): void {
+    if (c.level || c.devices.length > 0) this.bus.emit('flood.judged', { room, level: c.level, devices: c.devices });
+  }
+
+  /** A flood room as the engine judges it now: level, band, device freshness (for the API and the stream). */
+  floodJudgement(roomId: string): RoomJudgement | undefined {
+    return this.rooms.get(roomId)?.judgement(this.clock.now());
+  }
+
   /** Time-based rules: staleness, hold timers, pump grace times, escalation and ack expiry. */
   tick(): void {
     const now = this.clock.now();
     try {
-      for (const rules of this.rooms.values()) rules.evaluate(now, false);
+      for (const [id, rules] of this.rooms) this.judged(id, rules.evaluate(now, false));
       for (const a of [...this.open.values()]) this.lifecycleTimers(a, now);
       for (const id of [...this.dirtyAlerts]) {
         const a = this.byId.get(id);
@@ -256,6 +276,8 @@ export class AlertEngine implements Module, AlertSink {
   raise(rule: RuleName, subject: string, cond: Condition, now: number): void {
     const key = `${rule}|${subject}`;
     const a = this.open.get(key);
+    const message = this.messages.render(cond.details, now);
+    const details = JSON.stringify(cond.details);
     if (!a) {
       const rec: AlertRecord = {
         id: this.newId('al', now),
@@ -263,7 +285,8 @@ export class AlertEngine implements Module, AlertSink {
         subject,
         severity: cond.severity,
         state: 'firing',
-        message: cond.message,
+        message,
+        details: cond.details,
         value: cond.value ?? null,
         room: cond.room ?? null,
         etaMin: cond.etaMin ?? null,
@@ -300,9 +323,15 @@ export class AlertEngine implements Module, AlertSink {
     }
     const severityChanged = a.severity !== cond.severity;
     const moved =
-      a.message !== cond.message || a.value !== (cond.value ?? null) || a.etaMin !== (cond.etaMin ?? null) || a.etaTarget !== (cond.etaTarget ?? null) || a.grade !== cond.grade;
+      a.message !== message ||
+      JSON.stringify(a.details) !== details ||
+      a.value !== (cond.value ?? null) ||
+      a.etaMin !== (cond.etaMin ?? null) ||
+      a.etaTarget !== (cond.etaTarget ?? null) ||
+      a.grade !== cond.grade;
     a.severity = cond.severity;
-    a.message = cond.message;
+    a.message = message;
+    a.details = cond.details;
     a.value = cond.value ?? null;
     a.etaMin = cond.etaMin ?? null;
     a.etaTarget = cond.etaTarget ?? null;
@@ -415,9 +444,9 @@ export class AlertEngine implements Module, AlertSink {
   acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Alert {
     const a = this.byId.get(id) ?? this.repo.get(id);
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
-    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt ?? a.updatedAt)}`);
-    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${iso(a.ackedAt)}`);
     const now = this.clock.now();
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`);
     const text = note?.trim() || null;
     a.ackedAt = now;
     a.ackedBy = by.username;

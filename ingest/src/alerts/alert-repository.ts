@@ -2,7 +2,7 @@
  * SQLite tables of the alert engine: alerts, every state change (alert_events), rule state, incidents and
  * the notification attempts the webhook module reports. Times are epoch ms.
  */
-import type { Alert, AlertSeverity, AlertState } from '../contract/api.ts';
+import type { Alert, AlertDetails, AlertSeverity, AlertState } from '../contract/api.ts';
 import { migrate, type Db } from '../store/db.ts';
 
 const SCHEMA_V1 = `
@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS alert_notifications (
 CREATE INDEX IF NOT EXISTS alert_notifications_alert ON alert_notifications(alert_id, seq);
 `;
 
+/** The structured findings behind each message (messages.ts words them). */
+const SCHEMA_V2 = `ALTER TABLE alerts ADD COLUMN details TEXT;`;
+
 /** An alert as the engine holds it: the contract object plus lifecycle bookkeeping. */
 export interface AlertRecord {
   id: string;
@@ -98,6 +101,7 @@ export interface AlertRecord {
   severity: AlertSeverity;
   state: AlertState;
   message: string;
+  details: AlertDetails | null;
   value: number | null;
   room: string | null;
   etaMin: number | null;
@@ -120,6 +124,7 @@ interface AlertRow {
   severity: AlertSeverity;
   state: AlertState;
   message: string;
+  details: string | null;
   value: number | null;
   room: string | null;
   eta_min: number | null;
@@ -200,6 +205,7 @@ function fromRow(r: AlertRow): AlertRecord {
     severity: r.severity,
     state: r.state,
     message: r.message,
+    details: r.details === null ? null : (JSON.parse(r.details) as AlertDetails),
     value: r.value,
     room: r.room,
     etaMin: r.eta_min,
@@ -238,6 +244,7 @@ export function toAlert(a: AlertRecord): Alert {
   if (a.etaTarget !== null) out.etaTarget = a.etaTarget;
   out.updatedAt = iso(a.updatedAt);
   if (a.room !== null) out.room = a.room;
+  if (a.details !== null) out.details = a.details;
   return out;
 }
 
@@ -246,12 +253,13 @@ export class AlertRepository {
 
   constructor(private readonly db: Db) {
     migrate(db, 'alerts', 1, SCHEMA_V1);
+    migrate(db, 'alerts', 2, SCHEMA_V2);
     this.stmts = {
-      upsert: db.prepare(`INSERT INTO alerts (id, rule, subject, severity, state, message, value, room, eta_min, eta_target, grade,
+      upsert: db.prepare(`INSERT INTO alerts (id, rule, subject, severity, state, message, details, value, room, eta_min, eta_target, grade,
           started_at, updated_at, acked_at, acked_by, ack_note, resolved_at, escalate_from, escalated_at)
-        VALUES (@id, @rule, @subject, @severity, @state, @message, @value, @room, @etaMin, @etaTarget, @grade,
+        VALUES (@id, @rule, @subject, @severity, @state, @message, @details, @value, @room, @etaMin, @etaTarget, @grade,
           @startedAt, @updatedAt, @ackedAt, @ackedBy, @ackNote, @resolvedAt, @escalateFrom, @escalatedAt)
-        ON CONFLICT(id) DO UPDATE SET severity = excluded.severity, state = excluded.state, message = excluded.message,
+        ON CONFLICT(id) DO UPDATE SET severity = excluded.severity, state = excluded.state, message = excluded.message, details = excluded.details,
           value = excluded.value, eta_min = excluded.eta_min, eta_target = excluded.eta_target, grade = excluded.grade,
           updated_at = excluded.updated_at, acked_at = excluded.acked_at, acked_by = excluded.acked_by, ack_note = excluded.ack_note,
           resolved_at = excluded.resolved_at, escalate_from = excluded.escalate_from, escalated_at = excluded.escalated_at`),
@@ -274,7 +282,7 @@ export class AlertRepository {
   /** Writes the alert and, when given, its change to alert_events in one transaction. */
   save(a: AlertRecord, change?: { change: string; at: number; actor?: string | undefined; note?: string | undefined }): void {
     this.db.transaction(() => {
-      this.stmts.upsert.run(a);
+      this.stmts.upsert.run({ ...a, details: a.details === null ? null : JSON.stringify(a.details) });
       if (change) {
         this.stmts.event.run(a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null);
       }

@@ -7,6 +7,7 @@
 import type { Alert } from '../contract/api.ts';
 import type { Site } from '../site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type IncidentRow } from './alert-repository.ts';
+import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
 
 /** Rules that open an incident. */
@@ -61,6 +62,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class IncidentTracker {
   private readonly open = new Map<string, IncidentRow>();
+  private readonly clock: LocalTimeText;
 
   constructor(
     private readonly repo: AlertRepository,
@@ -71,6 +73,7 @@ export class IncidentTracker {
     private readonly openAlerts: (room: string) => AlertRecord[],
   ) {
     for (const row of repo.openIncidents()) this.open.set(row.room, row);
+    this.clock = new LocalTimeText(site.timezone);
   }
 
   openIncidentOf(room: string): IncidentRow | undefined {
@@ -92,7 +95,7 @@ export class IncidentTracker {
       this.store.save(`peak:${a.room}`, null);
       for (const p of this.runningPumps(a.room)) {
         const since = Math.max(p.startedAt ?? startedAt, startedAt);
-        this.repo.incidentEvent(inc.id, since, 'pump-running', `flood/${a.room}/pumps/${p.id}`, null, p.startedAt !== null ? `running since ${iso(p.startedAt)}` : 'running');
+        this.repo.incidentEvent(inc.id, since, 'pump-running', `flood/${a.room}/pumps/${p.id}`, null, p.startedAt !== null ? `running since ${this.clock.at(iso(p.startedAt), now)}` : 'running');
       }
       for (const other of earlier) this.repo.attach(inc.id, other.id);
     }

@@ -15,7 +15,7 @@ interface BayState {
 const BATTERY_HYSTERESIS_PCT = 5;
 /** A venue over capacity clears at this share of its capacity. */
 const VENUE_CLEAR_SHARE = 0.9;
-/** How many bay ids a low-battery message names before it says "and N more". */
+/** How many bay ids a low-battery message names before it says "and N more" (messages.ts). */
 const LIST_BAYS = 8;
 
 export class ParkRules {
@@ -80,7 +80,7 @@ export class ParkRules {
         subject,
         {
           severity: 'warning',
-          message: `${v.name}: ${r.occupancy} people present, over its safe capacity of ${v.capacity} (${Math.round(over * 100)} %)`,
+          details: { rule: RULES.venueOverCapacity, venue: v.id, people: r.occupancy, capacity: v.capacity },
           value: r.occupancy,
           // 120 % of capacity is worse again: an acknowledged alert fires anew.
           grade: over >= 1.2 ? 2 : 1,
@@ -95,18 +95,20 @@ export class ParkRules {
   /** Full when no bay is free; clears once a couple of bays are free again (hysteresis against the last-bay flap). */
   private evaluateFull(zoneId: string, now: number): void {
     const zone = this.site.zone(zoneId)!;
-    this.fullRule(`parking/${zone.id}`, zone.name, zone.bays.length, this.occupied.get(zone.id) ?? 0, now);
+    this.fullRule(zone.id, zone.bays.length, this.occupied.get(zone.id) ?? 0, now);
     const total = this.site.bays.length;
     let occ = 0;
     for (const n of this.occupied.values()) occ += n;
-    this.fullRule('parking', 'The car park', total, occ, now);
+    this.fullRule(null, total, occ, now);
   }
 
-  private fullRule(subject: string, name: string, total: number, occupied: number, now: number): void {
+  /** `zone` null: the whole car park. */
+  private fullRule(zone: string | null, total: number, occupied: number, now: number): void {
+    const subject = zone === null ? 'parking' : `parking/${zone}`;
     const free = total - occupied;
     const clearAt = Math.min(total, Math.max(2, Math.ceil(total * 0.02)));
     if (free <= 0) {
-      this.sink.raise(RULES.parkingFull, subject, { severity: 'info', message: `${name} is full: ${occupied} of ${total} bays occupied`, value: occupied, grade: 1 }, now);
+      this.sink.raise(RULES.parkingFull, subject, { severity: 'info', details: { rule: RULES.parkingFull, zone, occupied, total }, value: occupied, grade: 1 }, now);
     } else if (free >= clearAt) {
       this.sink.clear(RULES.parkingFull, subject, now);
     }
@@ -120,11 +122,10 @@ export class ParkRules {
       this.sink.clear(RULES.lowBattery, subject, now);
       return;
     }
-    const named = low.slice(0, LIST_BAYS).join(', ') + (low.length > LIST_BAYS ? ` and ${low.length - LIST_BAYS} more` : '');
     this.sink.raise(
       RULES.lowBattery,
       subject,
-      { severity: 'info', message: `${zone.name}: ${low.length} bay sensor${low.length === 1 ? '' : 's'} below ${this.site.parking.lowBatteryPct} % battery (${named})`, value: low.length, grade: 1 },
+      { severity: 'info', details: { rule: RULES.lowBattery, zone: zone.id, bays: low, listed: LIST_BAYS, belowPct: this.site.parking.lowBatteryPct }, value: low.length, grade: 1 },
       now,
     );
   }

@@ -25,7 +25,10 @@ describe('stale and offline devices', () => {
     vi.advanceTimersByTime(2000);
     const changes = h.changesOf(STALE);
     expect(changes.map((c) => [c.change, c.alert.subject, c.alert.severity])).toEqual([['opened', 'flood/b1/levels/L2', 'warning']]);
-    expect(changes[0]!.alert.message).toBe(`B1 power room: level sensor L2 silent since ${new Date(lastL2).toISOString()} (expected within 30 s)`);
+    // Site-local time (Asia/Shanghai), the sensor by its name and id, no ISO UTC.
+    expect(new Date(lastL2).toISOString()).toBe('2026-07-15T06:00:20.000Z');
+    expect(changes[0]!.alert.message).toBe('B1 power room: level sensor Level 2 L2 silent since 14:00:20 (expected within 30 s)');
+    expect(changes[0]!.alert.details).toEqual({ rule: STALE, room: 'b1', device: 'L2', kind: 'level', why: 'silent', since: '2026-07-15T06:00:20.000Z', expectedSec: 30, blind: false });
     // The message is stable while the sensor stays silent: no republishing every tick.
     for (let i = 0; i < 6; i++) {
       h.level('L1', 120);
@@ -69,13 +72,19 @@ describe('sensor disagreement', () => {
     expect(h.changesOf('flood.sensors-disagree').map((c) => c.change)).toEqual(['opened', 'resolved']);
   });
 
-  it('once they have disagreed for long, the higher sensor is trusted: a stuck-low sensor cannot hide a flood', () => {
-    // L1 stuck at 100 mm, L2 sees 400 mm. The lower one says "no flood" until the disagreement is established.
-    h.run(290, () => [100, 400]);
+  it('a stuck-low sensor cannot hide a flood: the higher sensor sets the level from the start', () => {
+    // L1 stuck at 100 mm, L2 sees 400 mm. The room's level is the higher one: the warning band opens after
+    // its 30 s hold, not after the 5 minutes it takes to call the sensors disagreeing (the old lower-of-two
+    // rule hid the water for those 5 minutes).
+    h.run(20, () => [100, 400]);
     expect(h.changesOf('flood.level')).toEqual([]);
-    h.run(60, () => [100, 400]);
-    expect(h.changesOf('flood.sensors-disagree').map((c) => c.change)).toEqual(['opened']);
-    const level = h.changesOf('flood.level');
-    expect(level.map((c) => [c.change, c.alert.severity])).toEqual([['opened', 'warning']]);
+    h.run(20, () => [100, 400]);
+    expect(h.changesOf('flood.level').map((c) => [c.change, c.alert.severity, c.alert.value])).toEqual([['opened', 'warning', 400]]);
+    expect(h.changesOf('flood.sensors-disagree')).toEqual([]);
+    h.run(300, () => [100, 400]);
+    const disagree = h.changesOf('flood.sensors-disagree');
+    expect(disagree.map((c) => c.change)).toEqual(['opened']);
+    expect(disagree[0]!.alert.message).toBe("B1 power room: level sensors disagree by 300 mm (Level 2 L2 400 mm, Level 1 L1 100 mm; allowed 80 mm); the room's level follows the higher one, check the lower sensor");
+    expect(h.changesOf('flood.level').map((c) => c.change)).toEqual(['opened']);
   });
 });

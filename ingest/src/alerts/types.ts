@@ -2,7 +2,7 @@
  * Shapes shared by the alert rules and the alert engine. Rules decide *whether* a condition holds (with
  * their own hysteresis and hold timers); the engine owns the lifecycle (CONTRACT.md section 4).
  */
-import type { AlertSeverity } from '../contract/api.ts';
+import type { AlertDetails, AlertSeverity } from '../contract/api.ts';
 
 /** Alert rule names (`Alert.rule`). Stable: dashboards, Node-RED filters and webhooks key on them. */
 export const RULES = {
@@ -26,7 +26,8 @@ export type AlertChange = 'opened' | 'updated' | 'worsened' | 'acknowledged' | '
 /** What a rule asserts about one subject while its condition holds. */
 export interface Condition {
   severity: AlertSeverity;
-  message: string;
+  /** What the rule found; the engine words it (messages.ts). */
+  details: AlertDetails;
   value?: number | undefined;
   etaMin?: number | undefined;
   etaTarget?: string | undefined;

@@ -1,6 +1,7 @@
 /** Live-state routes of CONTRACT.md section 3: parking, sessions, flood, venues (viewer and up). */
 import { Router, type RequestHandler } from 'express';
 import type { Role } from '../contract/index.ts';
+import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
 import type { Site } from '../site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
@@ -19,8 +20,8 @@ export function bucketFor(spanMs: number, points = 300): number {
   return steps.find((s) => spanMs / s <= points) ?? DAY;
 }
 
-export function liveRoutes(deps: { live: LiveState; store: TimeSeriesStore; site: Site; guard: Guard }): Router {
-  const { live, store, site, guard } = deps;
+export function liveRoutes(deps: { live: LiveState; flood: FloodView; store: TimeSeriesStore; site: Site; guard: Guard }): Router {
+  const { live, flood, store, site, guard } = deps;
   const r = Router();
   const viewer = guard.requireRole('viewer');
 
@@ -34,7 +35,7 @@ export function liveRoutes(deps: { live: LiveState; store: TimeSeriesStore; site
   });
 
   r.get('/flood', viewer, (_req, res) => {
-    res.json(live.flood(Date.now()));
+    res.json(flood.rooms());
   });
 
   r.get('/flood/:roomId/history', viewer, async (req, res) => {

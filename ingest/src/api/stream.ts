@@ -1,11 +1,15 @@
 /**
  * GET /api/stream: Server-Sent Events. `snapshot` first, then deltas: bay, gate, level, pump, venue,
- * alert (CONTRACT.md section 3). A slow client whose buffer backs up is dropped; it reconnects and
- * resynchronises from a fresh snapshot.
+ * alert (CONTRACT.md section 3), and the extension `room`: a flood room's level and band as the alert
+ * engine judged them. Level and pump events follow the engine's judgement too (`flood.judged`), so a
+ * device's `stale` flag is the one the alerts act on and a sensor going silent is pushed without a
+ * reading. A slow client whose buffer backs up is dropped; it reconnects and resynchronises from a fresh
+ * snapshot.
  */
 import type { Request, Response } from 'express';
 import type { StreamEvents, StreamSnapshot } from '../contract/index.ts';
 import type { EventBus } from '../bus.ts';
+import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
@@ -25,6 +29,7 @@ export class StreamHub implements Module {
     private readonly deps: {
       bus: EventBus;
       live: LiveState;
+      flood: FloodView;
       metrics: Metrics;
       snapshot: () => StreamSnapshot;
       /** Checked at every heartbeat: a stream whose session was logged out, expired or demoted is closed. */
@@ -33,7 +38,7 @@ export class StreamHub implements Module {
   ) {}
 
   async start(): Promise<void> {
-    const { bus, live } = this.deps;
+    const { bus, live, flood } = this.deps;
     this.unsubscribe.push(
       bus.on('reading.accepted', ({ reading: r, applied }) => {
         if (!applied || this.clients.size === 0) return;
@@ -47,16 +52,10 @@ export class StreamHub implements Module {
           case 'gate':
             this.broadcast('gate', { gateId: r.gateId, event: r.event, pass: r.pass, ts: new Date(r.ts).toISOString() });
             break;
-          case 'level': {
-            const v = live.levelView(r.roomId, r.sensorId, now);
-            if (v) this.broadcast('level', { room: r.roomId, ...v });
+          case 'level':
+          case 'pump':
+            // Sent on `flood.judged`, once the engine has judged the reading.
             break;
-          }
-          case 'pump': {
-            const v = live.pumpView(r.roomId, r.pumpId, now);
-            if (v) this.broadcast('pump', { room: r.roomId, ...v });
-            break;
-          }
           case 'venue': {
             const v = live.venueView(r.venueId, now);
             if (v) this.broadcast('venue', v);
@@ -69,6 +68,18 @@ export class StreamHub implements Module {
         }
       }),
       bus.on('alert.changed', ({ alert }) => this.broadcast('alert', alert)),
+      bus.on('flood.judged', ({ room, level, devices }) => {
+        if (this.clients.size === 0) return;
+        for (const id of devices) {
+          const d = flood.device(room, id);
+          if (d?.kind === 'level') this.broadcast('level', { room, ...d.view });
+          else if (d?.kind === 'pump') this.broadcast('pump', { room, ...d.view });
+        }
+        if (level) {
+          const v = flood.room(room);
+          if (v) this.broadcast('room', { room, level: v.level, band: v.band });
+        }
+      }),
     );
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) {
@@ -83,15 +94,11 @@ export class StreamHub implements Module {
     this.heartbeat.unref();
   }
 
+  /** A status message changes a bay's or venue's staleness; flood devices follow `flood.judged`. */
   private broadcastDevice(deviceId: string, now: number): void {
     const { live } = this.deps;
     const bay = live.bayView(deviceId, now);
     if (bay) return this.broadcast('bay', bay);
-    const flood = live.flood(now);
-    for (const room of flood.rooms) {
-      for (const l of room.levels) if (l.id === deviceId) return this.broadcast('level', { room: room.id, ...l });
-      for (const p of room.pumps) if (p.id === deviceId) return this.broadcast('pump', { room: room.id, ...p });
-    }
     for (const v of live.venuesView(now)) if (v.id === deviceId || deviceId.startsWith(`${v.id}-`)) return this.broadcast('venue', v);
   }
 

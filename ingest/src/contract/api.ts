@@ -60,8 +60,12 @@ export interface LevelView {
   ts: string | null;
   /** extension: when the value last changed, apart from when it was last seen */
   changedAt: string | null;
+  /** as the alert engine judges it: offline (and nothing since) or silent past its staleAfterSec, counted from receipt */
   stale: boolean;
+  /** null until a status message arrived; a reading after `offline` makes it true again */
   online: boolean | null;
+  /** extension: when ParkOps last received any message from it */
+  lastSeen?: string | null;
 }
 export interface PumpView {
   id: string;
@@ -73,12 +77,32 @@ export interface PumpView {
   changedAt: string | null;
   stale: boolean;
   online: boolean | null;
+  /** extension: when ParkOps last received any message from it */
+  lastSeen?: string | null;
+}
+export type FloodBand = 'normal' | 'warning' | 'alarm' | 'critical';
+/** The room's level and band exactly as the alert engine judges them (CONTRACT.md section 3). */
+export interface FloodLevelView {
+  /** mm above the sump-pit floor: the highest fresh level sensor */
+  mm: number;
+  band: FloodBand;
+  /** device time of the reading that gives the level */
+  ts: string;
+  /** extension: the fresh sensors that count, and the one that gives the level */
+  sensors: string[];
+  from: string;
+  /** extension: a band change waiting out its hold time, and when it happens if the level stays */
+  pending?: { band: FloodBand; at: string };
 }
 export interface FloodRoomView {
   id: string;
   name: string;
   nameZh?: string | undefined;
   thresholds: { warnMm: number; alarmMm: number; criticalMm: number; floorMm: number };
+  /** null when no level sensor is fresh */
+  level: FloodLevelView | null;
+  /** extension: the judged band, also while no sensor is fresh (it is held) */
+  band: FloodBand;
   levels: LevelView[];
   pumps: PumpView[];
 }
@@ -118,7 +142,44 @@ export interface Alert {
   /** extension */
   updatedAt?: string;
   room?: string;
+  /** extension: what the rule found, structured (values, thresholds, times, device and room ids), so a client can word it in its own language */
+  details?: AlertDetails;
 }
+
+/** extension: the structured findings behind an alert's `message`, one shape per rule. Times are ISO 8601 UTC. */
+export type AlertDetails =
+  | {
+      rule: 'flood.level';
+      room: string;
+      band: 'warning' | 'alarm' | 'critical';
+      thresholdMm: number;
+      /** the room's level; null while no level sensor is fresh (the band is held) */
+      levelMm: number | null;
+      /** the level is back at or below threshold - deadband: when it clears if it stays there */
+      clearing?: { belowMm: number; at: string };
+      rateMmPerMin?: number;
+      pumpsOutpace?: boolean;
+    }
+  | {
+      rule: 'flood.rise';
+      room: string;
+      rateMmPerMin: number;
+      windowMin: number;
+      warnMmPerMin: number;
+      levelMm: number | null;
+      /** the rise has stopped: since when, and when the alert clears if it stays so */
+      stopped?: { since: string; clearsAt: string };
+      pumpsOutpace?: boolean;
+    }
+  | { rule: 'flood.sensors-disagree'; room: string; diffMm: number; high: { sensor: string; mm: number }; low: { sensor: string; mm: number }; allowedMm: number }
+  | { rule: 'pump.failed-start'; room: string; pump: string; role: 'duty' | 'standby'; startMm: number; since: string; running: false | null; graceSec: number }
+  | { rule: 'pump.no-effect'; room: string; pump: string; role: 'duty' | 'standby'; rateMmPerMin: number; afterMin: number }
+  | { rule: 'pump.current'; room: string; pump: string; role: 'duty' | 'standby'; kind: 'dry' | 'jam'; amps: number; ampsMin: number; ampsMax: number }
+  | { rule: 'pump.short-cycling'; room: string; pump: string; role: 'duty' | 'standby'; starts: number; maxPerHour: number }
+  | { rule: 'device.stale'; room: string; device: string; kind: 'level' | 'pump'; why: 'offline' | 'silent' | 'never'; since: string; expectedSec: number; blind: boolean }
+  | { rule: 'parking.full'; zone: string | null; occupied: number; total: number }
+  | { rule: 'venue.over-capacity'; venue: string; people: number; capacity: number }
+  | { rule: 'parking.low-battery'; zone: string; bays: string[]; listed: number; belowPct: number };
 
 export interface UsagePoint {
   t: string;
@@ -149,4 +210,11 @@ export interface StreamEvents {
   pump: { room: string } & PumpView;
   venue: VenueView;
   alert: Alert;
+  /** extension: the room's judged level changed (a reading, a band change after its hold, a sensor going stale) */
+  room: RoomEvent;
+}
+export interface RoomEvent {
+  room: string;
+  level: FloodLevelView | null;
+  band: FloodBand;
 }

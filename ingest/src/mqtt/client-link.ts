@@ -14,8 +14,12 @@ import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module, PublishOptions, Publisher } from '../module.ts';
 
-/** Hands a message to ingest; `ack()` once durably committed or rejected, `ack(err)` when the store failed. */
-export type MessageHandler = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void) => void;
+/**
+ * Hands a message to ingest; `ack()` once durably committed or rejected, `ack(err)` when the store failed.
+ * `replayed`: a retained message the broker sent because ParkOps subscribed, not one a device just
+ * published (MQTT 3.1.1 sets RETAIN on a PUBLISH to a subscriber only then, [MQTT-3.3.1-8]/[MQTT-3.3.1-9]).
+ */
+export type MessageHandler = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void, replayed?: boolean) => void;
 
 export class MqttClientLink implements Module, Publisher {
   readonly name = 'mqtt-client';
@@ -72,13 +76,19 @@ export class MqttClientLink implements Module, Publisher {
     this.clients.push(client);
     client.handleMessage = (packet: Packet, done: (err?: Error) => void) => {
       if (packet.cmd !== 'publish') return done();
-      this.opts.onMessage(packet.topic, packet.payload as Buffer, Date.now(), (err) => {
-        if (!err) return done();
-        // The store could not commit: leave the message unacknowledged. MQTT 3.1.1 brokers resend
-        // unacknowledged QoS 1 messages on reconnect, so reconnect once the store may have recovered.
-        this.onStoreFailure(err);
-        done(err);
-      });
+      this.opts.onMessage(
+        packet.topic,
+        packet.payload as Buffer,
+        Date.now(),
+        (err) => {
+          if (!err) return done();
+          // The store could not commit: leave the message unacknowledged. MQTT 3.1.1 brokers resend
+          // unacknowledged QoS 1 messages on reconnect, so reconnect once the store may have recovered.
+          this.onStoreFailure(err);
+          done(err);
+        },
+        packet.retain,
+      );
     };
     client.on('connect', (connack) => {
       this.status = this.connected ? 'connected' : 'connecting';

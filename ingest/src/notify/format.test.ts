@@ -32,6 +32,18 @@ describe('describeAlert', () => {
     expect(t.zh).toContain('2026-07-14 11:12:05 (Asia/Shanghai)');
     expect(t.title).toBe('【严重】新告警：B1配电室 L1 水位 712 mm / CRITICAL opened');
   });
+
+  it('names places and devices in words, never the subject path, and says the time to a threshold once', () => {
+    const site = { timezone: 'Asia/Shanghai', room: (id: string) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: 'B1配电室' } : undefined), zone: (id: string) => (id === 'A' ? { name: 'Zone A', nameZh: 'A 区' } : undefined) };
+    const t = describeAlert({ ...alert, etaMin: 14.2, etaTarget: 'floor' }, 'opened', site);
+    expect(t.en.split('\n')[1]).toBe('rule flood.level, at B1 power room · L1');
+    expect(t.zh.split('\n')[1]).toBe('规则 flood.level，位置 B1配电室 · L1');
+    expect(t.en.match(/reaches/g)).toHaveLength(1);
+    const full = describeAlert({ ...alert, rule: 'parking.full', severity: 'info', subject: 'parking/A', message: 'Zone A is full: 3 of 3 bays occupied', value: 3 }, 'opened', site);
+    expect(full.en.split('\n')[1]).toBe('rule parking.full, at Zone A');
+    expect(full.zh.split('\n')[0]).toBe('【提示】新告警：A 区 数值 3');
+    for (const text of [t.en, t.zh, full.en, full.zh]) expect(text).not.toMatch(/flood\/|parking\/|2026-07-14T/);
+  });
 });
 
 describe('buildBody', () => {

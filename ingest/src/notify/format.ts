@@ -44,6 +44,8 @@ const CHANGE_ZH: Record<string, string> = {
 export interface SiteNames {
   timezone?: string;
   room?(id: string): { name: string; nameZh?: string | undefined } | undefined;
+  zone?(id: string): { name: string; nameZh?: string | undefined } | undefined;
+  venue?(id: string): { name: string; nameZh?: string | undefined } | undefined;
 }
 
 export interface AlertText {
@@ -55,11 +57,33 @@ export interface AlertText {
   en: string;
 }
 
-/** `flood/b1-power/levels/L1` -> room `b1-power`, kind `levels`, device `L1`. */
-function parseSubject(subject: string): { room?: string; kind?: string; device?: string } {
+/** `flood/b1-power/levels/L1` -> room `b1-power`, kind `levels`, device `L1`; `parking/A` -> zone `A`; `venues/gym` -> venue. */
+function parseSubject(subject: string): { room?: string; kind?: string; device?: string; zone?: string; venue?: string } {
   const parts = subject.split('/');
   if (parts[0] === 'flood' && parts.length >= 2) return { room: parts[1], kind: parts[2], device: parts[3] };
+  if (parts[0] === 'parking') return parts[1] !== undefined ? { zone: parts[1] } : {};
+  if (parts[0] === 'venues' && parts[1] !== undefined) return { venue: parts[1] };
   return {};
+}
+
+/** Where an alert is, in words for people (never the subject path). */
+function placeOf(alert: Alert, site: SiteNames): { zh: string; en: string; isRoom: boolean } {
+  const { room: roomId, zone, venue } = parseSubject(alert.subject);
+  const room = roomId ?? alert.room;
+  if (room) {
+    const r = site.room?.(room);
+    return { zh: r?.nameZh ?? r?.name ?? room, en: r?.name ?? room, isRoom: true };
+  }
+  if (zone) {
+    const z = site.zone?.(zone);
+    return { zh: z?.nameZh ?? z?.name ?? `${zone} 区`, en: z?.name ?? `zone ${zone}`, isRoom: false };
+  }
+  if (venue) {
+    const v = site.venue?.(venue);
+    return { zh: v?.nameZh ?? v?.name ?? venue, en: v?.name ?? venue, isRoom: false };
+  }
+  if (alert.subject === 'parking') return { zh: '停车场', en: 'the car park', isRoom: false };
+  return { zh: alert.rule, en: alert.rule, isRoom: false };
 }
 
 function fmtNumber(v: number): string {
@@ -86,11 +110,10 @@ export function describeAlert(alert: Alert, change: string, site: SiteNames = {}
   const sevZh = SEVERITY_ZH[alert.severity] ?? alert.severity;
   const sevEn = SEVERITY_EN[alert.severity] ?? alert.severity.toUpperCase();
   const changeZh = CHANGE_ZH[change] ?? change;
-  const { room: roomId, kind, device } = parseSubject(alert.subject);
-  const room = roomId ?? alert.room;
-  const roomInfo = room ? site.room?.(room) : undefined;
-  const placeZh = roomInfo?.nameZh ?? roomInfo?.name ?? room ?? alert.subject;
-  const placeEn = roomInfo?.name ?? room ?? alert.subject;
+  const { kind, device } = parseSubject(alert.subject);
+  const place = placeOf(alert, site);
+  const placeZh = place.zh;
+  const placeEn = place.en;
 
   let valueZh = '';
   if (alert.value !== undefined) {
@@ -102,11 +125,13 @@ export function describeAlert(alert: Alert, change: string, site: SiteNames = {}
   const etaEn = alert.etaMin !== undefined ? ` (reaches ${alert.etaTarget ?? 'the floor'} in ~${Math.round(alert.etaMin)} min at the current rate)` : '';
 
   const zhHead = `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
-  const enHead = `[${sevEn}] ${change}: ${alert.message}${alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
+  const enHead = `[${sevEn}] ${change}: ${alert.message}${!place.isRoom || alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
 
+  // Devices and places by name, never the subject path ("flood/b1-power/levels/L1" is for machines).
   const tz = site.timezone ?? 'Asia/Shanghai';
-  const zhLines = [zhHead, `规则 ${alert.rule}，对象 ${alert.subject}`, `开始时间 ${fmtTime(alert.startedAt, tz)}`];
-  const enLines = [enHead, `rule ${alert.rule}, subject ${alert.subject}`, `started ${fmtTime(alert.startedAt, tz)}`];
+  const where = device ? ` · ${device}` : '';
+  const zhLines = [zhHead, `规则 ${alert.rule}，位置 ${placeZh}${where}`, `开始时间 ${fmtTime(alert.startedAt, tz)}`];
+  const enLines = [enHead, `rule ${alert.rule}, at ${placeEn}${where}`, `started ${fmtTime(alert.startedAt, tz)}`];
   if (alert.ackedBy) {
     zhLines.push(`确认人 ${alert.ackedBy}${alert.ackNote ? `：${alert.ackNote}` : ''}`);
     enLines.push(`acknowledged by ${alert.ackedBy}${alert.ackNote ? `: ${alert.ackNote}` : ''}`);

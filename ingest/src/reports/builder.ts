@@ -342,6 +342,7 @@ export class ReportBuilder {
     const dayBounds = this.days(range);
     const spanDays = (range.to - range.from) / DAY_MS;
     const levelRows = await Promise.all(room.levels.map((l) => this.source.buckets(`flood/${room.id}/levels/${l.id}`, range.from, range.to, '1h')));
+    const roomRows = await this.source.buckets(`flood/${room.id}/levels`, range.from, range.to, '1h');
     const pumpRows = await Promise.all(room.pumps.map((p) => this.source.buckets(`flood/${room.id}/pumps/${p.id}`, range.from, range.to, '1h')));
     const bands = (rows: RollupRow[], from: number, to: number): BandMinutes => {
       let a1 = 0;
@@ -355,11 +356,6 @@ export class ReportBuilder {
       }
       return { warn: round(a1 / MINUTE_MS, 1), alarm: round(a2 / MINUTE_MS, 1), critical: round(a3 / MINUTE_MS, 1) };
     };
-    const maxBand = (list: BandMinutes[]): BandMinutes => ({
-      warn: Math.max(0, ...list.map((b) => b.warn)),
-      alarm: Math.max(0, ...list.map((b) => b.alarm)),
-      critical: Math.max(0, ...list.map((b) => b.critical)),
-    });
     const pumpTotals = (rows: RollupRow[]): { runMs: number; starts: number } => {
       let runMs = 0;
       let starts = 0;
@@ -369,13 +365,6 @@ export class ReportBuilder {
       }
       return { runMs, starts };
     };
-    const peakOf = (aggs: Agg[]): { mm: number | null; at: number | null } => {
-      let mm: number | null = null;
-      let at: number | null = null;
-      for (const a of aggs) if (a.peak !== null && (mm === null || a.peak > mm)) (mm = a.peak), (at = a.peakAt);
-      return { mm, at };
-    };
-
     const levels = room.levels.map((l, i) => {
       const a = foldRows(levelRows[i]!, [range.from, range.to])[0]!;
       return { id: l.id, name: l.name, maxMm: a.peak === null ? null : round(a.peak, 1), at: isoOrNull(a.peakAt), avgMm: a.known > 0 ? round(a.sum / a.known, 1) : null, aboveMin: bands(levelRows[i]!, range.from, range.to) };
@@ -384,46 +373,39 @@ export class ReportBuilder {
       const t = pumpTotals(pumpRows[i]!);
       return { id: p.id, name: p.name, role: p.role, runHours: round(t.runMs / HOUR_MS, 2), starts: t.starts, startsPerDay: spanDays > 0 ? round(t.starts / spanDays, 2) : null };
     });
-    const levelDays = levelRows.map((rows) => foldRows(rows, dayBounds));
+    // The room's own figures (its highest level, time in each band) are of its combined level: the
+    // sensors combined by the room judge's rule, the same level the alerts and the live page show.
+    const roomDays = foldRows(roomRows, dayBounds);
     const pumpDays = pumpRows.map((rows) => foldRows(rows, dayBounds));
     const pumpStarts = pumpRows.map((rows) => foldN(rows, dayBounds));
     const days = dayBounds.slice(0, -1).map((start, d) => {
-      const peak = peakOf(levelDays.map((ld) => ld[d]!));
+      const peak = roomDays[d]!;
       return {
         date: this.lt.date(start),
-        maxLevelMm: peak.mm === null ? null : round(peak.mm, 1),
-        maxLevelAt: isoOrNull(peak.at),
-        aboveMin: maxBand(levelRows.map((rows) => bands(rows, dayBounds[d]!, dayBounds[d + 1]!))),
+        maxLevelMm: peak.peak === null ? null : round(peak.peak, 1),
+        maxLevelAt: isoOrNull(peak.peakAt),
+        aboveMin: bands(roomRows, dayBounds[d]!, dayBounds[d + 1]!),
         pumps: room.pumps.map((p, i) => ({ id: p.id, runHours: round(pumpDays[i]![d]!.sum / HOUR_MS, 2), starts: pumpStarts[i]![d]! })),
       };
     });
-    const overall = peakOf(levelRows.map((rows) => foldRows(rows, [range.from, range.to])[0]!));
+    const overall = foldRows(roomRows, [range.from, range.to])[0]!;
     const summary: FloodSummary = {
       runHours: round(pumps.reduce((a, p) => a + p.runHours, 0), 2),
       starts: pumps.reduce((a, p) => a + p.starts, 0),
-      maxLevelMm: overall.mm === null ? null : round(overall.mm, 1),
-      maxLevelAt: isoOrNull(overall.at),
-      aboveMin: maxBand(levels.map((l) => l.aboveMin)),
+      maxLevelMm: overall.peak === null ? null : round(overall.peak, 1),
+      maxLevelAt: isoOrNull(overall.peakAt),
+      aboveMin: bands(roomRows, range.from, range.to),
     };
     return { summary, levels, pumps, days };
   }
 
-  /** The summary alone, from one summed row per device (the previous period). */
+  /** The summary alone, from one summed row per device and of the room's level (the previous period). */
   private async floodSummary(roomId: string, range: Range): Promise<FloodSummary> {
     const room = this.site.room(roomId)!;
-    const levels = await Promise.all(room.levels.map((l) => this.source.totals(`flood/${room.id}/levels/${l.id}`, range.from, range.to)));
+    const level = await this.source.totals(`flood/${room.id}/levels`, range.from, range.to);
     const pumps = await Promise.all(room.pumps.map((p) => this.source.totals(`flood/${room.id}/pumps/${p.id}`, range.from, range.to)));
-    let maxMm: number | null = null;
-    let at: number | null = null;
-    const above = { warn: 0, alarm: 0, critical: 0 };
-    for (const t of levels) {
-      if (!t) continue;
-      const a = aggOf(t);
-      if (a.peak !== null && (maxMm === null || a.peak > maxMm)) (maxMm = a.peak), (at = a.peakAt);
-      above.warn = Math.max(above.warn, round(t[R_A1] / MINUTE_MS, 1));
-      above.alarm = Math.max(above.alarm, round(t[R_A2] / MINUTE_MS, 1));
-      above.critical = Math.max(above.critical, round(t[R_A3] / MINUTE_MS, 1));
-    }
+    const a = aggOf(level);
+    const above = level ? { warn: round(level[R_A1] / MINUTE_MS, 1), alarm: round(level[R_A2] / MINUTE_MS, 1), critical: round(level[R_A3] / MINUTE_MS, 1) } : { warn: 0, alarm: 0, critical: 0 };
     let runMs = 0;
     let starts = 0;
     for (const t of pumps) {
@@ -431,7 +413,7 @@ export class ReportBuilder {
       runMs += t[R_SUM];
       starts += t[R_N];
     }
-    return { runHours: round(runMs / HOUR_MS, 2), starts, maxLevelMm: maxMm === null ? null : round(maxMm, 1), maxLevelAt: isoOrNull(at), aboveMin: above };
+    return { runHours: round(runMs / HOUR_MS, 2), starts, maxLevelMm: a.peak === null ? null : round(a.peak, 1), maxLevelAt: isoOrNull(a.peakAt), aboveMin: above };
   }
 
   async flood(range: Range, opts: { room?: string | undefined }): Promise<FloodReport> {

@@ -9,13 +9,15 @@
  * adding deltas, keeps back-filled (out-of-order) readings and redeliveries exact.
  *
  * Rollup keys: `parking` and `parking/{zone}` (one sweep over all bays, dirty key `parking`),
- * `venues/{id}`, `flood/{room}/pumps/{id}`, `flood/{room}/levels/{id}`. Columns per key:
+ * `venues/{id}`, `flood/{room}/pumps/{id}`, `flood/{room}/levels/{id}`, and `flood/{room}/levels`: the
+ * room's level, its sensors combined by the room judge's rule (the highest fresh one). Columns per key:
  * `known_ms` track-ms with a known value, `sum_ms` value × ms, `peak`/`peak_at` instantaneous maximum,
  * `n` arrivals (parking), `in` sum (venues) or starts (pumps), `a1..a3` ms at or above warn/alarm/critical
  * (levels); for venues `a1` is the people present at the end of the quarter (the running total carried on).
  * A quarter with neither known time nor counts has no row: an honest gap.
  */
 import type { Reading } from '../contract/index.ts';
+import { combineLevels } from '../flood/room-judge.ts';
 import type { Site } from '../site/index.ts';
 import { migrate, type Db } from '../store/db.ts';
 import { DAY_MS, QUARTER_MS, quarter } from './local-time.ts';
@@ -74,6 +76,9 @@ export function rollupKeyOf(r: Reading): string | null {
   }
 }
 
+/** `flood/{room}/levels` from a level sensor's subject `flood/{room}/levels/{id}`, in SQL. */
+const ROOM_LEVEL_KEY_SQL = `'flood/' || substr(s.subject, 7, instr(substr(s.subject, 7), '/') - 1) || '/levels'`;
+
 const registry = new WeakMap<Db, Rollups>();
 
 /** The one Rollups instance of a database (the store's `usage()` and the Reports module share it). */
@@ -103,6 +108,14 @@ export class Rollups {
     if (this.ready) return;
     const existed = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'report_rollup_15m'").get() !== undefined;
     migrate(this.db, 'reports', 1, SCHEMA);
+    const version = (this.db.prepare("SELECT version FROM schema_versions WHERE module = 'reports'").pluck().get() as number | undefined) ?? 0;
+    if (existed && version < 2) {
+      // Version 2 added the rooms' combined level: roll it up over the history already stored.
+      this.db.transaction(() => {
+        this.markRoomLevels();
+        migrate(this.db, 'reports', 2, '');
+      })();
+    } else migrate(this.db, 'reports', 2, '');
     this.mark = this.db.prepare('INSERT OR IGNORE INTO report_dirty (key, bucket) VALUES (?, ?)');
     this.readRows = this.db.prepare('SELECT bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3 FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket').raw(true);
     this.sumStmt = this.db
@@ -137,13 +150,23 @@ export class Rollups {
       for (const t of ['pump_readings', 'level_readings']) {
         if (has(t)) this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT s.subject, (r.ts / ${q}) * ${q} FROM ${t} r JOIN series s ON s.id = r.series_id GROUP BY 1, 2`);
       }
+      this.markRoomLevels();
     })();
+  }
+
+  private markRoomLevels(): void {
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'level_readings'").get() === undefined) return;
+    const q = QUARTER_MS;
+    this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT ${ROOM_LEVEL_KEY_SQL}, (r.ts / ${q}) * ${q} FROM level_readings r JOIN series s ON s.id = r.series_id GROUP BY 1, 2`);
   }
 
   /** The ingest transaction hook: one small insert per reading, in the reading's own transaction. */
   readonly hook = (reading: Reading): void => {
     const key = rollupKeyOf(reading);
-    if (key !== null) this.mark.run(key, quarter(reading.ts));
+    if (key === null) return;
+    const q = quarter(reading.ts);
+    this.mark.run(key, q);
+    if (reading.kind === 'level') this.mark.run(`flood/${reading.roomId}/levels`, q);
   };
 
   /** Number of dirty quarter marks waiting (for tests and metrics). */
@@ -254,6 +277,27 @@ export class Rollups {
         .map((s) => s.id);
       const spec: SweepSpec = { trackGroups: sids.map(() => [0]), groups: 1, gapMs: venue.staleAfterSec * 1000, share: false, count: 'x', keepLast: true };
       return { table: 'venue_counts', value: 'occupancy', extra: 'count_in', cumulative: { out: 'count_out' }, sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS };
+    }
+    if (parts[0] === 'flood' && parts.length === 3 && parts[2] === 'levels') {
+      // The room's level: its sensors combined as the room judge combines them, each held for its
+      // staleAfterSec (the sweep has one gap: the longest, when the sensors differ).
+      const room = site.room(parts[1]!);
+      if (!room) return null;
+      const subjects = new Set(room.levels.map((l) => `${key}/${l.id}`));
+      const sids = seriesOf('level')
+        .filter((s) => subjects.has(s.subject))
+        .map((s) => s.id);
+      const b = room.bands;
+      const spec: SweepSpec = {
+        trackGroups: sids.map(() => [0]),
+        groups: 1,
+        gapMs: Math.max(...room.levels.map((l) => l.staleAfterSec)) * 1000,
+        share: false,
+        count: 'none',
+        bands: [b.warnMm, b.alarmMm, b.criticalMm],
+        combine: combineLevels,
+      };
+      return { table: 'level_readings', value: 'mm', extra: null, sids, groupKeys: [key], spec, chunkMs: 7 * DAY_MS };
     }
     if (parts[0] === 'flood' && parts.length === 4) {
       const room = site.room(parts[1]!);

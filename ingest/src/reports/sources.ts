@@ -4,6 +4,7 @@
  * through `usage()`, `series()`, `sessions()` and `readings()`, at 15-minute resolution.
  */
 import type { Reading } from '../contract/index.ts';
+import { combineLevels } from '../flood/room-judge.ts';
 import type { Site } from '../site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
@@ -181,6 +182,23 @@ export class StoreReportSource implements ReportSource {
         rows.push([t, p.avg === null ? 0 : QUARTER_MS, (p.avg ?? 0) * QUARTER_MS, p.max, p.max === null ? null : t, n, 0, 0, 0]);
       }
       return rows;
+    }
+    if (parts[0] === 'flood' && parts.length === 3 && parts[2] === 'levels') {
+      // The room's level per quarter: its sensors' quarters combined by the room judge's rule (at
+      // quarter resolution, like everything this source gives).
+      const room = this.site.room(parts[1]!);
+      if (!room) return [];
+      const bySensor = await Promise.all(room.levels.map((l) => this.quarters(`${key}/${l.id}`, from, to)));
+      const byT = new Map<number, RollupRow[]>();
+      for (const rows of bySensor) for (const r of rows) byT.set(r[0], [...(byT.get(r[0]) ?? []), r]);
+      return [...byT.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([t, rows]): RollupRow => {
+          const peak = combineLevels(rows.map((r) => r[3] ?? 0)) ?? 0;
+          const avg = combineLevels(rows.map((r) => r[2] / QUARTER_MS)) ?? 0;
+          const any = (i: number): number => (rows.some((r) => r[i]! > 0) ? QUARTER_MS : 0);
+          return [t, QUARTER_MS, avg * QUARTER_MS, peak, t, 0, any(6), any(7), any(8)];
+        });
     }
     if (parts[0] === 'flood' && parts.length === 4) {
       const field = parts[2] === 'pumps' ? 'running' : 'mm';

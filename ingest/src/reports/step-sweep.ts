@@ -11,6 +11,10 @@
  * - `n`      point counts: free→occupied arrivals, pump starts, or the venue's `in` sum
  * - `a1..a3` ms at or above three bands (flood level sensors)
  *
+ * With `combine`, a group's value is not the sum of its known tracks but `combine` of their values: a
+ * flood room's level is its sensors combined by the room judge's rule (flood/room-judge.ts), and its
+ * known time is the time any of its sensors is known.
+ *
  * Readings must be fed in time order (the SQL that feeds it sorts); state carries across `feed` calls so
  * a long range can be swept in chunks.
  */
@@ -41,6 +45,8 @@ export interface SweepSpec {
   bands?: [number, number, number] | undefined;
   /** keep the value at the end of each bucket in a1 (venues: people present, carried into the next recompute) */
   keepLast?: boolean | undefined;
+  /** a group's value from its known tracks' values (a flood room's level from its sensors), instead of their sum */
+  combine?: ((values: number[]) => number | null) | undefined;
 }
 
 export class StepSweep {
@@ -195,15 +201,22 @@ export class StepSweep {
     let any = false;
     for (let g = 0; g < spec.groups; g++) if (this.sumK[g]! > 0) any = true;
     if (any) {
+      const combined = spec.combine ? this.combined() : null;
       for (let b = quarter(s0); b < t; b += QUARTER_MS) {
         const s = Math.max(s0, b);
         const dur = Math.min(t, b + QUARTER_MS) - s;
         if (dur <= 0) continue;
         const row = this.row(b);
         for (let g = 0; g < spec.groups; g++) {
-          const k = this.sumK[g]!;
+          let k = this.sumK[g]!;
           if (k <= 0) continue;
-          const o = this.sumO[g]!;
+          let o = this.sumO[g]!;
+          if (combined) {
+            const v = combined[g];
+            if (v === null || v === undefined) continue;
+            o = v;
+            k = 1;
+          }
           const c = g * FIELDS;
           row[c + F_KNOWN]! += k * dur;
           row[c + F_SUM]! += o * dur;
@@ -222,5 +235,15 @@ export class StepSweep {
       }
     }
     this.cur = t;
+  }
+
+  /** Per group: `combine` of the values of its known tracks. */
+  private combined(): (number | null)[] {
+    const values: number[][] = Array.from({ length: this.spec.groups }, () => []);
+    for (let i = 0; i < this.known.length; i++) {
+      if (this.known[i] !== 1) continue;
+      for (const g of this.spec.trackGroups[i]!) values[g]!.push(this.value[i]!);
+    }
+    return values.map((v) => (v.length > 0 ? this.spec.combine!(v) : null));
   }
 }

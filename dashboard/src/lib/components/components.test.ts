@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'svelte/server';
-import type { Alert } from '@parkops/ingest/contract';
+import type { Alert, FloodBand } from '@parkops/ingest/contract';
 import { i18n } from '$lib/i18n/index.svelte.ts';
 import { bannerAlerts } from '$lib/alarm.svelte.ts';
 import { clock } from '$lib/clock.svelte.ts';
@@ -32,11 +32,25 @@ describe('AlertList', () => {
 });
 
 describe('LevelGauge', () => {
-  it('names the band the level is in, in words as well as colour', () => {
+  const level = (mm: number, band: FloodBand, pending?: { band: FloodBand; at: string }) => ({ mm, band, ts: new Date().toISOString(), sensors: ['L1', 'L2'], from: 'L1', ...(pending ? { pending } : {}) });
+  it('shows the band the server judged, in words as well as colour, and never works one out itself', () => {
     i18n.lang = 'en';
-    expect(render(LevelGauge, { props: { mm: 720, thresholds } }).body).toContain('Critical');
-    expect(render(LevelGauge, { props: { mm: 120, thresholds } }).body).toContain('Normal');
-    expect(render(LevelGauge, { props: { mm: null, thresholds } }).body).toContain('no data');
+    expect(render(LevelGauge, { props: { level: level(720, 'critical'), band: 'critical', thresholds } }).body).toContain('Critical');
+    expect(render(LevelGauge, { props: { level: level(120, 'normal'), band: 'normal', thresholds } }).body).toContain('Normal');
+    // 720 mm is above the critical line, but the server says the alarm band (one sensor, its hold still
+    // running): the gauge says Alarm and when critical comes, as the alerts will.
+    const held = render(LevelGauge, { props: { level: level(720, 'alarm', { band: 'critical', at: '2026-07-15T06:00:30.000Z' }), band: 'alarm', thresholds } }).body;
+    expect(held).toContain('data-band="alarm"');
+    expect(held).toMatch(/data-testid="room-band"[^>]*>Alarm</);
+    expect(held).not.toMatch(/data-testid="room-band"[^>]*>Critical</);
+    expect(held).toContain('data-testid="room-pending"');
+  });
+  it('with no fresh sensor says so and keeps the held band', () => {
+    i18n.lang = 'zh-CN';
+    const body = render(LevelGauge, { props: { level: null, band: 'critical', thresholds } }).body;
+    expect(body).toContain('危急');
+    expect(body).toContain('暂无最新读数');
+    expect(body).toMatch(/class="gauge[^"]* stale"/);
   });
 });
 

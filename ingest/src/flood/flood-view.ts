@@ -1,0 +1,75 @@
+/**
+ * `GET /api/flood` and the flood part of `/api/stream`: the raw newest values from the live state, and
+ * everything judged (the room's level and band, each device's freshness and status) from the alert
+ * engine's room judge, so the API shows exactly what the alerts act on (CONTRACT.md section 3).
+ */
+import type { FloodResponse, FloodRoomView, LevelView, PumpView } from '../contract/api.ts';
+import type { LiveState } from '../live-state.ts';
+import type { FloodRoom, Site } from '../site/index.ts';
+import type { DeviceJudgement, RoomJudgement } from './room-judge.ts';
+
+/** Where the judgement comes from: the alert engine. */
+export interface FloodJudge {
+  floodJudgement(roomId: string): RoomJudgement | undefined;
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** Before the engine has judged a device (start-up): not fresh, status unknown. */
+const UNJUDGED: Omit<DeviceJudgement, 'id'> = { stale: true, online: null, lastSeen: null };
+
+export class FloodView {
+  constructor(
+    private readonly live: LiveState,
+    private readonly site: Site,
+    private readonly judge: FloodJudge,
+  ) {}
+
+  rooms(): FloodResponse {
+    return { rooms: this.site.rooms.map((r) => this.view(r, this.judge.floodJudgement(r.id))) };
+  }
+
+  room(roomId: string): FloodRoomView | undefined {
+    const r = this.site.room(roomId);
+    return r ? this.view(r, this.judge.floodJudgement(r.id)) : undefined;
+  }
+
+  /** One device of a room (a level sensor or a pump), as the room view shows it. */
+  device(roomId: string, deviceId: string): { kind: 'level'; view: LevelView } | { kind: 'pump'; view: PumpView } | undefined {
+    const r = this.site.room(roomId);
+    if (!r) return undefined;
+    const j = this.judge.floodJudgement(r.id);
+    const l = r.levels.find((x) => x.id === deviceId);
+    if (l) return { kind: 'level', view: this.levelView(r, l.id, j) };
+    const p = r.pumps.find((x) => x.id === deviceId);
+    if (p) return { kind: 'pump', view: this.pumpView(r, p.id, j) };
+    return undefined;
+  }
+
+  private view(r: FloodRoom, j: RoomJudgement | undefined): FloodRoomView {
+    return {
+      id: r.id,
+      name: r.name,
+      nameZh: r.nameZh,
+      thresholds: { warnMm: r.bands.warnMm, alarmMm: r.bands.alarmMm, criticalMm: r.bands.criticalMm, floorMm: r.bands.floorMm },
+      level: j?.level ?? null,
+      band: j?.band ?? 'normal',
+      levels: r.levels.map((l) => this.levelView(r, l.id, j)),
+      pumps: r.pumps.map((p) => this.pumpView(r, p.id, j)),
+    };
+  }
+
+  private levelView(r: FloodRoom, id: string, j: RoomJudgement | undefined): LevelView {
+    const s = r.levels.find((l) => l.id === id)!;
+    const v = this.live.levelValue(r.id, id);
+    const d = j?.levels.find((x) => x.id === id) ?? { id, ...UNJUDGED };
+    return { id, name: s.name, mm: v?.mm ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+  }
+
+  private pumpView(r: FloodRoom, id: string, j: RoomJudgement | undefined): PumpView {
+    const p = r.pumps.find((x) => x.id === id)!;
+    const v = this.live.pumpValue(r.id, id);
+    const d = j?.pumps.find((x) => x.id === id) ?? { id, ...UNJUDGED };
+    return { id, name: p.name, role: p.role, running: v?.running ?? null, amps: v?.amps ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+  }
+}
