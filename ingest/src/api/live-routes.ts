@@ -1,6 +1,6 @@
 /** Live-state routes of CONTRACT.md section 3: parking, sessions, flood, venues (viewer and up). */
 import { Router, type RequestHandler } from 'express';
-import type { Role } from '../contract/index.ts';
+import type { FloodResponse, Role } from '../contract/index.ts';
 import type { LiveState } from '../live-state.ts';
 import type { Site } from '../site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
@@ -19,8 +19,10 @@ export function bucketFor(spanMs: number, points = 300): number {
   return steps.find((s) => spanMs / s <= points) ?? DAY;
 }
 
-export function liveRoutes(deps: { live: LiveState; store: TimeSeriesStore; site: Site; guard: Guard }): Router {
+export function liveRoutes(deps: { live: LiveState; store: TimeSeriesStore; site: Site; guard: Guard; floodView?: (flood: FloodResponse) => FloodResponse }): Router {
   const { live, store, site, guard } = deps;
+  // Storm mode per room comes from the warnings module (CONTRACT.md section 8).
+  const floodView = deps.floodView ?? ((f: FloodResponse) => f);
   const r = Router();
   const viewer = guard.requireRole('viewer');
 
@@ -34,7 +36,7 @@ export function liveRoutes(deps: { live: LiveState; store: TimeSeriesStore; site
   });
 
   r.get('/flood', viewer, (_req, res) => {
-    res.json(live.flood(Date.now()));
+    res.json(floodView(live.flood(Date.now())));
   });
 
   r.get('/flood/:roomId/history', viewer, async (req, res) => {

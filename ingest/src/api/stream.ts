@@ -1,6 +1,6 @@
 /**
  * GET /api/stream: Server-Sent Events. `snapshot` first, then deltas: bay, gate, level, pump, venue,
- * alert (CONTRACT.md section 3). A slow client whose buffer backs up is dropped; it reconnects and
+ * alert (CONTRACT.md section 3), and the extensions warning and storm (section 8). A slow client whose buffer backs up is dropped; it reconnects and
  * resynchronises from a fresh snapshot.
  */
 import type { Request, Response } from 'express';
@@ -69,6 +69,9 @@ export class StreamHub implements Module {
         }
       }),
       bus.on('alert.changed', ({ alert }) => this.broadcast('alert', alert)),
+      bus.on('warning.changed', ({ warning }) => this.broadcast('warning', warning)),
+      bus.on('storm.started', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: true })),
+      bus.on('storm.ended', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: false })),
     );
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) {
