@@ -160,6 +160,9 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
+  // Also decodes character references (&#x66B4;): fast-xml-parser ties them to this switch. The
+  // HTML names it adds (&nbsp;) are harmless; DTD entities never get here (refused above).
+  htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
@@ -582,7 +585,14 @@ function parseUnsafe(input: Uint8Array | string): CapParseResult {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) return doc(`is not well-formed XML: line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`);
 
-  const raw = toRaw(parser.parse(xml) as OrderedNode[]).elements;
+  let tree: OrderedNode[];
+  try {
+    tree = parser.parse(xml) as OrderedNode[];
+  } catch (err) {
+    // The validator let through something the parser cannot read (seen: a processing instruction `<?'xml ...?>`).
+    return doc(`is not well-formed XML (${err instanceof Error ? err.message.slice(0, 160) : 'unreadable'})`);
+  }
+  const raw = toRaw(tree).elements;
   if (raw.length !== 1) return doc(raw.length === 0 ? 'has no root element' : 'has more than one root element');
   let root: Element;
   try {
