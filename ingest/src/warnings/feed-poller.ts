@@ -191,7 +191,7 @@ async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel();
-    throw new Error(`the answer is ${declared} bytes; the limit is ${limit}`);
+    throw new Error(`the answer is ${declared} bytes, over the limit of ${limit} bytes`);
   }
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
