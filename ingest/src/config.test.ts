@@ -19,9 +19,16 @@ describe('settings', () => {
     [{ MQTT_TOPIC_PREFIX: 'park/#' }, /MQTT_TOPIC_PREFIX: must be one or more topic levels/],
     [{ PARKOPS_ADMIN_PASSWORD: 'short' }, /PARKOPS_ADMIN_PASSWORD: must be at least 10 characters/],
     [{ PARKOPS_STORE: 'influxdb' }, /INFLUX_URL, INFLUX_DATABASE: required when PARKOPS_STORE=influxdb/],
+    [{ PARKOPS_CAP_FEED_URL: 'ftp://weather.example/cap' }, /PARKOPS_CAP_FEED_URL: must be a URL starting with http:\/\/ or https:\/\//],
+    [{ PARKOPS_CAP_FEED_INTERVAL_SEC: '5' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds 15\.\.86400/],
+    [{ PARKOPS_CAP_FEED_INTERVAL_SEC: 'often' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
+  });
+  it('polls no CAP feed unless asked, every 120 s when asked', () => {
+    expect(load({}).PARKOPS_CAP_FEED_URL).toBeUndefined();
+    expect(load({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml' })).toMatchObject({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml', PARKOPS_CAP_FEED_INTERVAL_SEC: 120 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

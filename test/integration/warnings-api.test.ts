@@ -4,10 +4,13 @@
  * rainstorm warning with zh-CN and en blocks); viewers read them; storm mode shows on GET /api/flood;
  * bad CAP is refused with the reason and loses nothing; a feed token reads nothing else.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FloodResponse, PostWarningResponse, WarningView } from '../../ingest/src/contract/api.ts';
 import { at, buildCap, CALIFORNIA_POLYGON, JINING_POLYGON, sample } from '../../ingest/src/warnings/testing.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
+import { eventually } from '../support/mqtt.ts';
 
 let sys: ParkOpsProcess;
 let adminCookie: string;
@@ -163,5 +166,35 @@ describe('a feed token may only post warnings', () => {
     const res = await fetch(`${sys.baseUrl}/api/users`, { method: 'POST', headers: { cookie: adminCookie, origin: sys.baseUrl, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'feedperson', password: 'a-long-password', role: 'feed' }) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/feed is a role for tokens of warning feeds/);
+  });
+});
+
+describe('PARKOPS_CAP_FEED_URL', () => {
+  let feedServer: Server;
+  let polled: ParkOpsProcess;
+  const requests: string[] = [];
+  afterAll(async () => {
+    await polled?.stop();
+    await new Promise<void>((resolve) => (feedServer ? feedServer.close(() => resolve()) : resolve()));
+  });
+
+  it('polls the feed at start: an RSS feed of CAP links on 127.0.0.1 lands in GET /api/warnings', async () => {
+    feedServer = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === '/feed.rss') return void res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"1"' }).end('<rss version="2.0"><channel><item><link>/jining.xml</link></item></channel></rss>');
+      if (req.url === '/jining.xml') return void res.writeHead(200, { 'content-type': 'application/cap+xml' }).end(sample('cma-rainstorm-jining.xml'));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/feed.rss`;
+    polled = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_CAP_FEED_URL: url, PARKOPS_CAP_FEED_INTERVAL_SEC: '15' } });
+    const cookie = await polled.adminCookie();
+    const list = await eventually(async () => {
+      const res = await fetch(`${polled.baseUrl}/api/warnings?state=all`, { headers: { cookie } });
+      const body = (await res.json()) as WarningView[];
+      return body.length > 0 ? body : undefined;
+    }, 20_000, 'the polled warning');
+    expect(list.map((w) => [w.identifier, w.via])).toEqual([['37080041600000_20260708053000', 'feed']]);
+    expect(requests.slice(0, 2)).toEqual(['/feed.rss', '/jining.xml']);
   });
 });
