@@ -1,0 +1,18 @@
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+const base = 'http://127.0.0.1:39821';
+const ctx = await chromium.launchPersistentContext(mkdtempSync('/tmp/i21run/chr-'), { executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'], viewport: { width: 1400, height: 1000 }, locale: process.argv[2] ?? 'en-US' });
+const page = await ctx.newPage();
+await page.goto(base + '/login');
+await page.fill('input[name=username], #username', 'admin');
+await page.fill('input[type=password]', 'shot-admin-password');
+await page.click('button[type=submit]');
+await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+await page.goto(base + '/flood');
+await page.waitForSelector('[data-testid=warning-banner]', { timeout: 15000 });
+await page.waitForTimeout(1500);
+await page.screenshot({ path: `/tmp/i21run/flood-${process.argv[2] ?? 'en'}.png` });
+await page.goto(base + '/');
+await page.waitForSelector('[data-testid=warning-banner]', { timeout: 15000 });
+await page.screenshot({ path: `/tmp/i21run/overview-${process.argv[2] ?? 'en'}.png` });
+await ctx.close();
