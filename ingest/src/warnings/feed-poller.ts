@@ -44,8 +44,6 @@ export class FeedPoller implements Module {
   private failing = false;
   private stopped = true;
   private polling: Promise<PollResult> | null = null;
-  /** epoch ms of the last poll that worked, for /metrics */
-  lastOkAt: number | null = null;
 
   constructor(
     private readonly deps: { url: string; intervalMs: number; warnings: WarningService; log: Logger; metrics?: Metrics; fetch?: typeof fetch },
@@ -167,7 +165,6 @@ export class FeedPoller implements Module {
   private ok(): void {
     if (this.failing) this.deps.log.info({ feed: this.deps.url }, 'CAP feed poll works again');
     this.failing = false;
-    this.lastOkAt = Date.now();
   }
 
   private async get(url: string, headers: Record<string, string>): Promise<Response> {

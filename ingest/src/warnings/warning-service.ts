@@ -44,6 +44,11 @@ export interface WarningServiceDeps {
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
+/** The entries that have a value: optional API fields are left out rather than sent as null. */
+function defined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
+}
+
 /** Stable id of a warning: the same sender and identifier always give the same id. */
 export function warningId(sender: string, identifier: string): string {
   return `w-${createHash('sha256').update(`${sender}\u0000${identifier}`).digest('hex').slice(0, 20)}`;
@@ -221,24 +226,20 @@ export class WarningService implements Module {
   view(w: StoredWarning, now: number = this.clock.now()): WarningView {
     const a = w.alert;
     const j = w.judgement;
-    const infos: WarningInfoView[] = a.infos.map((i, n) => {
-      const v: WarningInfoView = {
-        language: i.language,
-        category: i.categories,
-        event: i.event,
-        urgency: i.urgency,
-        severity: i.severity,
-        certainty: i.certainty,
-        eventCodes: i.eventCodes,
-        areaDesc: i.areas.map((x) => x.areaDesc).join('; '),
-        coversSite: j.covers[n] ?? false,
-      };
-      const opt = { effective: iso(i.effective), onset: iso(i.onset), expires: iso(i.expires), senderName: i.senderName, headline: i.headline, description: i.description, instruction: i.instruction, web: i.web };
-      for (const [k, val] of Object.entries(opt)) if (val !== undefined) (v as unknown as Record<string, string>)[k] = val;
-      return v;
-    });
+    const infos: WarningInfoView[] = a.infos.map((i, n) => ({
+      language: i.language,
+      category: i.categories,
+      event: i.event,
+      urgency: i.urgency,
+      severity: i.severity,
+      certainty: i.certainty,
+      eventCodes: i.eventCodes,
+      areaDesc: i.areas.map((x) => x.areaDesc).join('; '),
+      coversSite: j.covers[n] ?? false,
+      ...defined({ effective: iso(i.effective), onset: iso(i.onset), expires: iso(i.expires), senderName: i.senderName, headline: i.headline, description: i.description, instruction: i.instruction, web: i.web }),
+    }));
     const p = infos[j.primary];
-    const view: WarningView = {
+    return {
       id: w.id,
       sender: a.sender,
       event: p?.event ?? '',
@@ -261,10 +262,8 @@ export class WarningService implements Module {
       receivedAt: new Date(w.receivedAt).toISOString(),
       via: w.via,
       infos,
+      ...defined({ onset: p?.onset, expires: p?.expires, effective: p?.effective, headline: p?.headline, description: p?.description, instruction: p?.instruction, supersededBy: w.supersededBy ?? undefined }),
     };
-    const opt = { onset: p?.onset, expires: p?.expires, effective: p?.effective, headline: p?.headline, description: p?.description, instruction: p?.instruction, supersededBy: w.supersededBy ?? undefined };
-    for (const [k, val] of Object.entries(opt)) if (val !== undefined) (view as unknown as Record<string, string>)[k] = val;
-    return view;
   }
 
   private answer(v: WarningView, duplicate: boolean): PostWarningResponse {
