@@ -1,6 +1,7 @@
 import { redirect, type Handle, type HandleFetch, type HandleServerError } from '@sveltejs/kit';
 import { LANG_COOKIE, LANGS, pickLang, translate, type Lang } from '$lib/i18n/index.svelte.ts';
 import { ApiUnreachable, apiBase, whoAmI } from '$lib/server/api.ts';
+import { roleAtLeast } from '$lib/roles.ts';
 
 const PUBLIC_PATHS = new Set(['/login']);
 
@@ -14,7 +15,9 @@ export const handle: Handle = async ({ event, resolve }) => {
   event.locals.lang = lang;
   event.locals.theme = theme;
   try {
-    event.locals.user = await whoAmI(event);
+    const user = await whoAmI(event);
+    // Every page is for viewers and up; a role below (a warning feed's) sees none of them.
+    event.locals.user = user && roleAtLeast(user.role, 'viewer') ? user : null;
   } catch (e) {
     if (!(e instanceof ApiUnreachable)) throw e;
     // Not a logout: say the server cannot be reached (in the user's language) rather than asking to sign in.

@@ -3,7 +3,7 @@
  * one that throws or rejects is logged and the others still run, so a faulty notification flow can never
  * stop ingest or alert evaluation.
  */
-import type { Alert, Reading, Rejection } from './contract/index.ts';
+import type { Alert, Reading, Rejection, WarningView } from './contract/index.ts';
 import type { Logger } from './log.ts';
 
 export interface ReadingAccepted {
@@ -35,12 +35,41 @@ export interface FloodJudged {
   devices: string[];
 }
 
+export interface WarningChanged {
+  warning: WarningView;
+  /** received: stored for the first time; in-force / expired: its window began or ended; superseded: an Update or Cancel replaced it */
+  change: 'received' | 'in-force' | 'expired' | 'superseded';
+}
+
+/** A flood room went into storm mode, or its storm warning changed while it stayed in storm mode. */
+export interface StormStarted {
+  roomId: string;
+  /** epoch ms */
+  at: number;
+  /** the newest storm warning in force */
+  warning: WarningView;
+  /** every storm warning in force */
+  warnings: WarningView[];
+}
+export interface StormEnded {
+  roomId: string;
+  at: number;
+  /** the warning that kept the room in storm mode last */
+  warning: WarningView | null;
+  /** expired: its window ended; cancelled / updated: a CAP Cancel or Update ended it; disabled: storm mode was turned off for the room */
+  reason: 'expired' | 'cancelled' | 'updated' | 'disabled';
+}
+
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
   'flood.judged': FloodJudged;
   'reading.rejected': ReadingRejected;
   'alert.changed': AlertChanged;
   'mqtt.status': { connected: boolean; detail: string };
+  'warning.changed': WarningChanged;
+  'storm.started': StormStarted;
+  'storm.updated': StormStarted;
+  'storm.ended': StormEnded;
 }
 
 type Listener<T> = (payload: T) => void | Promise<void>;

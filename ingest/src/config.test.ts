@@ -19,6 +19,9 @@ describe('settings', () => {
     [{ MQTT_TOPIC_PREFIX: 'park/#' }, /MQTT_TOPIC_PREFIX: must be one or more topic levels/],
     [{ PARKOPS_ADMIN_PASSWORD: 'short' }, /PARKOPS_ADMIN_PASSWORD: must be at least 10 characters/],
     [{ PARKOPS_STORE: 'influxdb' }, /INFLUX_URL, INFLUX_DATABASE: required when PARKOPS_STORE=influxdb/],
+    [{ PARKOPS_CAP_FEED_URL: 'ftp://weather.example/cap' }, /PARKOPS_CAP_FEED_URL: must be a URL starting with http:\/\/ or https:\/\//],
+    [{ PARKOPS_CAP_FEED_INTERVAL_SEC: '5' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds 15\.\.86400/],
+    [{ PARKOPS_CAP_FEED_INTERVAL_SEC: 'often' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -35,6 +38,10 @@ describe('settings', () => {
   it.each(['0.0.0.0', '192.168.1.20', '::', 'parkops.local'])('refuses anonymous access on %s, naming MQTT_BIND and MQTT_PASSWORD_FILE', (bind) => {
     expect(() => load({ MQTT_BIND: bind })).toThrow(ConfigError);
     expect(() => load({ MQTT_BIND: bind })).toThrow(/^bad setting: MQTT_BIND: .* set MQTT_PASSWORD_FILE \(a mosquitto_passwd file, ideally with MQTT_ACL_FILE\)/);
+  });
+  it('polls no CAP feed unless asked, every 120 s when asked', () => {
+    expect(load({}).PARKOPS_CAP_FEED_URL).toBeUndefined();
+    expect(load({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml' })).toMatchObject({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml', PARKOPS_CAP_FEED_INTERVAL_SEC: 120 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

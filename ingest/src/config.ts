@@ -65,6 +65,17 @@ const schema = z.object({
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
+  /**
+   * Official weather warnings: a URL polled for CAP 1.2 (one document, or an RSS/Atom feed linking to
+   * CAP documents; docs/warnings.md), and how often. Unset: warnings come only by HTTP and MQTT.
+   */
+  PARKOPS_CAP_FEED_URL: url(['http:', 'https:']).optional(),
+  PARKOPS_CAP_FEED_INTERVAL_SEC: z.coerce
+    .number({ message: 'must be a number of seconds 15..86400' })
+    .int('must be a whole number of seconds 15..86400')
+    .min(15, 'must be a number of seconds 15..86400')
+    .max(86_400, 'must be a number of seconds 15..86400')
+    .default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -27,6 +27,7 @@ import { AlertEngine, alertsRouter } from './alerts/index.ts';
 import { Notifier } from './notify/index.ts';
 import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
+import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -43,6 +44,7 @@ export class Controller {
   notifier!: Notifier;
   reports!: Reports;
   flood!: FloodView;
+  warnings!: WarningService;
   private mqttReady = false;
   private readonly beforeMqtt: Array<() => void> = [];
   /** Publishes through whichever MQTT link runs; what modules publish before it is up waits for it. */
@@ -94,9 +96,12 @@ export class Controller {
     const guard = this.auth;
     this.reports = new Reports({ db, store: this.store, site, log, ingest: this.ingest });
     await this.run(this.reports);
+    // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
+    this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
+    await this.run(this.warnings);
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     this.notifier = new Notifier({ db, bus, config, log, site });
-    const flood = (this.flood = new FloodView(live, site, this.alerts));
+    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -114,6 +119,7 @@ export class Controller {
     this.http.useApi(this.auth.authenticate(), this.auth.csrf());
     this.http.useApi(this.auth.router());
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
+    this.http.useApi(warningsRouter(this.warnings, guard));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
     this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
@@ -121,8 +127,13 @@ export class Controller {
     await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
+    if (config.PARKOPS_CAP_FEED_URL) {
+      await this.run(new FeedPoller({ url: config.PARKOPS_CAP_FEED_URL, intervalMs: config.PARKOPS_CAP_FEED_INTERVAL_SEC * 1000, warnings: this.warnings, log: log.child({ module: 'cap-feed' }), metrics }));
+    }
 
     const onMessage = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void, replayed?: boolean): void => {
+      // Warnings (CAP XML) on ParkOps' own topic go to the warnings module; everything else is device input.
+      if (topics.isWarning(topic)) return this.onWarningMessage(topic, payload, receivedAt, ack);
       this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
     this.mqtt = config.MQTT_URL
@@ -146,6 +157,17 @@ export class Controller {
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
+  }
+
+  /** `{prefix}/warnings/{source}`: a bad source is rejected like a bad device topic, a good one handed to the warnings module. */
+  private onWarningMessage(topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void {
+    const parsed = this.topics.parse(topic);
+    if (parsed.kind !== 'warning') {
+      // Ingest rejects it with the reason (unknown_topic) on park/rejected.
+      this.ingest.enqueue(topic, payload, receivedAt, ack);
+      return;
+    }
+    this.warnings.receiveMqtt(topic, payload, receivedAt, ack);
   }
 
   private async influxStore(): Promise<TimeSeriesStore> {
@@ -204,7 +226,14 @@ export class Controller {
 
   snapshot(): StreamSnapshot {
     const now = Date.now();
-    return { parking: this.live.parking(now), flood: this.flood.rooms(), venues: this.live.venuesView(now), alerts: this.alerts.list({ state: 'active' }), serverTime: new Date(now).toISOString() };
+    return {
+      parking: this.live.parking(now),
+      flood: this.flood.rooms(),
+      venues: this.live.venuesView(now),
+      alerts: this.alerts.list({ state: 'active' }),
+      serverTime: new Date(now).toISOString(),
+      warnings: this.warnings.inForceNow(),
+    };
   }
 
   async stop(): Promise<void> {

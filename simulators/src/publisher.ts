@@ -153,9 +153,13 @@ export class MqttPublisher {
     }
   }
 
-  private clientFor(device: string): MqttClient | null {
+  private clientFor(device: string, kind?: SimMessage['kind']): MqttClient | null {
     if (this.shared !== null) return this.shared;
-    return this.perDevice.get(device) ?? null;
+    const own = this.perDevice.get(device);
+    if (own !== undefined || kind !== 'warning') return own ?? null;
+    // A weather warning is no device's: any connected device connection carries it (same broker, same credentials).
+    for (const c of this.perDevice.values()) if (c.connected) return c;
+    return null;
   }
 
   /**
@@ -164,7 +168,7 @@ export class MqttPublisher {
    */
   publish(msg: SimMessage): Promise<void> | undefined {
     if (msg.will === true && this.shared === null) return this.dropForWill(msg.device);
-    const client = this.clientFor(msg.device);
+    const client = this.clientFor(msg.device, msg.kind);
     if (client === null) {
       this.st.failed++;
       this.st.lastError = `no connection for device ${msg.device}`;
@@ -179,7 +183,7 @@ export class MqttPublisher {
     this.st.published++;
     this.st.inFlight++;
     if (this.st.inFlight > this.st.peakInFlight) this.st.peakInFlight = this.st.inFlight;
-    if (this.shared !== null) {
+    if (this.shared !== null || msg.kind === 'warning') {
       client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, this.onAck);
     } else {
       const device = msg.device;

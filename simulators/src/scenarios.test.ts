@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, Topics } from '@parkops/ingest/contract';
 import { loadSite } from '@parkops/ingest/site';
+import { parseCap, type CapAlert } from '@parkops/ingest/warnings/cap.ts';
+import { inForceAt, judge } from '@parkops/ingest/warnings/relevance.ts';
 import { HOUR_MS, MINUTE_MS } from './local-time.ts';
 import { planScenarios, ScenarioError } from './scenarios.ts';
 import { createSimulation, type Simulation, type SimulationOptions } from './simulation.ts';
@@ -60,7 +62,7 @@ describe('determinism', () => {
   it('sends in time order, stamping each reading with its simulated time', () => {
     const msgs = run(sim({ scenarios: 'storm' }), 3 * HOUR_MS);
     for (let i = 1; i < msgs.length; i++) expect((msgs[i] as SimMessage).at).toBeGreaterThanOrEqual((msgs[i - 1] as SimMessage).at);
-    for (const m of msgs) if (m.kind !== 'status') expect(m.payload).toContain(`"ts":${m.at}`);
+    for (const m of msgs) if (m.kind !== 'status' && m.kind !== 'warning') expect(m.payload).toContain(`"ts":${m.at}`);
   });
 
   it('never sends two readings on one topic in the same millisecond (ParkOps would store them as one)', () => {
@@ -79,6 +81,12 @@ describe('every payload follows the contract', () => {
     const rejected = new Map<string, number>();
     let good = 0;
     for (const m of msgs) {
+      if (m.kind === 'warning') {
+        // CAP XML for the warnings module, not a device reading.
+        const cap = parseCap(m.payload);
+        if (!cap.ok) throw new Error(`${m.topic}: ${JSON.stringify(cap.problems)}`);
+        continue;
+      }
       const r = decodeMessage(m.topic, Buffer.from(m.payload), { topics, site, receivedAt: m.at });
       if (m.bad === undefined) {
         if (!r.ok) throw new Error(`${m.topic} ${m.payload} rejected: ${r.rejection.reason}`);
@@ -175,6 +183,36 @@ describe('flood scenarios', () => {
     const diffs = l1.map((r, i) => Math.abs(r.mm - (l2[i]?.mm ?? r.mm)));
     expect(Math.max(...diffs)).toBeLessThan(25);
     expect(diffs.filter((d) => d === 0).length).toBeLessThan(diffs.length / 10);
+  });
+
+  it('storm: a CAP 1.2 rainstorm warning for the site goes out an hour before the rain, in force from 30 minutes before it, and is cancelled once the water is down', () => {
+    const eventsAt = MONDAY_14 + 2 * HOUR_MS;
+    const msgs = run(sim({ scenarios: 'storm', eventsAt }), 7 * HOUR_MS);
+    const warnings = msgs.filter((m) => m.kind === 'warning');
+    expect(warnings.map((m) => [m.topic, m.at - eventsAt, m.qos])).toEqual([
+      ['park/warnings/sim-weather', -60 * MINUTE_MS, 1],
+      ['park/warnings/sim-weather', 250 * MINUTE_MS, 1],
+    ]);
+    const [alert, cancel] = warnings.map((m): CapAlert => {
+      const r = parseCap(m.payload);
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      return r.alert;
+    }) as [CapAlert, CapAlert];
+    expect(alert.infos.map((i) => [i.language, i.event])).toEqual([['zh-CN', '暴雨'], ['en-US', 'Rainstorm']]);
+    const j = judge(alert, site);
+    expect(j).toMatchObject({ relevant: true, storm: true, from: eventsAt - 30 * MINUTE_MS });
+    expect(inForceAt(j, eventsAt)).toBe(true);
+    expect(cancel).toMatchObject({ msgType: 'Cancel', references: [{ sender: alert.sender, identifier: alert.identifier }] });
+    // Storm mode begins well ahead of the first level alert (warn, held 30 s).
+    const firstWarn = levels(msgs, 'L1').find((r) => r.mm >= room.bands.warnMm)?.at ?? Infinity;
+    expect(firstWarn - (eventsAt - 30 * MINUTE_MS)).toBeGreaterThan(30 * MINUTE_MS);
+  });
+
+  it('storm: a warning issued before the run starts goes out with the first messages', () => {
+    const msgs = run(sim({ scenarios: 'storm' }), 10 * MINUTE_MS);
+    expect(msgs[0]).toMatchObject({ kind: 'warning', at: MONDAY_14 });
+    expect(msgs.filter((m) => m.kind === 'warning')).toHaveLength(1);
+    expect(run(sim({ scenarios: 'weekday' }), 10 * HOUR_MS).some((m) => m.kind === 'warning')).toBe(false);
   });
 
   it('pump-failure: the duty pump is never running while the level is over its start; the standby takes over', () => {

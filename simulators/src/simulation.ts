@@ -15,6 +15,7 @@ import { FloodRoomDevices } from './models/flood-devices.ts';
 import type { FloodPhysics } from './models/flood-room.ts';
 import { ParkingModel } from './models/parking.ts';
 import { VenueModel } from './models/venues.ts';
+import { WeatherService } from './models/weather-service.ts';
 import { Random } from './random.ts';
 import { planScenarios, weatherAt, type ScenarioPlan } from './scenarios.ts';
 import { BAD_KINDS, type BadKind, type MessageKind, type SimContext, type SimEvent, type SimMessage } from './types.ts';
@@ -66,6 +67,8 @@ export class Simulation {
   readonly parking: ParkingModel;
   readonly rooms: FloodRoomDevices[];
   readonly venues: VenueModel[];
+  /** Issues the CAP rainstorm warning ahead of a storm, and lifts it after. */
+  readonly weatherService: WeatherService;
   /** Bays broken on purpose, by id. */
   readonly badBays: ReadonlyMap<string, BadKind>;
   private readonly queue = new EventQueue<SimEvent>();
@@ -128,6 +131,7 @@ export class Simulation {
     const weather = (t: number) => weatherAt(this.plan.weather, t);
     this.rooms = this.site.rooms.map((room) => new FloodRoomDevices(room, this.topics, root.fork(`room/${room.id}`), weather, opts.physics));
     this.venues = this.site.venues.map((v) => new VenueModel(v, this.topics.venue(v.id), root.fork(`venue/${v.id}`)));
+    this.weatherService = new WeatherService(this.site, this.topics, this.local, this.plan.weather);
 
     const warmFrom = opts.warmUp === false ? this.startAt : this.local.midnightBefore(this.startAt);
     this.clock = warmFrom;
@@ -150,6 +154,7 @@ export class Simulation {
     this.parking.start(this.ctx, warmFrom);
     for (const r of this.rooms) r.start(this.ctx, warmFrom);
     for (const v of this.venues) v.start(this.ctx, warmFrom + v.venue.intervalSec * 1000);
+    this.weatherService.start(this.ctx, warmFrom);
 
     const fault = this.plan.dutyFault;
     if (fault !== null) {
@@ -191,6 +196,8 @@ export class Simulation {
   /** Every device's status (`online`, retained) and current state, stamped now. */
   private snapshot(): void {
     const ctx = this.ctx;
+    // A warning already out is what a weather feed would deliver first.
+    this.weatherService.snapshot(ctx);
     const badStatus = new Map(this.parking.bays.filter((b) => b.bad === 'unknown_id').map((b) => [b.publishId, 'unknown_id' as const]));
     for (const d of this.devices()) {
       const msg: SimMessage = { topic: d.statusTopic, payload: 'online', qos: 1, retain: true, at: this.clock, kind: 'status', device: d.id };
@@ -278,7 +285,7 @@ function emptyStats(from: number): SimStats {
     simulatedFrom: from,
     simulatedTo: from,
     messages: 0,
-    byKind: { bay: 0, gate: 0, level: 0, pump: 0, venue: 0, status: 0 },
+    byKind: { bay: 0, gate: 0, level: 0, pump: 0, venue: 0, status: 0, warning: 0 },
     bad: { malformed: 0, out_of_range: 0, future: 0, unknown_id: 0 },
     wills: 0,
     parking: { bays: 0, occupied: 0, carsEntered: 0, carsParked: 0, carsExited: 0, turnedBack: 0, overnight: 0, inside: 0 },

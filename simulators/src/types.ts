@@ -2,7 +2,8 @@
 import type { Topics } from '@parkops/ingest/contract';
 import type { LocalTime } from './local-time.ts';
 
-export type MessageKind = 'bay' | 'gate' | 'level' | 'pump' | 'venue' | 'status';
+/** Device readings, device statuses, and CAP weather warnings (the storm scenario's weather service). */
+export type MessageKind = 'bay' | 'gate' | 'level' | 'pump' | 'venue' | 'status' | 'warning';
 
 /** How a `bad-devices` message is broken on purpose, and the rejection ParkOps must answer with. */
 export type BadKind = 'malformed' | 'out_of_range' | 'future' | 'unknown_id';
@@ -23,7 +24,7 @@ export interface SimMessage {
   /** Simulated time the device sends it, epoch ms; equals the payload's `ts` unless `bad` is `future`. */
   at: number;
   kind: MessageKind;
-  /** The sending device's id as the site knows it (the misconfigured id for `unknown_id`). */
+  /** The sending device's id as the site knows it (the misconfigured id for `unknown_id`); for a warning, its source. */
   device: string;
   /** Set on messages broken on purpose by the `bad-devices` scenario. */
   bad?: BadKind;

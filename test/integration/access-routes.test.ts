@@ -12,13 +12,15 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../ingest/src/config.ts';
-import { ROLES, type Role } from '../../ingest/src/contract/api.ts';
+import { ROLES, USER_ROLES, type Role } from '../../ingest/src/contract/api.ts';
 import { Controller } from '../../ingest/src/controller.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { loadSite } from '../../ingest/src/site/index.ts';
+import { buildCap } from '../../ingest/src/warnings/testing.ts';
 import { freePort } from '../harness/ports.ts';
 
-type Access = Role | 'none';
+/** A role and the ones above it on the ladder, none, or exactly the roles listed (routes off the ladder). */
+type Access = Role | 'none' | readonly Role[];
 
 /** Contract section 3, then extensions. Keys are `METHOD path` as mounted. */
 const CONTRACT: Record<string, Access> = {
@@ -33,6 +35,9 @@ const CONTRACT: Record<string, Access> = {
   'GET /api/stream': 'viewer',
   'POST /api/users': 'admin',
   'POST /api/tokens': 'admin',
+  // Section 8: the feed token role (or an admin) posts warnings; feed may do nothing else.
+  'POST /api/warnings': ['feed', 'admin'],
+  'GET /api/warnings': 'viewer',
 };
 const EXTENSIONS: Record<string, Access> = {
   'POST /api/auth/login': 'none',
@@ -62,7 +67,9 @@ const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, id: 'walk-no
 
 /** Requests that must succeed (2xx) for an allowed role; the other routes must merely not answer 401/403/5xx. */
 let unique = 0;
-const HAPPY: Record<string, () => { query?: string; body?: unknown }> = {
+const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: string }> = {
+  'POST /api/warnings': () => ({ body: buildCap({ identifier: `WALK-${++unique}` }), type: 'application/cap+xml' }),
+  'GET /api/warnings': () => ({ query: '?state=all' }),
   'GET /api/parking': () => ({}),
   'GET /api/parking/sessions': () => ({}),
   'GET /api/flood': () => ({}),
@@ -117,12 +124,12 @@ function fill(route: string): string {
   return route.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(PARAMS[name] ?? `walk-${name}`));
 }
 
-async function request(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown } = {}): Promise<{ status: number; body: string }> {
+async function request(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown; type?: string | undefined } = {}): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.body ?? {});
+    headers['content-type'] = opts.type ?? 'application/json';
+    body = opts.type === undefined ? JSON.stringify(opts.body ?? {}) : String(opts.body);
   }
   const res = await fetch(base + path, { method, headers, body });
   if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
@@ -166,7 +173,8 @@ beforeAll(async () => {
   cookies.admin = admin.setCookie.split(';')[0]!;
   const asAdmin = { cookie: cookies.admin, origin: base };
   for (const role of ROLES) {
-    if (role !== 'admin') {
+    // feed is a token role only: people cannot have it.
+    if (role !== 'admin' && (USER_ROLES as readonly Role[]).includes(role)) {
       const created = await request('POST', '/api/users', { headers: asAdmin, body: { username: `walk-${role}`, password: `walk-${role}-password`, role } });
       expect(created.status).toBe(201);
       const session = await login(`walk-${role}`, `walk-${role}-password`);
@@ -219,13 +227,12 @@ describe('every /api route', () => {
       const need = ACCESS[route]!;
       if (need === 'none') continue;
       const [method, path] = route.split(' ') as [string, string];
-      for (const [via, headers] of [
-        ['cookie', { cookie: cookies[role], origin: base }],
-        ['token', { authorization: `Bearer ${tokens[role]}` }],
-      ] as const) {
+      const vias: Array<readonly [string, Record<string, string>]> = [['token', { authorization: `Bearer ${tokens[role]}` }]];
+      if (cookies[role]) vias.push(['cookie', { cookie: cookies[role], origin: base }]);
+      for (const [via, headers] of vias) {
         const happy = HAPPY[route]?.();
-        const res = await request(method, fill(path) + (happy?.query ?? ''), { headers, body: happy?.body });
-        const allowed = ROLES.indexOf(role) >= ROLES.indexOf(need);
+        const res = await request(method, fill(path) + (happy?.query ?? ''), { headers, body: happy?.body, type: happy?.type });
+        const allowed = typeof need === 'string' ? ROLES.indexOf(role) >= ROLES.indexOf(need) : need.includes(role);
         if (!allowed) {
           if (res.status !== 403 || !/"error":"/.test(res.body)) wrong.push(`${route} as ${role} (${via}): ${res.status}, expected 403 {error}`);
         } else if (happy) {
@@ -244,10 +251,12 @@ describe('every /api route', () => {
       const [method, path] = route.split(' ') as [string, string];
       if (method === 'GET' || ACCESS[route] === 'none') continue;
       for (const origin of [undefined, 'https://evil.example']) {
-        const res = await request(method, fill(path), { headers: { cookie: cookies.admin, ...(origin ? { origin } : {}) }, body: HAPPY[route]?.().body });
+        const happy = HAPPY[route]?.();
+        const res = await request(method, fill(path), { headers: { cookie: cookies.admin, ...(origin ? { origin } : {}) }, body: happy?.body, type: happy?.type });
         if (res.status !== 403 || !/refused/.test(res.body)) wrong.push(`${route} with Origin ${origin ?? '(none)'}: ${res.status}, expected 403`);
       }
-      const viaToken = await request(method, fill(path), { headers: { authorization: `Bearer ${tokens.admin}` }, body: HAPPY[route]?.().body });
+      const happy = HAPPY[route]?.();
+      const viaToken = await request(method, fill(path), { headers: { authorization: `Bearer ${tokens.admin}` }, body: happy?.body, type: happy?.type });
       if (viaToken.status === 401 || viaToken.status === 403) wrong.push(`${route} with a token and no Origin: ${viaToken.status}`);
     }
     expect(wrong).toEqual([]);

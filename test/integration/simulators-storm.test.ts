@@ -1,7 +1,9 @@
 /**
  * The `storm` scenario (with `bad-devices`), accelerated ×1000, through a real Mosquitto into the real
  * ingest: the stored water levels cross warn, alarm and critical in that order, and every message the
- * simulators published is accounted for, stored or rejected for the reason it was broken.
+ * simulators published is accounted for, stored or rejected for the reason it was broken; the CAP
+ * rainstorm warning the scenario sends ahead of the rain is stored and puts the room into storm mode
+ * before the first level alert.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,9 +16,11 @@ import { EXPECTED_REJECTION, type BadKind, type MessageKind, type SimMessage } f
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { collect, eventually, type Collector } from '../support/mqtt.ts';
+import { apiWithCookie } from '../support/api.ts';
+import type { Alert, FloodResponse, WarningView } from '../../ingest/src/contract/api.ts';
 
 const MIN = 60_000;
-const TABLE: Record<MessageKind, string> = {
+const TABLE: Record<Exclude<MessageKind, 'warning'>, string> = {
   bay: 'bay_readings',
   gate: 'gate_scans',
   level: 'level_readings',
@@ -77,16 +81,17 @@ describe('simulators: storm through Mosquitto into ParkOps', () => {
     expect(pub.failed).toBe(0);
     expect(pub.peakInFlight).toBeLessThanOrEqual(1000);
 
-    // Every message reached ParkOps (QoS 1 may deliver one twice: those count as duplicates).
+    // Every device message reached ParkOps (QoS 1 may deliver one twice: those count as duplicates).
+    const devicePublished = published.filter((m) => m.kind !== 'warning');
     const metrics = await eventually(async () => {
       const text = await (await fetch(`${sys.baseUrl}/metrics`)).text();
-      return metric(text, 'parkops_messages_received_total') - metric(text, 'parkops_messages_duplicate_total') >= published.length ? text : undefined;
-    }, 60_000, `ParkOps received all ${published.length} messages`);
+      return metric(text, 'parkops_messages_received_total') - metric(text, 'parkops_messages_duplicate_total') >= devicePublished.length ? text : undefined;
+    }, 60_000, `ParkOps received all ${devicePublished.length} device messages`);
 
-    const good = new Map<MessageKind, number>();
+    const good = new Map<Exclude<MessageKind, 'warning'>, number>();
     const bad = new Map<BadKind, number>();
-    for (const m of published) {
-      if (m.bad === undefined) good.set(m.kind, (good.get(m.kind) ?? 0) + 1);
+    for (const m of devicePublished) {
+      if (m.bad === undefined) good.set(m.kind as Exclude<MessageKind, 'warning'>, (good.get(m.kind as Exclude<MessageKind, 'warning'>) ?? 0) + 1);
       else bad.set(m.bad, (bad.get(m.bad) ?? 0) + 1);
     }
     expect([...bad.keys()].sort()).toEqual(['future', 'malformed', 'out_of_range', 'unknown_id']);
@@ -99,6 +104,18 @@ describe('simulators: storm through Mosquitto into ParkOps', () => {
     const badTopics = new Set(published.filter((m) => m.bad !== undefined).map((m) => m.topic));
     expect(rejected.messages).toHaveLength(badTotal);
     expect(rejected.messages.every((r) => badTopics.has((JSON.parse(r.payload) as { topic: string }).topic))).toBe(true);
+
+    // The weather service's CAP warning, sent first: stored from MQTT, relevant, a rainstorm warning
+    // in force now (the room is in storm mode), and it arrived before the first flood alert opened.
+    // (The lead in simulated time is measured in storm-mode-scenario.test.ts; here the run is ×1000.)
+    const api = apiWithCookie(sys.baseUrl, await sys.adminCookie());
+    expect(published.filter((m) => m.kind === 'warning')).toHaveLength(1);
+    const warning = (await api.get<WarningView[]>('/api/warnings?state=all')).body.find((w) => w.via === 'mqtt' && w.msgType === 'Alert');
+    expect(warning).toMatchObject({ relevant: true, storm: true, inForce: true, event: '暴雨' });
+    expect((await api.get<FloodResponse>('/api/flood')).body.rooms[0]!.stormMode).toBe(true);
+    const floodAlerts = (await api.get<Alert[]>('/api/alerts?state=all&from=0')).body.filter((a) => a.subject.startsWith('flood/'));
+    expect(floodAlerts.length).toBeGreaterThan(0);
+    expect(Math.min(...floodAlerts.map((a) => Date.parse(a.startedAt)))).toBeGreaterThan(Date.parse(warning!.receivedAt));
 
     const db = new Database(join(sys.dataDir, 'parkops.db'), { readonly: true, fileMustExist: true });
     try {

@@ -20,6 +20,7 @@ import type {
   RoomEvent,
   StreamSnapshot,
   VenueView,
+  WarningView,
 } from '@parkops/ingest/contract';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signed-out';
@@ -93,6 +94,8 @@ export class LiveStore {
   rooms = $state.raw<FloodRoomView[]>([]);
   venues = $state.raw<VenueView[]>([]);
   alerts = $state.raw<Alert[]>([]);
+  /** official weather warnings in force for the site, newest first */
+  warnings = $state.raw<WarningView[]>([]);
   /** bumps whenever bays are republished; the lot map redraws on it */
   bayVersion = $state(0);
   /** how many events the last frame merged, for diagnostics */
@@ -115,7 +118,8 @@ export class LiveStore {
   private roomList: FloodRoomView[] = [];
   private venueList: VenueView[] = [];
   private alertMap = new Map<string, Alert>();
-  private dirty = { bays: false, scans: false, rooms: false, venues: false, alerts: false, gates: false };
+  private warningMap = new Map<string, WarningView>();
+  private dirty = { bays: false, scans: false, rooms: false, venues: false, alerts: false, gates: false, warnings: false };
 
   constructor(deps: LiveDeps, url = '/api/stream') {
     this.deps = deps;
@@ -187,6 +191,8 @@ export class LiveStore {
     on<RoomEvent>('room', (r) => this.onRoom(r));
     on<VenueView>('venue', (v) => this.onVenue(v));
     on<Alert>('alert', (a) => this.onAlert(a));
+    on<WarningView>('warning', (w) => this.onWarning(w));
+    on<{ room: string; stormMode: boolean }>('storm', (e) => this.onStorm(e));
     src.onopen = () => {
       if (this.source !== src) return;
       // "live" only once the snapshot arrived: before that the screen still shows old data.
@@ -243,7 +249,8 @@ export class LiveStore {
     if (d.alerts) {
       this.alerts = [...this.alertMap.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
     }
-    this.dirty = { bays: false, scans: false, rooms: false, venues: false, alerts: false, gates: false };
+    if (d.warnings) this.warnings = [...this.warningMap.values()].sort((a, b) => b.sent.localeCompare(a.sent));
+    this.dirty = { bays: false, scans: false, rooms: false, venues: false, alerts: false, gates: false, warnings: false };
     this.lastBatch = this.batch;
     // User Timing entries let the e2e run measure how long a burst takes to merge and draw.
     performance.measure?.('parkops:flush', { start: t0, end: performance.now(), detail: { events: this.batch } });
@@ -277,7 +284,8 @@ export class LiveStore {
     this.roomList = s.flood.rooms;
     this.venueList = s.venues;
     this.alertMap = new Map(s.alerts.map((a) => [a.id, a]));
-    this.dirty = { bays: true, scans: true, rooms: true, venues: true, alerts: true, gates: false };
+    this.warningMap = new Map((s.warnings ?? []).map((w) => [w.id, w]));
+    this.dirty = { bays: true, scans: true, rooms: true, venues: true, alerts: true, gates: false, warnings: true };
     this.loaded = true;
     this.status = 'live';
   }
@@ -325,6 +333,18 @@ export class LiveStore {
   private onVenue(v: VenueView): void {
     this.venueList = upsert(this.venueList, v);
     this.dirty.venues = true;
+  }
+
+  /** A warning arrived or changed: kept while it is relevant and in force, dropped when it ends or is cancelled. */
+  private onWarning(w: WarningView): void {
+    if (w.relevant && w.inForce) this.warningMap.set(w.id, w);
+    else this.warningMap.delete(w.id);
+    this.dirty.warnings = true;
+  }
+
+  private onStorm(e: { room: string; stormMode: boolean }): void {
+    this.roomList = this.roomList.map((r) => (r.id === e.room ? { ...r, stormMode: e.stormMode } : r));
+    this.dirty.rooms = true;
   }
 
   private onAlert(a: Alert): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, BayView, StreamSnapshot } from '@parkops/ingest/contract';
+import type { Alert, BayView, StreamSnapshot, WarningView } from '@parkops/ingest/contract';
 import { backoffMs, LiveStore, type LiveDeps, type StreamSource } from './live.svelte.ts';
 
 /** A stream the test drives by hand, standing in for the browser's EventSource. */
@@ -52,7 +52,7 @@ function snapshot(over: Partial<StreamSnapshot> = {}): StreamSnapshot {
       zones: ZONES.map((id) => ({ id, name: `Zone ${id}`, total: 120, occupied: 0 })),
       bays, gates: [], recentScans: [],
     },
-    flood: { rooms: [{ id: 'b1', name: 'B1', thresholds: { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 }, level: { mm: 100, band: 'normal', ts: '2026-01-01T00:00:00Z', sensors: ['L1'], from: 'L1' }, band: 'normal', levels: [{ id: 'L1', name: 'L1', mm: 100, ts: null, changedAt: null, stale: false, online: true }], pumps: [] }] },
+    flood: { rooms: [{ id: 'b1', name: 'B1', thresholds: { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 }, level: { mm: 100, band: 'normal', ts: '2026-01-01T00:00:00Z', sensors: ['L1'], from: 'L1' }, band: 'normal', levels: [{ id: 'L1', name: 'L1', mm: 100, ts: null, changedAt: null, stale: false, online: true }], pumps: [], stormMode: false }] },
     venues: [],
     alerts: [],
     serverTime: new Date(1_000_000 + 5000).toISOString(),
@@ -216,6 +216,44 @@ describe('LiveStore', () => {
     expect(asked).toBe(1);
     expect(store.status).toBe('signed-out');
     expect(h.timers).toHaveLength(0);
+  });
+});
+
+function warning(id: string, over: Partial<WarningView> = {}): WarningView {
+  return {
+    id, sender: 'sd-jining@cma.gov.cn', event: '暴雨', severity: 'Moderate', urgency: 'Expected', relevant: true, inForce: true, identifier: id,
+    sent: '2026-07-08T00:00:00.000Z', status: 'Actual', msgType: 'Alert', scope: 'Public', certainty: 'Likely', areaDesc: '济宁', language: 'zh-CN', storm: true,
+    inForceFrom: '2026-07-08T00:00:00.000Z', inForceUntil: '2026-07-08T12:00:00.000Z', references: [], receivedAt: '2026-07-08T00:00:00.000Z', via: 'http', infos: [], ...over,
+  };
+}
+
+describe('LiveStore: weather warnings and storm mode', () => {
+  it('takes the warnings in force from the snapshot, adds new ones, drops expired or cancelled ones, newest first', () => {
+    const h = harness();
+    h.store.start();
+    h.streams[0]!.emit('snapshot', snapshot({ warnings: [warning('w-1')] }));
+    h.runFrames();
+    expect(h.store.warnings.map((w) => w.id)).toEqual(['w-1']);
+    h.streams[0]!.emit('warning', warning('w-2', { sent: '2026-07-08T01:00:00.000Z' }));
+    h.streams[0]!.emit('warning', warning('w-far', { relevant: false, inForce: false }));
+    h.runFrames();
+    expect(h.store.warnings.map((w) => w.id)).toEqual(['w-2', 'w-1']);
+    h.streams[0]!.emit('warning', warning('w-1', { inForce: false, supersededBy: 'w-3' }));
+    h.runFrames();
+    expect(h.store.warnings.map((w) => w.id)).toEqual(['w-2']);
+  });
+
+  it('marks a room in and out of storm mode, and keeps the mark across level events', () => {
+    const h = harness();
+    h.store.start();
+    h.streams[0]!.emit('snapshot', snapshot());
+    h.streams[0]!.emit('storm', { room: 'b1', stormMode: true });
+    h.streams[0]!.emit('level', { room: 'b1', id: 'L1', name: 'L1', mm: 250, ts: '2026-01-01T00:00:01.000Z', changedAt: null, stale: false, online: true });
+    h.runFrames();
+    expect(h.store.rooms[0]).toMatchObject({ stormMode: true, levels: [{ mm: 250 }] });
+    h.streams[0]!.emit('storm', { room: 'b1', stormMode: false });
+    h.runFrames();
+    expect(h.store.rooms[0]!.stormMode).toBe(false);
   });
 });
 

@@ -12,7 +12,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { ROLES, type Role } from '../contract/api.ts';
+import { USER_ROLES, type UserRole } from '../contract/api.ts';
 import { createLogger } from '../log.ts';
 import { openDatabase } from '../store/db.ts';
 import { AuthService } from './index.ts';
@@ -36,10 +36,10 @@ export async function runAccountCommand(config: Config, args: string[], readPass
         .join('\n');
     }
     if (username === undefined || !USERNAME_PATTERN.test(username)) throw new CliError('set-password needs a username of 1-64 characters of a-z, 0-9, "_", "." or "-"');
-    let createRole: Role | undefined;
+    let createRole: UserRole | undefined;
     if (rest[0] === '--create') {
-      if (!ROLES.includes(rest[1] as Role)) throw new CliError(`--create needs a role: ${ROLES.join(', ')}`);
-      createRole = rest[1] as Role;
+      if (!USER_ROLES.includes(rest[1] as UserRole)) throw new CliError(`--create needs a role: ${USER_ROLES.join(', ')}`);
+      createRole = rest[1] as UserRole;
     } else if (rest.length > 0) {
       throw new CliError(`unexpected argument ${rest[0]}`);
     }

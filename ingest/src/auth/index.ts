@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Config } from '../config.ts';
-import { ROLES, roleAtLeast, type Role } from '../contract/api.ts';
+import { ROLES, roleAtLeast, type Role, type UserRole } from '../contract/api.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
 import type { Db } from '../store/db.ts';
@@ -185,6 +185,25 @@ export class AuthService implements Module {
     };
   }
 
+  /**
+   * 401 without a user, 403 unless the user's role is exactly one of `roles`: for routes off the role
+   * ladder, such as posting warnings (the `feed` token role, or an admin; CONTRACT.md section 8).
+   */
+  requireAnyRole(roles: readonly Role[]): express.RequestHandler {
+    return (req, res, next) => {
+      if (!req.user) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="ParkOps"');
+        res.status(401).json({ error: 'authentication required: log in, or send Authorization: Bearer <token>' });
+        return;
+      }
+      if (!roles.includes(req.user.role)) {
+        res.status(403).json({ error: `this needs the ${roles.join(' or ')} role; you are ${req.user.role}` });
+        return;
+      }
+      next();
+    };
+  }
+
   /** Refuses cross-site state changes made with a session cookie (bearer tokens are not sent by browsers on their own). */
   csrf(): express.RequestHandler {
     return (req, res, next) => {
@@ -306,7 +325,7 @@ export class AuthService implements Module {
   // ------------------------------------------------------------------------------------------
   // Users and tokens (the admin routes call these; errors are AuthError with an HTTP status)
 
-  async createUser(actor: string, ip: string, input: { username: string; password: string; role: Role }) {
+  async createUser(actor: string, ip: string, input: { username: string; password: string; role: UserRole }) {
     const hash = await this.hash(input.password);
     if (!this.repo.insertUser(input.username, input.role, hash, this.iso())) throw new AuthError(409, `user ${input.username} already exists`);
     this.audit({ actor, action: 'user.created', target: input.username, ip, detail: { role: input.role } });
@@ -314,7 +333,7 @@ export class AuthService implements Module {
     return user;
   }
 
-  async updateUser(actor: string, ip: string, username: string, changes: { role?: Role | undefined; password?: string | undefined }) {
+  async updateUser(actor: string, ip: string, username: string, changes: { role?: UserRole | undefined; password?: string | undefined }) {
     const passwordHash = changes.password === undefined ? undefined : await this.hash(changes.password);
     const detail: Record<string, unknown> = {};
     this.repo.transaction(() => {

@@ -45,6 +45,25 @@ CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log(action, id);
 CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
 `;
 
+/**
+ * Version 2: tokens may have the `feed` role (warning feeds, CONTRACT.md section 8). SQLite cannot
+ * change a CHECK constraint in place, so the table is copied into one with the wider constraint.
+ */
+const SCHEMA_V2 = `
+CREATE TABLE auth_tokens_v2 (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'responder', 'manager', 'admin')),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+);
+INSERT INTO auth_tokens_v2 (name, role, token_hash, created_by, created_at, last_used_at)
+  SELECT name, role, token_hash, created_by, created_at, last_used_at FROM auth_tokens;
+DROP TABLE auth_tokens;
+ALTER TABLE auth_tokens_v2 RENAME TO auth_tokens;
+`;
+
 interface UserRow {
   username: string;
   role: Role;
@@ -77,6 +96,7 @@ export class AuthRepository {
 
   migrate(): void {
     migrate(this.db, 'auth', 1, SCHEMA_V1);
+    migrate(this.db, 'auth', 2, SCHEMA_V2);
   }
 
   // --- users

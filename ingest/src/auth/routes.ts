@@ -12,7 +12,7 @@
  */
 import express from 'express';
 import { z } from 'zod';
-import { ROLES } from '../contract/api.ts';
+import { ROLES, USER_ROLES } from '../contract/api.ts';
 import type { AuthService } from './index.ts';
 import { AuthError, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './rules.ts';
 
@@ -22,7 +22,11 @@ const username = text().regex(USERNAME_PATTERN, 'must be 1-64 characters of a-z,
 const password = text()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(1024, 'must be at most 1024 characters');
-const role = z.enum(ROLES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${ROLES.join(', ')}`) });
+/** People get the ladder's roles; a token may also be `feed` (post warnings only, CONTRACT.md section 8). */
+const role = z.enum(USER_ROLES, {
+  error: (issue) => (issue.input === undefined ? 'is required' : issue.input === 'feed' ? 'feed is a role for tokens of warning feeds, not for people' : `must be one of ${USER_ROLES.join(', ')}`),
+});
+const tokenRole = z.enum(ROLES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${ROLES.join(', ')}`) });
 
 const loginBody = z.object({
   username: text().min(1, 'is required').max(256, 'is too long'),
@@ -33,7 +37,7 @@ const updateUserBody = z
   .strictObject({ password: password.optional(), role: role.optional() })
   .refine((b) => b.password !== undefined || b.role !== undefined, 'give a new role, a new password, or both');
 const changePasswordBody = z.strictObject({ currentPassword: text().min(1, 'is required'), newPassword: password });
-const createTokenBody = z.strictObject({ name: username, role });
+const createTokenBody = z.strictObject({ name: username, role: tokenRole });
 const auditQuery = z.object({
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1..1000').max(1000, 'must be 1..1000').default(100),
   before: z.coerce.number().int('must be a whole number').positive('must be a positive entry id').optional(),

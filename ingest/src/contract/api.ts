@@ -3,8 +3,16 @@
  * The dashboard imports these types; fields marked "extension" are additions the contract allows.
  */
 
-export const ROLES = ['viewer', 'responder', 'manager', 'admin'] as const;
+/**
+ * Roles, each including the ones before it, except `feed`: a token role for official warning feeds
+ * that may only post warnings (CONTRACT.md section 8). It sits first so that every `viewer` route
+ * refuses it; the warnings route lets it in by name.
+ */
+export const ROLES = ['feed', 'viewer', 'responder', 'manager', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+/** People's roles: `feed` is for tokens only. */
+export const USER_ROLES = ['viewer', 'responder', 'manager', 'admin'] as const satisfies readonly Role[];
+export type UserRole = (typeof USER_ROLES)[number];
 export function roleAtLeast(have: Role, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }
@@ -105,6 +113,8 @@ export interface FloodRoomView {
   band: FloodBand;
   levels: LevelView[];
   pumps: PumpView[];
+  /** true while a relevant rainstorm or flood warning is in force for this room (docs/warnings.md) */
+  stormMode: boolean;
 }
 export interface FloodResponse {
   rooms: FloodRoomView[];
@@ -194,6 +204,79 @@ export interface UsageResponse {
   timezone?: string;
 }
 
+/** One info block of a warning, in its language (CMA publishes zh-CN and en blocks). */
+export interface WarningInfoView {
+  language: string;
+  category: string[];
+  event: string;
+  urgency: string;
+  severity: string;
+  certainty: string;
+  effective?: string;
+  onset?: string;
+  expires?: string;
+  senderName?: string;
+  headline?: string;
+  description?: string;
+  instruction?: string;
+  web?: string;
+  eventCodes: { valueName: string; value: string }[];
+  areaDesc: string;
+  /** this block's areas cover the site */
+  coversSite: boolean;
+}
+
+/**
+ * A CAP warning as GET /api/warnings lists it (CONTRACT.md section 8). The top-level event, severity,
+ * times and texts are those of the info block that matters for the site (a covering rainstorm or
+ * flood block first); `infos` has every block, e.g. zh-CN and en.
+ */
+export interface WarningView {
+  id: string;
+  sender: string;
+  event: string;
+  severity: string;
+  urgency: string;
+  onset?: string;
+  expires?: string;
+  headline?: string;
+  relevant: boolean;
+  inForce: boolean;
+  /** extensions */
+  identifier: string;
+  sent: string;
+  status: string;
+  msgType: string;
+  scope: string;
+  certainty: string;
+  effective?: string;
+  areaDesc: string;
+  description?: string;
+  instruction?: string;
+  language: string;
+  /** a rainstorm or flood warning (by the site file's event list) whose area covers the site */
+  storm: boolean;
+  /** when it is (or was) in force for the site: null when it never is (not relevant, a test, a cancel) */
+  inForceFrom: string | null;
+  inForceUntil: string | null;
+  references: { sender: string; identifier: string; sent: string }[];
+  /** the Update or Cancel that ended it */
+  supersededBy?: string;
+  receivedAt: string;
+  via: 'http' | 'mqtt' | 'feed';
+  infos: WarningInfoView[];
+}
+
+export interface PostWarningResponse {
+  id: string;
+  relevant: boolean;
+  /** extensions */
+  inForce: boolean;
+  storm: boolean;
+  /** the same sender and identifier was stored before: nothing changed */
+  duplicate: boolean;
+}
+
 /** Server-Sent Events on /api/stream: `snapshot` first, then these deltas. */
 export interface StreamSnapshot {
   parking: ParkingResponse;
@@ -201,6 +284,8 @@ export interface StreamSnapshot {
   venues: VenueView[];
   alerts: Alert[];
   serverTime: string;
+  /** extension: warnings in force for the site */
+  warnings?: WarningView[];
 }
 export interface StreamEvents {
   snapshot: StreamSnapshot;
@@ -210,6 +295,10 @@ export interface StreamEvents {
   pump: { room: string } & PumpView;
   venue: VenueView;
   alert: Alert;
+  /** extension: a warning arrived or changed (in force, superseded) */
+  warning: WarningView;
+  /** extension: a room went into or out of storm mode */
+  storm: { room: string; stormMode: boolean };
   /** extension: the room's judged level changed (a reading, a band change after its hold, a sensor going stale) */
   room: RoomEvent;
 }

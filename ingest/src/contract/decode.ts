@@ -106,6 +106,7 @@ function decodeUnsafe(topic: string, payload: Uint8Array, ctx: DecodeContext): D
   if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
     return reject('unknown_topic', 'topic is reserved for messages ParkOps publishes');
   }
+  if (parsed.kind === 'warning') return reject('unknown_topic', 'warnings topics carry CAP XML for the warnings module, not device readings');
   if (payload.byteLength > MAX_PAYLOAD_BYTES) return reject('payload_too_large', `${payload.byteLength} bytes, the limit is ${MAX_PAYLOAD_BYTES}`);
   const missing = unknownId(parsed, ctx.site);
   if (missing !== null) return reject('unknown_id', missing);

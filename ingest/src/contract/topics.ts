@@ -21,7 +21,14 @@ export type ReadingKind = DeviceTopic['kind'];
 /** Topics ParkOps itself publishes under the prefix; ingest never treats them as device input. */
 export type OwnTopic = { kind: 'alert'; alertId: string } | { kind: 'rejected' } | { kind: 'ops'; rest: string };
 
-export type ParsedTopic = DeviceTopic | OwnTopic | { kind: 'unknown'; why: string } | { kind: 'foreign' };
+/**
+ * Official weather warnings (CAP 1.2 XML) that a feed bridge publishes for ParkOps (CONTRACT.md
+ * section 8): `{prefix}/warnings/{source}`, source a name of the feed such as `cma`. Input, but not
+ * device input: the warnings module takes them, not ingest.
+ */
+export type WarningTopic = { kind: 'warning'; source: string };
+
+export type ParsedTopic = DeviceTopic | OwnTopic | WarningTopic | { kind: 'unknown'; why: string } | { kind: 'foreign' };
 
 export class Topics {
   readonly prefix: string;
@@ -59,6 +66,13 @@ export class Topics {
   get opsStatus(): string {
     return `${this.prefix}/ops/status`;
   }
+  warning(source: string): string {
+    return `${this.prefix}/warnings/${source}`;
+  }
+  /** A cheap test for the dispatcher in front of ingest: is this a warnings topic (valid or not)? */
+  isWarning(topic: string): boolean {
+    return topic.startsWith(`${this.prefix}/warnings/`);
+  }
   /** One wildcard for everything devices send: unknown topics under the prefix are rejected, not ignored. */
   get deviceSubscription(): string {
     return `${this.prefix}/#`;
@@ -95,6 +109,10 @@ export class Topics {
     if (a === 'rejected' && b === undefined) return { kind: 'rejected' };
     if (a === 'ops') return { kind: 'ops', rest: parts.slice(1).join('/') };
     const bad = (why: string): ParsedTopic => ({ kind: 'unknown', why });
+    if (a === 'warnings') {
+      if (b === undefined || c !== undefined) return bad('a warnings topic is {prefix}/warnings/{source}');
+      return ID_PATTERN.test(b) ? { kind: 'warning', source: b } : bad('warning source must match [A-Za-z0-9_-]{1,64}');
+    }
     const id = (s: string | undefined, what: string): string | null => (s !== undefined && ID_PATTERN.test(s) ? s : null);
     if (rest.length > 0) return bad('too many topic levels');
     if (a === 'parking' && (b === 'bays' || b === 'gates') && d === undefined) {

@@ -23,6 +23,8 @@ export class FloodView {
     private readonly live: LiveState,
     private readonly site: Site,
     private readonly judge: FloodJudge,
+    /** Storm mode per room, from the warnings module (docs/warnings.md). */
+    private readonly stormMode: (roomId: string) => boolean = () => false,
   ) {}
 
   rooms(): FloodResponse {
@@ -56,6 +58,7 @@ export class FloodView {
       band: j?.band ?? 'normal',
       levels: r.levels.map((l) => this.levelView(r, l.id, j)),
       pumps: r.pumps.map((p) => this.pumpView(r, p.id, j)),
+      stormMode: this.stormMode(r.id),
     };
   }
 

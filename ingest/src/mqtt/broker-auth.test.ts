@@ -19,6 +19,7 @@ const ACCOUNTS = {
   'flood-devices': 'flood-secret-1',
   'venue-devices': 'venue-secret-1',
   dashboard: 'dashboard-secret-1',
+  'warnings-feed': 'warnings-secret-1',
 } as const;
 
 beforeAll(() => {
@@ -76,6 +77,10 @@ describe('ACL', () => {
     ['dashboard', 'park/alerts/a1', 'read', true],
     ['dashboard', 'park/alerts/a1', 'write', false],
     ['dashboard', 'other/topic', 'read', false],
+    ['warnings-feed', 'park/warnings/cma', 'write', true],
+    ['warnings-feed', 'park/flood/b1-power/levels/L1', 'write', false],
+    ['warnings-feed', 'park/warnings/cma', 'read', false],
+    ['flood-devices', 'park/warnings/cma', 'write', false],
     ['someone-else', 'park/parking/bays/A-1', 'read', false],
   ] as const)('%s %s %s -> %s', (user, topic, access, allowed) => {
     expect(aclAllows(acl, user, 'client-1', topic, access)).toBe(allowed);
@@ -221,7 +226,7 @@ describe('embedded aedes broker with the project files', () => {
   });
 });
 
-it('the shipped ACL names exactly the five documented accounts', () => {
+it('the shipped ACL names exactly the six documented accounts', () => {
   const acl = parseAclFile(readFileSync(PROJECT_ACL, 'utf8'));
   expect([...acl.users.keys()].sort()).toEqual(Object.keys(ACCOUNTS).sort());
   expect(acl.anonymous).toEqual([]);

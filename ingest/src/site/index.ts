@@ -30,7 +30,18 @@ export type Gate = ParsedSite['parking']['gates'][number];
 type RawRoom = ParsedSite['flood']['rooms'][number];
 export type LevelSensor = RawRoom['levels'][number] & { staleAfterSec: number };
 export type Pump = RawRoom['pumps'][number] & { staleAfterSec: number };
-export type FloodRoom = Omit<RawRoom, 'levels' | 'pumps'> & { levels: LevelSensor[]; pumps: Pump[] };
+/** A room's storm-mode settings with every number resolved (the alert rules apply them in storm mode). */
+export interface StormSettings {
+  enabled: boolean;
+  riseWarnMmPerMin: number;
+  riseWindowSec: number;
+  holdSec: number;
+  clearHoldSec: number;
+  checklist: RawRoom['storm']['checklist'];
+}
+export type FloodRoom = Omit<RawRoom, 'levels' | 'pumps' | 'storm'> & { levels: LevelSensor[]; pumps: Pump[]; storm: StormSettings };
+export type SiteLocation = NonNullable<ParsedSite['location']>;
+export type CapSettings = ParsedSite['cap'];
 export type Venue = ParsedSite['venues'][number] & { counterId: string; staleAfterSec: number };
 
 export interface DeviceRef {
@@ -54,6 +65,8 @@ export class Site {
   readonly venues: Venue[];
   readonly parking: Omit<ParsedSite['parking'], 'zones' | 'gates'> & { bayStaleAfterSec: number };
   readonly notifications: ParsedSite['notifications'];
+  readonly location: SiteLocation | undefined;
+  readonly cap: CapSettings;
   readonly bays: Bay[];
   private readonly bayById = new Map<string, Bay>();
   private readonly gateById = new Map<string, Gate>();
@@ -73,6 +86,8 @@ export class Site {
       lowBatteryPct: raw.parking.lowBatteryPct,
     };
     this.notifications = raw.notifications;
+    this.location = raw.location;
+    this.cap = raw.cap;
     const seen = new Map<string, string>();
     const claim = (id: string, where: string): void => {
       const first = seen.get(id);
@@ -124,7 +139,7 @@ export class Site {
         this.deviceById.set(p.id, { kind: 'pump', id: p.id, parent: r.id, staleAfterSec: s.staleAfterSec });
         return s;
       });
-      const room: FloodRoom = { ...r, levels, pumps };
+      const room: FloodRoom = { ...r, levels, pumps, storm: resolveStorm(r, at) };
       this.roomById.set(r.id, room);
       return room;
     });
@@ -167,6 +182,33 @@ export class Site {
   pump(roomId: string, pumpId: string): Pump | undefined {
     return this.roomById.get(roomId)?.pumps.find((p) => p.id === pumpId);
   }
+}
+
+/**
+ * Storm-mode numbers: unset ones default to half the normal rise rate, a third of the normal hold
+ * (at least 5 s) and the normal clear hold. Set ones must be tighter than normal, never looser:
+ * storm mode exists to raise the alarm sooner.
+ */
+function resolveStorm(r: RawRoom, at: string): StormSettings {
+  const s = r.storm;
+  const storm: StormSettings = {
+    enabled: s.enabled,
+    riseWarnMmPerMin: s.riseWarnMmPerMin ?? r.rules.riseWarnMmPerMin / 2,
+    riseWindowSec: s.riseWindowSec ?? r.rules.riseWindowSec,
+    holdSec: s.holdSec ?? Math.max(5, Math.min(r.bands.holdSec, r.bands.holdSec / 3)),
+    clearHoldSec: s.clearHoldSec ?? r.bands.clearHoldSec,
+    checklist: s.checklist,
+  };
+  if (storm.riseWarnMmPerMin > r.rules.riseWarnMmPerMin) {
+    throw new SiteError(`${at}.storm.riseWarnMmPerMin: must not be above the normal rules.riseWarnMmPerMin (${r.rules.riseWarnMmPerMin}); storm mode only tightens`);
+  }
+  if (storm.holdSec > r.bands.holdSec) throw new SiteError(`${at}.storm.holdSec: must not be above the normal bands.holdSec (${r.bands.holdSec}); storm mode only shortens holds`);
+  const ids = new Set<string>();
+  for (const [i, item] of storm.checklist.entries()) {
+    if (ids.has(item.id)) throw new SiteError(`${at}.storm.checklist[${i}]: id "${item.id}" is used twice`);
+    ids.add(item.id);
+  }
+  return storm;
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {

@@ -3,6 +3,7 @@
  * Every alert threshold and device interval lives here, per room or device, with defaults.
  */
 import { z } from 'zod';
+import { CAP_CATEGORIES, CAP_SEVERITIES } from '../contract/cap.ts';
 import { ID_PATTERN } from '../contract/topics.ts';
 
 const id = z.string().regex(ID_PATTERN, 'ids must match [A-Za-z0-9_-]{1,64}');
@@ -70,6 +71,42 @@ const pump = z.object({
   staleAfterSec: seconds.optional(),
 });
 
+/**
+ * What the readiness checklist checks before the rain (docs/warnings.md). The alert rules evaluate
+ * them against live data once storm mode is wired into them; `manual` items are ticked by people.
+ */
+export const CHECKLIST_CHECKS = ['pump-ran-recently', 'standby-pump-starts', 'sensors-fresh', 'contacts-reachable', 'manual'] as const;
+
+const checklistItem = z.object({
+  id,
+  text: z.string().min(1),
+  textZh: z.string().min(1).optional(),
+  check: z.enum(CHECKLIST_CHECKS).default('manual'),
+  /** pump-ran-recently: a pump idle longer than this (default 7 days) is flagged before the rain */
+  maxIdleDays: z.number().positive().optional(),
+});
+
+export const DEFAULT_CHECKLIST: z.output<typeof checklistItem>[] = [
+  { id: 'pumps-tested', text: 'Every pump has run in the last 7 days', textZh: '所有水泵近7天内运行过', check: 'pump-ran-recently', maxIdleDays: 7 },
+  { id: 'standby-starts', text: 'The standby pump starts on a test run', textZh: '备用泵试运行能启动', check: 'standby-pump-starts' },
+  { id: 'sensors-fresh', text: 'Every level sensor is reporting', textZh: '所有液位传感器在线上报', check: 'sensors-fresh' },
+  { id: 'contacts-reachable', text: 'The on-call team and escalation contacts are reachable', textZh: '值班人员和升级联系人可联系', check: 'contacts-reachable' },
+];
+
+/**
+ * A room in storm mode (a relevant rainstorm or flood warning in force): tighter rise threshold and
+ * shorter hold times, and the readiness checklist. Unset numbers default from the room's normal
+ * rules (half the rise rate, a third of the hold; see Site), and set ones may only be tighter.
+ */
+const stormSettings = z.object({
+  enabled: z.boolean().default(true),
+  riseWarnMmPerMin: z.number().positive().optional(),
+  riseWindowSec: seconds.optional(),
+  holdSec: seconds.optional(),
+  clearHoldSec: seconds.optional(),
+  checklist: z.array(checklistItem).default(DEFAULT_CHECKLIST),
+});
+
 const floodRoom = z.object({
   id,
   name: z.string().min(1),
@@ -93,6 +130,7 @@ const floodRoom = z.object({
       escalateAfterMin: z.number().positive().default(10),
     })
     .prefault({}),
+  storm: stormSettings.prefault({}),
 });
 
 const venue = z.object({
@@ -106,6 +144,32 @@ const venue = z.object({
   counterId: id.optional(),
   intervalSec: seconds.default(60),
   staleAfterSec: seconds.optional(),
+});
+
+const namedValue = z.object({ valueName: z.string().trim().min(1), value: z.string().trim().min(1) });
+
+/**
+ * Which CAP warnings are rainstorm or flood warnings: an info block whose category is listed and
+ * whose event name contains one of `names` (case-insensitive), or that carries a listed eventCode.
+ * The defaults cover English and Chinese names: 暴雨 rainstorm, 洪水/洪涝 flood, 内涝 waterlogging,
+ * 山洪 flash flood.
+ */
+export const DEFAULT_STORM_EVENT_NAMES = ['rainstorm', 'heavy rain', 'torrential rain', 'flood', 'waterlogging', '暴雨', '洪水', '洪涝', '内涝', '山洪'];
+
+const capSettings = z.object({
+  /** Geocodes (valueName/value) that name the site's area: a warning area listing one covers the site. */
+  geocodes: z.array(namedValue).default([]),
+  stormEvents: z
+    .object({
+      categories: z.array(z.enum(CAP_CATEGORIES)).min(1).default(['Met', 'Geo']),
+      names: z.array(z.string().trim().min(1)).default(DEFAULT_STORM_EVENT_NAMES),
+      eventCodes: z.array(namedValue).default([]),
+    })
+    .prefault({}),
+  /** The least severe warning that puts rooms into storm mode; Unknown severity always does. */
+  minSeverity: z.enum(CAP_SEVERITIES.filter((s) => s !== 'Unknown') as ['Extreme', 'Severe', 'Moderate', 'Minor']).default('Minor'),
+  /** CAP leaves a warning without `expires` to the recipient's policy: in force this long from its start. */
+  defaultDurationHours: z.number().positive().max(24 * 14).default(24),
 });
 
 export const siteSchema = z.object({
@@ -128,6 +192,9 @@ export const siteSchema = z.object({
     overstayHours: z.number().positive().default(12),
     lowBatteryPct: z.number().min(0).max(100).default(15),
   }),
+  /** The site's location (WGS 84), for CAP warning polygons and circles. */
+  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).optional(),
+  cap: capSettings.prefault({}),
   flood: z.object({ rooms: z.array(floodRoom) }),
   venues: z.array(venue),
   notifications: z

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'svelte/server';
-import type { Alert, FloodBand } from '@parkops/ingest/contract';
+import type { Alert, FloodBand, WarningInfoView, WarningView } from '@parkops/ingest/contract';
 import { i18n } from '$lib/i18n/index.svelte.ts';
 import { bannerAlerts } from '$lib/alarm.svelte.ts';
 import { clock } from '$lib/clock.svelte.ts';
 import AlertList from './AlertList.svelte';
 import LevelGauge from './LevelGauge.svelte';
 import VenueCards from './VenueCards.svelte';
+import WarningBanner from './WarningBanner.svelte';
 
 const critical: Alert = {
   id: 'a1', rule: 'level-critical', severity: 'critical', state: 'firing', subject: 'flood/b1-power/levels/L1',
@@ -84,5 +85,35 @@ describe('alertTitle', () => {
     const a: Alert = { ...critical, rule: 'pump.failed-start', subject: 'flood/b1-power/pumps/P2' };
     expect(alertTitle((k, p) => translate('en', k, p), a)).toBe('Pump failed to start · P2 · b1-power');
     expect(alertTitle((k, p) => translate('zh-CN', k, p), { ...a, rule: 'flood.level', subject: 'flood/b1-power/levels' })).toBe('水位 · b1-power');
+  });
+});
+
+describe('WarningBanner', () => {
+  const info = (language: string, event: string, headline: string): WarningInfoView => ({
+    language, category: ['Met'], event, urgency: 'Expected', severity: 'Moderate', certainty: 'Likely', onset: '2026-07-08T00:00:00.000Z', expires: '2026-07-08T12:00:00.000Z',
+    headline, eventCodes: [], areaDesc: 'Jining', coversSite: true, senderName: language === 'zh-CN' ? '济宁市气象台' : 'Jining Meteorological Observatory',
+  });
+  const w: WarningView = {
+    id: 'w-1', sender: 'sd-jining@cma.gov.cn', event: '暴雨', severity: 'Moderate', urgency: 'Expected', relevant: true, inForce: true, identifier: 'x', sent: '2026-07-07T21:30:00.000Z',
+    status: 'Actual', msgType: 'Alert', scope: 'Public', certainty: 'Likely', areaDesc: 'Jining', language: 'zh-CN', storm: true, inForceFrom: '2026-07-08T00:00:00.000Z',
+    inForceUntil: '2026-07-08T12:00:00.000Z', references: [], receivedAt: '2026-07-07T21:31:00.000Z', via: 'http',
+    infos: [info('zh-CN', '暴雨', '济宁市气象台发布暴雨黄色预警'), info('en-US', 'Rainstorm', 'Jining issues a yellow rainstorm warning')],
+  };
+  it('shows the event, severity and headline in the reader\'s language', () => {
+    i18n.lang = 'en';
+    const en = render(WarningBanner, { props: { warnings: [w] } }).body;
+    expect(en).toContain('Official weather warning in force');
+    expect(en).toContain('Rainstorm');
+    expect(en).toContain('Jining issues a yellow rainstorm warning');
+    expect(en).toContain('Moderate');
+    expect(en).toContain('issued by Jining Meteorological Observatory');
+    i18n.lang = 'zh-CN';
+    const zh = render(WarningBanner, { props: { warnings: [w] } }).body;
+    expect(zh).toContain('生效中的官方气象预警');
+    expect(zh).toContain('济宁市气象台发布暴雨黄色预警');
+    expect(zh).toContain('较重');
+  });
+  it('shows nothing without warnings', () => {
+    expect(render(WarningBanner, { props: { warnings: [] } }).body).not.toContain('data-testid="warning-banner"');
   });
 });

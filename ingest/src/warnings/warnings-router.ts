@@ -1,0 +1,62 @@
+/**
+ * HTTP routes of the warnings module, mounted at /api (CONTRACT.md section 8):
+ *
+ * | route | role |
+ * |---|---|
+ * | POST /warnings (CAP 1.2 XML) | feed (a token role) or admin |
+ * | GET /warnings?state=active\|all&limit | viewer |
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Role } from '../contract/api.ts';
+import { MAX_CAP_BYTES } from '../contract/cap.ts';
+import type { WarningService } from './warning-service.ts';
+
+/** The media types CAP is sent as: RFC 4288's application/cap+xml, and generic XML. */
+export const CAP_MEDIA_TYPES = ['application/cap+xml', 'application/xml', 'text/xml'];
+
+const listQuery = z.object({
+  state: z.enum(['active', 'all'], { message: 'must be active or all' }).default('active'),
+  limit: z.coerce.number({ message: 'must be a whole number 1..1000' }).int('must be a whole number 1..1000').min(1, 'must be a whole number 1..1000').max(1000, 'must be a whole number 1..1000').default(200),
+});
+
+interface Guard {
+  requireRole(role: Role): RequestHandler;
+  requireAnyRole(roles: readonly Role[]): RequestHandler;
+}
+
+export function warningsRouter(warnings: WarningService, guard: Guard): express.Router {
+  const router = express.Router();
+  const viewer = guard.requireRole('viewer');
+  const feed = guard.requireAnyRole(['feed', 'admin']);
+  const xmlBody = express.raw({ type: CAP_MEDIA_TYPES, limit: MAX_CAP_BYTES });
+
+  router.post('/warnings', feed, (req, res, next) => {
+    if (!req.is(CAP_MEDIA_TYPES)) {
+      return void res.status(415).json({ error: `send the CAP alert as ${CAP_MEDIA_TYPES.join(', ')} (got ${req.headers['content-type'] ?? 'no Content-Type'})` });
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset.trim())) return void res.status(415).json({ error: `send the CAP alert as UTF-8 (got charset ${charset.slice(0, 20)})` });
+    next();
+  }, xmlBody, (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const result = warnings.receive(body, { via: 'http', origin: req.user?.username ?? 'unknown' });
+    if (!result.ok) return void res.status(400).json({ error: result.reason, problems: result.problems });
+    res.status(202).json(result.response);
+  });
+
+  router.get('/warnings', viewer, (req, res) => {
+    const q = listQuery.safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
+    res.json(warnings.list(q.data));
+  });
+
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    if (res.headersSent || type === undefined) return next(err);
+    if (type === 'entity.too.large') return void res.status(413).json({ error: `the CAP alert is larger than ${MAX_CAP_BYTES / 1024} KiB` });
+    if (type === 'request.aborted') return void res.status(400).json({ error: 'the request was aborted before the body arrived' });
+    next(err);
+  });
+  return router;
+}
