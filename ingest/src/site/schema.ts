@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ID_PATTERN } from '../contract/topics.ts';
+import { levelModbus, pollFitsInterval, pumpModbus } from './modbus-schema.ts';
 
 const id = z.string().regex(ID_PATTERN, 'ids must match [A-Za-z0-9_-]{1,64}');
 const seconds = z.number().finite().positive();
@@ -54,7 +55,9 @@ const levelSensor = z.object({
   /** Expected reporting interval; silent for `staleAfterSec` means stale (default 3 × interval). */
   intervalSec: seconds.default(10),
   staleAfterSec: seconds.optional(),
-});
+  /** Polled over Modbus TCP instead of publishing over MQTT (modbus-schema.ts). */
+  modbus: levelModbus.optional(),
+}).superRefine(pollFitsInterval);
 
 const pump = z.object({
   id,
@@ -68,7 +71,9 @@ const pump = z.object({
   ampsMax: z.number().positive(),
   intervalSec: seconds.default(30),
   staleAfterSec: seconds.optional(),
-});
+  /** Polled over Modbus TCP from its control panel instead of publishing over MQTT (modbus-schema.ts). */
+  modbus: pumpModbus.optional(),
+}).superRefine(pollFitsInterval);
 
 const floodRoom = z.object({
   id,
