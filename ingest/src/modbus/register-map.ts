@@ -40,8 +40,12 @@ export function rawValue(point: Pick<NumberPoint, 'type' | 'wordOrder'>, words: 
       return buf.readUInt32BE(0);
     case 'int32':
       return buf.readInt32BE(0);
-    case 'float32':
-      return buf.readFloatBE(0);
+    case 'float32': {
+      // A float32 carries 7 significant decimal digits (24-bit mantissa); the rest of its float64
+      // expansion is noise: a transmitter's 84.7 arrives as 84.69999694824219.
+      const f = buf.readFloatBE(0);
+      return Number.isFinite(f) ? Number(f.toPrecision(7)) : f;
+    }
   }
 }
 
