@@ -33,6 +33,8 @@ function siteFile(pumps: ModbusServer, levels: ModbusServer): object {
       { id: 'L1', name: 'Radar', intervalSec: INTERVAL_SEC, modbus: { ...at(levels, 1), mm: { table: 'holding-register', address: 9998, type: 'int16', scale: 0.1 } } },
       { id: 'L2', name: 'Pressure', intervalSec: INTERVAL_SEC, modbus: { ...at(levels, 2), mm: { table: 'input-register', address: 10, type: 'float32', wordOrder: 'low-first' } } },
       { id: 'L3', name: 'Misconfigured', intervalSec: INTERVAL_SEC, modbus: { ...at(levels, 1), mm: { table: 'holding-register', address: 9999, type: 'uint32' } } },
+      // Unit 3 does not exist on that server, which then answers nothing at all, like a gateway whose RS-485 device is gone.
+      { id: 'L4', name: 'Dead unit', intervalSec: INTERVAL_SEC, modbus: { ...at(levels, 3), mm: { table: 'holding-register', address: 0 } } },
     ],
     pumps: [
       // One panel: P1's run feedback on a coil, P2's as bit 3 of a status word; both currents in hundredths of an ampere.
@@ -110,9 +112,18 @@ describe('Modbus TCP devices', () => {
     // L1 and L3 would be one read of 9998..10000; the server answers exception 2 for it, so ParkOps
     // reads them one by one: L1 reports, L3 does not, and the log says why.
     await eventually(() => /"device":"L3".*illegal data address/.test(sys.output()), 15_000, 'the L3 problem in the log');
-    expect((await levelView('L1')).mm).toBe(123.4);
+    expect(await levelView('L1')).toMatchObject({ mm: 123.4, stale: false });
     expect((await levelView('L3')).mm).toBeNull();
     expect(await eventually(openAlert('device.stale', 'flood/b1/levels/L3'), 15_000, 'L3 stale')).toMatchObject({ severity: 'warning' });
+  });
+
+  it('a unit that never answers silences only its own device, not the other units on the same connection', async () => {
+    await eventually(() => /"device":"L4".*unit 3 holding-register 0: no answer within 400 ms/.test(sys.output()), 15_000, 'the L4 problem in the log');
+    await eventually(openAlert('device.stale', 'flood/b1/levels/L4'), 15_000, 'L4 stale');
+    await transmitters.set(1, 'hr', 9998, [1250]);
+    await eventually(async () => (await levelView('L1')).mm === 125, 15_000, 'L1 beside the dead unit');
+    expect(await levelView('L2')).toMatchObject({ mm: 150.25, stale: false });
+    expect(await peerUp(transmitters)).toBe(1);
   });
 
   it('opens the level alert when the level registers cross the warning band', async () => {

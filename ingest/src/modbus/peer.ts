@@ -73,20 +73,18 @@ export class ModbusPeer {
   private stopped = false;
   private wake: (() => void) | null = null;
   private readonly log: Logger;
-  /** Last answer of any kind on the current connection (or when it was opened). */
-  private lastAnswerAt = 0;
   /**
-   * Nothing answered for this long and a poll timed out: the peer itself is down, not one of its
-   * units. The longest poll interval plus a timeout, so a dead unit polled alone with backoff is
-   * not mistaken for a dead peer while its neighbours answer on their own, slower, schedule.
+   * Units that answered, and have not since been silent while another unit answered. When nothing
+   * answers in a poll, it is the whole peer that is down if one of these was asked (or no unit ever
+   * answered); if only units outside it were asked, those units are gone and their devices back off
+   * on their own, so a dead unit behind a gateway polled alone is not mistaken for a dead peer.
    */
-  private readonly peerSilentMs: number;
+  private readonly answeringUnits = new Set<number>();
 
   constructor(private readonly opts: PeerOptions) {
     this.key = opts.devices[0]?.peer ?? `${opts.host}:${opts.port}`;
     this.log = opts.log.child({ peer: this.key });
     this.polled = opts.devices.map((device) => ({ device, gate: new ReportGate(device.intervalMs), nextPollAt: 0, problem: null, failures: 0 }));
-    this.peerSilentMs = Math.max(0, ...opts.devices.map((d) => d.pollMs)) + opts.timeoutMs;
   }
 
   start(): void {
@@ -122,7 +120,6 @@ export class ModbusPeer {
           const conn = new ModbusConnection(this.opts.host, this.opts.port, this.opts.timeoutMs);
           this.conn = conn;
           await conn.open();
-          this.lastAnswerAt = Date.now();
         }
         await this.cycle(this.conn);
         if (this.stopped) break;
@@ -171,7 +168,7 @@ export class ModbusPeer {
     const answeredAt = new Map<string, number>();
     const failed = new Map<string, string>();
     const silentUnits = new Map<number, string>();
-    let answers = 0;
+    const answeredUnits = new Set<number>();
     let lastTimeout: RequestTimeout | null = null;
 
     /** One read; false when it failed in a way that concerns only its devices. */
@@ -183,9 +180,8 @@ export class ModbusPeer {
       }
       try {
         const data = await conn.read(req.unitId, req.table, req.address, req.count);
-        answers++;
+        answeredUnits.add(req.unitId);
         const at = Date.now();
-        this.lastAnswerAt = at;
         for (const point of req.points) {
           values.set(point.key, pointValues(req, point, data));
           answeredAt.set(point.device, Math.max(answeredAt.get(point.device) ?? 0, at));
@@ -199,8 +195,7 @@ export class ModbusPeer {
           return true;
         }
         if (!(err instanceof ModbusException)) throw err;
-        answers++;
-        this.lastAnswerAt = Date.now();
+        answeredUnits.add(req.unitId);
         if (devicesOf(req).size > 1) return false;
         for (const d of devicesOf(req)) failed.set(d, err.message);
         return true;
@@ -218,8 +213,15 @@ export class ModbusPeer {
       }
     }
     const at = Date.now();
-    if (answers === 0 && lastTimeout !== null && at - this.lastAnswerAt > this.peerSilentMs) throw lastTimeout;
-    if (answers > 0) this.answered(at);
+    if (answeredUnits.size === 0 && lastTimeout !== null) {
+      const silent = [...silentUnits.keys()];
+      if (this.answeringUnits.size === 0 || silent.some((u) => this.answeringUnits.has(u))) throw lastTimeout;
+    }
+    if (answeredUnits.size > 0) {
+      for (const u of silentUnits.keys()) this.answeringUnits.delete(u);
+      for (const u of answeredUnits) this.answeringUnits.add(u);
+      this.answered(at);
+    }
     for (const p of due) {
       const problem = failed.get(p.device.id);
       if (problem !== undefined) {
