@@ -73,6 +73,9 @@ export class ModbusConnection {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ConnectionFailure(`no connection within ${this.timeoutMs} ms`)), this.timeoutMs);
+      // close() while connecting (ParkOps stopping): modbus-serial never settles a connect whose
+      // socket was destroyed before it opened, so this does.
+      this.inFlight.add(reject);
     });
     try {
       await Promise.race([
@@ -86,6 +89,7 @@ export class ModbusConnection {
       throw err;
     } finally {
       clearTimeout(timer);
+      this.inFlight.clear();
     }
     if (this.failure) throw this.failure;
     // The library's own per-request timeout too, so it forgets transactions that never got an answer.
@@ -118,16 +122,16 @@ export class ModbusConnection {
       try {
         switch (table) {
           case 'coil':
-            this.client.writeFC1(unitId, address, count, cb as never);
+            this.client.writeFC1(unitId, address, count, cb);
             break;
           case 'discrete-input':
-            this.client.writeFC2(unitId, address, count, cb as never);
+            this.client.writeFC2(unitId, address, count, cb);
             break;
           case 'holding-register':
-            this.client.writeFC3(unitId, address, count, cb as never);
+            this.client.writeFC3(unitId, address, count, cb);
             break;
           case 'input-register':
-            this.client.writeFC4(unitId, address, count, cb as never);
+            this.client.writeFC4(unitId, address, count, cb);
             break;
         }
       } catch (err) {

@@ -12,8 +12,6 @@ import type { Site } from '../site/index.ts';
 import { modbusDevices, type ModbusDevice } from './devices.ts';
 import { ModbusPeer, type PeerStatus, type ReadingSink } from './peer.ts';
 
-export { ModbusPeer, retryDelay, type PeerStatus, type ReadingSink } from './peer.ts';
-export { modbusDevices, ReportGate, type ModbusDevice } from './devices.ts';
 
 export interface ModbusOptions {
   site: Site;
