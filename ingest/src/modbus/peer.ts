@@ -152,8 +152,9 @@ export class ModbusPeer {
 
   /**
    * Reads the due devices, then hands each device's reading to ingest when it changed or its heartbeat
-   * is due. A unit that does not answer fails its own devices (they back off like a peer); only when
-   * nothing on the connection answered is the peer itself down.
+   * is due. A unit that does not answer fails its own devices (they back off like a peer); the peer
+   * itself is down only when nothing answered and a unit that used to answer was asked too
+   * (`answeringUnits`).
    */
   private async cycle(conn: ModbusConnection): Promise<void> {
     const now = Date.now();
