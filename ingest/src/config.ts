@@ -76,6 +76,10 @@ const schema = z.object({
     .min(15, 'must be a number of seconds 15..86400')
     .max(86_400, 'must be a number of seconds 15..86400')
     .default(120),
+  /** Deadline of every Modbus TCP connect and request; a peer that misses it is retried with backoff. */
+  PARKOPS_MODBUS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds 50..60000' }).int('must be a whole number of milliseconds').min(50, 'must be a number of milliseconds 50..60000').max(60_000, 'must be a number of milliseconds 50..60000').default(1000),
+  /** Cap of the exponential backoff (1 s, 2 s, 4 s, ...) between retries of a Modbus peer that stopped answering. */
+  PARKOPS_MODBUS_RETRY_MAX_SEC: z.coerce.number({ message: 'must be a number of seconds 1..3600' }).min(1, 'must be a number of seconds 1..3600').max(3600, 'must be a number of seconds 1..3600').default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -156,6 +156,8 @@ export class Controller {
     metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
+    // After the simulators: their Modbus server (for a site whose devices poll 127.0.0.1) is up by now.
+    if (site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
   }
 
@@ -194,6 +196,13 @@ export class Controller {
       editorGate: this.auth.editorGate(),
     });
     await this.run(nodeRed);
+  }
+
+  /** Loaded only when the site file has Modbus devices. */
+  private async startModbus(): Promise<void> {
+    const { ModbusModule } = await import('./modbus/index.ts');
+    const { config, site, log, topics, metrics } = this;
+    await this.run(new ModbusModule({ site, topics, sink: this.ingest, log, metrics, timeoutMs: config.PARKOPS_MODBUS_TIMEOUT_MS, retryMaxMs: config.PARKOPS_MODBUS_RETRY_MAX_SEC * 1000 }));
   }
 
   private async startSimulators(): Promise<void> {

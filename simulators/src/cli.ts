@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
 import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
+import { SimModbusServers } from './modbus-server.ts';
 import { MqttPublisher, PublisherError } from './publisher.ts';
 import { planTime, parseTime, UsageError } from './cli-args.ts';
 import { SimulationRunner, type Progress } from './runner.ts';
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
   say(`scenarios: ${sim.plan.names.length > 0 ? sim.plan.names.join(' + ') : '(calendar)'}; seed ${seed}; ${time.description}`);
 
   let publisher: MqttPublisher | null = null;
+  let modbus: SimModbusServers | null = null;
   let sink: (m: SimMessage) => Promise<void> | undefined;
   if (v.print) {
     sink = (m) => {
@@ -168,11 +170,19 @@ async function main(): Promise<number> {
   } else if (v['dry-run']) {
     sink = () => undefined;
   } else {
-    publisher = new MqttPublisher({ url: v.mqtt ?? 'mqtt://127.0.0.1:1883', devices: sim.devices(), perDeviceConnections: v['per-device-connections'] ?? false, maxInFlight });
-    say(`connecting to ${publisher.display}${v['per-device-connections'] ? ` with ${sim.devices().length} connections` : ''} ...`);
+    // Devices the site file puts on Modbus TCP speak only Modbus: served here when on this machine.
+    modbus = new SimModbusServers(site);
+    const mb = modbus;
+    const devices = sim.devices().filter((d) => !mb.modbusIds.has(d.id));
+    publisher = new MqttPublisher({ url: v.mqtt ?? 'mqtt://127.0.0.1:1883', devices, perDeviceConnections: v['per-device-connections'] ?? false, maxInFlight });
+    say(`connecting to ${publisher.display}${v['per-device-connections'] ? ` with ${devices.length} connections` : ''} ...`);
     await publisher.connect();
+    if (mb.needed) {
+      await mb.start();
+      say(`serving the site's Modbus TCP devices on ${mb.endpoints.join(', ')}`);
+    }
     const pub = publisher;
-    sink = (m) => pub.publish(m);
+    sink = (m) => (mb.consume(m) ? undefined : pub.publish(m));
   }
 
   const runner = new SimulationRunner({
@@ -191,6 +201,7 @@ async function main(): Promise<number> {
     say('flushing and announcing devices offline ...');
     await publisher.close(true);
   }
+  await modbus?.stop();
   const s = sim.stats();
   const secs = summary.elapsedMs / 1000;
   const lines = [

@@ -4,12 +4,14 @@
  * entry `npm start` uses for its living demo park.
  */
 import type { Site } from '@parkops/ingest/site';
+import { SimModbusServers } from './modbus-server.ts';
 import { MqttPublisher } from './publisher.ts';
 import { SimulationRunner } from './runner.ts';
 import { createSimulation } from './simulation.ts';
 
 export { createSimulation, Simulation, type SimulationOptions, type SimStats } from './simulation.ts';
 export { SimulationRunner, type Pace, type Progress, type RunOptions, type RunSummary } from './runner.ts';
+export { SimModbusServers } from './modbus-server.ts';
 export { MqttPublisher, PublisherError, brokerOptions, type PublisherOptions, type PublisherStats } from './publisher.ts';
 export { SCENARIOS, SCENARIO_NAMES, ScenarioError, planScenarios, weatherAt, WEATHER_PROFILES, type ScenarioPlan } from './scenarios.ts';
 export { FloodRoomModel, DEFAULT_PHYSICS, type FloodPhysics, type Weather } from './models/flood-room.ts';
@@ -48,13 +50,24 @@ export async function startSimulators(opts: StartSimulatorsOptions): Promise<Run
   const now = Date.now();
   const startAt = opts.from !== undefined && opts.from < now ? opts.from : now;
   const sim = createSimulation({ site: opts.site, prefix: opts.prefix, seed: opts.seed ?? 1, scenarios: opts.scenarios ?? [], startAt });
-  const publisher = new MqttPublisher({ url: opts.mqttUrl, devices: sim.devices(), perDeviceConnections: opts.perDeviceConnections ?? false, log });
+  // Devices the site file puts on Modbus TCP speak only Modbus: served here when on this machine.
+  const modbus = new SimModbusServers(opts.site);
+  const publisher = new MqttPublisher({ url: opts.mqttUrl, devices: sim.devices().filter((d) => !modbus.modbusIds.has(d.id)), perDeviceConnections: opts.perDeviceConnections ?? false, log });
   await publisher.connect();
+  if (modbus.needed) {
+    try {
+      await modbus.start();
+    } catch (err) {
+      await publisher.close(true);
+      throw err;
+    }
+    log({ modbus: modbus.endpoints }, 'simulators: serving the Modbus TCP devices of the site');
+  }
   const speed = opts.speed ?? 1;
   if (speed > 1 && startAt >= now) {
     log({ speed }, 'simulators: speed above 1 has no effect when starting now; stamps never run ahead of the wall clock');
   }
-  const runner = new SimulationRunner({ sim, pace: speed, sink: (m) => publisher.publish(m) });
+  const runner = new SimulationRunner({ sim, pace: speed, sink: (m) => (modbus.consume(m) ? undefined : publisher.publish(m)) });
   const s0 = sim.stats();
   log(
     { broker: publisher.display, seed: sim.seed, scenarios: sim.plan.names, devices: sim.devices().length, occupiedBays: s0.parking.occupied },
@@ -71,6 +84,7 @@ export async function startSimulators(opts: StartSimulatorsOptions): Promise<Run
         runner.stop();
         await done;
         await publisher.close(true);
+        await modbus.stop();
         log({ ...publisher.stats(), messages: sim.stats().messages }, 'simulators: stopped');
       })();
       return stopping;

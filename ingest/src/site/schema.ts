@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CAP_CATEGORIES, CAP_SEVERITIES } from '../contract/cap.ts';
 import { ID_PATTERN } from '../contract/topics.ts';
+import { levelModbus, pollFitsInterval, pumpModbus } from './modbus-schema.ts';
 
 const id = z.string().regex(ID_PATTERN, 'ids must match [A-Za-z0-9_-]{1,64}');
 const seconds = z.number().finite().positive();
@@ -55,7 +56,9 @@ const levelSensor = z.object({
   /** Expected reporting interval; silent for `staleAfterSec` means stale (default 3 × interval). */
   intervalSec: seconds.default(10),
   staleAfterSec: seconds.optional(),
-});
+  /** Polled over Modbus TCP instead of publishing over MQTT (modbus-schema.ts). */
+  modbus: levelModbus.optional(),
+}).superRefine(pollFitsInterval);
 
 const pump = z.object({
   id,
@@ -69,7 +72,9 @@ const pump = z.object({
   ampsMax: z.number().positive(),
   intervalSec: seconds.default(30),
   staleAfterSec: seconds.optional(),
-});
+  /** Polled over Modbus TCP from its control panel instead of publishing over MQTT (modbus-schema.ts). */
+  modbus: pumpModbus.optional(),
+}).superRefine(pollFitsInterval);
 
 /**
  * What the readiness checklist checks before the rain (docs/warnings.md). The alert rules evaluate
