@@ -33,6 +33,10 @@ const CONTRACT: Record<string, Access> = {
   'GET /api/stream': 'viewer',
   'POST /api/users': 'admin',
   'POST /api/tokens': 'admin',
+  'GET /api/devices': 'viewer',
+  'PUT /api/devices/:deviceId/binding': 'admin',
+  'DELETE /api/devices/:deviceId/binding': 'admin',
+  'GET /api/devices/unbound': 'admin',
 };
 const EXTENSIONS: Record<string, Access> = {
   'POST /api/auth/login': 'none',
@@ -54,6 +58,8 @@ const EXTENSIONS: Record<string, Access> = {
   'GET /api/tokens': 'admin',
   'DELETE /api/tokens/:name': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/devices/codecs': 'admin',
+  'POST /api/devices/bindings.csv': 'admin',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -76,6 +82,9 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown }> = {
   'GET /api/tokens': () => ({}),
   'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
   'GET /api/audit': () => ({}),
+  'GET /api/devices': () => ({}),
+  'GET /api/devices/unbound': () => ({}),
+  'GET /api/devices/codecs': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';
