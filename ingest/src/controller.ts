@@ -211,8 +211,21 @@ export class Controller {
   private async startSimulators(): Promise<void> {
     const { config, site, log } = this;
     const url = config.MQTT_URL ?? `mqtt://127.0.0.1:${(this.mqtt as EmbeddedBroker).address.port}`;
-    const sim = (await import('@parkops/simulators')) as { startSimulators: (o: object) => Promise<{ stop(): Promise<void> }> };
+    const sim = (await import('@parkops/simulators')) as {
+      startSimulators: (o: object) => Promise<{ stop(): Promise<void> }>;
+      demoPlan: (s: Site) => Array<{ deviceId: string; devEui: string; codec: string; params: Record<string, unknown> }>;
+    };
+    // PARKOPS_SIM_LORAWAN=chirpstack: part of the park speaks as a ChirpStack network server; the
+    // bindings it needs are made here, where none exist yet (docs/devices.md).
+    let lorawan: { plan: ReturnType<typeof sim.demoPlan>; mqttUrl: string | undefined } | undefined;
+    if (config.PARKOPS_SIM_LORAWAN === 'chirpstack') {
+      const plan = sim.demoPlan(site);
+      const seeded = this.devices.seedBindings('simulator', plan);
+      log.info({ module: 'simulators', devices: plan.length, bindingsCreated: seeded }, 'simulated LoRaWAN devices speak as ChirpStack v4');
+      lorawan = { plan, mqttUrl: config.LORAWAN_MQTT_URL };
+    }
     const running = await sim.startSimulators({
+      lorawan,
       mqttUrl: url,
       site,
       prefix: config.MQTT_TOPIC_PREFIX,

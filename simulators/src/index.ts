@@ -4,9 +4,11 @@
  * entry `npm start` uses for its living demo park.
  */
 import type { Site } from '@parkops/ingest/site';
+import { ChirpStackNetworkServer, type PlannedBinding } from './lorawan/network-server.ts';
 import { MqttPublisher } from './publisher.ts';
 import { SimulationRunner } from './runner.ts';
 import { createSimulation } from './simulation.ts';
+import type { SimMessage } from './types.ts';
 
 export { createSimulation, Simulation, type SimulationOptions, type SimStats } from './simulation.ts';
 export { SimulationRunner, type Pace, type Progress, type RunOptions, type RunSummary } from './runner.ts';
@@ -15,6 +17,7 @@ export { SCENARIOS, SCENARIO_NAMES, ScenarioError, planScenarios, weatherAt, WEA
 export { FloodRoomModel, DEFAULT_PHYSICS, type FloodPhysics, type Weather } from './models/flood-room.ts';
 export { Random } from './random.ts';
 export { BAD_KINDS, EXPECTED_REJECTION, type BadKind, type MessageKind, type SimMessage } from './types.ts';
+export { ChirpStackNetworkServer, DEMO_APPLICATION_ID, demoPlan, planCsv, type PlannedBinding } from './lorawan/network-server.ts';
 
 export interface StartSimulatorsOptions {
   mqttUrl: string;
@@ -30,6 +33,11 @@ export interface StartSimulatorsOptions {
   /** Start the simulated clock here (epoch ms, in the past) and catch up at `speed`; default now. */
   from?: number;
   perDeviceConnections?: boolean;
+  /**
+   * The plan's devices speak as a ChirpStack v4 network server would publish them (lorawan/), on
+   * `mqttUrl` (the network server's broker) or the park's broker. Their bindings must exist in ParkOps.
+   */
+  lorawan?: { plan: readonly PlannedBinding[]; mqttUrl?: string | undefined };
   log?: (obj: object, msg: string) => void;
 }
 
@@ -48,16 +56,27 @@ export async function startSimulators(opts: StartSimulatorsOptions): Promise<Run
   const now = Date.now();
   const startAt = opts.from !== undefined && opts.from < now ? opts.from : now;
   const sim = createSimulation({ site: opts.site, prefix: opts.prefix, seed: opts.seed ?? 1, scenarios: opts.scenarios ?? [], startAt });
-  const publisher = new MqttPublisher({ url: opts.mqttUrl, devices: sim.devices(), perDeviceConnections: opts.perDeviceConnections ?? false, log });
+  const ns = opts.lorawan ? new ChirpStackNetworkServer(opts.site, opts.lorawan.plan, { seed: sim.seed }) : null;
+  const publisher = new MqttPublisher({ url: opts.mqttUrl, devices: sim.devices().filter((d) => !ns?.has(d.id)), perDeviceConnections: opts.perDeviceConnections ?? false, log });
   await publisher.connect();
+  // The network server is one MQTT client of its own, as ChirpStack's MQTT integration is.
+  const uplinks = ns ? new MqttPublisher({ url: opts.lorawan?.mqttUrl ?? opts.mqttUrl, devices: [], clientIdPrefix: `parkops-sim-chirpstack-${process.pid}`, log }) : null;
+  await uplinks?.connect();
   const speed = opts.speed ?? 1;
   if (speed > 1 && startAt >= now) {
     log({ speed }, 'simulators: speed above 1 has no effect when starting now; stamps never run ahead of the wall clock');
   }
-  const runner = new SimulationRunner({ sim, pace: speed, sink: (m) => publisher.publish(m) });
+  const sink = (m: SimMessage): Promise<void> | undefined => {
+    if (!ns || !uplinks) return publisher.publish(m);
+    // Uplinks are the topics outside the park's prefix.
+    const waits = ns.translate(m).map((x) => (x.topic.startsWith(`${opts.prefix}/`) ? publisher.publish(x) : uplinks.publish(x)));
+    const pending = waits.filter((w): w is Promise<void> => w !== undefined);
+    return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
+  };
+  const runner = new SimulationRunner({ sim, pace: speed, sink });
   const s0 = sim.stats();
   log(
-    { broker: publisher.display, seed: sim.seed, scenarios: sim.plan.names, devices: sim.devices().length, occupiedBays: s0.parking.occupied },
+    { broker: publisher.display, seed: sim.seed, scenarios: sim.plan.names, devices: sim.devices().length, occupiedBays: s0.parking.occupied, ...(ns ? { lorawanDevices: opts.lorawan?.plan.length, networkServerBroker: uplinks?.display } : {}) },
     `simulators: ${site(opts.site)} live from ${sim.local.iso(sim.now)}`,
   );
   const done = runner.run().catch((err: unknown) => {
@@ -71,12 +90,13 @@ export async function startSimulators(opts: StartSimulatorsOptions): Promise<Run
         runner.stop();
         await done;
         await publisher.close(true);
-        log({ ...publisher.stats(), messages: sim.stats().messages }, 'simulators: stopped');
+        await uplinks?.close(false);
+        log({ ...publisher.stats(), messages: sim.stats().messages, ...(ns ? { uplinks: ns.sent } : {}) }, 'simulators: stopped');
       })();
       return stopping;
     },
     stats(): object {
-      return { simulation: sim.stats(), publisher: publisher.stats() };
+      return { simulation: sim.stats(), publisher: publisher.stats(), ...(uplinks ? { networkServer: uplinks.stats() } : {}) };
     },
   };
 }

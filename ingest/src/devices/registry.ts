@@ -401,6 +401,28 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     return result;
   }
 
+  /**
+   * Bindings for the simulated park's LoRaWAN devices (PARKOPS_SIM_LORAWAN): only for devices that
+   * have none and DevEUIs bound to nobody, so an admin's own bindings always win. Audited as one entry.
+   */
+  seedBindings(actor: string, plan: ReadonlyArray<{ deviceId: string; devEui: string; codec: string; params: Record<string, unknown> }>): number {
+    const now = this.clock.now();
+    const records: BindingRecord[] = [];
+    for (const p of plan) {
+      const r = this.resolve(p.deviceId, p);
+      if ('error' in r) {
+        this.log.warn({ deviceId: p.deviceId, error: r.error }, 'simulated LoRaWAN device not bound');
+        continue;
+      }
+      if (this.byDevice.has(r.ref.id) || this.byEui.has(r.devEui)) continue;
+      records.push({ deviceId: r.ref.id, devEui: r.devEui, codec: r.codec.name, params: r.params, updatedAt: now, updatedBy: actor });
+    }
+    if (records.length === 0) return 0;
+    this.apply(records);
+    this.deps.audit({ actor, action: 'device.bindings_seeded', detail: { created: records.length, devices: records.map((r) => r.deviceId) } });
+    return records.length;
+  }
+
   // ------------------------------------------------------------------------------------------
   // Views
 
