@@ -187,6 +187,8 @@ export interface DeviceView {
   binding?: BindingView;
   /** extension: no fresh reading within the device's staleness window (gates: never) */
   stale: boolean;
+  /** extension: battery below the site's lowBatteryPct (devices that report only volts: false) */
+  lowBattery: boolean;
   /** extension: what the device's last uplink reported about its own measurement */
   problem?: string;
 }
@@ -206,6 +208,7 @@ export interface CodecView {
   name: string;
   kinds: DeviceKindName[];
   description: string;
+  paramsExample?: Record<string, unknown>;
 }
 
 export interface BindingsImportResult {

@@ -427,7 +427,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   // Views
 
   codecs(): CodecView[] {
-    return [...CODECS.values()].map((c) => ({ name: c.name, kinds: [...c.kinds], description: c.description }));
+    return [...CODECS.values()].map((c) => ({ name: c.name, kinds: [...c.kinds], description: c.description, ...(c.paramsExample ? { paramsExample: c.paramsExample } : {}) }));
   }
 
   unbound(): UnboundDeviceView[] {
@@ -464,6 +464,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
         ...(t?.snr !== undefined ? { snr: t.snr } : {}),
         ...(b ? { binding: this.view(b) } : {}),
         stale,
+        lowBattery: battery !== undefined && battery < site.parking.lowBatteryPct,
         ...(t?.problem !== undefined && t.devEui === b?.devEui ? { problem: t.problem } : {}),
       });
     };

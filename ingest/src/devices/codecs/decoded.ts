@@ -81,6 +81,7 @@ export default defineCodec({
   name: 'decoded',
   kinds: ['bay', 'gate', 'level', 'pump', 'venue'],
   description: "the network server's decoded object, which holds the reading's section-1 fields (params.fields renames them)",
+  paramsExample: { fields: { mm: 'water_level' } },
   params: z.strictObject({
     fields: z.record(z.string(), z.string().min(1, 'must name a field of the decoded object').max(200)).optional(),
   }),

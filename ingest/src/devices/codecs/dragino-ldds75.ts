@@ -29,6 +29,7 @@ export default defineCodec({
   name: NAME,
   kinds: ['level'],
   description: 'Dragino LDDS75 ultrasonic sensor looking down at the water: level = mountMm − distance',
+  paramsExample: { mountMm: 1500 },
   params: z.strictObject({
     mountMm: z.number({ message: 'the sensor\'s height above the pit floor in mm is required' }).finite().positive().max(20_000),
   }),

@@ -27,6 +27,7 @@ export default defineCodec({
   name: NAME,
   kinds: ['level'],
   description: 'Milesight EM310-UDL ultrasonic sensor looking down at the water: level = mountMm − distance',
+  paramsExample: { mountMm: 1500 },
   params: z.strictObject({
     /** the sensor's height above the pit floor, mm */
     mountMm: z.number({ message: 'the sensor\'s height above the pit floor in mm is required' }).finite().positive().max(20_000),

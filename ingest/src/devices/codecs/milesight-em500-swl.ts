@@ -23,6 +23,7 @@ export default defineCodec({
   name: NAME,
   kinds: ['level'],
   description: 'Milesight EM500-SWL submersible level probe: level = depth + offsetMm',
+  paramsExample: { offsetMm: 0 },
   params: z.strictObject({
     /** the probe's height above the pit floor, mm */
     offsetMm: z.number().finite().min(-1000).max(10_000).optional(),

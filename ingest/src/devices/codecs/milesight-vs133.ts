@@ -44,6 +44,7 @@ export default defineCodec({
   name: NAME,
   kinds: ['venue'],
   description: 'Milesight VS133/VS135 people counter: line totals turned into the people who went in and out since the previous uplink',
+  paramsExample: { line: 1 },
   params: z.strictObject({
     line: z.number().int().min(1).max(4).optional(),
     fPort: fPortParam.optional(),

@@ -58,6 +58,8 @@ export interface Codec<P> {
   /** One line for the admin page and docs/devices.md. */
   description: string;
   params: z.ZodType<P>;
+  /** Typical params, shown as the hint in the admin page's binding form. */
+  paramsExample?: P;
   /** Checks that need the device kind (the `decoded` codec's field names); a message naming the field, or null. */
   checkParams?(params: P, kind: DeviceKind): { field: string; message: string } | null;
   decode(input: CodecInput, ctx: CodecContext<P>): CodecResult;
@@ -70,6 +72,7 @@ export interface AnyCodec {
   name: string;
   kinds: readonly DeviceKind[];
   description: string;
+  paramsExample: Record<string, unknown> | undefined;
   parseParams(raw: unknown, kind: DeviceKind): ParamsResult;
   decode(input: CodecInput, ctx: CodecContext<unknown>): CodecResult;
 }
@@ -79,6 +82,7 @@ export function defineCodec<P>(codec: Codec<P>): AnyCodec {
     name: codec.name,
     kinds: codec.kinds,
     description: codec.description,
+    paramsExample: codec.paramsExample as Record<string, unknown> | undefined,
     parseParams(raw, kind) {
       const parsed = codec.params.safeParse(raw ?? {});
       if (!parsed.success) {
