@@ -19,6 +19,7 @@ const ACCOUNTS = {
   'flood-devices': 'flood-secret-1',
   'venue-devices': 'venue-secret-1',
   dashboard: 'dashboard-secret-1',
+  'network-server': 'network-server-secret-1',
 } as const;
 
 beforeAll(() => {
@@ -76,6 +77,13 @@ describe('ACL', () => {
     ['dashboard', 'park/alerts/a1', 'read', true],
     ['dashboard', 'park/alerts/a1', 'write', false],
     ['dashboard', 'other/topic', 'read', false],
+    ['network-server', 'application/17c8/device/0101010101010101/event/up', 'write', true],
+    ['network-server', 'v3/app1@ttn/devices/dev1/up', 'write', true],
+    ['network-server', 'application/17c8/device/0101010101010101/event/join', 'write', false],
+    ['network-server', 'park/parking/bays/A-1', 'write', false],
+    ['parkops-ingest', 'application/17c8/device/0101010101010101/event/up', 'read', true],
+    ['parkops-ingest', 'v3/app1@ttn/devices/dev1/up', 'read', true],
+    ['parkops-ingest', 'application/17c8/device/0101010101010101/event/up', 'write', false],
     ['someone-else', 'park/parking/bays/A-1', 'read', false],
   ] as const)('%s %s %s -> %s', (user, topic, access, allowed) => {
     expect(aclAllows(acl, user, 'client-1', topic, access)).toBe(allowed);
@@ -221,7 +229,7 @@ describe('embedded aedes broker with the project files', () => {
   });
 });
 
-it('the shipped ACL names exactly the five documented accounts', () => {
+it('the shipped ACL names exactly the six documented accounts', () => {
   const acl = parseAclFile(readFileSync(PROJECT_ACL, 'utf8'));
   expect([...acl.users.keys()].sort()).toEqual(Object.keys(ACCOUNTS).sort());
   expect(acl.anonymous).toEqual([]);
