@@ -59,6 +59,7 @@ interface Resolved {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const TELEMETRY_PERSIST_MS = 60_000;
 const sameParams = (a: Record<string, unknown>, b: Record<string, unknown>): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 function deviceTopic(ref: DeviceRef): DeviceTopic {
@@ -87,6 +88,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   private readonly telemetry = new Map<string, TelemetryRecord>();
   /** by `${devEui}/${key}` */
   private readonly counters = new Map<string, CounterState>();
+  /** what the telemetry table holds per device */
+  private readonly telemetryWritten = new Map<string, TelemetryRecord>();
   private readonly unboundLogged = new Set<string>();
 
   constructor(private readonly deps: RegistryDeps) {
@@ -102,7 +105,10 @@ export class DeviceRegistry implements Module, UplinkTranslator {
       this.byEui.set(b.devEui, b);
       if (!this.deps.site.device(b.deviceId)) this.log.warn({ deviceId: b.deviceId, devEui: b.devEui }, 'a binding names a device that is not in the site file: its uplinks are rejected');
     }
-    for (const t of this.repo.telemetry()) this.telemetry.set(t.deviceId, t);
+    for (const t of this.repo.telemetry()) {
+      this.telemetry.set(t.deviceId, t);
+      this.telemetryWritten.set(t.deviceId, t);
+    }
     for (const c of this.repo.counters()) this.counters.set(`${c.devEui}/${c.key}`, { in: c.in, out: c.out, ts: c.ts });
     this.log.debug({ bindings: this.byDevice.size }, 'device registry loaded');
   }
@@ -192,6 +198,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
         if (committed) {
           if (telemetryBefore) this.telemetry.set(binding.deviceId, telemetryBefore);
           else this.telemetry.delete(binding.deviceId);
+          // The transaction's writes are gone: write the next uplink's telemetry whatever it holds.
+          this.telemetryWritten.delete(binding.deviceId);
         }
       },
     };
@@ -219,7 +227,14 @@ export class DeviceRegistry implements Module, UplinkTranslator {
       // An uplink with a reading and no problem clears the last one; device information frames keep it.
       problem: t.problem ?? (withReading ? undefined : same?.problem),
     };
-    this.repo.putTelemetry(next);
+    // Like live state's heartbeats: an uplink that changes only the time and the radio figures is
+    // written at most once a minute per device (after a crash, last seen may be up to a minute early).
+    const written = this.telemetryWritten.get(binding.deviceId);
+    const changed = !written || written.devEui !== next.devEui || written.battery !== next.battery || written.batteryMv !== next.batteryMv || written.problem !== next.problem;
+    if (changed || next.lastUplinkAt - written.lastUplinkAt >= TELEMETRY_PERSIST_MS) {
+      this.repo.putTelemetry(next);
+      this.telemetryWritten.set(binding.deviceId, next);
+    }
     this.telemetry.set(binding.deviceId, next);
   }
 
