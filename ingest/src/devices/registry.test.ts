@@ -88,6 +88,8 @@ describe('DeviceRegistry', () => {
 
   it('lists unbound DevEUIs and forgets them once bound; refuses a DevEUI bound twice', async () => {
     const r = await open();
+    const broken = JSON.stringify({ deviceInfo: { devEui: 'A84041000181C3D9' }, fPort: 2, data: 'not*base64' });
+    expect(r.translate(topic('A84041000181C3D9'), Buffer.from(broken), 0)).toMatchObject({ kind: 'rejected', rejection: { code: 'invalid_base64' } });
     expect(r.translate(topic('A84041000181C3D1'), up('A84041000181C3D1', 1000, '0D3B0AEF00000001', 2), 5000)).toEqual({ kind: 'handled' });
     expect(r.unbound()).toEqual([{ devEui: 'A84041000181C3D1', network: 'chirpstack', applicationId: 'app', firstSeen: new Date(5000).toISOString(), lastSeen: new Date(5000).toISOString(), uplinks: 1 }]);
     r.setBinding('admin', undefined, 'L2', { devEui: 'A84041000181C3D1', codec: 'dragino-ldds75', params: { mountMm: 3000 } });

@@ -135,6 +135,13 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   }
 
   private translateUplink(up: Uplink, receivedAt: number): Translation {
+    // A malformed uplink is refused whether its DevEUI is bound or not: the network server sent it wrong.
+    let bytes: Uint8Array = new Uint8Array(0);
+    if (up.data !== undefined) {
+      const decoded = decodeBase64(up.data);
+      if (decoded === null) return { kind: 'rejected', rejection: rejection('invalid_base64', `"${up.network === 'chirpstack' ? 'data' : 'uplink_message.frm_payload'}" is not base64: ${JSON.stringify(up.data.slice(0, 40))}`) };
+      bytes = decoded;
+    }
     const binding = this.byEui.get(up.devEui);
     if (!binding) {
       this.seenUnbound(up, receivedAt);
@@ -144,12 +151,6 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     if (!ref) return { kind: 'rejected', rejection: rejection('unknown_id', `DevEUI ${up.devEui} is bound to device "${binding.deviceId}", which is not in the site configuration`) };
     const codec = CODECS.get(binding.codec);
     if (!codec) return { kind: 'rejected', rejection: rejection('undecodable_payload', `DevEUI ${up.devEui} is bound with codec "${binding.codec}", which this ParkOps does not have`) };
-    let bytes: Uint8Array = new Uint8Array(0);
-    if (up.data !== undefined) {
-      const decoded = decodeBase64(up.data);
-      if (decoded === null) return { kind: 'rejected', rejection: rejection('invalid_base64', `"${up.network === 'chirpstack' ? 'data' : 'uplink_message.frm_payload'}" is not base64: ${JSON.stringify(up.data.slice(0, 40))}`) };
-      bytes = decoded;
-    }
     const ts = up.time ?? receivedAt;
     const pending = new Map<string, CounterState>();
     const counters: CounterStore = {
