@@ -171,6 +171,10 @@ describe.each(BROKERS)('LoRaWAN uplinks through %s', (broker) => {
   it('answers 404 for an unknown device, 409 for a DevEUI bound elsewhere, 400 naming the field, 204 on delete', async () => {
     expect(await api.put('/api/devices/NOPE-1/binding', { devEui: '24E1240000000001', codec: 'nwave-nps' })).toMatchObject({ status: 404, body: { error: expect.stringMatching(/NOPE-1/) } });
     expect(await api.put('/api/devices/E-002/binding', { devEui: '0004a30b001c0530', codec: 'nwave-nps' })).toMatchObject({ status: 409, body: { error: expect.stringMatching(/bound to device E-001/) } });
+    // Nothing else changed: E-001 keeps its DevEUI, E-002 has none.
+    expect((await device('E-001')).binding).toMatchObject({ devEui: '0004A30B001C0530' });
+    expect((await device('E-002')).binding).toBeUndefined();
+    expect((await device('E-001')).binding!.updatedBy).toBeUndefined();
     expect(await api.put('/api/devices/E-002/binding', { devEui: '24E1240000000002', codec: 'lora-magic' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^codec: unknown codec "lora-magic"/) } });
     expect(await api.put('/api/devices/E-002/binding', { devEui: '24E1240000000002', codec: 'milesight-em310-udl' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^codec: .*E-002 is a bay/) } });
     expect(await api.put('/api/devices/L2/binding', { devEui: '24E1240000000002', codec: 'milesight-em310-udl', params: { mountMm: 'high' } })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^params\.mountMm: /) } });

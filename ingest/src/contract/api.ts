@@ -164,7 +164,8 @@ export interface BindingView {
   params: Record<string, unknown>;
   /** extension */
   updatedAt: string;
-  updatedBy: string;
+  /** extension: who made it; in the admin answers only (PUT), not in the viewers' device list */
+  updatedBy?: string;
 }
 
 export interface DeviceView {

@@ -272,8 +272,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     return { ref, devEui, codec, params: params.params as Record<string, unknown> };
   }
 
-  private view(b: BindingRecord): BindingView {
-    return { deviceId: b.deviceId, devEui: b.devEui, codec: b.codec, params: b.params, updatedAt: iso(b.updatedAt), updatedBy: b.updatedBy };
+  private view(b: BindingRecord, withAuthor = true): BindingView {
+    return { deviceId: b.deviceId, devEui: b.devEui, codec: b.codec, params: b.params, updatedAt: iso(b.updatedAt), ...(withAuthor ? { updatedBy: b.updatedBy } : {}) };
   }
 
   binding(deviceId: string): BindingView | undefined {
@@ -478,7 +478,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
         ...(t?.batteryMv !== undefined ? { batteryMv: t.batteryMv } : {}),
         ...(t?.rssi !== undefined ? { rssi: t.rssi } : {}),
         ...(t?.snr !== undefined ? { snr: t.snr } : {}),
-        ...(b ? { binding: this.view(b) } : {}),
+        // Viewers see the list: who made a binding is for the audit log, not for them.
+        ...(b ? { binding: this.view(b, false) } : {}),
         stale,
         lowBattery: battery !== undefined && battery < site.parking.lowBatteryPct,
         ...(t?.problem !== undefined && t.devEui === b?.devEui ? { problem: t.problem } : {}),
