@@ -22,6 +22,12 @@ describe('settings', () => {
     [{ PARKOPS_CAP_FEED_URL: 'ftp://weather.example/cap' }, /PARKOPS_CAP_FEED_URL: must be a URL starting with http:\/\/ or https:\/\//],
     [{ PARKOPS_CAP_FEED_INTERVAL_SEC: '5' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds 15\.\.86400/],
     [{ PARKOPS_CAP_FEED_INTERVAL_SEC: 'often' }, /PARKOPS_CAP_FEED_INTERVAL_SEC: must be a number of seconds/],
+    [{ LORAWAN_MQTT_URL: 'https://ns.example' }, /LORAWAN_MQTT_URL: must be a URL starting with mqtt:\/\//],
+    [{ LORAWAN_CHIRPSTACK_TOPIC: 'application/#/up' }, /LORAWAN_CHIRPSTACK_TOPIC: must be an MQTT topic filter/],
+    [{ LORAWAN_TTS_TOPIC: '#' }, /LORAWAN_TTS_TOPIC: must not cover ParkOps' own topics/],
+    [{ LORAWAN_CHIRPSTACK_TOPIC: 'park/lorawan/+/up' }, /LORAWAN_CHIRPSTACK_TOPIC: must not cover ParkOps' own topics under park\//],
+    [{ MQTT_URL: 'mqtt://b:1883', LORAWAN_MQTT_URL: 'mqtt://b:1883', LORAWAN_MQTT_CLIENT_ID: 'parkops-ingest' }, /LORAWAN_MQTT_CLIENT_ID: must differ from MQTT_CLIENT_ID/],
+    [{ PARKOPS_SIM_LORAWAN: 'tts' }, /PARKOPS_SIM_LORAWAN: must be off or chirpstack/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -42,6 +48,11 @@ describe('settings', () => {
   it('polls no CAP feed unless asked, every 120 s when asked', () => {
     expect(load({}).PARKOPS_CAP_FEED_URL).toBeUndefined();
     expect(load({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml' })).toMatchObject({ PARKOPS_CAP_FEED_URL: 'https://weather.example/cap/rss.xml', PARKOPS_CAP_FEED_INTERVAL_SEC: 120 });
+  });
+  it('reads LoRaWAN uplinks on the ParkOps broker from both network servers by default; off switches one off', () => {
+    expect(load({})).toMatchObject({ LORAWAN_CHIRPSTACK_TOPIC: 'application/+/device/+/event/up', LORAWAN_TTS_TOPIC: 'v3/+/devices/+/up', LORAWAN_MQTT_CLIENT_ID: 'parkops-lorawan', PARKOPS_SIM_LORAWAN: 'off' });
+    expect(load({}).LORAWAN_MQTT_URL).toBeUndefined();
+    expect(load({ LORAWAN_TTS_TOPIC: 'off' }).LORAWAN_TTS_TOPIC).toBeNull();
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ID_PATTERN } from './contract/topics.ts';
+import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from './contract/topics.ts';
 
 const bool = z
   .string()
@@ -26,6 +26,15 @@ const url = (protocols: string[]) =>
         return false;
       }
     }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+/** An MQTT subscription filter, or `off` (null) to read nothing from that network server. */
+const uplinkFilter = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => v === 'off' || filterProblem(v) === null, 'must be an MQTT topic filter (e.g. application/+/device/+/event/up) or off')
+    .transform((v) => (v === 'off' ? null : v));
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -80,6 +89,17 @@ const schema = z.object({
   PARKOPS_MODBUS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds 50..60000' }).int('must be a whole number of milliseconds').min(50, 'must be a number of milliseconds 50..60000').max(60_000, 'must be a number of milliseconds 50..60000').default(1000),
   /** Cap of the exponential backoff (1 s, 2 s, 4 s, ...) between retries of a Modbus peer that stopped answering. */
   PARKOPS_MODBUS_RETRY_MAX_SEC: z.coerce.number({ message: 'must be a number of seconds 1..3600' }).min(1, 'must be a number of seconds 1..3600').max(3600, 'must be a number of seconds 1..3600').default(30),
+  /**
+   * LoRaWAN network servers (CONTRACT.md section 6). Unset: uplinks are read on ParkOps' own broker.
+   * Set: from this broker instead (a network server usually runs its own Mosquitto), with a persistent
+   * session of its own and the same acknowledge-after-commit as device messages.
+   */
+  LORAWAN_MQTT_URL: url(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']).optional(),
+  LORAWAN_MQTT_CLIENT_ID: z.string().trim().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').default('parkops-lorawan'),
+  LORAWAN_CHIRPSTACK_TOPIC: uplinkFilter(CHIRPSTACK_UPLINK_FILTER),
+  LORAWAN_TTS_TOPIC: uplinkFilter(TTS_UPLINK_FILTER),
+  /** `chirpstack`: the simulated park's LoRaWAN devices speak as a ChirpStack v4 network server (docs/devices.md). */
+  PARKOPS_SIM_LORAWAN: z.enum(['off', 'chirpstack'], { message: 'must be off or chirpstack' }).default('off'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -119,6 +139,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
   }
   if ((c.MQTT_PASSWORD_FILE || c.MQTT_ACL_FILE) && c.MQTT_URL) {
     throw new ConfigError('bad setting: MQTT_PASSWORD_FILE/MQTT_ACL_FILE configure the embedded broker; with MQTT_URL set, configure your broker instead');
+  }
+  for (const key of ['LORAWAN_CHIRPSTACK_TOPIC', 'LORAWAN_TTS_TOPIC'] as const) {
+    const first = c[key]?.split('/')[0];
+    // Uplink topics must not reach into ParkOps' own tree: those are parsed as device messages.
+    if (first === '#' || first === '+' || (first !== undefined && first === c.MQTT_TOPIC_PREFIX.split('/')[0])) {
+      throw new ConfigError(`bad setting: ${key}: must not cover ParkOps' own topics under ${c.MQTT_TOPIC_PREFIX}/; start it with the network server's first topic level`);
+    }
+  }
+  if (c.LORAWAN_MQTT_URL !== undefined && c.LORAWAN_MQTT_URL === c.MQTT_URL && c.LORAWAN_MQTT_CLIENT_ID === c.MQTT_CLIENT_ID) {
+    throw new ConfigError('bad setting: LORAWAN_MQTT_CLIENT_ID: must differ from MQTT_CLIENT_ID when both connect to the same broker');
   }
   // The embedded broker without a password file takes anonymous publishes: anyone who reaches it can
   // mark sensors offline or publish a water level. So it listens beyond this machine only with passwords.

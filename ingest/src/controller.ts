@@ -4,7 +4,7 @@
  * before everything that handles it is ready.
  */
 import type { HealthResponse, StreamSnapshot } from './contract/index.ts';
-import { roleAtLeast, Topics } from './contract/index.ts';
+import { roleAtLeast, Topics, UplinkTopics } from './contract/index.ts';
 import { EventBus } from './bus.ts';
 import type { Config } from './config.ts';
 import { Ingest } from './ingest.ts';
@@ -28,6 +28,8 @@ import { Notifier } from './notify/index.ts';
 import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
+import { DeviceRegistry } from './devices/registry.ts';
+import { devicesRouter } from './devices/routes.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -45,6 +47,9 @@ export class Controller {
   reports!: Reports;
   flood!: FloodView;
   warnings!: WarningService;
+  devices!: DeviceRegistry;
+  /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
+  lorawan: MqttClientLink | null = null;
   private mqttReady = false;
   private readonly beforeMqtt: Array<() => void> = [];
   /** Publishes through whichever MQTT link runs; what modules publish before it is up waits for it. */
@@ -122,6 +127,12 @@ export class Controller {
     this.http.useApi(warningsRouter(this.warnings, guard));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
+    // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
+    const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
+    this.devices = new DeviceRegistry({ db, site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
+    await this.run(this.devices);
+    this.ingest.translator = this.devices;
+    this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
     await this.run(this.notifier);
@@ -136,8 +147,19 @@ export class Controller {
       if (topics.isWarning(topic)) return this.onWarningMessage(topic, payload, receivedAt, ack);
       this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
+    // Uplinks come on ParkOps' broker unless LORAWAN_MQTT_URL names the network server's.
+    const uplinksHere = config.LORAWAN_MQTT_URL === undefined;
     this.mqtt = config.MQTT_URL
-      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage, connections: config.MQTT_CONNECTIONS })
+      ? new MqttClientLink({
+          url: config.MQTT_URL,
+          clientId: config.MQTT_CLIENT_ID,
+          topics,
+          bus,
+          log,
+          onMessage,
+          connections: config.MQTT_CONNECTIONS,
+          filters: [topics.deviceSubscription, ...(uplinksHere ? uplinkTopics.subscriptions : [])],
+        })
       : new EmbeddedBroker({
           port: config.MQTT_PORT,
           host: config.MQTT_BIND,
@@ -146,6 +168,7 @@ export class Controller {
           log,
           onMessage,
           auth: config.MQTT_PASSWORD_FILE ? loadBrokerAuth(config.MQTT_PASSWORD_FILE, config.MQTT_ACL_FILE) : undefined,
+          accepts: uplinksHere ? (topic) => uplinkTopics.parse(topic) !== null : undefined,
         });
     this.ingest.publisher = this.publisher;
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
@@ -153,6 +176,21 @@ export class Controller {
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
+    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0) {
+      this.lorawan = new MqttClientLink({
+        name: 'mqtt-lorawan',
+        setting: 'LORAWAN_MQTT_URL',
+        url: config.LORAWAN_MQTT_URL,
+        clientId: config.LORAWAN_MQTT_CLIENT_ID,
+        topics,
+        bus,
+        log: log.child({ link: 'lorawan' }),
+        onMessage,
+        filters: uplinkTopics.subscriptions,
+        announce: false,
+      });
+      await this.run(this.lorawan);
+    }
     metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
@@ -208,8 +246,21 @@ export class Controller {
   private async startSimulators(): Promise<void> {
     const { config, site, log } = this;
     const url = config.MQTT_URL ?? `mqtt://127.0.0.1:${(this.mqtt as EmbeddedBroker).address.port}`;
-    const sim = (await import('@parkops/simulators')) as { startSimulators: (o: object) => Promise<{ stop(): Promise<void> }> };
+    const sim = (await import('@parkops/simulators')) as {
+      startSimulators: (o: object) => Promise<{ stop(): Promise<void> }>;
+      demoPlan: (s: Site) => Array<{ deviceId: string; devEui: string; codec: string; params: Record<string, unknown> }>;
+    };
+    // PARKOPS_SIM_LORAWAN=chirpstack: part of the park speaks as a ChirpStack network server; the
+    // bindings it needs are made here, where none exist yet (docs/devices.md).
+    let lorawan: { plan: ReturnType<typeof sim.demoPlan>; mqttUrl: string | undefined } | undefined;
+    if (config.PARKOPS_SIM_LORAWAN === 'chirpstack') {
+      const plan = sim.demoPlan(site);
+      const seeded = this.devices.seedBindings('simulator', plan);
+      log.info({ module: 'simulators', devices: plan.length, bindingsCreated: seeded }, 'simulated LoRaWAN devices speak as ChirpStack v4');
+      lorawan = { plan, mqttUrl: config.LORAWAN_MQTT_URL };
+    }
     const running = await sim.startSimulators({
+      lorawan,
       mqttUrl: url,
       site,
       prefix: config.MQTT_TOPIC_PREFIX,
@@ -227,6 +278,7 @@ export class Controller {
     const problems: string[] = [];
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
     if (!store.ok) problems.push(`store: ${store.detail}`);
+    if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
     if (problems.length > 0) h.problems = problems;
     if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };

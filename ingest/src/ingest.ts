@@ -26,6 +26,23 @@ export type Ack = (err?: Error) => void;
 
 export class StoreUnavailable extends Error {}
 
+/**
+ * Network-server uplinks (CONTRACT.md section 6) arrive on topics outside the prefix. A translator
+ * turns each into a section-1 topic and payload, which then take the same path as a device's own
+ * message: the same decoder and rejections, the same transaction and acknowledgement.
+ */
+export type Translation =
+  /** `commit` runs inside the ingest transaction once the reading is written; `undo` if the reading is not committed after all. */
+  | { kind: 'reading'; topic: string; payload: Uint8Array; commit(stored: boolean): void; undo(): void }
+  | { kind: 'rejected'; rejection: Rejection }
+  /** A valid uplink without a reading (unbound DevEUI, device information): acknowledged, nothing stored. */
+  | { kind: 'handled' };
+export interface UplinkTranslator {
+  /** null: not an uplink topic. Never throws. */
+  translate(topic: string, payload: Uint8Array, receivedAt: number): Translation | null;
+}
+type Uplink = Extract<Translation, { kind: 'reading' }>;
+
 interface Pending {
   topic: string;
   payload: Uint8Array;
@@ -45,20 +62,21 @@ const MAX_BATCH = 500;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number; replayed: boolean }>) => Committed[];
+  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>) => Committed[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
   private rejectsSinceLog = 0;
   publisher: Publisher | null = null;
+  translator: UplinkTranslator | null = null;
 
   constructor(
     private readonly deps: { db: Db; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
   ) {
     const { db, store, live } = deps;
-    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number; replayed: boolean }>, undo: Array<() => void>): Committed[] => {
+    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>, undo: Array<() => void>): Committed[] => {
       const out: Committed[] = [];
-      for (const { reading, receivedAt, replayed } of items) {
+      for (const { reading, receivedAt, replayed, uplink } of items) {
         // Planned one by one against memory that already holds the batch's earlier readings.
         const plan = live.plan(reading, receivedAt, replayed);
         const stored = store.write(reading);
@@ -67,6 +85,7 @@ export class Ingest {
           for (const hook of this.hooks) hook(reading, plan.applies);
           undo.push(live.commit(plan));
         }
+        uplink?.commit(stored);
         out.push({ plan, stored, receivedAt });
       }
       return out;
@@ -77,6 +96,7 @@ export class Ingest {
         return tx(items, undo);
       } catch (err) {
         for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+        for (let i = items.length - 1; i >= 0; i--) items[i]!.uplink?.undo();
         live.forgetPersisted();
         throw err;
       }
@@ -118,9 +138,10 @@ export class Ingest {
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
     const { topics, metrics, bus, site } = this.deps;
-    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean }> = [];
+    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean; uplink?: Uplink | undefined }> = [];
     for (const m of batch) {
       const parsed = topics.parse(m.topic);
+      const translated = parsed.kind === 'foreign' ? this.translator?.translate(m.topic, m.payload, m.receivedAt) : undefined;
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
       if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
         report?.('ignored');
@@ -128,14 +149,23 @@ export class Ingest {
         continue;
       }
       metrics.received.inc();
-      const result = decodeMessage(m.topic, m.payload, { topics, site, receivedAt: m.receivedAt });
+      if (translated?.kind === 'rejected' || translated?.kind === 'handled') {
+        if (translated.kind === 'rejected') this.reject(m.topic, translated.rejection, m.receivedAt);
+        report?.(translated.kind === 'rejected' ? 'rejected' : 'ignored');
+        m.ack();
+        continue;
+      }
+      const uplink = translated ?? undefined;
+      const result = decodeMessage(uplink?.topic ?? m.topic, uplink?.payload ?? m.payload, { topics, site, receivedAt: m.receivedAt });
       if (!result.ok) {
-        this.reject(m.topic, result.rejection, m.receivedAt);
+        uplink?.undo();
+        // The notice names the topic the message came on: for an uplink, the network server's topic.
+        this.reject(m.topic, uplink ? { code: result.rejection.code, reason: `${result.rejection.reason} (decoded from the uplink as ${uplink.topic} ${new TextDecoder().decode(uplink.payload)})` } : result.rejection, m.receivedAt);
         report?.('rejected');
         m.ack();
         continue;
       }
-      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed });
+      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed, uplink });
     }
     if (accepted.length === 0) return;
     let committed: Committed[];

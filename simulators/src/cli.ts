@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
 import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
 import { SimModbusServers } from './modbus-server.ts';
+import { ChirpStackNetworkServer, demoPlan, planCsv } from './lorawan/network-server.ts';
 import { MqttPublisher, PublisherError } from './publisher.ts';
 import { planTime, parseTime, UsageError } from './cli-args.ts';
 import { SimulationRunner, type Progress } from './runner.ts';
@@ -23,6 +24,13 @@ Broker and site
   --site <path>             site file (default: the bundled Jining Innovation Valley site)
   --per-device-connections  one MQTT connection per device, each with its own Last Will
   --max-in-flight <n>       QoS 1 publishes awaiting PUBACK at once (default 1000; ids are 16-bit)
+
+LoRaWAN (docs/devices.md)
+  --lorawan chirpstack      the last zone's bays, both level sensors and the first venue's counter
+                            speak as a ChirpStack v4 network server: application/{id}/device/{devEui}/event/up
+                            uplinks with real payload bytes; their bindings must exist in ParkOps
+  --lorawan-mqtt <url>      the network server's broker for those uplinks (default: --mqtt)
+  --lorawan-bindings        print those bindings as the import file for POST /api/devices/bindings.csv, and exit
 
 What to simulate
   --scenario, -s <names>    scenarios, combined with + or , or repeated (default: the calendar decides)
@@ -53,6 +61,8 @@ Examples
   npm run sim -- -s weekday+storm --from -4h --speed 60     # a storm in four minutes
   npm run sim -- --from -30d --to now                        # back-fill 30 days of history
   npm run sim -- -s bad-devices --mqtt mqtt://sim:secret@10.0.0.5:1883 --per-device-connections
+  npm run sim -- --lorawan-bindings > bindings.csv                 # then import it on the Devices page
+  npm run sim -- --lorawan chirpstack                              # part of the park as LoRaWAN devices
 `;
 
 function wrap(text: string, indent: number): string {
@@ -112,6 +122,9 @@ async function main(): Promise<number> {
       site: { type: 'string' },
       'per-device-connections': { type: 'boolean' },
       'max-in-flight': { type: 'string' },
+      lorawan: { type: 'string' },
+      'lorawan-mqtt': { type: 'string' },
+      'lorawan-bindings': { type: 'boolean' },
       scenario: { type: 'string', short: 's', multiple: true },
       seed: { type: 'string' },
       'events-at': { type: 'string' },
@@ -141,6 +154,11 @@ async function main(): Promise<number> {
   const maxInFlight = v['max-in-flight'] === undefined ? 1000 : Number(v['max-in-flight']);
   if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1 && maxInFlight <= 65_000)) throw new UsageError('--max-in-flight must be a whole number from 1 to 65000');
   const site = loadSite(v.site ?? DEFAULT_SITE_PATH);
+  if (v['lorawan-bindings']) {
+    process.stdout.write(planCsv(demoPlan(site)));
+    return 0;
+  }
+  if (v.lorawan !== undefined && v.lorawan !== 'chirpstack') throw new UsageError('--lorawan: the simulators speak as chirpstack (The Things Stack is read by ParkOps, but not simulated)');
   const sim = createSimulation({
     site,
     scenarios: v.scenario ?? [],
@@ -159,8 +177,11 @@ async function main(): Promise<number> {
   say(`${site.name}: ${site.bays.length} bays, ${site.gates.length} gates, ${site.rooms.length} flood rooms, ${site.venues.length} venues; ${sim.devices().length} devices`);
   say(`scenarios: ${sim.plan.names.length > 0 ? sim.plan.names.join(' + ') : '(calendar)'}; seed ${seed}; ${time.description}`);
 
+  const ns = v.lorawan === 'chirpstack' ? new ChirpStackNetworkServer(site, demoPlan(site, new Set(sim.badBays.keys())), { seed }) : null;
+  if (ns) say(`LoRaWAN: ${demoPlan(site).length} devices speak as ChirpStack v4 (bindings: npm run sim -- --lorawan-bindings)`);
   let publisher: MqttPublisher | null = null;
   let modbus: SimModbusServers | null = null;
+  let uplinks: MqttPublisher | null = null;
   let sink: (m: SimMessage) => Promise<void> | undefined;
   if (v.print) {
     sink = (m) => {
@@ -173,7 +194,7 @@ async function main(): Promise<number> {
     // Devices the site file puts on Modbus TCP speak only Modbus: served here when on this machine.
     modbus = new SimModbusServers(site);
     const mb = modbus;
-    const devices = sim.devices().filter((d) => !mb.modbusIds.has(d.id));
+    const devices = sim.devices().filter((d) => !mb.modbusIds.has(d.id) && !ns?.has(d.id));
     publisher = new MqttPublisher({ url: v.mqtt ?? 'mqtt://127.0.0.1:1883', devices, perDeviceConnections: v['per-device-connections'] ?? false, maxInFlight });
     say(`connecting to ${publisher.display}${v['per-device-connections'] ? ` with ${devices.length} connections` : ''} ...`);
     await publisher.connect();
@@ -183,6 +204,20 @@ async function main(): Promise<number> {
     }
     const pub = publisher;
     sink = (m) => (mb.consume(m) ? undefined : pub.publish(m));
+    if (ns) {
+      uplinks = new MqttPublisher({ url: v['lorawan-mqtt'] ?? v.mqtt ?? 'mqtt://127.0.0.1:1883', devices: [], maxInFlight, clientIdPrefix: `parkops-sim-chirpstack-${process.pid}` });
+      await uplinks.connect();
+    }
+  }
+  if (ns) {
+    const inner = sink;
+    const ups = uplinks;
+    const prefix = v.prefix ?? DEFAULT_TOPIC_PREFIX;
+    sink = (m) => {
+      const waits = ns.translate(m).map((x) => (x.topic.startsWith(`${prefix}/`) || ups === null ? inner(x) : ups.publish(x)));
+      const pending = waits.filter((w): w is Promise<void> => w !== undefined);
+      return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
+    };
   }
 
   const runner = new SimulationRunner({
@@ -200,6 +235,7 @@ async function main(): Promise<number> {
   if (publisher !== null) {
     say('flushing and announcing devices offline ...');
     await publisher.close(true);
+    await uplinks?.close(false);
   }
   await modbus?.stop();
   const s = sim.stats();
@@ -213,6 +249,7 @@ async function main(): Promise<number> {
     `parking: ${s.parking.occupied}/${s.parking.bays} occupied; ${fmtInt(s.parking.carsEntered)} entered, ${fmtInt(s.parking.carsExited)} exited, ${fmtInt(s.parking.turnedBack)} turned back`,
     ...s.flood.map((f) => `flood ${f.room}: level ${f.levelMm} mm, peak ${f.peakMm} mm, pumped ${fmtInt(f.pumpedL)} L; ${f.pumps.map((p) => `${p.id} ${p.starts} starts${p.fault !== 'none' ? ` (${p.fault})` : ''}`).join(', ')}`),
     `venues: ${s.venues.map((x) => `${x.venue} ${x.present} present`).join(', ')}`,
+    ...(ns ? [`lorawan: ${fmtInt(ns.sent)} ChirpStack v4 uplinks`] : []),
   ];
   if (publisher !== null) {
     const p = publisher.stats();

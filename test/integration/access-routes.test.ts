@@ -38,6 +38,10 @@ const CONTRACT: Record<string, Access> = {
   // Section 8: the feed token role (or an admin) posts warnings; feed may do nothing else.
   'POST /api/warnings': ['feed', 'admin'],
   'GET /api/warnings': 'viewer',
+  'GET /api/devices': 'viewer',
+  'PUT /api/devices/:deviceId/binding': 'admin',
+  'DELETE /api/devices/:deviceId/binding': 'admin',
+  'GET /api/devices/unbound': 'admin',
 };
 const EXTENSIONS: Record<string, Access> = {
   'POST /api/auth/login': 'none',
@@ -59,6 +63,8 @@ const EXTENSIONS: Record<string, Access> = {
   'GET /api/tokens': 'admin',
   'DELETE /api/tokens/:name': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/devices/codecs': 'admin',
+  'POST /api/devices/bindings.csv': 'admin',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -83,6 +89,9 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/tokens': () => ({}),
   'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
   'GET /api/audit': () => ({}),
+  'GET /api/devices': () => ({}),
+  'GET /api/devices/unbound': () => ({}),
+  'GET /api/devices/codecs': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

@@ -10,11 +10,14 @@ export class ApiError extends Error {
   readonly key: MessageKey;
   /** the server's own reason, shown after the translated message for 400 and 409 */
   readonly detail: string | undefined;
-  constructor(status: number, key: MessageKey, detail?: string) {
+  /** for an import the server refused: every bad row, with its number */
+  readonly rows: Array<{ row: number; error: string }> | undefined;
+  constructor(status: number, key: MessageKey, detail?: string, rows?: Array<{ row: number; error: string }>) {
     super(detail ?? key);
     this.status = status;
     this.key = key;
     this.detail = detail;
+    this.rows = rows;
   }
 }
 
@@ -43,14 +46,17 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}, f: Fetch
   }
   if (!res.ok) {
     let detail: string | undefined;
+    let rows: Array<{ row: number; error: string }> | undefined;
     try {
-      const body = (await res.json()) as { error?: unknown };
+      const body = (await res.json()) as { error?: unknown; rows?: unknown };
       if (typeof body.error === 'string') detail = body.error;
+      if (Array.isArray(body.rows)) rows = body.rows as Array<{ row: number; error: string }>;
     } catch {
       // not JSON: keep the translated message only
     }
     const key = errorKeyForStatus(res.status);
-    throw new ApiError(res.status, key, res.status === 400 || res.status === 409 || res.status === 422 ? detail : undefined);
+    const shown = res.status === 400 || res.status === 409 || res.status === 422;
+    throw new ApiError(res.status, key, shown ? detail : undefined, shown ? rows : undefined);
   }
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
@@ -62,7 +68,10 @@ export const api = {
   get: <T>(path: string, f?: FetchLike) => apiFetch<T>(path, {}, f),
   post: <T>(path: string, body?: unknown, f?: FetchLike) =>
     apiFetch<T>(path, { method: 'POST', body: JSON.stringify(body ?? {}) }, f),
+  put: <T>(path: string, body?: unknown, f?: FetchLike) => apiFetch<T>(path, { method: 'PUT', body: JSON.stringify(body ?? {}) }, f),
   del: <T>(path: string, f?: FetchLike) => apiFetch<T>(path, { method: 'DELETE' }, f),
+  /** POST a raw body (a CSV file) with its own content type. */
+  send: <T>(path: string, body: string, contentType: string, f?: FetchLike) => apiFetch<T>(path, { method: 'POST', body, headers: { 'content-type': contentType } }, f),
 };
 
 /** Translate any thrown value to a plain message; never a stack trace. */

@@ -307,3 +307,72 @@ export interface RoomEvent {
   level: FloodLevelView | null;
   band: FloodBand;
 }
+
+// ---- Devices behind LoRaWAN network servers (CONTRACT.md section 6) ----
+
+export type DeviceKindName = 'bay' | 'gate' | 'level' | 'pump' | 'venue';
+
+export interface BindingView {
+  /** extension: the ParkOps device the binding belongs to */
+  deviceId: string;
+  /** 16 upper-case hex digits */
+  devEui: string;
+  codec: string;
+  params: Record<string, unknown>;
+  /** extension */
+  updatedAt: string;
+  /** extension: who made it; in the admin answers only (PUT), not in the viewers' device list */
+  updatedBy?: string;
+}
+
+export interface DeviceView {
+  id: string;
+  kind: DeviceKindName;
+  name: string;
+  /** extension */
+  nameZh?: string;
+  /** extension: the zone of a bay, the flood room of a level sensor or pump */
+  parent?: string;
+  /** the newest of its last reading and its last uplink */
+  lastSeen?: string;
+  /** percent */
+  battery?: number;
+  /** extension: battery voltage, for devices that report volts instead of percent */
+  batteryMv?: number;
+  /** dBm and dB of the best gateway on the last uplink */
+  rssi?: number;
+  snr?: number;
+  binding?: BindingView;
+  /** extension: no fresh reading within the device's staleness window (gates: never) */
+  stale: boolean;
+  /** extension: battery below the site's lowBatteryPct (devices that report only volts: false) */
+  lowBattery: boolean;
+  /** extension: what the device's last uplink reported about its own measurement */
+  problem?: string;
+}
+
+export interface UnboundDeviceView {
+  devEui: string;
+  network: 'chirpstack' | 'tts';
+  name?: string;
+  /** extension */
+  applicationId?: string;
+  firstSeen: string;
+  lastSeen: string;
+  uplinks: number;
+}
+
+export interface CodecView {
+  name: string;
+  kinds: DeviceKindName[];
+  description: string;
+  paramsExample?: Record<string, unknown>;
+}
+
+export interface BindingsImportResult {
+  dryRun: boolean;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+}

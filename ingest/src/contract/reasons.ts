@@ -14,7 +14,13 @@ export const REJECTION_CODES = [
   'invalid_status',
 ] as const;
 
-export type RejectionCode = (typeof REJECTION_CODES)[number];
+/**
+ * Further reasons for network-server uplinks (CONTRACT.md section 6): the uplink's FRMPayload could
+ * not be read by the codec its binding names. The section-1 reasons above apply to uplinks too.
+ */
+export const UPLINK_REJECTION_CODES = ['invalid_base64', 'unknown_fport', 'payload_too_short', 'undecodable_payload'] as const;
+
+export type RejectionCode = (typeof REJECTION_CODES)[number] | (typeof UPLINK_REJECTION_CODES)[number];
 
 export interface Rejection {
   code: RejectionCode;

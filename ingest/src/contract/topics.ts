@@ -139,3 +139,96 @@ export class Topics {
     return bad('not a ParkOps device topic');
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// LoRaWAN network-server uplinks (CONTRACT.md section 6). These topics belong to the network server,
+// not to ParkOps' prefix; ParkOps only reads them.
+
+export type UplinkNetwork = 'chirpstack' | 'tts';
+
+/** ChirpStack v4's default MQTT integration `event_topic` (chirpstack.toml), for the `up` event. */
+export const CHIRPSTACK_UPLINK_FILTER = 'application/+/device/+/event/up';
+/** The Things Stack v3 MQTT server: `v3/{application id}@{tenant id}/devices/{device id}/up`. */
+export const TTS_UPLINK_FILTER = 'v3/+/devices/+/up';
+
+export interface UplinkTopic {
+  network: UplinkNetwork;
+  /** From the topic, when it has the network server's default layout. */
+  applicationId?: string;
+  tenantId?: string;
+  /** ChirpStack puts the DevEUI in the topic; The Things Stack its own device id. */
+  devEui?: string;
+  deviceId?: string;
+}
+
+/** MQTT topic-filter matching [MQTT-4.7.1]: `+` is one level, a trailing `#` the rest (and its parent). */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  // [MQTT-4.7.2-1]: wildcards at the first level do not match topics starting with `$`.
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Why a subscription filter is not valid MQTT, or null when it is [MQTT-4.7.1-2], [MQTT-4.7.1-3]. */
+export function filterProblem(filter: string): string | null {
+  if (filter.length === 0 || filter.length > 512) return 'must be 1 to 512 characters';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!;
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return '"#" must be a whole level and the last one';
+    if (level.includes('+') && level !== '+') return '"+" must be a whole level';
+  }
+  return null;
+}
+
+export class UplinkTopics {
+  constructor(readonly filters: { chirpstack: string | null; tts: string | null }) {}
+
+  /** What to subscribe to: one filter per network that is not switched off. */
+  get subscriptions(): string[] {
+    return [this.filters.chirpstack, this.filters.tts].filter((f): f is string => f !== null);
+  }
+
+  /** The network an uplink topic belongs to, or null when it is not one of the uplink subscriptions. */
+  parse(topic: string): UplinkTopic | null {
+    const { chirpstack, tts } = this.filters;
+    if (chirpstack !== null && topicMatchesFilter(chirpstack, topic)) {
+      const p = topic.split('/');
+      const found: UplinkTopic = { network: 'chirpstack' };
+      if (p.length === 6 && p[0] === 'application' && p[2] === 'device' && p[4] === 'event' && p[5] === 'up') {
+        found.applicationId = p[1]!;
+        found.devEui = p[3]!;
+      }
+      return found;
+    }
+    if (tts !== null && topicMatchesFilter(tts, topic)) {
+      const p = topic.split('/');
+      const found: UplinkTopic = { network: 'tts' };
+      if (p.length === 5 && p[0] === 'v3' && p[2] === 'devices' && p[4] === 'up') {
+        const [app, tenant] = p[1]!.split('@');
+        found.applicationId = app!;
+        if (tenant !== undefined) found.tenantId = tenant;
+        found.deviceId = p[3]!;
+      }
+      return found;
+    }
+    return null;
+  }
+
+  /** The topic ChirpStack v4 publishes an uplink on with its default event topic template. */
+  static chirpstackUp(applicationId: string, devEui: string): string {
+    return `application/${applicationId}/device/${devEui}/event/up`;
+  }
+
+  /** The topic The Things Stack v3 publishes an uplink on (`@tenant` only on multi-tenant clusters). */
+  static ttsUp(applicationId: string, deviceId: string, tenantId?: string): string {
+    return `v3/${applicationId}${tenantId === undefined ? '' : `@${tenantId}`}/devices/${deviceId}/up`;
+  }
+}

@@ -20,6 +20,7 @@ const ACCOUNTS = {
   'venue-devices': 'venue-secret-1',
   dashboard: 'dashboard-secret-1',
   'warnings-feed': 'warnings-secret-1',
+  'network-server': 'network-server-secret-1',
 } as const;
 
 beforeAll(() => {
@@ -81,6 +82,13 @@ describe('ACL', () => {
     ['warnings-feed', 'park/flood/b1-power/levels/L1', 'write', false],
     ['warnings-feed', 'park/warnings/cma', 'read', false],
     ['flood-devices', 'park/warnings/cma', 'write', false],
+    ['network-server', 'application/17c8/device/0101010101010101/event/up', 'write', true],
+    ['network-server', 'v3/app1@ttn/devices/dev1/up', 'write', true],
+    ['network-server', 'application/17c8/device/0101010101010101/event/join', 'write', false],
+    ['network-server', 'park/parking/bays/A-1', 'write', false],
+    ['parkops-ingest', 'application/17c8/device/0101010101010101/event/up', 'read', true],
+    ['parkops-ingest', 'v3/app1@ttn/devices/dev1/up', 'read', true],
+    ['parkops-ingest', 'application/17c8/device/0101010101010101/event/up', 'write', false],
     ['someone-else', 'park/parking/bays/A-1', 'read', false],
   ] as const)('%s %s %s -> %s', (user, topic, access, allowed) => {
     expect(aclAllows(acl, user, 'client-1', topic, access)).toBe(allowed);

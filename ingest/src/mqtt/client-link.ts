@@ -22,7 +22,7 @@ import type { Module, PublishOptions, Publisher } from '../module.ts';
 export type MessageHandler = (topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void, replayed?: boolean) => void;
 
 export class MqttClientLink implements Module, Publisher {
-  readonly name = 'mqtt-client';
+  readonly name: string;
   private clients: MqttClient[] = [];
   private status = 'connecting';
   private storeFailing = false;
@@ -42,8 +42,20 @@ export class MqttClientLink implements Module, Publisher {
        * overlap those round trips and let ingest commit their messages together.
        */
       connections?: number;
+      /**
+       * What to subscribe to; default the device subscription. The ParkOps broker also carries
+       * network-server uplink topics when no separate LoRaWAN broker is set (devices/registry.ts).
+       */
+      filters?: string[];
+      /** Publish `online`/`offline` on the ops status topic, and set it as the Last Will (default true). */
+      announce?: boolean;
+      /** The setting that gave the URL, for error messages (default MQTT_URL). */
+      setting?: string;
+      name?: string;
     },
-  ) {}
+  ) {
+    this.name = opts.name ?? 'mqtt-client';
+  }
 
   describe(): string {
     return this.status;
@@ -54,14 +66,17 @@ export class MqttClientLink implements Module, Publisher {
 
   async start(): Promise<void> {
     const n = Math.max(1, this.opts.connections ?? 1);
-    const filter = n === 1 ? this.opts.topics.deviceSubscription : `$share/${this.opts.clientId}/${this.opts.topics.deviceSubscription}`;
+    const wanted = this.opts.filters ?? [this.opts.topics.deviceSubscription];
+    const filters = n === 1 ? wanted : wanted.map((f) => `$share/${this.opts.clientId}/${f}`);
     // Connection 0 keeps the plain client id, so a one-connection setup keeps its session.
-    await Promise.all(Array.from({ length: n }, (_, i) => this.connectOne(i === 0 ? this.opts.clientId : `${this.opts.clientId}-${i}`, filter, i === 0)));
+    await Promise.all(Array.from({ length: n }, (_, i) => this.connectOne(i === 0 ? this.opts.clientId : `${this.opts.clientId}-${i}`, filters, i === 0)));
     this.status = 'connected';
   }
 
-  private async connectOne(clientId: string, filter: string, primary: boolean): Promise<void> {
+  private async connectOne(clientId: string, filters: string[], primary: boolean): Promise<void> {
     const { url, topics, log, bus } = this.opts;
+    const announce = primary && this.opts.announce !== false;
+    const setting = this.opts.setting ?? 'MQTT_URL';
     const options: IClientOptions = {
       clientId,
       clean: false,
@@ -70,7 +85,7 @@ export class MqttClientLink implements Module, Publisher {
       connectTimeout: 10_000,
       keepalive: 30,
       queueQoSZero: false,
-      ...(primary ? { will: { topic: topics.opsStatus, payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
+      ...(announce ? { will: { topic: topics.opsStatus, payload: Buffer.from('offline'), qos: 1 as const, retain: true } } : {}),
     };
     const client = mqtt.connect(url, options);
     this.clients.push(client);
@@ -96,10 +111,10 @@ export class MqttClientLink implements Module, Publisher {
       log.info({ url: redact(url), clientId, sessionPresent: connack.sessionPresent }, 'mqtt connected');
       bus.emit('mqtt.status', { connected: this.connected, detail: this.status });
       // Subscribe on every connect: cheap, and it repairs a session the broker lost.
-      client.subscribe(filter, { qos: 1 }, (err) => {
+      client.subscribe(filters, { qos: 1 }, (err) => {
         if (err) log.error({ err: err.message }, 'mqtt subscribe failed');
       });
-      if (primary) client.publish(topics.opsStatus, 'online', { qos: 1, retain: true });
+      if (announce) client.publish(topics.opsStatus, 'online', { qos: 1, retain: true });
     });
     client.on('reconnect', () => {
       if (this.status !== 'stopped') this.status = 'reconnecting';
@@ -114,7 +129,7 @@ export class MqttClientLink implements Module, Publisher {
       log.error({ clientId, err: err.message }, 'mqtt error');
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${redact(url)} within 15 s (MQTT_URL)`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${redact(url)} within 15 s (${setting})`)), 15_000);
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();
@@ -124,7 +139,7 @@ export class MqttClientLink implements Module, Publisher {
         // Bad credentials will not fix themselves; everything else is retried by MQTT.js.
         if (code === 4 || code === 5 || /not authori[sz]ed|bad user/i.test(err.message)) {
           clearTimeout(timer);
-          reject(new Error(`the MQTT broker at ${redact(url)} refused the credentials (MQTT_URL): ${err.message}`));
+          reject(new Error(`the MQTT broker at ${redact(url)} refused the credentials (${setting}): ${err.message}`));
         }
       });
     });
@@ -153,7 +168,7 @@ export class MqttClientLink implements Module, Publisher {
     if (this.clients.length === 0) return;
     this.status = 'stopped';
     const primary = this.clients[0]!;
-    if (primary.connected) {
+    if (primary.connected && this.opts.announce !== false) {
       await new Promise<void>((resolve) => primary.publish(this.opts.topics.opsStatus, 'offline', { qos: 1, retain: true }, () => resolve()));
     }
     await Promise.all(this.clients.map((c) => c.endAsync(false)));

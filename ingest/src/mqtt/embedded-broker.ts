@@ -25,7 +25,17 @@ export class EmbeddedBroker implements Module, Publisher {
   private status = 'starting';
 
   constructor(
-    private readonly opts: { port: number; host: string; topics: Topics; bus: EventBus; log: Logger; onMessage: MessageHandler; auth?: BrokerAuth | undefined },
+    private readonly opts: {
+      port: number;
+      host: string;
+      topics: Topics;
+      bus: EventBus;
+      log: Logger;
+      onMessage: MessageHandler;
+      auth?: BrokerAuth | undefined;
+      /** Further topics handed to ingest, outside the prefix: network-server uplinks (devices/registry.ts). */
+      accepts?: ((topic: string) => boolean) | undefined;
+    },
   ) {}
 
   describe(): string {
@@ -40,7 +50,7 @@ export class EmbeddedBroker implements Module, Publisher {
   }
 
   async start(): Promise<void> {
-    const { topics, log, onMessage, auth } = this.opts;
+    const { topics, log, onMessage, auth, accepts } = this.opts;
     const prefix = `${topics.prefix}/`;
     this.broker = await Aedes.createBroker({
       id: 'parkops-embedded',
@@ -48,7 +58,7 @@ export class EmbeddedBroker implements Module, Publisher {
       ...(auth ? { authenticate: auth.authenticate, authorizeSubscribe: auth.authorizeSubscribe, authorizeForward: auth.authorizeForward } : {}),
       authorizePublish: (client, packet, done) => {
         const handle = (): void => {
-          if (client && packet.topic.startsWith(prefix) && packet.payload !== undefined) {
+          if (client && (packet.topic.startsWith(prefix) || accepts?.(packet.topic) === true) && packet.payload !== undefined) {
             const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
             // done(err) refuses the publish: no PUBACK, the device resends after it reconnects.
             onMessage(packet.topic, payload, Date.now(), (err) => done(err ?? null));

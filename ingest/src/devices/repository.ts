@@ -1,0 +1,229 @@
+/**
+ * Tables of the device registry: bindings (DevEUI -> ParkOps device + codec), DevEUIs heard without a
+ * binding, per-device telemetry from uplinks (battery, RSSI, SNR) and the running totals of counting
+ * codecs. Nothing else reads these tables; the registry keeps all of them in memory as well and
+ * writes through this repository. Times are epoch ms.
+ */
+import type { UplinkNetwork } from '../contract/topics.ts';
+import { migrate, type Db } from '../store/db.ts';
+import type { CounterState } from './codecs/index.ts';
+
+export interface BindingRecord {
+  deviceId: string;
+  /** 16 upper-case hex digits */
+  devEui: string;
+  codec: string;
+  params: Record<string, unknown>;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface UnboundRecord {
+  devEui: string;
+  network: UplinkNetwork;
+  name?: string | undefined;
+  applicationId?: string | undefined;
+  firstSeen: number;
+  lastSeen: number;
+  uplinks: number;
+}
+
+export interface TelemetryRecord {
+  deviceId: string;
+  devEui: string;
+  /** the newest uplink's time */
+  lastUplinkAt: number;
+  battery?: number | undefined;
+  batteryMv?: number | undefined;
+  rssi?: number | undefined;
+  snr?: number | undefined;
+  fCnt?: number | undefined;
+  problem?: string | undefined;
+}
+
+export interface CounterRecord extends CounterState {
+  devEui: string;
+  key: string;
+}
+
+/** Storage of the registry. Kept free of SQLite specifics: a PostgreSQL implementation can follow. */
+export interface DevicesRepository {
+  migrate(): void;
+  /** Runs `fn` atomically (inside an enclosing transaction it joins that one). */
+  transaction<T>(fn: () => T): T;
+  bindings(): BindingRecord[];
+  putBinding(b: BindingRecord): void;
+  deleteBinding(deviceId: string): boolean;
+  unbound(): UnboundRecord[];
+  seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): void;
+  forgetUnbound(devEui: string): void;
+  telemetry(): TelemetryRecord[];
+  putTelemetry(t: TelemetryRecord): void;
+  counters(): CounterRecord[];
+  putCounter(c: CounterRecord): void;
+  deleteCounters(devEui: string): void;
+}
+
+const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS device_bindings (
+  device_id TEXT PRIMARY KEY,
+  dev_eui TEXT NOT NULL UNIQUE,
+  codec TEXT NOT NULL,
+  params TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_unbound (
+  dev_eui TEXT PRIMARY KEY,
+  network TEXT NOT NULL,
+  name TEXT,
+  application_id TEXT,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  uplinks INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS device_unbound_last_seen ON device_unbound(last_seen);
+CREATE TABLE IF NOT EXISTS device_telemetry (
+  device_id TEXT PRIMARY KEY,
+  dev_eui TEXT NOT NULL,
+  last_uplink_at INTEGER NOT NULL,
+  battery REAL,
+  battery_mv INTEGER,
+  rssi REAL,
+  snr REAL,
+  f_cnt INTEGER,
+  problem TEXT
+);
+CREATE TABLE IF NOT EXISTS device_counters (
+  dev_eui TEXT NOT NULL,
+  key TEXT NOT NULL,
+  total_in INTEGER NOT NULL,
+  total_out INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (dev_eui, key)
+) WITHOUT ROWID;
+`;
+
+/** DevEUIs heard without a binding, at most: a shared broker can carry a neighbour's whole network. */
+export const MAX_UNBOUND = 2000;
+
+const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+export class SqliteDevicesRepository implements DevicesRepository {
+  private stmts!: Record<'putBinding' | 'deleteBinding' | 'seenUnbound' | 'trimUnbound' | 'forgetUnbound' | 'putTelemetry' | 'putCounter' | 'deleteCounters', import('better-sqlite3').Statement>;
+
+  private unboundWrites = 0;
+
+  constructor(private readonly db: Db) {}
+
+  migrate(): void {
+    migrate(this.db, 'devices', 1, SCHEMA_V1);
+    const p = (sql: string) => this.db.prepare(sql);
+    this.stmts = {
+      putBinding: p(
+        'INSERT INTO device_bindings (device_id, dev_eui, codec, params, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET dev_eui = excluded.dev_eui, codec = excluded.codec, params = excluded.params, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+      ),
+      deleteBinding: p('DELETE FROM device_bindings WHERE device_id = ?'),
+      seenUnbound: p(
+        'INSERT INTO device_unbound (dev_eui, network, name, application_id, first_seen, last_seen, uplinks) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT(dev_eui) DO UPDATE SET network = excluded.network, name = coalesce(excluded.name, name), application_id = coalesce(excluded.application_id, application_id), last_seen = max(last_seen, excluded.last_seen), uplinks = uplinks + 1',
+      ),
+      trimUnbound: p(`DELETE FROM device_unbound WHERE dev_eui IN (SELECT dev_eui FROM device_unbound ORDER BY last_seen DESC LIMIT -1 OFFSET ${MAX_UNBOUND})`),
+      forgetUnbound: p('DELETE FROM device_unbound WHERE dev_eui = ?'),
+      putTelemetry: p(
+        'INSERT INTO device_telemetry (device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET dev_eui = excluded.dev_eui, last_uplink_at = excluded.last_uplink_at, battery = excluded.battery, battery_mv = excluded.battery_mv, rssi = excluded.rssi, snr = excluded.snr, f_cnt = excluded.f_cnt, problem = excluded.problem',
+      ),
+      putCounter: p(
+        'INSERT INTO device_counters (dev_eui, key, total_in, total_out, ts) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dev_eui, key) DO UPDATE SET total_in = excluded.total_in, total_out = excluded.total_out, ts = excluded.ts',
+      ),
+      deleteCounters: p('DELETE FROM device_counters WHERE dev_eui = ?'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  bindings(): BindingRecord[] {
+    const rows = this.db.prepare('SELECT device_id, dev_eui, codec, params, updated_at, updated_by FROM device_bindings ORDER BY device_id').all() as Array<{
+      device_id: string;
+      dev_eui: string;
+      codec: string;
+      params: string;
+      updated_at: number;
+      updated_by: string;
+    }>;
+    return rows.map((r) => ({ deviceId: r.device_id, devEui: r.dev_eui, codec: r.codec, params: JSON.parse(r.params) as Record<string, unknown>, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+  }
+
+  putBinding(b: BindingRecord): void {
+    this.stmts.putBinding.run(b.deviceId, b.devEui, b.codec, JSON.stringify(b.params), b.updatedAt, b.updatedBy);
+  }
+
+  deleteBinding(deviceId: string): boolean {
+    return this.stmts.deleteBinding.run(deviceId).changes > 0;
+  }
+
+  unbound(): UnboundRecord[] {
+    const rows = this.db.prepare('SELECT dev_eui, network, name, application_id, first_seen, last_seen, uplinks FROM device_unbound ORDER BY last_seen DESC, dev_eui').all() as Array<{
+      dev_eui: string;
+      network: UplinkNetwork;
+      name: string | null;
+      application_id: string | null;
+      first_seen: number;
+      last_seen: number;
+      uplinks: number;
+    }>;
+    return rows.map((r) => ({ devEui: r.dev_eui, network: r.network, name: orUndefined(r.name), applicationId: orUndefined(r.application_id), firstSeen: r.first_seen, lastSeen: r.last_seen, uplinks: r.uplinks }));
+  }
+
+  seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): void {
+    this.stmts.seenUnbound.run(u.devEui, u.network, u.name ?? null, u.applicationId ?? null, at, at);
+    if (++this.unboundWrites % 100 === 0) this.stmts.trimUnbound.run();
+  }
+
+  forgetUnbound(devEui: string): void {
+    this.stmts.forgetUnbound.run(devEui);
+  }
+
+  telemetry(): TelemetryRecord[] {
+    const rows = this.db.prepare('SELECT device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem FROM device_telemetry').all() as Array<{
+      device_id: string;
+      dev_eui: string;
+      last_uplink_at: number;
+      battery: number | null;
+      battery_mv: number | null;
+      rssi: number | null;
+      snr: number | null;
+      f_cnt: number | null;
+      problem: string | null;
+    }>;
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      devEui: r.dev_eui,
+      lastUplinkAt: r.last_uplink_at,
+      battery: orUndefined(r.battery),
+      batteryMv: orUndefined(r.battery_mv),
+      rssi: orUndefined(r.rssi),
+      snr: orUndefined(r.snr),
+      fCnt: orUndefined(r.f_cnt),
+      problem: orUndefined(r.problem),
+    }));
+  }
+
+  putTelemetry(t: TelemetryRecord): void {
+    this.stmts.putTelemetry.run(t.deviceId, t.devEui, t.lastUplinkAt, t.battery ?? null, t.batteryMv ?? null, t.rssi ?? null, t.snr ?? null, t.fCnt ?? null, t.problem ?? null);
+  }
+
+  counters(): CounterRecord[] {
+    const rows = this.db.prepare('SELECT dev_eui, key, total_in, total_out, ts FROM device_counters').all() as Array<{ dev_eui: string; key: string; total_in: number; total_out: number; ts: number }>;
+    return rows.map((r) => ({ devEui: r.dev_eui, key: r.key, in: r.total_in, out: r.total_out, ts: r.ts }));
+  }
+
+  putCounter(c: CounterRecord): void {
+    this.stmts.putCounter.run(c.devEui, c.key, c.in, c.out, c.ts);
+  }
+
+  deleteCounters(devEui: string): void {
+    this.stmts.deleteCounters.run(devEui);
+  }
+}
