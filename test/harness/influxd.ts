@@ -164,9 +164,18 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdSe
 
   if (opts.auth) {
     // 1.x lets the first admin user be created without credentials.
+    // It can answer 200 with an error in the body while its meta store is still starting (seen once in a
+    // full run: the next query then said "create admin user first"), so read the body and retry, bounded.
     const q = `CREATE USER "${opts.auth.username}" WITH PASSWORD '${opts.auth.password.replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`;
-    const res = await fetch(`${base()}/query?${new URLSearchParams({ q })}`, { method: 'POST' });
-    if (!res.ok) throw new Error(`influxd: creating the admin user failed: HTTP ${res.status} ${await res.text()}`);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const res = await fetch(`${base()}/query?${new URLSearchParams({ q })}`, { method: 'POST' });
+      const body = await res.text();
+      const failure = !res.ok ? `HTTP ${res.status} ${body}` : (JSON.parse(body) as { results?: { error?: string }[] }).results?.find((r) => r.error)?.error;
+      if (failure === undefined) break;
+      if (Date.now() > deadline) throw new Error(`influxd: creating the admin user failed: ${failure}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   await query(`CREATE DATABASE "${database}"`);
 
