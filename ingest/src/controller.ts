@@ -23,7 +23,10 @@ import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { AuthService } from './auth/index.ts';
 import { AlertEngine, alertsRouter } from './alerts/index.ts';
-import { Notifier } from './notify/index.ts';
+import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
+import { robotChannels } from './notify/channels/index.ts';
+import { pushRouter } from './notify/push-routes.ts';
+import { setUpWebPush } from './notify/web-push.ts';
 import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 
@@ -93,7 +96,10 @@ export class Controller {
     this.reports = new Reports({ db, store: this.store, site, log, ingest: this.ingest });
     await this.run(this.reports);
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
-    this.notifier = new Notifier({ db, bus, config, log, site });
+    // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
+    const push = setUpWebPush({ db, config, site, log, roleOf: (u) => this.auth.repo.findUser(u)?.role ?? null });
+    const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
+    this.notifier = new Notifier({ db, bus, config, log, site, channels });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -113,6 +119,7 @@ export class Controller {
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
     this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
+    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
     await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();

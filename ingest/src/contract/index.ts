@@ -5,3 +5,4 @@ export * from './reasons.ts';
 export * from './readings.ts';
 export * from './decode.ts';
 export * from './api.ts';
+export * from './push.ts';
