@@ -46,3 +46,9 @@ export interface PushSubscriptionView {
   createdAt: string;
   lastSentAt: string | null;
 }
+
+/** Where a tap on an alert's notification goes: the flood page, scrolled to the alert ready to acknowledge, or the overview. */
+export function alertPath(alert: { id: string; subject: string; room?: string | undefined }): string {
+  const q = `?alert=${encodeURIComponent(alert.id)}`;
+  return alert.subject.startsWith('flood/') || alert.room ? `/flood${q}` : `/${q}`;
+}

@@ -8,7 +8,8 @@ import type { Alert } from '../../contract/api.ts';
 import { dingTalkSign, judgeDingTalkAnswer, signedDingTalkUrl } from './dingtalk.ts';
 import { feishuCard, feishuSign, judgeFeishuAnswer, signedFeishuBody } from './feishu.ts';
 import { judgeWeComAnswer } from './wecom.ts';
-import { alertPushPayload, alertUrl, pushTopic } from './webpush.ts';
+import { alertPath } from '../../contract/push.ts';
+import { alertPushPayload, pushTopic } from './webpush.ts';
 
 const alert: Alert = {
   id: 'al-7',
@@ -105,7 +106,7 @@ describe('Web Push payload', () => {
     expect(pushTopic('alert-al-8')).not.toBe(t);
   });
   it('opens the flood page for flood alerts and the overview otherwise', () => {
-    expect(alertUrl(alert)).toBe('/flood?alert=al-7');
-    expect(alertUrl({ ...alert, id: 'a b', subject: 'venues/gym', room: undefined })).toBe('/?alert=a%20b');
+    expect(alertPath(alert)).toBe('/flood?alert=al-7');
+    expect(alertPath({ ...alert, id: 'a b', subject: 'venues/gym', room: undefined })).toBe('/?alert=a%20b');
   });
 });

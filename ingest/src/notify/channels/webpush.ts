@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import webpush from 'web-push';
 import { roleAtLeast, type Alert, type Role } from '../../contract/api.ts';
-import type { PushPayload } from '../../contract/push.ts';
+import { alertPath, type PushPayload } from '../../contract/push.ts';
 import type { Logger } from '../../log.ts';
 import { describeAlert, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type PostResult } from '../http-post.ts';
@@ -45,12 +45,6 @@ export function pushTopic(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
-/** Where a tap opens: the flood page scrolled to the alert with its acknowledge button, or the overview. */
-export function alertUrl(alert: Alert): string {
-  const q = `?alert=${encodeURIComponent(alert.id)}`;
-  return alert.subject.startsWith('flood/') || alert.room ? `/flood${q}` : `/${q}`;
-}
-
 /** The notification for one alert change, in the site's language (Chinese for the bundled site). */
 export function alertPushPayload(alert: Alert, change: string, site: SiteNames | undefined, at: string): PushPayload {
   const text = describeAlert(alert, change, site);
@@ -67,7 +61,7 @@ export function alertPushPayload(alert: Alert, change: string, site: SiteNames |
     ...(alert.room ? { room: alert.room } : {}),
     title: truncateUtf8(zhLines[0] ?? alert.message, MAX_TITLE_BYTES),
     body: truncateUtf8([alert.message, ...extra].join('\n'), MAX_BODY_BYTES),
-    url: alertUrl(alert),
+    url: alertPath(alert),
     tag: `alert-${alert.id}`,
     urgent: WAKE_CHANGES.includes(change),
     at,
