@@ -34,6 +34,11 @@ export class Alarm {
   private beepTimer: ReturnType<typeof setInterval> | null = null;
   /** ids of alerts this tab raised a notification for */
   private notified = new Set<string>();
+  /**
+   * Showing and closing run one after another, in the order asked: a close that overtook a later show
+   * of the same tag would leave an alert in the banner with no notification.
+   */
+  private notifyQueue: Promise<void> = Promise.resolve();
   private current: Alert[] = [];
 
   init(): void {
@@ -72,7 +77,7 @@ export class Alarm {
     for (const id of [...this.notified]) {
       if (!ids.has(id)) {
         this.notified.delete(id);
-        void this.closeNotification(`alert-${id}`);
+        this.queueNotify(() => this.closeNotification(`alert-${id}`));
       }
     }
     if (describe && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
@@ -80,13 +85,19 @@ export class Alarm {
         if (this.notified.has(a.id)) continue;
         this.notified.add(a.id);
         const { title, body } = describe(a);
-        void this.showNotification(localNotification(a, title, body));
+        const n = localNotification(a, title, body);
+        this.queueNotify(() => this.showNotification(n));
       }
     }
     const audible = alerts.filter((a) => !this.isMuted(a.id));
     const critical = audible.some((a) => a.severity === 'critical');
     if (audible.length === 0) this.silence();
     else this.sound(critical ? 1000 : 4000);
+  }
+
+  private queueNotify(op: () => Promise<void>): void {
+    // Both operations catch their own errors, so the chain never breaks.
+    this.notifyQueue = this.notifyQueue.then(op);
   }
 
   private async showNotification(n: ShownNotification): Promise<void> {
