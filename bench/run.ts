@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runAlertBench, type LatencyResult } from './alerts.ts';
 import { runFootprintBench, type FootprintResult } from './footprint.ts';
 import { runIngestBench } from './ingest.ts';
+import { runPushBench, type PushLatencyResult } from './push.ts';
 import { machine } from './lib/machine.ts';
 
 const args = process.argv.slice(2);
@@ -66,6 +67,21 @@ await section('alerts', async () => {
       ['MQTT `park/alerts/#`', `${r.mqtt.p50} / ${r.mqtt.p95} / ${r.mqtt.p99}`, String(r.mqtt.max)],
       ['SSE `/api/stream`', `${r.sse.p50} / ${r.sse.p95} / ${r.sse.p99}`, String(r.sse.max)],
       ['**p50 goal < 50 ms, p99 goal < 250 ms (MQTT)**', `**${r.mqtt.p50 < 50 && r.mqtt.p99 < 250 ? 'met' : 'missed'}**`, `vs Grafana's 10 s tick: ${fmt(10_000 / r.mqtt.p50, 0)}× sooner at p50`],
+    ],
+    notes: [],
+  });
+});
+
+await section('push', async () => {
+  const r: PushLatencyResult = await runPushBench({ quick, log });
+  sections.push({
+    title: 'Critical reading to phone push',
+    intro: `From the MQTT publish of a critical water level (both level sensors of a room) to the Web Push request leaving ParkOps (its arrival at a local push service on loopback, which verifies the VAPID signature and decrypts each push, so only real pushes count), over ${r.tries} tries, with ${fmt(r.backgroundRate)} msg/s of background readings through Mosquitto. Baseline, same run: the alert on \`park/alerts/#\`. The push path adds the notifier's stored delivery, the RFC 8291 encryption, the VAPID token and the HTTP request. The push service's own delivery to the phone (FCM, Mozilla, Apple) comes on top and is outside ParkOps.`,
+    header: ['path', 'p50 / p95 (ms)', 'max (ms)'],
+    rows: [
+      ['MQTT `park/alerts/#` (baseline)', `${r.mqtt.p50} / ${r.mqtt.p95}`, String(r.mqtt.max)],
+      ['Web Push request leaves ParkOps', `${r.push.p50} / ${r.push.p95}`, String(r.push.max)],
+      ['**push p50 / alert p50**', `**${fmt(r.ratio, 1)}×**`, ''],
     ],
     notes: [],
   });

@@ -66,11 +66,11 @@ describe('installable app and service worker in Chromium', () => {
     await publish(device, `park/flood/${ROOM}/pumps/P1`, { running: level > 250, amps: level > 250 ? 6.2 : 0, ts });
     await publish(device, `park/flood/${ROOM}/pumps/P2`, { running: level > 450, amps: level > 450 ? 5.8 : 0, ts });
   };
+  // Browser-side code is passed as strings: the test project is compiled without the DOM library.
   const notifications = (): Promise<ShownNotificationView[]> =>
-    page.evaluate(async () => {
-      const reg = await navigator.serviceWorker.ready;
-      return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction, data: n.data as ShownNotificationView['data'] }));
-    });
+    page.evaluate<ShownNotificationView[]>(
+      '(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction, data: n.data })))()',
+    );
 
   beforeAll(async () => {
     ensureDashboardBuilt();
@@ -130,10 +130,9 @@ describe('installable app and service worker in Chromium', () => {
   });
 
   it('registers the service worker, which controls the page', async () => {
-    const sw = await page.evaluate(async () => {
-      const reg = await navigator.serviceWorker.ready;
-      return { script: reg.active?.scriptURL, controlled: navigator.serviceWorker.controller !== null, scope: reg.scope };
-    });
+    const sw = await page.evaluate<{ script: string; controlled: boolean; scope: string }>(
+      '(async () => { const reg = await navigator.serviceWorker.ready; return { script: reg.active && reg.active.scriptURL, controlled: navigator.serviceWorker.controller !== null, scope: reg.scope }; })()',
+    );
     expect(sw).toEqual({ script: `${sys.baseUrl}/service-worker.js`, controlled: true, scope: `${sys.baseUrl}/` });
     await page.locator('[data-testid=notification-settings][data-state=local], [data-testid=notification-settings][data-state=off]').waitFor();
   });
@@ -158,9 +157,7 @@ describe('installable app and service worker in Chromium', () => {
     expect(local).toMatchObject({ requireInteraction: true, data: { url: payload.url, alertId: payload.alertId } });
 
     // Clear it, then deliver the decrypted push to the service worker as the browser's push service would.
-    await page.evaluate(async () => {
-      for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close();
-    });
+    await page.evaluate('(async () => { for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close(); })()');
     const reg = registrations.filter((r) => !r.isDeleted && r.scopeURL === `${sys.baseUrl}/`).at(-1)!;
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: sys.baseUrl, registrationId: reg.registrationId, data: delivered.plaintext });
     await expect.poll(async () => (await notifications()).find((n) => n.tag === payload.tag)?.title, { timeout: 10_000 }).toBe(payload.title);
@@ -170,15 +167,11 @@ describe('installable app and service worker in Chromium', () => {
 
     // The tap: headless Chromium has no OS notification to click, so the click event is dispatched in the worker.
     const worker = ctx.serviceWorkers().find((w) => w.url() === `${sys.baseUrl}/service-worker.js`)!;
-    await worker.evaluate(async (tag) => {
-      const sw = self as unknown as ServiceWorkerGlobalScope;
-      const [n] = await sw.registration.getNotifications({ tag });
-      sw.dispatchEvent(new NotificationEvent('notificationclick', { notification: n! }));
-    }, payload.tag);
+    await worker.evaluate(`(async () => { const [n] = await self.registration.getNotifications({ tag: ${JSON.stringify(payload.tag)} }); self.dispatchEvent(new NotificationEvent('notificationclick', { notification: n })); })()`);
     await page.waitForURL(`${sys.baseUrl}${payload.url}`);
     // The alert is there, ready to acknowledge: its acknowledge button has the focus.
     await expect
-      .poll(() => page.evaluate(() => ({ testid: (document.activeElement as HTMLElement | null)?.dataset.testid ?? null, alert: document.activeElement?.closest('[data-alert-id]')?.getAttribute('data-alert-id') ?? null })), { timeout: 10_000 })
+      .poll(() => page.evaluate<{ testid: string | null; alert: string | null }>("({ testid: document.activeElement?.dataset.testid ?? null, alert: document.activeElement?.closest('[data-alert-id]')?.getAttribute('data-alert-id') ?? null })"), { timeout: 10_000 })
       .toEqual({ testid: 'ack-button', alert: payload.alertId });
     await page.screenshot({ path: join(SHOTS, 'phone-push-opened-alert-zh.png') });
 

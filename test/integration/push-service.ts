@@ -40,6 +40,8 @@ export interface PushDelivered {
   /** the decrypted payload, as the service worker's `event.data.text()` gives it */
   plaintext: string;
   at: number;
+  /** performance.now() when the request reached this service (the first byte, before reading the body) */
+  arrivedAt: number;
 }
 
 export interface PushRefused {
@@ -177,9 +179,10 @@ export class PushService {
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
+      const arrivedAt = performance.now();
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+      req.on('end', () => this.handle(req, Buffer.concat(chunks), res, arrivedAt));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const addr = this.server.address();
@@ -187,7 +190,7 @@ export class PushService {
     this.port = addr.port;
   }
 
-  private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+  private handle(req: IncomingMessage, body: Buffer, res: ServerResponse, arrivedAt: number): void {
     const now = Date.now();
     const id = /^\/push\/([0-9a-f-]{36})$/.exec(req.url ?? '')?.[1] ?? null;
     const refuse = (status: number, reason: string): void => {
@@ -226,7 +229,7 @@ export class PushService {
     } catch (err) {
       return refuse(400, `cannot decrypt: ${(err as Error).message}`);
     }
-    this.delivered.push({ subscriptionId: sub.id, headers: { ttl: Number(ttlHeader), urgency, topic }, jwt: { header: jwt.header, claims: jwt.claims }, plaintext: plaintext.toString('utf8'), at: now });
+    this.delivered.push({ subscriptionId: sub.id, headers: { ttl: Number(ttlHeader), urgency, topic }, jwt: { header: jwt.header, claims: jwt.claims }, plaintext: plaintext.toString('utf8'), at: now, arrivedAt });
     res.writeHead(201, { location: `${this.origin}/message/${randomUUID()}` });
     res.end();
     this.wake();
