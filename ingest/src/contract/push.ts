@@ -1,6 +1,6 @@
 /**
- * What ParkOps sends through Web Push and the dashboard's service worker shows (docs/api.md,
- * "Notifications on a phone"). Encrypted end to end (RFC 8291); at most a few KB, as push services
+ * What ParkOps sends through Web Push and the dashboard's service worker shows (docs/notifications.md,
+ * "Phones: Web Push"). Encrypted end to end (RFC 8291); at most a few KB, as push services
  * accept 4096 bytes of encrypted payload.
  */
 import type { AlertSeverity, AlertState } from './api.ts';

@@ -1,5 +1,5 @@
 /**
- * Web Push API (docs/api.md, "Notifications on a phone"), mounted at /api:
+ * Web Push API (docs/notifications.md, "API"), mounted at /api:
  *
  * | route | role | answer |
  * |---|---|---|
