@@ -97,7 +97,9 @@ export class Controller {
     await this.run(this.reports);
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
-    const push = setUpWebPush({ db, config, site, log, roleOf: (u) => this.auth.repo.findUser(u)?.role ?? null });
+    // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
+    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
 

@@ -54,6 +54,12 @@ const EXTENSIONS: Record<string, Access> = {
   'GET /api/tokens': 'admin',
   'DELETE /api/tokens/:name': 'admin',
   'GET /api/audit': 'admin',
+  'GET /api/push/key': 'viewer',
+  'GET /api/push/subscriptions': 'responder',
+  'POST /api/push/subscriptions': 'responder',
+  // Anyone may remove their own subscription (a responder demoted to viewer, too).
+  'DELETE /api/push/subscriptions': 'viewer',
+  'POST /api/push/test': 'responder',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -76,6 +82,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown }> = {
   'GET /api/tokens': () => ({}),
   'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
   'GET /api/audit': () => ({}),
+  'GET /api/push/key': () => ({}),
+  'GET /api/push/subscriptions': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

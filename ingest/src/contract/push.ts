@@ -33,7 +33,7 @@ export interface PushPayload {
 export interface PushKeyResponse {
   /** the VAPID public key, base64url, for PushManager.subscribe({applicationServerKey}) */
   publicKey: string;
-  /** responders and up get alert pushes; viewers may only show notifications while the dashboard is open */
+  /** responders and up may subscribe; viewers only show notifications while the dashboard is open */
   canSubscribe: boolean;
 }
 

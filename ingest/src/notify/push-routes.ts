@@ -5,12 +5,13 @@
  * |---|---|---|
  * | `GET /push/key` | viewer | `{publicKey, canSubscribe}`; 503 when push is off (the reason named) |
  * | `GET /push/subscriptions` | responder | this user's subscriptions, without keys |
- * | `POST /push/subscriptions` with a PushSubscription JSON | responder, signed in | 201 (new) or 200 (updated) with the subscription |
+ * | `POST /push/subscriptions` with a PushSubscription JSON | responder | 201 (new) or 200 (updated) with the subscription |
  * | `DELETE /push/subscriptions` with `{"endpoint"}` | viewer | 204; 404 when this user has no such subscription |
  * | `POST /push/test` | responder | 202 `{queued}`: a test notification to this user's subscriptions |
  *
- * A subscription belongs to a person signed in on a browser: bearer tokens (integrations, wall
- * screens) cannot subscribe. Viewers cannot either: alert pushes go to responders and up.
+ * A subscription belongs to whoever stored it: a person's session (`username`) or an API token
+ * (`token:<name>`, e.g. a push relay); it gets alert pushes while that user or token is a responder or
+ * above. Viewers cannot subscribe: alert pushes go to the people who may acknowledge.
  */
 import express, { type RequestHandler, type Router } from 'express';
 import { roleAtLeast, type Role } from '../contract/api.ts';
@@ -49,13 +50,9 @@ export function pushRouter(deps: PushRoutesDeps): Router {
     if (deps.channel) return next();
     res.status(503).json({ error: `push notifications are off: ${deps.offReason ?? 'not configured'}` });
   };
-  const browserSession: RequestHandler = (req, res, next) => {
-    if (req.user?.via === 'session') return next();
-    res.status(403).json({ error: 'push subscriptions belong to a person signed in on a browser; API tokens cannot subscribe' });
-  };
 
   r.get('/push/key', guard.requireRole('viewer'), pushOn, (req, res) => {
-    const body: PushKeyResponse = { publicKey: deps.channel!.publicKey, canSubscribe: req.user!.via === 'session' && roleAtLeast(req.user!.role, 'responder') };
+    const body: PushKeyResponse = { publicKey: deps.channel!.publicKey, canSubscribe: roleAtLeast(req.user!.role, 'responder') };
     res.json(body);
   });
 
@@ -63,7 +60,7 @@ export function pushRouter(deps: PushRoutesDeps): Router {
     res.json(repo.forUser(req.user!.username).map(view));
   });
 
-  r.post('/push/subscriptions', guard.requireRole('responder'), browserSession, pushOn, (req, res) => {
+  r.post('/push/subscriptions', guard.requireRole('responder'), pushOn, (req, res) => {
     const parsed = parsePushSubscription(req.body);
     if (!parsed.ok) {
       res.status(400).json({ error: parsed.error });
