@@ -152,7 +152,7 @@ describe('installable app and service worker in Chromium', () => {
     const payload = JSON.parse(delivered.plaintext) as PushPayload;
 
     // The open dashboard raised its own notification for the banner's alert, through the service worker.
-    await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 10_000 }).toContain(payload.tag);
+    await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 30_000 }).toContain(payload.tag);
     const local = (await notifications()).find((n) => n.tag === payload.tag)!;
     expect(local).toMatchObject({ requireInteraction: true, data: { url: payload.url, alertId: payload.alertId } });
 
@@ -160,7 +160,7 @@ describe('installable app and service worker in Chromium', () => {
     await page.evaluate('(async () => { for (const n of await (await navigator.serviceWorker.ready).getNotifications()) n.close(); })()');
     const reg = registrations.filter((r) => !r.isDeleted && r.scopeURL === `${sys.baseUrl}/`).at(-1)!;
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: sys.baseUrl, registrationId: reg.registrationId, data: delivered.plaintext });
-    await expect.poll(async () => (await notifications()).find((n) => n.tag === payload.tag)?.title, { timeout: 10_000 }).toBe(payload.title);
+    await expect.poll(async () => (await notifications()).find((n) => n.tag === payload.tag)?.title, { timeout: 30_000 }).toBe(payload.title);
     const shown = (await notifications()).find((n) => n.tag === payload.tag)!;
     expect(shown).toEqual({ title: payload.title, body: payload.body, tag: `alert-${payload.alertId}`, requireInteraction: true, data: { url: `/flood?alert=${encodeURIComponent(payload.alertId)}`, alertId: payload.alertId, kind: 'alert' } });
     expect(shown.title).toMatch(/^【严重】新告警：创启大厦B1配电室 水位 7\d\d mm/);
@@ -171,14 +171,14 @@ describe('installable app and service worker in Chromium', () => {
     await page.waitForURL(`${sys.baseUrl}${payload.url}`);
     // The alert is there, ready to acknowledge: its acknowledge button has the focus.
     await expect
-      .poll(() => page.evaluate<{ testid: string | null; alert: string | null }>("({ testid: document.activeElement?.dataset.testid ?? null, alert: document.activeElement?.closest('[data-alert-id]')?.getAttribute('data-alert-id') ?? null })"), { timeout: 10_000 })
+      .poll(() => page.evaluate<{ testid: string | null; alert: string | null }>("({ testid: document.activeElement?.dataset.testid ?? null, alert: document.activeElement?.closest('[data-alert-id]')?.getAttribute('data-alert-id') ?? null })"), { timeout: 30_000 })
       .toEqual({ testid: 'ack-button', alert: payload.alertId });
     await page.screenshot({ path: join(SHOTS, 'phone-push-opened-alert-zh.png') });
 
     // One more tap acknowledges it, and the alert's notification goes away (the tab closes it by its tag).
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator(`[data-testid=alert-item][data-alert-id="${payload.alertId}"]`).getAttribute('data-alert-state'), { timeout: 10_000 }).toBe('acknowledged');
-    await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 10_000 }).not.toContain(payload.tag);
+    await expect.poll(() => page.locator(`[data-testid=alert-item][data-alert-id="${payload.alertId}"]`).getAttribute('data-alert-state'), { timeout: 30_000 }).toBe('acknowledged');
+    await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 30_000 }).not.toContain(payload.tag);
   });
 
   it('shows the notification settings in Chinese, with what this device gets', async () => {
