@@ -147,7 +147,7 @@ describe('installable app and service worker in Chromium', () => {
     level = 720;
     await beat();
     const isLevel = (p: unknown): boolean => (p as PushPayload).kind === 'alert' && (p as PushPayload).title.includes('水位') && (p as PushPayload).change === 'opened';
-    await service.until('the level push', () => service.payloads(phone.id).some(isLevel));
+    await service.until('the level push', () => service.payloads(phone.id).some(isLevel), 30_000);
     const delivered = service.delivered.find((d) => d.subscriptionId === phone.id && isLevel(JSON.parse(d.plaintext)))!;
     const payload = JSON.parse(delivered.plaintext) as PushPayload;
 
