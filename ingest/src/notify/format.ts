@@ -175,7 +175,7 @@ export function robotError(responseText: string, url?: string): string | null {
 }
 
 /** Feishu (China) and Lark (international) custom bot hosts. */
-export function isFeishuHost(url: string): boolean {
+function isFeishuHost(url: string): boolean {
   try {
     const host = new URL(url).hostname.toLowerCase();
     return host === 'open.feishu.cn' || host === 'open.larksuite.com' || host === 'open.larkoffice.com';

@@ -13,9 +13,3 @@ export function robotChannels(config: Pick<Config, 'PARKOPS_WECOM_URL' | 'PARKOP
   if (config.PARKOPS_FEISHU_URL) out.push(new FeishuChannel({ url: config.PARKOPS_FEISHU_URL, secret: config.PARKOPS_FEISHU_SECRET, site, changes }));
   return out;
 }
-
-export type { Channel, ChannelDelivery } from './types.ts';
-export { DingTalkChannel, dingTalkSign, signedDingTalkUrl } from './dingtalk.ts';
-export { FeishuChannel, feishuSign, signedFeishuBody, feishuCard } from './feishu.ts';
-export { WeComChannel } from './wecom.ts';
-export { WebPushChannel, alertPushPayload, pushTopic, WAKE_CHANGES, QUIET_CHANGES, PUSH_TTL_SEC } from './webpush.ts';
