@@ -1,4 +1,4 @@
-/** The group-robot channels the settings turn on (Web Push is built with its keys, see push-routes.ts). */
+/** The group-robot channels the settings turn on (Web Push is built with its keys, see web-push.ts). */
 import type { Config } from '../../config.ts';
 import type { SiteNames } from '../format.ts';
 import { DingTalkChannel } from './dingtalk.ts';
