@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runAlertBench, type LatencyResult } from './alerts.ts';
 import { runFootprintBench, type FootprintResult } from './footprint.ts';
 import { runIngestBench } from './ingest.ts';
+import { runPushBench, type PushLatencyResult } from './push.ts';
 import { machine } from './lib/machine.ts';
 import { runModbusBench } from './modbus.ts';
 
@@ -80,6 +81,21 @@ await section('modbus', async () => {
     intro: `From writing a new level into a holding register of a real Modbus TCP server (Debian's python3-pymodbus, on loopback) until the sensor's \`level\` event arrives on \`/api/stream\`, over ${r.tries} changes per row, at two poll intervals. Changes land at pseudo-random phases of the poll cycle, so about half a poll interval is waiting for the next poll. Baseline in the same run and process: the same reading published over MQTT (embedded broker) until the same event. Each Modbus figure includes the register write itself (median ${fmt(r.setMs, 1)} ms).`,
     header: ['path', 'p50 / p95 (ms)', 'max (ms); ratio to the baseline at p50'],
     rows: r.rows.map((x): Row => [x.path, `${fmt(x.p50, 1)} / ${fmt(x.p95, 1)}`, `${fmt(x.max, 1)}${x.pollSec === null ? '' : `; ${fmt(x.p50 / base.p50, 1)}× the baseline, ${fmt(x.p50 / (x.pollSec * 500), 2)}× half the poll interval`}`]),
+    notes: [],
+  });
+});
+
+await section('push', async () => {
+  const r: PushLatencyResult = await runPushBench({ quick, log });
+  sections.push({
+    title: 'Critical reading to phone push',
+    intro: `From the MQTT publish of a critical water level (both level sensors of a room) to the Web Push request leaving ParkOps (its arrival at a local push service on loopback, which verifies the VAPID signature and decrypts each push, so only real pushes count), over ${r.tries} tries, with ${fmt(r.backgroundRate)} msg/s of background readings through Mosquitto. Baseline, same run: the alert on \`park/alerts/#\`. The push path adds the notifier's stored delivery, the RFC 8291 encryption, the VAPID token and the HTTP request. The push service's own delivery to the phone (FCM, Mozilla, Apple) comes on top and is outside ParkOps.`,
+    header: ['path', 'p50 / p95 (ms)', 'max (ms)'],
+    rows: [
+      ['MQTT `park/alerts/#` (baseline)', `${r.mqtt.p50} / ${r.mqtt.p95}`, String(r.mqtt.max)],
+      ['Web Push request leaves ParkOps', `${r.push.p50} / ${r.push.p95}`, String(r.push.max)],
+      ['**push p50 / alert p50**', `**${fmt(r.ratio, 1)}×**`, ''],
+    ],
     notes: [],
   });
 });

@@ -28,6 +28,10 @@ describe('settings', () => {
     [{ LORAWAN_CHIRPSTACK_TOPIC: 'park/lorawan/+/up' }, /LORAWAN_CHIRPSTACK_TOPIC: must not cover ParkOps' own topics under park\//],
     [{ MQTT_URL: 'mqtt://b:1883', LORAWAN_MQTT_URL: 'mqtt://b:1883', LORAWAN_MQTT_CLIENT_ID: 'parkops-ingest' }, /LORAWAN_MQTT_CLIENT_ID: must differ from MQTT_CLIENT_ID/],
     [{ PARKOPS_SIM_LORAWAN: 'tts' }, /PARKOPS_SIM_LORAWAN: must be off or chirpstack/],
+    [{ PARKOPS_DINGTALK_SECRET: 'SECabc' }, /PARKOPS_DINGTALK_SECRET: set PARKOPS_DINGTALK_URL too/],
+    [{ PARKOPS_FEISHU_SECRET: 'abc' }, /PARKOPS_FEISHU_SECRET: set PARKOPS_FEISHU_URL too/],
+    [{ PARKOPS_FEISHU_URL: 'open.feishu.cn/open-apis/bot/v2/hook/x' }, /PARKOPS_FEISHU_URL: must be a URL starting with http:\/\/ or https:\/\//],
+    [{ PARKOPS_VAPID_SUBJECT: 'mailto:' }, /PARKOPS_VAPID_SUBJECT: must be a mailto: address or an https:\/\/ URL/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);

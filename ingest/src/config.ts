@@ -2,6 +2,7 @@
  * Settings (CONTRACT.md section 5 and extensions), parsed and validated once at start-up. Nothing else
  * reads process.env. A bad value stops start-up with a message naming the setting and what is allowed.
  */
+import { createECDH } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
@@ -100,6 +101,21 @@ const schema = z.object({
   LORAWAN_TTS_TOPIC: uplinkFilter(TTS_UPLINK_FILTER),
   /** `chirpstack`: the simulated park's LoRaWAN devices speak as a ChirpStack v4 network server (docs/devices.md). */
   PARKOPS_SIM_LORAWAN: z.enum(['off', 'chirpstack'], { message: 'must be off or chirpstack' }).default('off'),
+  // Group robots with their own channel (notify/channels/): each gets every alert change the core sends,
+  // signed at send time when a secret is set. WeCom's webhook key URL has no signing option.
+  PARKOPS_WECOM_URL: url(['http:', 'https:']).optional(),
+  PARKOPS_DINGTALK_URL: url(['http:', 'https:']).optional(),
+  PARKOPS_DINGTALK_SECRET: z.string().trim().min(1).optional(),
+  PARKOPS_FEISHU_URL: url(['http:', 'https:']).optional(),
+  PARKOPS_FEISHU_SECRET: z.string().trim().min(1).optional(),
+  /** Web Push (VAPID, RFC 8292). Unset keys: a pair is generated once and kept in the data folder. */
+  PARKOPS_VAPID_PUBLIC_KEY: z.string().trim().optional(),
+  PARKOPS_VAPID_PRIVATE_KEY: z.string().trim().optional(),
+  PARKOPS_VAPID_SUBJECT: z
+    .string()
+    .trim()
+    .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s/]+/.test(v), 'must be a mailto: address or an https:// URL (push services use it to contact the operator)')
+    .default('mailto:parkops-admin@example.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -140,6 +156,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
   if ((c.MQTT_PASSWORD_FILE || c.MQTT_ACL_FILE) && c.MQTT_URL) {
     throw new ConfigError('bad setting: MQTT_PASSWORD_FILE/MQTT_ACL_FILE configure the embedded broker; with MQTT_URL set, configure your broker instead');
   }
+  for (const [secret, target] of [
+    ['PARKOPS_DINGTALK_SECRET', 'PARKOPS_DINGTALK_URL'],
+    ['PARKOPS_FEISHU_SECRET', 'PARKOPS_FEISHU_URL'],
+  ] as const) {
+    if (c[secret] !== undefined && c[target] === undefined) throw new ConfigError(`bad setting: ${secret}: set ${target} too (the secret signs messages to that robot)`);
+  }
+  const vapidProblem = checkVapidPair(c.PARKOPS_VAPID_PUBLIC_KEY, c.PARKOPS_VAPID_PRIVATE_KEY);
+  if (vapidProblem) throw new ConfigError(`bad setting: ${vapidProblem}`);
   for (const key of ['LORAWAN_CHIRPSTACK_TOPIC', 'LORAWAN_TTS_TOPIC'] as const) {
     const first = c[key]?.split('/')[0];
     // Uplink topics must not reach into ParkOps' own tree: those are parsed as device messages.
@@ -159,4 +183,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
     );
   }
   return { ...c, MQTT_BIND: bind, dataDir: resolve(c.PARKOPS_DATA_DIR) };
+}
+
+/**
+ * VAPID keys as `web-push generate-vapid-keys` prints them: base64url, the public key an uncompressed
+ * P-256 point (65 bytes, 0x04 first), the private key the 32-byte scalar. Both or neither, and the
+ * public key must be the private key's, or every push service refuses the signature.
+ */
+function checkVapidPair(publicKey: string | undefined, privateKey: string | undefined): string | null {
+  if (publicKey === undefined && privateKey === undefined) return null;
+  if (publicKey === undefined) return 'PARKOPS_VAPID_PUBLIC_KEY: set it too, or unset PARKOPS_VAPID_PRIVATE_KEY to let ParkOps keep a generated pair in the data folder';
+  if (privateKey === undefined) return 'PARKOPS_VAPID_PRIVATE_KEY: set it too, or unset PARKOPS_VAPID_PUBLIC_KEY to let ParkOps keep a generated pair in the data folder';
+  const b64url = /^[A-Za-z0-9_-]+$/;
+  const pub = b64url.test(publicKey) ? Buffer.from(publicKey, 'base64url') : Buffer.alloc(0);
+  if (pub.length !== 65 || pub[0] !== 4) return 'PARKOPS_VAPID_PUBLIC_KEY: must be a base64url uncompressed P-256 public key (65 bytes, 87 characters)';
+  const priv = b64url.test(privateKey) ? Buffer.from(privateKey, 'base64url') : Buffer.alloc(0);
+  if (priv.length !== 32) return 'PARKOPS_VAPID_PRIVATE_KEY: must be a base64url P-256 private key (32 bytes, 43 characters)';
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(priv);
+    if (!ecdh.getPublicKey().equals(pub)) return 'PARKOPS_VAPID_PUBLIC_KEY: is not the public key of PARKOPS_VAPID_PRIVATE_KEY';
+  } catch {
+    return 'PARKOPS_VAPID_PRIVATE_KEY: is not a valid P-256 private key';
+  }
+  return null;
 }

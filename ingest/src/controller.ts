@@ -24,7 +24,10 @@ import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { AuthService } from './auth/index.ts';
 import { AlertEngine, alertsRouter } from './alerts/index.ts';
-import { Notifier } from './notify/index.ts';
+import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
+import { robotChannels } from './notify/channels/index.ts';
+import { pushRouter } from './notify/push-routes.ts';
+import { setUpWebPush } from './notify/web-push.ts';
 import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
@@ -105,7 +108,12 @@ export class Controller {
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
     await this.run(this.warnings);
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
-    this.notifier = new Notifier({ db, bus, config, log, site });
+    // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
+    // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
+    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const push = setUpWebPush({ db, config, site, log, roleOf });
+    const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
+    this.notifier = new Notifier({ db, bus, config, log, site, channels });
     const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
@@ -134,6 +142,7 @@ export class Controller {
     this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
+    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
     this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
     await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();

@@ -65,6 +65,12 @@ const EXTENSIONS: Record<string, Access> = {
   'GET /api/audit': 'admin',
   'GET /api/devices/codecs': 'admin',
   'POST /api/devices/bindings.csv': 'admin',
+  'GET /api/push/key': 'viewer',
+  'GET /api/push/subscriptions': 'responder',
+  'POST /api/push/subscriptions': 'responder',
+  // Anyone may remove their own subscription (a responder demoted to viewer, too).
+  'DELETE /api/push/subscriptions': 'viewer',
+  'POST /api/push/test': 'responder',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -92,6 +98,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/devices': () => ({}),
   'GET /api/devices/unbound': () => ({}),
   'GET /api/devices/codecs': () => ({}),
+  'GET /api/push/key': () => ({}),
+  'GET /api/push/subscriptions': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

@@ -2,10 +2,15 @@
  * The flood alarm in this tab: which alerts the banner shows, the audible alarm (WebAudio, mutable
  * per alert) and browser notifications. It is driven only by the live store's alerts, so an
  * acknowledgement made anywhere quietens every tab as soon as the stream delivers it.
+ *
+ * Notifications go through the service worker (`registration.showNotification`): Android Chrome
+ * refuses `new Notification()`. They use the same tag as ParkOps' Web Push for the alert, so a phone
+ * shows one notification per alert whether the push or the open tab raised it.
  */
 import type { Alert } from '@parkops/ingest/contract';
 import { isFloodAlert, needsAck } from './live.svelte.ts';
 import { bySeverity } from './alerts.ts';
+import { localNotification, type ShownNotification } from './push/notification.ts';
 
 /** Alerts that hold the banner: flood alerts of warning or critical severity nobody acknowledged yet. */
 export function bannerAlerts(alerts: readonly Alert[]): Alert[] {
@@ -21,12 +26,19 @@ export class Alarm {
   muted = $state.raw<string[]>([]);
   /** the browser blocked sound until the user interacts with the page */
   soundBlocked = $state(false);
-  notifyPermission = $state<NotificationPermission | 'unsupported'>('unsupported');
   sounding = $state(false);
+  /** why the last notification could not be shown (the banner says it), or null */
+  notifyError = $state<string | null>(null);
 
   private ctx: AudioContext | null = null;
   private beepTimer: ReturnType<typeof setInterval> | null = null;
-  private notified = new Map<string, Notification>();
+  /** ids of alerts this tab raised a notification for */
+  private notified = new Set<string>();
+  /**
+   * Showing and closing run one after another, in the order asked: a close that overtook a later show
+   * of the same tag would leave an alert in the banner with no notification.
+   */
+  private notifyQueue: Promise<void> = Promise.resolve();
   private current: Alert[] = [];
 
   init(): void {
@@ -35,7 +47,6 @@ export class Alarm {
     } catch {
       this.muted = [];
     }
-    this.notifyPermission = typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
     // Browsers start audio only after a user gesture; resume on the first one.
     const unlock = (): void => {
       void this.ctx?.resume().then(() => (this.soundBlocked = this.ctx?.state !== 'running'));
@@ -58,35 +69,57 @@ export class Alarm {
     this.update(this.current, null);
   }
 
-  async enableNotifications(): Promise<void> {
-    if (typeof Notification === 'undefined') return;
-    this.notifyPermission = await Notification.requestPermission();
-  }
-
   /** Re-evaluate after the alerts changed. `describe` gives the notification text. */
   update(alerts: Alert[], describe: ((a: Alert) => { title: string; body: string }) | null): void {
     this.current = alerts;
     const ids = new Set(alerts.map((a) => a.id));
-    // Quieten: close notifications of alerts no longer in the banner.
-    for (const [id, n] of this.notified) {
-      if (!ids.has(id)) { n.close(); this.notified.delete(id); }
+    // Quieten: close notifications of alerts no longer in the banner (acknowledged anywhere).
+    for (const id of [...this.notified]) {
+      if (!ids.has(id)) {
+        this.notified.delete(id);
+        this.queueNotify(() => this.closeNotification(`alert-${id}`));
+      }
     }
-    if (describe && this.notifyPermission === 'granted') {
+    if (describe && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
       for (const a of alerts) {
         if (this.notified.has(a.id)) continue;
-        try {
-          const { title, body } = describe(a);
-          const n = new Notification(title, { body, tag: a.id, requireInteraction: a.severity === 'critical' });
-          this.notified.set(a.id, n);
-        } catch {
-          // notifications unavailable in this context (some mobile browsers): the banner remains
-        }
+        this.notified.add(a.id);
+        const { title, body } = describe(a);
+        const n = localNotification(a, title, body);
+        this.queueNotify(() => this.showNotification(n));
       }
     }
     const audible = alerts.filter((a) => !this.isMuted(a.id));
     const critical = audible.some((a) => a.severity === 'critical');
     if (audible.length === 0) this.silence();
     else this.sound(critical ? 1000 : 4000);
+  }
+
+  private queueNotify(op: () => Promise<void>): void {
+    // Both operations catch their own errors, so the chain never breaks.
+    this.notifyQueue = this.notifyQueue.then(op);
+  }
+
+  private async showNotification(n: ShownNotification): Promise<void> {
+    try {
+      const reg = await navigator.serviceWorker?.getRegistration();
+      if (!reg) throw new Error('no service worker is registered for this page');
+      await reg.showNotification(n.title, n.options);
+      this.notifyError = null;
+    } catch (e) {
+      // The banner stays either way; say why no notification appeared.
+      const err = e as { name?: string; message?: string };
+      this.notifyError = [err.name, err.message].filter(Boolean).join(': ') || String(e);
+    }
+  }
+
+  private async closeNotification(tag: string): Promise<void> {
+    try {
+      const reg = await navigator.serviceWorker?.getRegistration();
+      for (const n of (await reg?.getNotifications({ tag })) ?? []) n.close();
+    } catch {
+      // nothing to close in this context: a notification that stays open is harmless
+    }
   }
 
   private sound(everyMs: number): void {
@@ -129,7 +162,7 @@ export class Alarm {
 
   destroy(): void {
     this.silence();
-    for (const n of this.notified.values()) n.close();
+    // Notifications outlive the tab on purpose: on a phone they are the alarm once the page is gone.
     this.notified.clear();
     void this.ctx?.close();
     this.ctx = null;

@@ -6,3 +6,4 @@ export * from './readings.ts';
 export * from './decode.ts';
 export * from './api.ts';
 export * from './cap.ts';
+export * from './push.ts';

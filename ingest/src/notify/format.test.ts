@@ -62,6 +62,13 @@ describe('robotError and redactTarget', () => {
     expect(robotError('{"errcode":93000,"errmsg":"invalid webhook url"}')).toBe('errcode 93000: invalid webhook url');
     expect(robotError('ok')).toBeNull();
   });
+  it('reads Feishu refusals: StatusCode anywhere, code only from a Feishu/Lark host (other webhooks use code for success too)', () => {
+    const feishu = 'https://open.feishu.cn/open-apis/bot/v2/hook/6f1c2e0a';
+    expect(robotError('{"code":19024,"data":{},"msg":"Key Words Not Found"}', feishu)).toBe('code 19024: Key Words Not Found');
+    expect(robotError('{"StatusCode":0,"StatusMessage":"success","code":0,"msg":"success"}', feishu)).toBeNull();
+    expect(robotError('{"StatusCode":19021,"StatusMessage":"sign match fail"}', 'https://example.com/hook')).toBe('StatusCode 19021: sign match fail');
+    expect(robotError('{"code":201,"msg":"created"}', 'https://example.com/hook')).toBeNull();
+  });
   it('masks query values and long path segments', () => {
     expect(redactTarget('https://oapi.dingtalk.com/robot/send?access_token=abcdef')).toBe('https://oapi.dingtalk.com/robot/send?access_token=***');
     expect(redactTarget('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com/services/T0000/B0000/***');

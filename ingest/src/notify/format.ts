@@ -6,8 +6,9 @@
  * - DingTalk (钉钉) custom robot: `{"msgtype":"markdown","markdown":{"title":...,"text":...}}`.
  * - Anything else: a JSON object with the alert, the change and the text.
  *
- * Both robots answer HTTP 200 even when they refuse a message and put the reason in `errcode`/`errmsg`,
- * so `robotError` reads the answer body too.
+ * Robots answer HTTP 200 even when they refuse a message and put the reason in the body
+ * (`errcode`/`errmsg`, Feishu `code`/`StatusCode`), so `robotError` reads the answer body too. Signed
+ * DingTalk and Feishu robots have their own channels (channels/).
  */
 import type { Alert, AlertSeverity } from '../contract/api.ts';
 
@@ -178,18 +179,34 @@ export function buildBody(format: WebhookFormat, alert: Alert, change: string, t
 }
 
 /**
- * Robots answer 200 with `{"errcode": n, "errmsg": ...}`; errcode 0 is success. Returns the refusal as a
- * message, or null when the answer is a success or not a robot answer at all.
+ * Robots answer 200 with their refusal in the body. WeCom and DingTalk: `{"errcode": n, "errmsg": ...}`,
+ * errcode 0 is success. Feishu/Lark custom bots: `{"code": n, "msg": ..., "data": {}}`, and older answers
+ * `{"StatusCode": n, "StatusMessage": ...}`; 0 is success (Feishu "自定义机器人使用指南"). `code` alone is
+ * too common in other webhook answers to read as a refusal, so it counts only from a Feishu/Lark host.
+ * Returns the refusal as a message, or null when the answer is a success or not a robot answer at all.
  */
-export function robotError(responseText: string): string | null {
+export function robotError(responseText: string, url?: string): string | null {
   if (!responseText || responseText[0] !== '{') return null;
+  let body: { errcode?: unknown; errmsg?: unknown; code?: unknown; msg?: unknown; StatusCode?: unknown; StatusMessage?: unknown };
   try {
-    const body = JSON.parse(responseText) as { errcode?: unknown; errmsg?: unknown };
-    if (typeof body.errcode === 'number' && body.errcode !== 0) return `errcode ${body.errcode}: ${String(body.errmsg ?? '')}`.trim();
+    body = JSON.parse(responseText) as typeof body;
   } catch {
-    // not JSON: not a robot answer
+    return null; // not JSON: not a robot answer
   }
+  if (typeof body.errcode === 'number' && body.errcode !== 0) return `errcode ${body.errcode}: ${String(body.errmsg ?? '')}`.trim();
+  if (typeof body.StatusCode === 'number' && body.StatusCode !== 0) return `StatusCode ${body.StatusCode}: ${String(body.StatusMessage ?? '')}`.trim();
+  if (typeof body.code === 'number' && body.code !== 0 && url !== undefined && isFeishuHost(url)) return `code ${body.code}: ${String(body.msg ?? '')}`.trim();
   return null;
+}
+
+/** Feishu (China) and Lark (international) custom bot hosts. */
+function isFeishuHost(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === 'open.feishu.cn' || host === 'open.larksuite.com' || host === 'open.larkoffice.com';
+  } catch {
+    return false;
+  }
 }
 
 /**

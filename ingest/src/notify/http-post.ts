@@ -48,8 +48,44 @@ function describeError(err: unknown, timedOut: boolean, timeoutMs: number, stopp
   return code ? `${detail} (${code})` : detail;
 }
 
-export async function postJson(url: string, bodyJson: string, opts: { timeoutMs: number; signal?: AbortSignal; now?: () => number }): Promise<PostResult> {
+/** A refusal read from an answer body: why, and whether another try could help. */
+export interface AnswerRefusal {
+  error: string;
+  retryable: boolean;
+}
+
+/** One HTTP request as a channel builds it at send time (signed, encrypted). */
+export interface OutgoingRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  now?: (() => number) | undefined;
+  /**
+   * Reads a 2xx answer: robots answer 200 and put their refusal in the body. Default: `robotError`
+   * (WeCom/DingTalk `errcode`, Feishu `code`/`StatusCode`).
+   */
+  judge?: ((status: number, text: string) => AnswerRefusal | null) | undefined;
+}
+
+const defaultJudge = (url: string) => (_status: number, text: string): AnswerRefusal | null => {
+  const refused = robotError(text, url);
+  return refused ? { error: refused, retryable: true } : null;
+};
+
+export async function postJson(url: string, bodyJson: string, opts: SendOptions): Promise<PostResult> {
+  return sendRequest({ url, headers: { 'content-type': 'application/json; charset=utf-8' }, body: bodyJson }, opts);
+}
+
+/** POSTs one request with a hard deadline; settles within `timeoutMs` and never rejects. */
+export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Promise<PostResult> {
+  const url = req.url;
   const now = opts.now ?? Date.now;
+  const judge = opts.judge ?? defaultJudge(url);
   const started = now();
   const deadline = new AbortController();
   let timedOut = false;
@@ -61,8 +97,8 @@ export async function postJson(url: string, bodyJson: string, opts: { timeoutMs:
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'ParkOps-notifier' },
-      body: bodyJson,
+      headers: { 'user-agent': 'ParkOps-notifier', ...req.headers },
+      body: req.body,
       signal,
       // A redirect is not followed: re-POSTing an alert to wherever a receiver points is not what anyone configured.
       redirect: 'manual',
@@ -72,8 +108,8 @@ export async function postJson(url: string, bodyJson: string, opts: { timeoutMs:
     const retryAfterSec = Number(res.headers.get('retry-after'));
     const retryAfterMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : null;
     if (res.status >= 200 && res.status < 300) {
-      const refused = robotError(text);
-      if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused}`, retryable: true, retryAfterMs, durationMs };
+      const refused = judge(res.status, text);
+      if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused.error}`, retryable: refused.retryable, retryAfterMs, durationMs };
       return { ok: true, httpStatus: res.status, error: null, retryable: false, retryAfterMs: null, durationMs };
     }
     if (res.status >= 300 && res.status < 400) {

@@ -8,6 +8,8 @@
  *   change that no flow handed off within `handoffGraceMs` is sent by the core anyway: a broken or
  *   deleted flow cannot silence a flood alarm.
  * - Escalation contacts (site `notifications.escalationContacts`): always sent by the core on `escalated`.
+ * - Channels (channels/: WeCom, signed DingTalk and Feishu robots, Web Push): always sent by the core,
+ *   whatever the flows do; each channel signs or encrypts at send time (`Channel.send`).
  *
  * A delivery is a row in `notification_deliveries` before any HTTP happens, so a restart resumes pending
  * retries. Each try is a row in `notifications` (the incident timeline and the dashboard read these).
@@ -22,6 +24,7 @@ import { systemClock, type Clock, type Module } from '../module.ts';
 import { migrate, type Db } from '../store/db.ts';
 import { buildBody, describeAlert, pickFormat, redactTarget, type SiteNames, type WebhookFormat } from './format.ts';
 import { postJson } from './http-post.ts';
+import type { Channel, ChannelDelivery } from './channels/types.ts';
 
 export type AttemptStatus = 'sent' | 'retrying' | 'failed';
 
@@ -31,7 +34,10 @@ export interface NotificationAttempt {
   deliveryId: number;
   alertId: string;
   change: string;
-  /** `webhook` (core, settings URL), `node-red` (handed off by a flow), `escalation`, `fallback` (core, after no flow handed off a critical change). */
+  /**
+   * `webhook` (core, settings URL), `node-red` (handed off by a flow), `escalation`, `fallback` (core,
+   * after no flow handed off a critical change), or a channel's name (`wecom`, `dingtalk`, `feishu`, `webpush`).
+   */
   channel: string;
   /** The URL with its secrets masked. */
   target: string;
@@ -189,8 +195,9 @@ export class Notifier implements Module {
   private readonly handOffs = new Map<string, number>();
   private flowRoute = false;
   private readonly attemptListeners = new Set<(a: NotificationAttempt) => void>();
+  private readonly channels = new Map<string, Channel>();
 
-  constructor(deps: { db: Db; bus: EventBus; config: Config; log: Logger; clock?: Clock; site?: NotifySite; options?: Partial<NotifierOptions> }) {
+  constructor(deps: { db: Db; bus: EventBus; config: Config; log: Logger; clock?: Clock; site?: NotifySite; options?: Partial<NotifierOptions>; channels?: Channel[] }) {
     this.db = deps.db;
     this.bus = deps.bus;
     this.config = deps.config;
@@ -198,6 +205,7 @@ export class Notifier implements Module {
     this.clock = deps.clock ?? systemClock;
     this.site = deps.site;
     this.options = { ...DEFAULT_NOTIFIER_OPTIONS, ...deps.options };
+    for (const c of deps.channels ?? []) this.channels.set(c.name, c);
     migrate(this.db, 'notify', 1, SCHEMA);
   }
 
@@ -261,6 +269,12 @@ export class Notifier implements Module {
     if (alertId) this.noteHandOff(alertId, change);
     const body = typeof h.body === 'string' ? h.body : JSON.stringify(h.body ?? null);
     return this.enqueue(alertId, change, 'node-red', target, body);
+  }
+
+  /** Queues deliveries a channel made outside an alert change (a test push). Returns the delivery ids. */
+  queueChannel(channel: string, alertId: string, change: string, deliveries: ChannelDelivery[]): number[] {
+    if (!this.channels.has(channel)) throw new Error(`no channel ${channel}`);
+    return deliveries.map((d) => this.enqueue(alertId, change, channel, d.target, d.body));
   }
 
   /** Newest attempts first. */
@@ -336,6 +350,14 @@ export class Notifier implements Module {
     if (change === 'escalated') {
       for (const contact of this.site?.notifications.escalationContacts ?? []) {
         this.enqueueFormatted(alert, change, 'escalation', contact, 'auto');
+      }
+    }
+    for (const channel of this.channels.values()) {
+      try {
+        for (const d of channel.deliveriesFor(alert, change)) this.enqueue(alert.id, change, channel.name, d.target, d.body);
+      } catch (err) {
+        // One channel's fault (a bad subscription row, a formatting bug) must not cost the others their message.
+        this.log.error({ err, channel: channel.name, alertId: alert.id, change }, 'could not queue a notification');
       }
     }
   }
@@ -419,7 +441,9 @@ export class Notifier implements Module {
   private async attempt(id: number): Promise<void> {
     const d = this.db.prepare("SELECT id, alert_id, change, channel, target, body, attempts, next_at FROM notification_deliveries WHERE id = ? AND state = 'pending'").get(id) as DeliveryRow | undefined;
     if (!d) return;
-    const result = await postJson(d.target, d.body, { timeoutMs: this.options.timeoutMs, signal: this.stopController.signal, now: () => this.clock.now() });
+    const channel = this.channels.get(d.channel);
+    const sendOpts = { timeoutMs: this.options.timeoutMs, signal: this.stopController.signal, now: () => this.clock.now() };
+    const result = channel ? await channel.send({ target: d.target, body: d.body }, sendOpts) : await postJson(d.target, d.body, sendOpts);
     const interrupted = !result.ok && this.stopController.signal.aborted;
     const attempt = d.attempts + 1;
     const now = this.clock.now();
