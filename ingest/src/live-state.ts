@@ -251,7 +251,7 @@ export class LiveState {
     if (!bay) return null;
     const e = this.bays.get(bayId);
     const stale = !e || now - e.seenAt > this.site.parking.bayStaleAfterSec * 1000 || this.offline(bayId, e.seenAt);
-    return { id: bayId, zone: bay.zone, occupied: e ? e.data.occupied : null, since: iso(e?.changedAt), lastSeen: iso(e?.ts), battery: e?.data.battery ?? null, stale };
+    return { id: bayId, zone: bay.zone, occupied: e ? e.data.occupied : null, since: iso(e?.changedAt), lastSeen: iso(e?.seenAt), battery: e?.data.battery ?? null, stale };
   }
 
   parking(now: number): ParkingResponse {

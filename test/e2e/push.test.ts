@@ -33,9 +33,10 @@ import { PushService } from '../integration/push-service.ts';
 import { adminApi, apiWithCookie } from '../support/api.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { connect, publish } from '../support/mqtt.ts';
+import { screenshotDir } from '../support/screenshots.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 const ROOM = 'b1-power';
 const PHONE = { width: 390, height: 844 };
 

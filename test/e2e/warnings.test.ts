@@ -13,10 +13,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, buildCap, JINING_POLYGON } from '../../ingest/src/warnings/testing.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
+import { screenshotDir } from '../support/screenshots.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD = join(ROOT, 'dashboard');
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = screenshotDir();
 
 /** Build the dashboard when build/handler.js is missing or older than its sources, as `npm start` does. */
 function ensureDashboardBuilt(): void {

@@ -131,7 +131,8 @@ describe('Modbus TCP devices', () => {
     await transmitters.set(2, 'ir', 10, [0x4000, 0x43b4]); // 360.5 mm
     const alert = await eventually(openAlert('flood.level', 'flood/b1/levels'), 20_000, 'the warning band alert');
     expect(alert).toMatchObject({ severity: 'warning', state: 'firing' });
-    expect(alert.value).toBe(350);
+    // The room's level is its highest fresh sensor (docs/alerts.md, "Judging a room").
+    expect(alert.value).toBe(360.5);
   });
 
   it('stores an unchanged pump only as a heartbeat every intervalSec, and every change at once', async () => {

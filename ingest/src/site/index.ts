@@ -195,7 +195,7 @@ function resolveStorm(r: RawRoom, at: string): StormSettings {
     enabled: s.enabled,
     riseWarnMmPerMin: s.riseWarnMmPerMin ?? r.rules.riseWarnMmPerMin / 2,
     riseWindowSec: s.riseWindowSec ?? r.rules.riseWindowSec,
-    holdSec: s.holdSec ?? Math.max(5, Math.min(r.bands.holdSec, r.bands.holdSec / 3)),
+    holdSec: s.holdSec ?? Math.min(r.bands.holdSec, Math.max(5, r.bands.holdSec / 3)),
     clearHoldSec: s.clearHoldSec ?? r.bands.clearHoldSec,
     checklist: s.checklist,
   };
