@@ -10,6 +10,7 @@
 import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from './contract/index.ts';
 import type { Site } from './site/index.ts';
 import { migrate, type Db } from './store/db.ts';
+import { parseSubject } from './contract/subjects.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS latest (subject TEXT PRIMARY KEY, kind TEXT NOT NULL, ts INTEGER NOT NULL, changed_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
@@ -78,7 +79,7 @@ export class LiveState {
     }[];
     for (const row of rows) {
       const entry: Entry<unknown> = { ts: row.ts, changedAt: row.changed_at, seenAt: row.seen_at, data: JSON.parse(row.data) };
-      this.mapFor(row.kind).set(keyOfSubject(row.kind, row.subject), entry as Entry<never>);
+      this.mapFor(row.kind).set(keyOfSubject(row.subject), entry as Entry<never>);
       this.persistedAt.set(`${row.kind}:${row.subject}`, { ts: row.ts, changedAt: row.changed_at });
     }
     this.recentScans = (this.db.prepare(`SELECT gate_id, event, pass, ts FROM recent_gate_scans ORDER BY ts DESC, id DESC LIMIT ${RECENT_SCANS}`).all() as { gate_id: string; event: 'entry' | 'exit'; pass: string; ts: number }[]).map(
@@ -324,17 +325,22 @@ function keyOf(r: Reading): string {
 }
 
 /** Map key from a stored subject (topic without prefix). */
-function keyOfSubject(kind: Reading['kind'], subject: string): string {
-  const p = subject.split('/');
-  switch (kind) {
+function keyOfSubject(subject: string): string {
+  const s = parseSubject(subject);
+  switch (s?.kind) {
     case 'bay':
+      return s.bayId;
     case 'gate':
-      return p[2] ?? subject;
+      return s.gateId;
     case 'level':
+      return `${s.roomId}/${s.sensorId}`;
     case 'pump':
-      return `${p[1]}/${p[3]}`;
-    case 'venue':
-    case 'status':
-      return p[1] ?? subject;
+      return `${s.roomId}/${s.pumpId}`;
+    case 'venue-counts':
+      return s.venueId;
+    case 'device-status':
+      return s.deviceId;
+    default:
+      return subject;
   }
 }

@@ -2,18 +2,23 @@
  * Words for alerts. The server's `message` is kept as the detail; the title and the
  * time-to-threshold line are built here so they read in the user's language.
  */
+import { parseSubject, type SubjectKind } from '@parkops/ingest/contract/subjects.ts';
 import type { Alert } from '@parkops/ingest/contract';
 import type { MessageKey } from './i18n/messages.ts';
 import type { Translate } from './format.ts';
 
-const SUBJECT_KINDS: Record<string, MessageKey> = {
-  levels: 'subject.level',
-  pumps: 'subject.pump',
-  bays: 'subject.bay',
-  zones: 'subject.zone',
-  venues: 'subject.venue',
+const SUBJECT_KINDS: Record<SubjectKind, MessageKey> = {
   parking: 'subject.parking',
-  flood: 'subject.room',
+  zone: 'subject.zone',
+  bay: 'subject.bay',
+  gate: 'subject.parking',
+  room: 'subject.room',
+  'room-level': 'subject.level',
+  level: 'subject.level',
+  pump: 'subject.pump',
+  venue: 'subject.venue',
+  'venue-counts': 'subject.venue',
+  'device-status': 'subject.parking',
 };
 
 /** Rule names of the alert engine (ingest/src/alerts/types.ts RULES) with words in both languages. */
@@ -33,24 +38,47 @@ const RULE_KEYS: Record<string, MessageKey> = {
 
 /** "Pump failed to start · P2 · b1-power" from rule "pump.failed-start" and subject "flood/b1-power/pumps/P2". */
 export function alertTitle(t: Translate, a: Alert, roomName: (id: string) => string | undefined = () => undefined): string {
-  const parts = a.subject.split('/');
-  if (parts[0] === 'flood' && parts[1]) parts[1] = roomName(parts[1]) ?? parts[1];
+  const s = parseSubject(a.subject);
+  const room = (id: string): string => roomName(id) ?? id;
+  let where: string[];
+  switch (s?.kind) {
+    case 'level':
+      where = [s.sensorId, room(s.roomId)];
+      break;
+    case 'pump':
+      where = [s.pumpId, room(s.roomId)];
+      break;
+    case 'room':
+    case 'room-level':
+      where = [room(s.roomId)];
+      break;
+    case 'zone':
+      where = [s.zoneId];
+      break;
+    case 'bay':
+      where = [s.bayId];
+      break;
+    case 'gate':
+      where = [s.gateId];
+      break;
+    case 'venue':
+    case 'venue-counts':
+      where = [s.venueId];
+      break;
+    case 'device-status':
+      where = [s.deviceId];
+      break;
+    case 'parking':
+    case undefined:
+      where = [];
+      break;
+  }
   const rule = RULE_KEYS[a.rule];
-  if (rule) {
-    const where = parts[0] === 'flood' ? [parts[3], parts[1]].filter(Boolean).join(' · ') : parts.slice(1).join('/');
-    return where ? `${t(rule)} · ${where}` : t(rule);
-  }
-  if (parts[0] === 'flood' && parts.length >= 4) {
-    const key = SUBJECT_KINDS[parts[2]!];
-    return `${key ? t(key) : parts[2]} ${parts[3]} · ${parts[1]}`;
-  }
-  if (parts[0] === 'flood' && parts.length === 3) {
-    const key = SUBJECT_KINDS[parts[2]!];
-    return `${key ? t(key) : parts[2]} · ${parts[1]}`;
-  }
-  if (parts[0] === 'flood' && parts.length >= 2) return `${t('subject.room')} ${parts[1]}`;
-  const key = SUBJECT_KINDS[parts[0]!];
-  return key ? `${t(key)} ${parts.slice(1).join('/')}`.trim() : a.subject;
+  if (rule) return [t(rule), ...where].join(' · ');
+  if (!s) return a.subject;
+  // No known rule: the kind of thing names it, "Water level L1 · B1 room", "Zone A".
+  const [first, ...rest] = s.kind === 'room-level' ? ['', ...where] : where;
+  return [`${t(SUBJECT_KINDS[s.kind])}${first ? ` ${first}` : ''}`, ...rest].join(' · ');
 }
 
 /** Most urgent first, then newest. */

@@ -22,6 +22,7 @@ import type {
   VenueView,
   WarningView,
 } from '@parkops/ingest/contract';
+import { parseSubject, roomOf } from '@parkops/ingest/contract/subjects.ts';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signed-out';
 
@@ -72,7 +73,7 @@ export function isActive(a: Alert): boolean {
   return a.state !== 'resolved' || !a.ackedAt;
 }
 export function isFloodAlert(a: Alert): boolean {
-  return a.subject.startsWith('flood/') || a.room !== undefined;
+  return a.room !== undefined || roomOf(parseSubject(a.subject)) !== undefined;
 }
 
 type LevelEvent = { room: string } & LevelView;

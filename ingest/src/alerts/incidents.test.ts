@@ -61,7 +61,8 @@ describe('flood incidents', () => {
     const id = h.engine.incidents()[0]!.id;
     const csv = h.engine.incidentCsv(id)!;
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('at,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    // A UTF-8 byte order mark first, so Excel reads Chinese notes as UTF-8.
+    expect(lines[0]).toBe('\uFEFFat,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
     expect(lines.find((l) => l.includes(',alert-acknowledged,'))).toContain(',wang.li,"Sandbags at the door, =pumping ""hard""",');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(h.engine.incidentCsv('inc-unknown')).toBeUndefined();

@@ -9,6 +9,8 @@ import type { Site } from '../site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type IncidentRow } from './alert-repository.ts';
 import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
+import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { toCsv, type CsvCell } from '../api/csv.ts';
 
 /** Rules that open an incident. */
 const OPENS = new Set<string>([RULES.level, RULES.rise]);
@@ -95,7 +97,7 @@ export class IncidentTracker {
       this.store.save(`peak:${a.room}`, null);
       for (const p of this.runningPumps(a.room)) {
         const since = Math.max(p.startedAt ?? startedAt, startedAt);
-        this.repo.incidentEvent(inc.id, since, 'pump-running', `flood/${a.room}/pumps/${p.id}`, null, p.startedAt !== null ? `running since ${this.clock.at(iso(p.startedAt), now)}` : 'running');
+        this.repo.incidentEvent(inc.id, since, 'pump-running', Subjects.pump(a.room, p.id), null, p.startedAt !== null ? `running since ${this.clock.at(iso(p.startedAt), now)}` : 'running');
       }
       for (const other of earlier) this.repo.attach(inc.id, other.id);
     }
@@ -109,7 +111,7 @@ export class IncidentTracker {
     const stillOpen = this.repo.incidentAlerts(inc.id).some((x) => x.state !== 'resolved' && x.id !== a.id);
     if (stillOpen) return;
     const peak = this.store.load<PeakState | null>(`peak:${a.room}`);
-    if (peak && peak.mode === 'rising') this.repo.incidentEvent(inc.id, peak.at, 'level-peak', `flood/${a.room}/levels`, peak.mm, null);
+    if (peak && peak.mode === 'rising') this.repo.incidentEvent(inc.id, peak.at, 'level-peak', Subjects.roomLevel(a.room), peak.mm, null);
     this.store.save(`peak:${a.room}`, null);
     this.repo.endIncident(inc.id, now);
     this.open.delete(a.room);
@@ -130,7 +132,7 @@ export class IncidentTracker {
     if (p.mode === 'rising') {
       if (mm > p.mm) Object.assign(p, { mm, at: now });
       else if (mm <= p.mm - db) {
-        this.repo.incidentEvent(inc.id, p.at, 'level-peak', `flood/${room}/levels`, p.mm, null);
+        this.repo.incidentEvent(inc.id, p.at, 'level-peak', Subjects.roomLevel(room), p.mm, null);
         Object.assign(p, { mode: 'falling', mm, at: now });
       }
     } else if (mm < p.mm) Object.assign(p, { mm, at: now });
@@ -141,7 +143,7 @@ export class IncidentTracker {
   pump(room: string, pumpId: string, running: boolean, now: number, runMs: number | null): void {
     const inc = this.open.get(room);
     if (!inc) return;
-    const subject = `flood/${room}/pumps/${pumpId}`;
+    const subject = Subjects.pump(room, pumpId);
     if (running) this.repo.incidentEvent(inc.id, now, 'pump-start', subject, null, null);
     else this.repo.incidentEvent(inc.id, now, 'pump-stop', subject, runMs !== null ? Math.round(runMs / 1000) : null, runMs !== null ? `ran ${Math.round(runMs / 1000)} s` : null);
   }
@@ -174,7 +176,7 @@ export class IncidentTracker {
     const add = (at: number, e: Omit<TimelineEntry, 'at'>): void => {
       entries.push({ at, seq: seq++, e: { at: iso(at), ...e } });
     };
-    add(row.started_at, { kind: 'incident-start', subject: `flood/${row.room}`, detail: this.site.room(row.room)?.name ?? row.room });
+    add(row.started_at, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
     for (const a of alerts) {
       for (const ev of this.repo.events(a.id)) {
         const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message };
@@ -193,8 +195,9 @@ export class IncidentTracker {
       if (ev.value !== null) e.value = ev.value;
       if (ev.detail !== null) e.detail = ev.detail;
       add(ev.at, e);
-      const pumpId = ev.subject?.split('/')[3];
-      if (pumpId === undefined) continue;
+      const target = ev.subject !== null ? parseSubject(ev.subject) : null;
+      if (target?.kind !== 'pump') continue;
+      const pumpId = target.pumpId;
       if (ev.kind === 'pump-start' || ev.kind === 'pump-running') runningSince.set(pumpId, ev.at);
       else if (ev.kind === 'pump-stop') {
         const from = runningSince.get(pumpId) ?? row.started_at;
@@ -212,7 +215,7 @@ export class IncidentTracker {
       e.value = n.attempt;
       add(n.at, e);
     }
-    if (row.ended_at !== null) add(row.ended_at, { kind: 'incident-end', subject: `flood/${row.room}` });
+    if (row.ended_at !== null) add(row.ended_at, { kind: 'incident-end', subject: Subjects.room(row.room) });
     entries.sort((a, b) => a.at - b.at || a.seq - b.seq);
     return {
       ...this.summary(row, alerts.length),
@@ -227,17 +230,6 @@ export class IncidentTracker {
 
 const CSV_COLUMNS = ['at', 'kind', 'subject', 'alertId', 'rule', 'severity', 'state', 'value', 'actor', 'note', 'detail'] as const;
 
-/** RFC 4180 field; text that a spreadsheet would run as a formula is prefixed with a quote (CSV injection). */
-function csvField(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'number') return String(v);
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function timelineCsv(d: IncidentDetail): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const e of d.timeline) lines.push(CSV_COLUMNS.map((c) => csvField(e[c])).join(','));
-  return lines.join('\r\n') + '\r\n';
+  return toCsv(CSV_COLUMNS, d.timeline.map((e) => CSV_COLUMNS.map((c) => e[c] as CsvCell)));
 }

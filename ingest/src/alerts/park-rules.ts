@@ -5,6 +5,7 @@
 import type { BayReading, VenueReading } from '../contract/readings.ts';
 import type { Site } from '../site/index.ts';
 import { RULES, type AlertSink, type StateStore } from './types.ts';
+import { Subjects } from '../contract/subjects.ts';
 
 interface BayState {
   occupied: boolean | null;
@@ -72,7 +73,7 @@ export class ParkRules {
     if (!applied || r.occupancy === undefined) return;
     const v = this.site.venue(r.venueId);
     if (!v) return;
-    const subject = `venues/${v.id}`;
+    const subject = Subjects.venue(v.id);
     if (r.occupancy > v.capacity) {
       const over = r.occupancy / v.capacity;
       this.sink.raise(
@@ -104,7 +105,7 @@ export class ParkRules {
 
   /** `zone` null: the whole car park. */
   private fullRule(zone: string | null, total: number, occupied: number, now: number): void {
-    const subject = zone === null ? 'parking' : `parking/${zone}`;
+    const subject = zone === null ? Subjects.parking() : Subjects.zone(zone);
     const free = total - occupied;
     const clearAt = Math.min(total, Math.max(2, Math.ceil(total * 0.02)));
     if (free <= 0) {
@@ -117,7 +118,7 @@ export class ParkRules {
   private evaluateBattery(zoneId: string, now: number): void {
     const zone = this.site.zone(zoneId)!;
     const low = [...this.low.get(zoneId)!].sort();
-    const subject = `parking/${zone.id}`;
+    const subject = Subjects.zone(zone.id);
     if (low.length === 0) {
       this.sink.clear(RULES.lowBattery, subject, now);
       return;

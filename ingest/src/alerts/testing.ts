@@ -16,6 +16,7 @@ import type { PublishOptions, Publisher } from '../module.ts';
 import { parseSite, type Site, type SiteFile } from '../site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { AlertEngine, type AuditEntry } from './alert-engine.ts';
+import { Subjects } from '../contract/subjects.ts';
 
 export interface Published {
   topic: string;
@@ -137,7 +138,7 @@ export class Harness {
   }
 
   level(sensorId: string, mm: number, room = 'b1'): void {
-    const r: LevelReading = { kind: 'level', subject: `flood/${room}/levels/${sensorId}`, ts: Date.now(), roomId: room, sensorId, mm };
+    const r: LevelReading = { kind: 'level', subject: Subjects.level(room, sensorId), ts: Date.now(), roomId: room, sensorId, mm };
     this.emit(r);
   }
   /** Both level sensors report `mm` (or each its own value). */
@@ -147,7 +148,7 @@ export class Harness {
     this.level('L2', b, room);
   }
   pump(pumpId: string, p: PumpReport, room = 'b1'): void {
-    const r: PumpReading = { kind: 'pump', subject: `flood/${room}/pumps/${pumpId}`, ts: Date.now(), roomId: room, pumpId, running: p.running, amps: p.amps };
+    const r: PumpReading = { kind: 'pump', subject: Subjects.pump(room, pumpId), ts: Date.now(), roomId: room, pumpId, running: p.running, amps: p.amps };
     this.emit(r);
   }
   status(deviceId: string, online: boolean): void {
@@ -159,7 +160,7 @@ export class Harness {
     this.emit(r);
   }
   venue(venueId: string, occupancy: number): void {
-    const r: VenueReading = { kind: 'venue', subject: `venues/${venueId}/counts`, ts: Date.now(), venueId, in: 0, out: 0, occupancy };
+    const r: VenueReading = { kind: 'venue', subject: Subjects.venueCounts(venueId), ts: Date.now(), venueId, in: 0, out: 0, occupancy };
     this.emit(r);
   }
 

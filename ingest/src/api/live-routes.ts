@@ -7,6 +7,7 @@ import type { Site } from '../site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { HttpError } from './http-errors.ts';
 import { parseRange } from './params.ts';
+import { Subjects } from '../contract/subjects.ts';
 
 const DAY = 86_400_000;
 
@@ -45,12 +46,12 @@ export function liveRoutes(deps: { live: LiveState; flood: FloodView; store: Tim
     const bucket = bucketFor(range.to - range.from);
     const levels: Record<string, { t: string; avg: number; min: number; max: number }[]> = {};
     for (const l of room.levels) {
-      const pts = await store.series(`flood/${room.id}/levels/${l.id}`, 'mm', range, bucket);
+      const pts = await store.series(Subjects.level(room.id, l.id), 'mm', range, bucket);
       levels[l.id] = pts.map((p) => ({ t: new Date(p.t).toISOString(), avg: round1(p.avg), min: p.min, max: p.max }));
     }
     const pumps: Record<string, { t: string; running: number; amps: number | null }[]> = {};
     for (const p of room.pumps) {
-      const subject = `flood/${room.id}/pumps/${p.id}`;
+      const subject = Subjects.pump(room.id, p.id);
       const running = await store.series(subject, 'running', range, bucket);
       const amps = new Map((await store.series(subject, 'amps', range, bucket)).map((a) => [a.t, a.avg]));
       pumps[p.id] = running.map((x) => ({ t: new Date(x.t).toISOString(), running: round1(x.avg * 100) / 100, amps: amps.has(x.t) ? round1(amps.get(x.t)!) : null }));

@@ -1,4 +1,5 @@
-/** The ParkOps contract (shared/CONTRACT.md): topics, payload schemas, rejection reasons, readings and API shapes. */
+/** The ParkOps contract (docs/api.md): subjects, topics, payload schemas, rejection reasons, readings and API shapes. */
+export * from './subjects.ts';
 export * from './topics.ts';
 export * from './payloads.ts';
 export * from './reasons.ts';

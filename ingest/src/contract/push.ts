@@ -4,6 +4,7 @@
  * accept 4096 bytes of encrypted payload.
  */
 import type { AlertSeverity, AlertState } from './api.ts';
+import { parseSubject, roomOf } from './subjects.ts';
 
 export interface PushPayload {
   v: 1;
@@ -50,5 +51,5 @@ export interface PushSubscriptionView {
 /** Where a tap on an alert's notification goes: the flood page, scrolled to the alert ready to acknowledge, or the overview. */
 export function alertPath(alert: { id: string; subject: string; room?: string | undefined }): string {
   const q = `?alert=${encodeURIComponent(alert.id)}`;
-  return alert.subject.startsWith('flood/') || alert.room ? `/flood${q}` : `/${q}`;
+  return roomOf(parseSubject(alert.subject)) !== undefined || alert.room ? `/flood${q}` : `/${q}`;
 }

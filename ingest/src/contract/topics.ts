@@ -3,8 +3,9 @@
  * No other module builds a topic string by hand: devices, simulators, ingest and tests call these.
  */
 
-/** Every id in a topic: `[A-Za-z0-9_-]{1,64}` (CONTRACT.md section 1). */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+import { ID_PATTERN, Subjects } from './subjects.ts';
+
+export { ID_PATTERN };
 
 export const DEFAULT_TOPIC_PREFIX = 'park';
 
@@ -37,22 +38,22 @@ export class Topics {
   }
 
   bay(bayId: string): string {
-    return `${this.prefix}/parking/bays/${bayId}`;
+    return `${this.prefix}/${Subjects.bay(bayId)}`;
   }
   gate(gateId: string): string {
-    return `${this.prefix}/parking/gates/${gateId}`;
+    return `${this.prefix}/${Subjects.gate(gateId)}`;
   }
   level(roomId: string, sensorId: string): string {
-    return `${this.prefix}/flood/${roomId}/levels/${sensorId}`;
+    return `${this.prefix}/${Subjects.level(roomId, sensorId)}`;
   }
   pump(roomId: string, pumpId: string): string {
-    return `${this.prefix}/flood/${roomId}/pumps/${pumpId}`;
+    return `${this.prefix}/${Subjects.pump(roomId, pumpId)}`;
   }
   venue(venueId: string): string {
-    return `${this.prefix}/venues/${venueId}/counts`;
+    return `${this.prefix}/${Subjects.venueCounts(venueId)}`;
   }
   deviceStatus(deviceId: string): string {
-    return `${this.prefix}/devices/${deviceId}/status`;
+    return `${this.prefix}/${Subjects.deviceStatus(deviceId)}`;
   }
   alert(alertId: string): string {
     return `${this.prefix}/alerts/${alertId}`;

@@ -11,6 +11,7 @@
  * DingTalk and Feishu robots have their own channels (channels/).
  */
 import type { Alert, AlertSeverity } from '../contract/api.ts';
+import { parseSubject, roomOf } from '../contract/subjects.ts';
 
 export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';
 export type FormatSetting = WebhookFormat | 'auto';
@@ -58,19 +59,12 @@ export interface AlertText {
   en: string;
 }
 
-/** `flood/b1-power/levels/L1` -> room `b1-power`, kind `levels`, device `L1`; `parking/A` -> zone `A`; `venues/gym` -> venue. */
-function parseSubject(subject: string): { room?: string; kind?: string; device?: string; zone?: string; venue?: string } {
-  const parts = subject.split('/');
-  if (parts[0] === 'flood' && parts.length >= 2) return { room: parts[1], kind: parts[2], device: parts[3] };
-  if (parts[0] === 'parking') return parts[1] !== undefined ? { zone: parts[1] } : {};
-  if (parts[0] === 'venues' && parts[1] !== undefined) return { venue: parts[1] };
-  return {};
-}
-
 /** Where an alert is, in words for people (never the subject path). */
 function placeOf(alert: Alert, site: SiteNames): { zh: string; en: string; isRoom: boolean } {
-  const { room: roomId, zone, venue } = parseSubject(alert.subject);
-  const room = roomId ?? alert.room;
+  const target = parseSubject(alert.subject);
+  const room = roomOf(target) ?? alert.room;
+  const zone = target?.kind === 'zone' ? target.zoneId : undefined;
+  const venue = target?.kind === 'venue' ? target.venueId : undefined;
   if (room) {
     const r = site.room?.(room);
     return { zh: r?.nameZh ?? r?.name ?? room, en: r?.name ?? room, isRoom: true };
@@ -83,7 +77,7 @@ function placeOf(alert: Alert, site: SiteNames): { zh: string; en: string; isRoo
     const v = site.venue?.(venue);
     return { zh: v?.nameZh ?? v?.name ?? venue, en: v?.name ?? venue, isRoom: false };
   }
-  if (alert.subject === 'parking') return { zh: '停车场', en: 'the car park', isRoom: false };
+  if (target?.kind === 'parking') return { zh: '停车场', en: 'the car park', isRoom: false };
   return { zh: alert.rule, en: alert.rule, isRoom: false };
 }
 
@@ -111,7 +105,9 @@ export function describeAlert(alert: Alert, change: string, site: SiteNames = {}
   const sevZh = SEVERITY_ZH[alert.severity] ?? alert.severity;
   const sevEn = SEVERITY_EN[alert.severity] ?? alert.severity.toUpperCase();
   const changeZh = CHANGE_ZH[change] ?? change;
-  const { kind, device } = parseSubject(alert.subject);
+  const target = parseSubject(alert.subject);
+  const kind = target?.kind === 'level' || target?.kind === 'room-level' ? 'levels' : target?.kind === 'pump' ? 'pumps' : undefined;
+  const device = target?.kind === 'level' ? target.sensorId : target?.kind === 'pump' ? target.pumpId : undefined;
   const place = placeOf(alert, site);
   const placeZh = place.zh;
   const placeEn = place.en;

@@ -26,6 +26,7 @@ import type {
   VenuesReport,
 } from './types.ts';
 import { avgOf, foldRows, maxOf, resolveSubject, round, type Agg } from './usage.ts';
+import { Subjects } from '../contract/subjects.ts';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** A bay that has not changed state for this long while still reporting is flagged as possibly stuck. */
@@ -166,7 +167,7 @@ export class ReportBuilder {
   async parking(range: Range, opts: { zone?: string | undefined; every?: Every | undefined }): Promise<ParkingReport> {
     const site = this.site;
     const zone = opts.zone ? site.zone(opts.zone) : undefined;
-    const key = zone ? `parking/${zone.id}` : 'parking';
+    const key = zone ? Subjects.zone(zone.id) : Subjects.parking();
     const bays = zone ? zone.bays.length : site.bays.length;
     const span = range.to - range.from;
     const every = opts.every ?? ReportBuilder.defaultEvery(span);
@@ -215,7 +216,7 @@ export class ReportBuilder {
       };
     });
 
-    const zoneTotals = await Promise.all(site.zones.map((z) => this.source.totals(`parking/${z.id}`, range.from, range.to)));
+    const zoneTotals = await Promise.all(site.zones.map((z) => this.source.totals(Subjects.zone(z.id), range.from, range.to)));
     const zoneList = site.zones.map((z, i) => {
       const a = aggOf(zoneTotals[i]!);
       return { id: z.id, name: z.name, bays: z.bays.length, avg: avgOf(a, 'parking'), max: maxOf(a, 'parking'), peakAt: isoOrNull(a.peakAt) };
@@ -301,7 +302,7 @@ export class ReportBuilder {
     const dayBounds = this.days(range);
     const venues: VenueReport[] = [];
     for (const v of list) {
-      const key = `venues/${v.id}`;
+      const key = Subjects.venue(v.id);
       const rows = await this.source.buckets(key, range.from, range.to, '1h');
       const seriesRows = every === '15m' ? await this.source.quarters(key, range.from, range.to) : rows;
       const prevTotal = await this.source.totals(key, prevRange.from, prevRange.to);
@@ -341,9 +342,9 @@ export class ReportBuilder {
     const room = this.site.room(roomId)!;
     const dayBounds = this.days(range);
     const spanDays = (range.to - range.from) / DAY_MS;
-    const levelRows = await Promise.all(room.levels.map((l) => this.source.buckets(`flood/${room.id}/levels/${l.id}`, range.from, range.to, '1h')));
-    const roomRows = await this.source.buckets(`flood/${room.id}/levels`, range.from, range.to, '1h');
-    const pumpRows = await Promise.all(room.pumps.map((p) => this.source.buckets(`flood/${room.id}/pumps/${p.id}`, range.from, range.to, '1h')));
+    const levelRows = await Promise.all(room.levels.map((l) => this.source.buckets(Subjects.level(room.id, l.id), range.from, range.to, '1h')));
+    const roomRows = await this.source.buckets(Subjects.roomLevel(room.id), range.from, range.to, '1h');
+    const pumpRows = await Promise.all(room.pumps.map((p) => this.source.buckets(Subjects.pump(room.id, p.id), range.from, range.to, '1h')));
     const bands = (rows: RollupRow[], from: number, to: number): BandMinutes => {
       let a1 = 0;
       let a2 = 0;
@@ -402,8 +403,8 @@ export class ReportBuilder {
   /** The summary alone, from one summed row per device and of the room's level (the previous period). */
   private async floodSummary(roomId: string, range: Range): Promise<FloodSummary> {
     const room = this.site.room(roomId)!;
-    const level = await this.source.totals(`flood/${room.id}/levels`, range.from, range.to);
-    const pumps = await Promise.all(room.pumps.map((p) => this.source.totals(`flood/${room.id}/pumps/${p.id}`, range.from, range.to)));
+    const level = await this.source.totals(Subjects.roomLevel(room.id), range.from, range.to);
+    const pumps = await Promise.all(room.pumps.map((p) => this.source.totals(Subjects.pump(room.id, p.id), range.from, range.to)));
     const a = aggOf(level);
     const above = level ? { warn: round(level[R_A1] / MINUTE_MS, 1), alarm: round(level[R_A2] / MINUTE_MS, 1), critical: round(level[R_A3] / MINUTE_MS, 1) } : { warn: 0, alarm: 0, critical: 0 };
     let runMs = 0;

@@ -39,7 +39,7 @@ const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, 
 const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The InfluxQL statements for one usage request (exported for tests and for reading). */
-export function influxUsageQueries(site: Site, subject: string, range: TimeRange, every: Every): { avg: string; max: string; from: number; to: number } {
+export function influxUsageQueries(site: Site, subject: string, range: TimeRange, every: Every): { avg: string; max: string; from: number; to: number; kind: 'parking' | 'venue' } {
   const s = resolveSubject(site, subject);
   if (typeof s === 'string') throw new Error(s);
   const lt = localTime(site.timezone);
@@ -47,20 +47,22 @@ export function influxUsageQueries(site: Site, subject: string, range: TimeRange
   const time = `time >= ${from}ms AND time < ${to}ms`;
   const tz = `tz(${lit(site.timezone)})`;
   if (s.kind === 'parking') {
-    const where = [s.key === 'parking' ? null : `${ident('zone')} = ${lit(s.key.slice('parking/'.length))}`, time].filter(Boolean).join(' AND ');
+    const where = [s.zoneId === undefined ? null : `${ident('zone')} = ${lit(s.zoneId)}`, time].filter(Boolean).join(' AND ');
     return {
       from,
       to,
+      kind: s.kind,
       avg: `SELECT mean(${ident('occupied')}) AS avg FROM ${ident('parking_bay')} WHERE ${where} GROUP BY time(${every}) fill(none) ${tz}`,
       max:
         `SELECT max(share) AS max FROM (SELECT mean(m) AS share FROM (SELECT max(${ident('occupied')}) AS m FROM ${ident('parking_bay')} WHERE ${where} GROUP BY time(15m), ${ident('bay')} fill(none)) ` +
         `WHERE ${time} GROUP BY time(15m) fill(none)) WHERE ${time} GROUP BY time(${every}) fill(none) ${tz}`,
     };
   }
-  const where = `${ident('venue')} = ${lit(s.key.slice('venues/'.length))} AND ${time}`;
+  const where = `${ident('venue')} = ${lit(s.venueId ?? '')} AND ${time}`;
   return {
     from,
     to,
+    kind: s.kind,
     avg: `SELECT mean(${ident('occupancy')}) AS avg FROM ${ident('venue_count')} WHERE ${where} GROUP BY time(${every}) fill(none) ${tz}`,
     max: `SELECT max(${ident('occupancy')}) AS max FROM ${ident('venue_count')} WHERE ${where} GROUP BY time(${every}) fill(none) ${tz}`,
   };
@@ -81,7 +83,7 @@ function byTime(res: InfluxQueryResult, column: string): Map<number, number> {
 
 export async function influxUsage(query: InfluxQuery, site: Site, subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
   const q = influxUsageQueries(site, subject, range, every);
-  const kind = subject.startsWith('parking') ? 'parking' : 'venue';
+  const kind = q.kind;
   const [avgRes, maxRes] = await Promise.all([query(q.avg), query(q.max)]);
   const avg = byTime(avgRes, 'avg');
   const max = byTime(maxRes, 'max');

@@ -16,6 +16,7 @@
  * (levels); for venues `a1` is the people present at the end of the quarter (the running total carried on).
  * A quarter with neither known time nor counts has no row: an honest gap.
  */
+import { parseSubject, subject, Subjects, type Subject } from '../contract/subjects.ts';
 import type { Reading } from '../contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
 import type { Site } from '../site/index.ts';
@@ -60,24 +61,24 @@ interface KeyPlan {
   chunkMs: number;
 }
 
-/** The rollup key a reading marks dirty, or null when it feeds no rollup. */
-export function rollupKeyOf(r: Reading): string | null {
-  switch (r.kind) {
+/**
+ * The rollup keys a stored series feeds: a bay feeds `parking` (whose rollup also holds the zones), a
+ * people counter its venue, a pump itself, a level sensor itself and its room's judged level.
+ */
+export function rollupKeysOf(series: Subject | null): string[] {
+  switch (series?.kind) {
     case 'bay':
-      return 'parking';
-    case 'venue':
-      return `venues/${r.venueId}`;
+      return [Subjects.parking()];
+    case 'venue-counts':
+      return [Subjects.venue(series.venueId)];
     case 'pump':
+      return [subject(series)];
     case 'level':
-      return r.subject;
-    case 'gate':
-    case 'status':
-      return null;
+      return [subject(series), Subjects.roomLevel(series.roomId)];
+    default:
+      return [];
   }
 }
-
-/** `flood/{room}/levels` from a level sensor's subject `flood/{room}/levels/{id}`, in SQL. */
-const ROOM_LEVEL_KEY_SQL = `'flood/' || substr(s.subject, 7, instr(substr(s.subject, 7), '/') - 1) || '/levels'`;
 
 const registry = new WeakMap<Db, Rollups>();
 
@@ -139,34 +140,35 @@ export class Rollups {
 
   /** Marks every quarter that has raw readings dirty (rollups created on a store that already holds data). */
   markHistory(): void {
-    const has = (t: string): boolean => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
-    const q = QUARTER_MS;
-    this.db.transaction(() => {
-      if (has('bay_readings')) this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT 'parking', (ts / ${q}) * ${q} FROM bay_readings GROUP BY 2`);
-      if (has('venue_counts'))
-        this.db.exec(
-          `INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT substr(s.subject, 1, length(s.subject) - 7), (v.ts / ${q}) * ${q} FROM venue_counts v JOIN series s ON s.id = v.series_id GROUP BY 1, 2`,
-        );
-      for (const t of ['pump_readings', 'level_readings']) {
-        if (has(t)) this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT s.subject, (r.ts / ${q}) * ${q} FROM ${t} r JOIN series s ON s.id = r.series_id GROUP BY 1, 2`);
-      }
-      this.markRoomLevels();
-    })();
+    this.db.transaction(() => this.markSeries(() => true))();
   }
 
-  private markRoomLevels(): void {
-    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'level_readings'").get() === undefined) return;
+  /** Marks the quarters of every stored series dirty for the rollup keys `want` selects. */
+  private markSeries(want: (key: string, series: Subject) => boolean): void {
+    const has = (t: string): boolean => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t) !== undefined;
+    if (!has('series')) return;
     const q = QUARTER_MS;
-    this.db.exec(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT ${ROOM_LEVEL_KEY_SQL}, (r.ts / ${q}) * ${q} FROM level_readings r JOIN series s ON s.id = r.series_id GROUP BY 1, 2`);
+    const tables = { bay: 'bay_readings', 'venue-counts': 'venue_counts', pump: 'pump_readings', level: 'level_readings' } as const;
+    for (const row of this.db.prepare('SELECT id, subject FROM series').all() as { id: number; subject: string }[]) {
+      const series = parseSubject(row.subject);
+      if (series === null || !(series.kind in tables)) continue;
+      const table = tables[series.kind as keyof typeof tables];
+      if (!has(table)) continue;
+      for (const key of rollupKeysOf(series)) {
+        if (want(key, series)) this.db.prepare(`INSERT OR IGNORE INTO report_dirty (key, bucket) SELECT ?, (ts / ${q}) * ${q} FROM ${table} WHERE series_id = ? GROUP BY 2`).run(key, row.id);
+      }
+    }
+  }
+
+  /** The room-level keys only (added in the rollups' schema version 2, over the stored history). */
+  private markRoomLevels(): void {
+    this.markSeries((key) => parseSubject(key)?.kind === 'room-level');
   }
 
   /** The ingest transaction hook: one small insert per reading, in the reading's own transaction. */
   readonly hook = (reading: Reading): void => {
-    const key = rollupKeyOf(reading);
-    if (key === null) return;
     const q = quarter(reading.ts);
-    this.mark.run(key, q);
-    if (reading.kind === 'level') this.mark.run(`flood/${reading.roomId}/levels`, q);
+    for (const key of rollupKeysOf(parseSubject(reading.subject))) this.mark.run(key, q);
   };
 
   /** Number of dirty quarter marks waiting (for tests and metrics). */
@@ -254,13 +256,15 @@ export class Rollups {
   private plan(key: string): KeyPlan | null {
     const site = this.site;
     const seriesOf = (kind: string): { id: number; subject: string }[] => this.db.prepare('SELECT id, subject FROM series WHERE kind = ? ORDER BY id').all(kind) as { id: number; subject: string }[];
-    if (key === 'parking') {
+    const target = parseSubject(key);
+    if (target?.kind === 'parking') {
       const zones = site.zones.map((z) => z.id);
-      const groupKeys = ['parking', ...zones.map((z) => `parking/${z}`)];
+      const groupKeys = [key, ...zones.map((z) => Subjects.zone(z))];
       const sids: number[] = [];
       const trackGroups: number[][] = [];
       for (const s of seriesOf('bay')) {
-        const bay = site.bay(s.subject.slice('parking/bays/'.length));
+        const series = parseSubject(s.subject);
+        const bay = series?.kind === 'bay' ? site.bay(series.bayId) : undefined;
         if (!bay) continue;
         sids.push(s.id);
         trackGroups.push([0, 1 + zones.indexOf(bay.zone)]);
@@ -268,22 +272,21 @@ export class Rollups {
       const spec: SweepSpec = { trackGroups, groups: groupKeys.length, gapMs: site.parking.bayStaleAfterSec * 1000, share: true, count: 'rises' };
       return { table: 'bay_readings', value: 'occupied', extra: null, sids, groupKeys, spec, chunkMs: DAY_MS };
     }
-    const parts = key.split('/');
-    if (parts[0] === 'venues' && parts.length === 2) {
-      const venue = site.venue(parts[1]!);
+    if (target?.kind === 'venue') {
+      const venue = site.venue(target.venueId);
       if (!venue) return null;
       const sids = seriesOf('venue')
-        .filter((s) => s.subject === `${key}/counts`)
+        .filter((s) => s.subject === Subjects.venueCounts(venue.id))
         .map((s) => s.id);
       const spec: SweepSpec = { trackGroups: sids.map(() => [0]), groups: 1, gapMs: venue.staleAfterSec * 1000, share: false, count: 'x', keepLast: true };
       return { table: 'venue_counts', value: 'occupancy', extra: 'count_in', cumulative: { out: 'count_out' }, sids, groupKeys: [key], spec, chunkMs: 30 * DAY_MS };
     }
-    if (parts[0] === 'flood' && parts.length === 3 && parts[2] === 'levels') {
+    if (target?.kind === 'room-level') {
       // The room's level: its sensors combined as the room judge combines them, each held for its
       // staleAfterSec (the sweep has one gap: the longest, when the sensors differ).
-      const room = site.room(parts[1]!);
+      const room = site.room(target.roomId);
       if (!room) return null;
-      const subjects = new Set(room.levels.map((l) => `${key}/${l.id}`));
+      const subjects = new Set(room.levels.map((l) => Subjects.level(room.id, l.id)));
       const sids = seriesOf('level')
         .filter((s) => subjects.has(s.subject))
         .map((s) => s.id);
@@ -299,12 +302,11 @@ export class Rollups {
       };
       return { table: 'level_readings', value: 'mm', extra: null, sids, groupKeys: [key], spec, chunkMs: 7 * DAY_MS };
     }
-    if (parts[0] === 'flood' && parts.length === 4) {
-      const room = site.room(parts[1]!);
+    if (target?.kind === 'pump' || target?.kind === 'level') {
+      const room = site.room(target.roomId);
       if (!room) return null;
-      const kind = parts[2] === 'pumps' ? 'pump' : parts[2] === 'levels' ? 'level' : null;
-      if (kind === null) return null;
-      const device = kind === 'pump' ? site.pump(room.id, parts[3]!) : site.levelSensor(room.id, parts[3]!);
+      const kind = target.kind;
+      const device = target.kind === 'pump' ? site.pump(room.id, target.pumpId) : site.levelSensor(room.id, target.sensorId);
       if (!device) return null;
       const sids = seriesOf(kind)
         .filter((s) => s.subject === key)

@@ -11,6 +11,7 @@ import { DAY_MS, type LocalTime } from './local-time.ts';
 import type { Reports } from './index.ts';
 import type { Every, Heatmap, Point } from './types.ts';
 import { EVERIES, MAX_SPAN_MS, alignRange, resolveSubject } from './usage.ts';
+import { sendCsv, type CsvCell } from '../api/csv.ts';
 
 export const REPORT_MAX_SPAN_MS = 366 * DAY_MS;
 
@@ -46,25 +47,7 @@ function reportRange(req: Request, lt: LocalTime, defaultSpanMs: number): { from
   return alignRange(lt, r.from, r.to, '15m');
 }
 
-// ---- CSV ---------------------------------------------------------------------------------------
-
-type Cell = string | number | boolean | null | undefined;
-
-function csvCell(v: Cell): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsv(header: string[], rows: Cell[][]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
-function sendCsv(res: Response, name: string, header: string[], rows: Cell[][]): void {
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv"`);
-  res.send(toCsv(header, rows));
-}
+type Cell = CsvCell;
 
 const stamp = (lt: LocalTime, iso: string | null): string | null => (iso === null ? null : lt.stamp(Date.parse(iso)));
 

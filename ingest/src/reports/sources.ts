@@ -13,6 +13,7 @@ import { groupRows, sumRows, type RollupRow, type Rollups } from './rollups.ts';
 import { bucketRows } from './sqlite-usage.ts';
 import type { LocalTime } from './local-time.ts';
 import type { Every } from './types.ts';
+import { parseSubject, Subjects } from '../contract/subjects.ts';
 
 export interface SessionRow {
   id: number | string;
@@ -165,12 +166,12 @@ export class StoreReportSource implements ReportSource {
 
   async quarters(key: string, from: number, to: number): Promise<RollupRow[]> {
     const range = { from, to };
-    const parts = key.split('/');
-    if (parts[0] === 'parking' || parts[0] === 'venues') {
+    const target = parseSubject(key);
+    if (target?.kind === 'parking' || target?.kind === 'zone' || target?.kind === 'venue') {
       const pts = await this.store.usage(key, range, '15m');
       let inByQuarter = new Map<number, number>();
-      if (parts[0] === 'venues') {
-        const readings = (await this.store.readings(`${key}/counts`, range, 500_000)) as Reading[];
+      if (target.kind === 'venue') {
+        const readings = (await this.store.readings(Subjects.venueCounts(target.venueId), range, 500_000)) as Reading[];
         inByQuarter = new Map();
         for (const r of readings) if (r.kind === 'venue') inByQuarter.set(Math.floor(r.ts / QUARTER_MS) * QUARTER_MS, (inByQuarter.get(Math.floor(r.ts / QUARTER_MS) * QUARTER_MS) ?? 0) + r.in);
       }
@@ -183,12 +184,12 @@ export class StoreReportSource implements ReportSource {
       }
       return rows;
     }
-    if (parts[0] === 'flood' && parts.length === 3 && parts[2] === 'levels') {
+    if (target?.kind === 'room-level') {
       // The room's level per quarter: its sensors' quarters combined by the room judge's rule (at
       // quarter resolution, like everything this source gives).
-      const room = this.site.room(parts[1]!);
+      const room = this.site.room(target.roomId);
       if (!room) return [];
-      const bySensor = await Promise.all(room.levels.map((l) => this.quarters(`${key}/${l.id}`, from, to)));
+      const bySensor = await Promise.all(room.levels.map((l) => this.quarters(Subjects.level(room.id, l.id), from, to)));
       const byT = new Map<number, RollupRow[]>();
       for (const rows of bySensor) for (const r of rows) byT.set(r[0], [...(byT.get(r[0]) ?? []), r]);
       return [...byT.entries()]
@@ -200,10 +201,10 @@ export class StoreReportSource implements ReportSource {
           return [t, QUARTER_MS, avg * QUARTER_MS, peak, t, 0, any(6), any(7), any(8)];
         });
     }
-    if (parts[0] === 'flood' && parts.length === 4) {
-      const field = parts[2] === 'pumps' ? 'running' : 'mm';
+    if (target?.kind === 'pump' || target?.kind === 'level') {
+      const field = target.kind === 'pump' ? 'running' : 'mm';
       const pts = await this.store.series(key, field, range, QUARTER_MS);
-      const room = this.site.room(parts[1]!);
+      const room = this.site.room(target.roomId);
       const b = room?.bands;
       return pts.map((p): RollupRow => {
         const above = (mm: number | undefined): number => (b && mm !== undefined && p.max >= mm ? QUARTER_MS : 0);

@@ -5,6 +5,7 @@ import type { Site } from '../site/index.ts';
 import type { Every } from './types.ts';
 import { DAY_MS, type LocalTime } from './local-time.ts';
 import { R_BUCKET, R_KNOWN, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow } from './rollups.ts';
+import { parseSubject, Subjects } from '../contract/subjects.ts';
 
 export const EVERIES: readonly Every[] = ['15m', '1h', '1d'];
 
@@ -16,25 +17,27 @@ export interface UsageSubject {
   /** rollup key */
   key: string;
   kind: 'parking' | 'venue';
+  /** the zone of a zone's parking, the venue of a venue */
+  zoneId?: string;
+  venueId?: string;
   /** bays in the subject (parking) or the venue's capacity */
   size: number;
 }
 
 /** Resolves a `subject` parameter, or returns a message saying what is allowed. */
 export function resolveSubject(site: Site, subject: string): UsageSubject | string {
-  if (subject === 'parking') return { subject, key: 'parking', kind: 'parking', size: site.bays.length };
-  const m = /^(parking|venues)\/([A-Za-z0-9_-]{1,64})$/.exec(subject);
-  if (m) {
-    if (m[1] === 'parking') {
-      const zone = site.zone(m[2]!);
-      if (zone) return { subject, key: subject, kind: 'parking', size: zone.bays.length };
-    } else {
-      const venue = site.venue(m[2]!);
-      if (venue) return { subject, key: subject, kind: 'venue', size: venue.capacity };
-    }
+  const s = parseSubject(subject);
+  if (s?.kind === 'parking') return { subject, key: subject, kind: 'parking', size: site.bays.length };
+  if (s?.kind === 'zone') {
+    const zone = site.zone(s.zoneId);
+    if (zone) return { subject, key: subject, kind: 'parking', zoneId: zone.id, size: zone.bays.length };
   }
-  const zones = site.zones.map((z) => `parking/${z.id}`).join(', ');
-  const venues = site.venues.map((v) => `venues/${v.id}`).join(', ');
+  if (s?.kind === 'venue') {
+    const venue = site.venue(s.venueId);
+    if (venue) return { subject, key: subject, kind: 'venue', venueId: venue.id, size: venue.capacity };
+  }
+  const zones = site.zones.map((z) => Subjects.zone(z.id)).join(', ');
+  const venues = site.venues.map((v) => Subjects.venue(v.id)).join(', ');
   return `unknown subject "${subject.slice(0, 80)}": use parking, ${zones}, ${venues}`;
 }
 

@@ -9,6 +9,7 @@ import type { Site } from '../site/index.ts';
 import { migrate, type Db } from './db.ts';
 import type { Every, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
 import { sqliteUsage } from '../reports/sqlite-usage.ts';
+import { parseSubject, roomOf, type Subject } from '../contract/subjects.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, subject TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
@@ -123,8 +124,8 @@ export class SqliteStore implements TimeSeriesStore {
     if (sid === undefined) return [];
     const kind = (this.db.prepare('SELECT kind FROM series WHERE id = ?').get(sid) as { kind: Reading['kind'] }).kind;
     const rows = this.db.prepare(`SELECT * FROM ${TABLE[kind]} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`).all(sid, range.from, range.to, limit) as Row[];
-    const parts = subject.split('/');
-    return rows.map((row) => toReading(kind, subject, parts, row, this.site));
+    const target = parseSubject(subject);
+    return rows.map((row) => toReading(kind, subject, target, row, this.site));
   }
 
   async series(subject: string, field: keyof typeof FIELD_COLUMN, range: TimeRange, bucketMs: number): Promise<SeriesPoint[]> {
@@ -178,22 +179,23 @@ export function toSession(row: { pass: string; gate_in: string; entry_at: number
   return s;
 }
 
-function toReading(kind: Reading['kind'], subject: string, parts: string[], row: Row, site: Site): Reading {
+function toReading(kind: Reading['kind'], subject: string, target: Subject | null, row: Row, site: Site): Reading {
   const ts = row.ts as number;
+  const roomId = roomOf(target) ?? '';
   switch (kind) {
     case 'bay': {
-      const bayId = parts[2] ?? '';
+      const bayId = target?.kind === 'bay' ? target.bayId : '';
       return { kind, subject, ts, bayId, zoneId: site.bay(bayId)?.zone ?? '', occupied: row.occupied === 1, battery: (row.battery as number | null) ?? undefined };
     }
     case 'gate':
-      return { kind, subject, ts, gateId: parts[2] ?? '', event: row.event as 'entry' | 'exit', pass: row.pass as string };
+      return { kind, subject, ts, gateId: target?.kind === 'gate' ? target.gateId : '', event: row.event as 'entry' | 'exit', pass: row.pass as string };
     case 'level':
-      return { kind, subject, ts, roomId: parts[1] ?? '', sensorId: parts[3] ?? '', mm: row.mm as number };
+      return { kind, subject, ts, roomId, sensorId: target?.kind === 'level' ? target.sensorId : '', mm: row.mm as number };
     case 'pump':
-      return { kind, subject, ts, roomId: parts[1] ?? '', pumpId: parts[3] ?? '', running: row.running === 1, amps: (row.amps as number | null) ?? undefined };
+      return { kind, subject, ts, roomId, pumpId: target?.kind === 'pump' ? target.pumpId : '', running: row.running === 1, amps: (row.amps as number | null) ?? undefined };
     case 'venue':
-      return { kind, subject, ts, venueId: parts[1] ?? '', in: row.count_in as number, out: row.count_out as number, occupancy: (row.occupancy as number | null) ?? undefined };
+      return { kind, subject, ts, venueId: target?.kind === 'venue-counts' ? target.venueId : '', in: row.count_in as number, out: row.count_out as number, occupancy: (row.occupancy as number | null) ?? undefined };
     case 'status':
-      return { kind, subject, ts, deviceId: parts[1] ?? '', online: row.online === 1 };
+      return { kind, subject, ts, deviceId: target?.kind === 'device-status' ? target.deviceId : '', online: row.online === 1 };
   }
 }

@@ -17,6 +17,7 @@ import { evaluatePumps } from './pump-rules.ts';
 import { estimate, evaluateRise } from './rise-rule.ts';
 import { robustSlope } from './slope.ts';
 import { evaluateStale } from './stale-rule.ts';
+import { Subjects } from '../../contract/subjects.ts';
 
 /** Hooks for the incident timeline. */
 export interface FloodObserver {
@@ -57,7 +58,7 @@ export class FloodRoomRules implements RoomContext {
   ) {
     this.room = room;
     this.stateKey = `room:${room.id}`;
-    this.levelSubject = `flood/${room.id}/levels`;
+    this.levelSubject = Subjects.roomLevel(room.id);
     this.judge = new RoomJudge(room, store, now);
     const stored = store.load<Partial<RoomRuleState>>(this.stateKey);
     // Fields of the state before the judge (band, pending, per-sensor samples) are left behind here.
@@ -80,10 +81,10 @@ export class FloodRoomRules implements RoomContext {
   }
 
   levelSensorSubject(sensorId: string): string {
-    return `flood/${this.room.id}/levels/${sensorId}`;
+    return Subjects.level(this.room.id, sensorId);
   }
   pumpSubject(pumpId: string): string {
-    return `flood/${this.room.id}/pumps/${pumpId}`;
+    return Subjects.pump(this.room.id, pumpId);
   }
 
   device(id: string): DeviceRecord | undefined {
