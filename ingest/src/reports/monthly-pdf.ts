@@ -239,18 +239,24 @@ function table(doc: Doc, t: Table, fonts: { regular: string; bold: string }): vo
   const bottom = doc.page.height - MARGIN - 20;
   const drawHeader = (): void => {
     let x = MARGIN;
+    const y = doc.y;
     doc.font(fonts.bold).fontSize(size).fillColor(MUTED);
+    // A header may take two lines (narrow columns of long Chinese or English words).
+    let lines = 1;
     for (const c of t.columns) {
-      doc.text(c.title, x + 2, doc.y, { width: c.width - 4, align: c.align ?? 'left', lineBreak: false });
+      lines = Math.max(lines, Math.ceil(doc.heightOfString(c.title, { width: c.width - 4 }) / doc.currentLineHeight()));
+      doc.text(c.title, x + 2, y, { width: c.width - 4, align: c.align ?? 'left' });
       x += c.width;
     }
-    doc.y += rowH;
+    doc.y = y + rowH + (lines - 1) * doc.currentLineHeight();
     doc.moveTo(MARGIN, doc.y - 3).lineTo(MARGIN + t.columns.reduce((a, c) => a + c.width, 0), doc.y - 3).strokeColor(RULE).lineWidth(0.5).stroke();
   };
   drawHeader();
   doc.font(fonts.regular).fillColor(INK);
   for (const row of t.rows) {
-    if (doc.y + rowH > bottom) {
+    // A long name wraps inside its cell; the row grows to its tallest cell.
+    const h = Math.max(rowH, ...row.map((cell, i) => doc.heightOfString(cell, { width: t.columns[i]!.width - 4 }) + rowH - doc.currentLineHeight()));
+    if (doc.y + h > bottom) {
       doc.addPage();
       drawHeader();
       doc.font(fonts.regular).fillColor(INK);
@@ -259,10 +265,10 @@ function table(doc: Doc, t: Table, fonts: { regular: string; bold: string }): vo
     const y = doc.y;
     row.forEach((cell, i) => {
       const c = t.columns[i]!;
-      doc.text(cell, x + 2, y, { width: c.width - 4, align: c.align ?? 'left', lineBreak: false });
+      doc.text(cell, x + 2, y, { width: c.width - 4, align: c.align ?? 'left' });
       x += c.width;
     });
-    doc.y = y + rowH;
+    doc.y = y + h;
   }
   doc.x = MARGIN;
   doc.moveDown(0.6);
@@ -274,6 +280,13 @@ function heading(doc: Doc, text: string, fonts: { bold: string }): void {
   doc.font(fonts.bold).fontSize(13).fillColor(ACCENT).text(text, MARGIN, doc.y);
   doc.moveDown(0.3);
   doc.fillColor(INK);
+}
+
+/** A table's title, kept on the page with at least the table's header and two rows. */
+function subheading(doc: Doc, text: string, fonts: { bold: string }): void {
+  if (doc.y > doc.page.height - MARGIN - 90) doc.addPage();
+  doc.font(fonts.bold).fontSize(10).fillColor(INK).text(text, MARGIN, doc.y);
+  doc.moveDown(0.2);
 }
 
 function note(doc: Doc, text: string, fonts: { regular: string }): void {
@@ -401,10 +414,9 @@ export function renderMonthlyPdf(reports: Reports, m: MonthRange, lang: ReportLa
     },
     fonts,
   );
-  doc.font(fonts.bold).fontSize(10).text(t.daily, MARGIN, doc.y);
+  subheading(doc, t.daily, fonts);
   dailyBars(doc, p.days, fonts);
-  doc.font(fonts.bold).fontSize(10).text(t.zones, MARGIN, doc.y);
-  doc.moveDown(0.2);
+  subheading(doc, t.zones, fonts);
   table(
     doc,
     {
@@ -471,8 +483,7 @@ export function renderMonthlyPdf(reports: Reports, m: MonthRange, lang: ReportLa
     },
     fonts,
   );
-  doc.font(fonts.bold).fontSize(10).text(t.incidents, MARGIN, doc.y);
-  doc.moveDown(0.2);
+  subheading(doc, t.incidents, fonts);
   const incidents = [...data.incidents].sort((a, c) => a.startedAt.localeCompare(c.startedAt));
   if (incidents.length === 0) note(doc, t.noIncidents, fonts);
   else
@@ -502,8 +513,7 @@ export function renderMonthlyPdf(reports: Reports, m: MonthRange, lang: ReportLa
       },
       fonts,
     );
-  doc.font(fonts.bold).fontSize(10).text(t.wetDays, MARGIN, doc.y);
-  doc.moveDown(0.2);
+  subheading(doc, t.wetDays, fonts);
   const wet = data.flood.rooms.flatMap((r) => r.days.filter((d) => d.aboveMin.warn > 0).map((d) => ({ r, d })));
   if (wet.length === 0) note(doc, t.noWetDays, fonts);
   else
