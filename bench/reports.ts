@@ -21,6 +21,8 @@ import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';
 import { rollupsFor } from '../ingest/src/reports/rollups.ts';
 import { ReportBuilder } from '../ingest/src/reports/builder.ts';
 import { localTimeOf } from '../ingest/src/reports/sqlite-usage.ts';
+import { MAX_SPAN_MS } from '../ingest/src/reports/usage.ts';
+import { monthlyPdf, monthRange } from '../ingest/src/reports/monthly-pdf.ts';
 
 const DAY = 86_400_000;
 
@@ -180,6 +182,19 @@ export async function runReportsBench(opts: { quick: boolean; log?: (s: string) 
     const parkingYear = await median(runs, async () => JSON.stringify(await builder.parking(year, { every: '1h' })));
     const venuesYear = await median(runs, async () => JSON.stringify(await builder.venues(year, { every: '1d' })));
     const floodYear = await median(runs, async () => JSON.stringify(await builder.flood(year, {})));
+    // The caps per bucket (usage.ts MAX_SPAN_MS) are what the rollups serve at about the cost of the
+    // year at hourly resolution: timed here at each cap.
+    const cap15 = { from: end - MAX_SPAN_MS['15m'], to: end };
+    const capDay = { from: end - MAX_SPAN_MS['1d'], to: end };
+    const usage15Cap = await median(runs, async () => JSON.stringify(await store.usage('parking', cap15, '15m')));
+    const usageDayCap = await median(runs, async () => JSON.stringify(await store.usage('parking', capDay, '1d')));
+    const parking15Cap = await median(runs, async () => JSON.stringify(await builder.parking(cap15, { every: '15m' })));
+    const parkingYearDaily = await median(runs, async () => JSON.stringify(await builder.parking(year, { every: '1d' })));
+    // The monthly PDF of the last whole month of the back-fill (its figures, tables and the CJK font subset).
+    const lastMonth = monthRange(lt, lt.date(end - DAY).slice(0, 7), end);
+    if (typeof lastMonth === 'string') throw new Error(lastMonth);
+    let pdfBytes = 0;
+    const pdf = await median(opts.quick ? 3 : 5, async () => (pdfBytes = (await monthlyPdf({ site, builder, floodIncidents: undefined, pdfFont: undefined }, lastMonth, 'zh-CN')).length));
     const points = (await store.usage('parking', year, '1h')).length;
     const rep = await builder.parking(year, { every: '1h' });
 
@@ -196,6 +211,11 @@ export async function runReportsBench(opts: { quick: boolean; log?: (s: string) 
       { name: 'heatmap hour x weekday, parking, 30 days', value: round(heatmap30, 1), unit: 'ms', note: `median of ${runs}` },
       { name: 'parking report, 30 days (page: occupancy, days, sessions, dwell, zones, cross-check, previous period)', value: round(parking30, 1), unit: 'ms', note: `median of ${runs}` },
       { name: `parking report, ${span}, hourly series`, value: round(parkingYear, 1), unit: 'ms', note: `median of ${runs}; ${rep.summary.sessions.toLocaleString('en-US')} sessions, avg occupancy ${rep.summary.avg}, peak ${rep.summary.peak?.share ?? 'n/a'}` },
+      { name: `GET /api/usage parking, 15m, at its cap (${Math.round(MAX_SPAN_MS['15m'] / DAY)} days)`, value: round(usage15Cap, 1), unit: 'ms', note: `${Math.round(MAX_SPAN_MS['15m'] / 900_000).toLocaleString('en-US')} points incl. JSON; ${round(usage15Cap / usageYear, 2)}x the 1h year; median of ${runs}` },
+      { name: `GET /api/usage parking, 1d, at its cap (${Math.round(MAX_SPAN_MS['1d'] / DAY)} days; ${span} of data)`, value: round(usageDayCap, 1), unit: 'ms', note: `${round(usageDayCap / usageYear, 2)}x the 1h year; median of ${runs}` },
+      { name: `parking report, 15m series, at the 15m cap (${Math.round(MAX_SPAN_MS['15m'] / DAY)} days)`, value: round(parking15Cap, 1), unit: 'ms', note: `${round(parking15Cap / parkingYear, 2)}x the hourly ${span} report; median of ${runs}` },
+      { name: `parking report, ${span}, daily series`, value: round(parkingYearDaily, 1), unit: 'ms', note: `median of ${runs}` },
+      { name: `monthly PDF (zh-CN), ${lastMonth.month}`, value: round(pdf, 1), unit: 'ms', note: `${Math.round(pdfBytes / 1024)} KB with the Noto Sans CJK subset; ${round(pdf / parking30, 2)}x the 30-day parking report; median of ${opts.quick ? 3 : 5}` },
       { name: `venues report, ${span}, daily series`, value: round(venuesYear, 1), unit: 'ms', note: `median of ${runs}` },
       { name: `flood report, ${span}`, value: round(floodYear, 1), unit: 'ms', note: `median of ${runs}` },
     ];

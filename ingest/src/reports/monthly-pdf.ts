@@ -327,22 +327,25 @@ export interface MonthlyData {
   incidents: FloodIncident[];
 }
 
+/** What the monthly PDF reads: the Reports module, or in the benchmark its builder alone. */
+export type MonthlySource = Pick<Reports, 'site' | 'builder' | 'floodIncidents' | 'pdfFont'>;
+
 /** The month's figures from the report builder (the pages' own source) and the alert engine's incidents. */
-export async function monthlyData(reports: Reports, m: MonthRange): Promise<MonthlyData> {
+export async function monthlyData(reports: MonthlySource, m: MonthRange): Promise<MonthlyData> {
   const range = { from: m.from, to: m.to };
   const [parking, venues, flood] = [await reports.builder.parking(range, { every: '1d' }), await reports.builder.venues(range, { every: '1d' }), await reports.builder.flood(range, {})];
   const incidents = reports.floodIncidents ? await reports.floodIncidents(m.from, m.to) : [];
   return { parking, venues, flood, incidents };
 }
 
-export async function monthlyPdf(reports: Reports, m: MonthRange, lang: ReportLang): Promise<Buffer> {
+export async function monthlyPdf(reports: MonthlySource, m: MonthRange, lang: ReportLang): Promise<Buffer> {
   const font = findCjkFont(reports.pdfFont);
   if (typeof font === 'string') throw new HttpError(503, font);
   const data = await monthlyData(reports, m);
   return renderMonthlyPdf(reports, m, lang, font, data, Date.now());
 }
 
-export function renderMonthlyPdf(reports: Reports, m: MonthRange, lang: ReportLang, font: PdfFont, data: MonthlyData, now: number): Promise<Buffer> {
+export function renderMonthlyPdf(reports: MonthlySource, m: MonthRange, lang: ReportLang, font: PdfFont, data: MonthlyData, now: number): Promise<Buffer> {
   const { site } = reports;
   const lt = reports.builder.lt;
   const t = T[lang];
