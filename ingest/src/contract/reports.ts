@@ -21,6 +21,6 @@ export type ReportsCalendar = z.infer<typeof reportsCalendarSchema>;
 /** Query of `GET /api/reports/monthly.pdf`. */
 export const monthlyPdfQuerySchema = z.object({
   /** YYYY-MM; default this month (so far) */
-  month: z.string().regex(/^\d{4}-\d{2}$/).optional(),
-  lang: z.enum(['en', 'zh-CN']).optional(),
+  month: z.string({ message: 'give one month, YYYY-MM' }).regex(/^\d{4}-\d{2}$/, 'must be a month, YYYY-MM').optional(),
+  lang: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).optional(),
 });

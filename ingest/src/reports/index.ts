@@ -20,6 +20,7 @@ import { ReportBuilder } from './builder.ts';
 import { rollupsFor, type Rollups } from './rollups.ts';
 import { localTimeOf } from './sqlite-usage.ts';
 import type { FloodIncident } from './monthly-pdf.ts';
+import { stopPdfWorkers } from './pdf-render.ts';
 
 export { reportsRouter } from './routes.ts';
 export { sqliteUsage } from './sqlite-usage.ts';
@@ -130,6 +131,7 @@ export class Reports implements Module {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.caughtUp;
+    await stopPdfWorkers();
     // Whatever is still dirty is rolled up on the next start; nothing is lost.
   }
 }

@@ -9,10 +9,12 @@ import { existsSync } from 'node:fs';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import { HttpError } from '../api/http-errors.ts';
-import type { LocalTime } from './local-time.ts';
+import { LocalTime } from './local-time.ts';
 import { addMonths, midnightOf, parseDate, today } from './periods.ts';
 import { localName, type ReportLang } from './report-text.ts';
 import type { Reports } from './index.ts';
+import type { Site } from '../site/index.ts';
+import { renderInWorker } from './pdf-render.ts';
 import type { FloodReport, ParkingReport, VenuesReport } from './types.ts';
 import { QUARTER_MS } from './local-time.ts';
 
@@ -338,16 +340,56 @@ export async function monthlyData(reports: MonthlySource, m: MonthRange): Promis
   return { parking, venues, flood, incidents };
 }
 
-export async function monthlyPdf(reports: MonthlySource, m: MonthRange, lang: ReportLang): Promise<Buffer> {
-  const font = findCjkFont(reports.pdfFont);
-  if (typeof font === 'string') throw new HttpError(503, font);
-  const data = await monthlyData(reports, m);
-  return renderMonthlyPdf(reports, m, lang, font, data, Date.now());
+type Named = { name: string; nameZh?: string | undefined };
+
+/** The site's names and zone as plain data: all the PDF needs of the site, and what a worker thread can be sent. */
+export interface PdfContext {
+  timezone: string;
+  site: Named;
+  zones: Record<string, Named>;
+  venues: Record<string, Named>;
+  rooms: Record<string, Named>;
 }
 
-export function renderMonthlyPdf(reports: MonthlySource, m: MonthRange, lang: ReportLang, font: PdfFont, data: MonthlyData, now: number): Promise<Buffer> {
-  const { site } = reports;
-  const lt = reports.builder.lt;
+export function pdfContext(site: Site): PdfContext {
+  const named = (xs: readonly ({ id: string } & Named)[]): Record<string, Named> => Object.fromEntries(xs.map((x) => [x.id, { name: x.name, nameZh: x.nameZh }]));
+  return { timezone: site.timezone, site: { name: site.name, nameZh: site.nameZh }, zones: named(site.zones), venues: named(site.venues), rooms: named(site.rooms) };
+}
+
+/** Everything one PDF is rendered from (structured-clone safe). */
+export interface PdfJob {
+  ctx: PdfContext;
+  month: MonthRange;
+  lang: ReportLang;
+  font: PdfFont;
+  data: MonthlyData;
+  now: number;
+}
+
+let fontFound: { configured: string | undefined; font: PdfFont | string } | null = null;
+/** The font lookup reads the font files: once per process (and per setting). */
+function cjkFont(configured: string | undefined): PdfFont | string {
+  if (fontFound === null || fontFound.configured !== configured) fontFound = { configured, font: findCjkFont(configured) };
+  return fontFound.font;
+}
+
+/**
+ * The month's PDF. The figures are read here (like the pages); pdfkit's layout and font subsetting
+ * take a few hundred milliseconds of CPU without a pause, so they run in a worker thread: the event
+ * loop that carries MQTT and the alerts is not held up by a manager's download (bench/reports.ts).
+ */
+export async function monthlyPdf(reports: MonthlySource, m: MonthRange, lang: ReportLang): Promise<Buffer> {
+  const font = cjkFont(reports.pdfFont);
+  if (typeof font === 'string') throw new HttpError(503, font);
+  const data = await monthlyData(reports, m);
+  return renderInWorker({ ctx: pdfContext(reports.site), month: m, lang, font, data, now: Date.now() });
+}
+
+export function renderMonthlyPdf(job: PdfJob): Promise<Buffer> {
+  const { ctx, lang, font, data, now } = job;
+  const m = job.month;
+  const site = { ...ctx.site, zone: (id: string) => ctx.zones[id], venue: (id: string) => ctx.venues[id], room: (id: string) => ctx.rooms[id] };
+  const lt = new LocalTime(ctx.timezone);
   const t = T[lang];
   const doc = new PDFDocument({ size: 'A4', margin: MARGIN, bufferPages: true, info: { Title: t.title(localName(site, lang)), Creator: 'ParkOps' } });
   doc.registerFont('cjk', font.regular.path, font.regular.family);
