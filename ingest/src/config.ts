@@ -86,6 +86,11 @@ const schema = z.object({
     .min(15, 'must be a number of seconds 15..86400')
     .max(86_400, 'must be a number of seconds 15..86400')
     .default(120),
+  /**
+   * The monthly PDF's Chinese font: a .ttf/.otf file, or `file.ttc#PostScriptName` for a collection.
+   * Unset: Debian's fonts-noto-cjk (or another known system path) is used.
+   */
+  PARKOPS_PDF_FONT: z.string().trim().min(1).optional(),
   /** Deadline of every Modbus TCP connect and request; a peer that misses it is retried with backoff. */
   PARKOPS_MODBUS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds 50..60000' }).int('must be a whole number of milliseconds').min(50, 'must be a number of milliseconds 50..60000').max(60_000, 'must be a number of milliseconds 50..60000').default(1000),
   /** Cap of the exponential backoff (1 s, 2 s, 4 s, ...) between retries of a Modbus peer that stopped answering. */

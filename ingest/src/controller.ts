@@ -102,7 +102,17 @@ export class Controller {
     this.auth = new AuthService({ db, config, log });
     await this.run(this.auth);
     const guard = this.auth;
-    this.reports = new Reports({ db, store: this.store, site, log, ingest: this.ingest });
+    this.reports = new Reports({
+      db,
+      store: this.store,
+      site,
+      log,
+      ingest: this.ingest,
+      simulated: config.PARKOPS_SIMULATE,
+      pdfFont: config.PARKOPS_PDF_FONT,
+      // The alert engine starts after the reports; the PDF asks it only when one is requested.
+      floodIncidents: async (from, to) => (this.alerts ? await this.alerts.incidents({ from, to }) : []),
+    });
     await this.run(this.reports);
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });

@@ -151,7 +151,9 @@ describe('GET /api/incidents', () => {
     const csv = await call(`/incidents/${inc!.id}?format=csv`, { role: 'viewer' });
     expect(csv.status).toBe(200);
     expect(csv.type).toContain('text/csv');
-    expect(csv.text.split('\r\n')[0]).toBe('at,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    expect(csv.text.split('\r\n')[0]).toBe('at,at_local,time_zone,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    const zh = await call(`/incidents/${inc!.id}?format=csv&lang=zh-CN`, { role: 'viewer' });
+    expect(zh.text.split('\r\n')[0]).toBe('时间（UTC）,当地时间,时区,事件,对象,告警,规则,级别,状态,数值,操作人,备注,详情');
   });
 
   it('answers 404 for an unknown incident and 400 for an unknown format', async () => {

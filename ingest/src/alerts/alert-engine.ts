@@ -480,9 +480,9 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
-  incidentCsv(id: string): string | undefined {
+  incidentCsv(id: string, lang?: 'en' | 'zh-CN'): string | undefined {
     const d = this.incident(id);
-    return d ? timelineCsv(d) : undefined;
+    return d ? timelineCsv(d, { timezone: this.site.timezone, lang }) : undefined;
   }
 
   /** For the HTTP routes: an unexpected failure goes to the log, the client gets a plain message. */

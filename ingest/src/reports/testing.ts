@@ -23,7 +23,7 @@ import { loadSite, type Site } from '../site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
-import { Reports, reportsRouter } from './index.ts';
+import { Reports, reportsRouter, type ReportsDeps } from './index.ts';
 
 export interface Pipeline {
   dir: string;
@@ -44,7 +44,7 @@ export interface Pipeline {
 }
 
 /** `store` builds another store on the pipeline's database (the InfluxDB store, whose outbox lives there); default SQLite. */
-export async function openPipeline(opts: { dir?: string; site?: Site; store?: (db: Db, site: Site) => TimeSeriesStore } = {}): Promise<Pipeline> {
+export async function openPipeline(opts: { dir?: string; site?: Site; store?: (db: Db, site: Site) => TimeSeriesStore; reports?: Pick<ReportsDeps, 'simulated' | 'pdfFont' | 'floodIncidents'> } = {}): Promise<Pipeline> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'parkops-reports-'));
   const site = opts.site ?? loadSite();
   const log = createLogger('silent');
@@ -55,7 +55,7 @@ export async function openPipeline(opts: { dir?: string; site?: Site; store?: (d
   live.load();
   const topics = new Topics('park');
   const ingest = new Ingest({ db, store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
-  const reports = new Reports({ db, store, site, log, ingest });
+  const reports = new Reports({ db, store, site, log, ingest, ...opts.reports });
   await reports.start();
   await reports.caughtUp;
   const send = (topic: string, payload: object, receivedAt = Date.now()): HandleResult => ingest.handle(topic, Buffer.from(JSON.stringify(payload)), receivedAt);
