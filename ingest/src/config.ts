@@ -71,7 +71,17 @@ const schema = z.object({
   /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto behind a trusted proxy). */
   PARKOPS_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
   PARKOPS_TRUST_PROXY: bool.default(false),
-  PARKOPS_SESSION_HOURS: z.coerce.number({ message: 'must be a number of hours' }).positive('must be a positive number of hours').max(24 * 30).default(12),
+  /**
+   * Sliding sessions: each use renews a session, which ends after this many days unused, and in any
+   * case PARKOPS_SESSION_MAX_DAYS after sign-in. A responder's phone must still be signed in on the
+   * night of a flood weeks after its last use (docs/security.md, "Sessions").
+   */
+  PARKOPS_SESSION_IDLE_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(30),
+  PARKOPS_SESSION_MAX_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(90),
+  /** Admin sessions end sooner when unused: the admin role runs code through the Node-RED editor. */
+  PARKOPS_ADMIN_SESSION_IDLE_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..9600' }).min(0.1, 'must be a number of hours 0.1..9600').max(9600, 'must be a number of hours 0.1..9600').default(12),
+  /** Replaced by the three settings above; set, it stops start-up (see loadConfig) rather than being ignored. */
+  PARKOPS_SESSION_HOURS: z.string().optional(),
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
@@ -119,7 +129,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND'> & { MQTT_BIND: string; dataDir: string };
+export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND' | 'PARKOPS_SESSION_HOURS'> & { MQTT_BIND: string; dataDir: string };
 
 /** 127.0.0.0/8, ::1 (and its IPv4-mapped form), localhost. */
 export function isLoopback(host: string): boolean {
@@ -161,6 +171,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
     ['PARKOPS_FEISHU_SECRET', 'PARKOPS_FEISHU_URL'],
   ] as const) {
     if (c[secret] !== undefined && c[target] === undefined) throw new ConfigError(`bad setting: ${secret}: set ${target} too (the secret signs messages to that robot)`);
+  }
+  if (c.PARKOPS_SESSION_HOURS !== undefined) {
+    // Silently ignoring it could turn a short session someone chose into a 30-day one.
+    throw new ConfigError(
+      'bad setting: PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS (default 30), PARKOPS_SESSION_MAX_DAYS (default 90) and PARKOPS_ADMIN_SESSION_IDLE_HOURS (default 12); remove it and set those instead',
+    );
+  }
+  if (c.PARKOPS_SESSION_IDLE_DAYS > c.PARKOPS_SESSION_MAX_DAYS) {
+    throw new ConfigError(`bad setting: PARKOPS_SESSION_IDLE_DAYS: ${c.PARKOPS_SESSION_IDLE_DAYS} is longer than PARKOPS_SESSION_MAX_DAYS (${c.PARKOPS_SESSION_MAX_DAYS}); a session cannot stay idle longer than it may live`);
   }
   const vapidProblem = checkVapidPair(c.PARKOPS_VAPID_PUBLIC_KEY, c.PARKOPS_VAPID_PRIVATE_KEY);
   if (vapidProblem) throw new ConfigError(`bad setting: ${vapidProblem}`);
