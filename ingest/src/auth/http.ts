@@ -26,7 +26,7 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
  * X-Forwarded-For entry: the address the proxy itself saw. Earlier entries are whatever the client
  * chose to send, so trusting the first one would let anyone dodge the login limiter.
  */
-export function clientIp(req: Request, trustProxy: boolean): string {
+export function clientIp(req: Pick<Request, 'headers' | 'socket'>, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = firstHeader(req.headers, 'x-forwarded-for');
     const last = xff?.split(',').map((s) => s.trim()).filter(Boolean).pop();

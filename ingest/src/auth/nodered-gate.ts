@@ -15,7 +15,7 @@
 import type { IncomingMessage } from 'node:http';
 import type express from 'express';
 import type { EditorAuthPorts } from '../nodered/settings.ts';
-import { LANG_COOKIE, readCookie, SESSION_COOKIE } from './http.ts';
+import { clientIp, LANG_COOKIE, readCookie, SESSION_COOKIE } from './http.ts';
 import { sendError } from './middleware.ts';
 import type { AuthService } from './service.ts';
 import type { AuthUser } from './types.ts';
@@ -103,9 +103,12 @@ export class EditorGate {
 
   ports(): EditorAuthPorts {
     return {
+      // Called when the editor signs in: the moment worth an audit entry.
       sessionAdmin: async (req) => {
         const user = await this.cookieUser(req);
-        return user?.role === 'admin' && user.kiosk === undefined ? user.username : null;
+        if (user?.role !== 'admin' || user.kiosk !== undefined) return null;
+        this.auth.audit({ actor: user.username, action: 'editor.signin', ip: clientIp(req, this.auth.config.PARKOPS_TRUST_PROXY) });
+        return user.username;
       },
       isAdmin: async (username) => {
         if (username.startsWith('token:')) return this.auth.roleOf(username) === 'admin';
