@@ -65,6 +65,12 @@ const schema = z.object({
   INFLUX_TOKEN: z.string().trim().optional(),
   PARKOPS_SIMULATE: bool.default(false),
   PARKOPS_SIM_SPEED: z.coerce.number({ message: 'must be a positive number' }).positive('must be a positive number').default(1),
+  /**
+   * With PARKOPS_SIM_SPEED above 1, the simulated clock starts this many hours in the past and runs at
+   * that speed until it reaches now, then live: readings may never be stamped ahead of the wall clock.
+   * 4 hours is the storm scenario's length, so speed 60 plays a whole storm in about four minutes.
+   */
+  PARKOPS_SIM_CATCH_UP_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..744' }).min(0.1, 'must be a number of hours 0.1..744').max(744, 'must be a number of hours 0.1..744').default(4),
   PARKOPS_SIM_SEED: z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').optional(),
   PARKOPS_SIM_SCENARIOS: z.string().trim().optional(),
   PARKOPS_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),

@@ -276,6 +276,8 @@ export class Controller {
       prefix: config.MQTT_TOPIC_PREFIX,
       seed: config.PARKOPS_SIM_SEED,
       speed: config.PARKOPS_SIM_SPEED,
+      // Faster than real time only makes sense from the past: catch up to now at that speed, then live.
+      from: config.PARKOPS_SIM_SPEED > 1 ? Date.now() - config.PARKOPS_SIM_CATCH_UP_HOURS * 3_600_000 : undefined,
       scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
       log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
     });

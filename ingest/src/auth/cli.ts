@@ -69,7 +69,7 @@ function readPasswordFromStdin(): Promise<string> {
     return new Promise((resolve, reject) => {
       let data = '';
       process.stdin.setEncoding('utf8');
-      process.stdin.on('data', (chunk) => (data += chunk));
+      process.stdin.on('data', (chunk: string) => (data += chunk));
       process.stdin.on('end', () => resolve(data.split(/\r?\n/)[0] ?? ''));
       process.stdin.on('error', reject);
     });

@@ -104,7 +104,7 @@ export function adminAuth(ports: EditorAuthPorts, log: Logger, sessionExpirySec:
       label: 'ParkOps',
       autoLogin: true,
       strategy: ParkOpsSessionStrategy,
-      options: { sessionAdmin: ports.sessionAdmin },
+      options: { sessionAdmin: (req: IncomingMessage) => ports.sessionAdmin(req) },
     },
     async users(username: string): Promise<AdminUser | null> {
       try {
