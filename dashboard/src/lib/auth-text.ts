@@ -36,7 +36,7 @@ export function actorText(t: T, actor: string): string {
   return actor;
 }
 
-const roleText = (t: T, role: unknown): string => (typeof role === 'string' && ['feed', 'viewer', 'responder', 'manager', 'admin'].includes(role) ? t(`role.${role as 'viewer'}`) : String(role ?? ''));
+const roleText = (t: T, role: unknown): string => (typeof role !== 'string' ? '' : ['feed', 'viewer', 'responder', 'manager', 'admin'].includes(role) ? t(`role.${role as 'viewer'}`) : role);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
