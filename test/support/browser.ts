@@ -27,7 +27,7 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US'): Promise<Browser> {
+export async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US', extra: { javaScriptEnabled?: boolean } = {}): Promise<Browser> {
   // Debian's chromium rejects --user-data-dir through launch(): a persistent context in a fresh folder.
   const dir = mkdtempSync(join(tmpdir(), 'parkops-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
@@ -36,6 +36,7 @@ export async function openBrowser(viewport: { width: number; height: number }, l
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport,
     locale,
+    ...extra,
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   return {
