@@ -94,7 +94,8 @@ export class AuthMiddleware {
   }
   sessionCookie(req: express.Request, sessionId: string, expiresAt: number): string {
     const now = this.auth.now();
-    return serializeCookie(SESSION_COOKIE, sessionId, { maxAgeSec: (expiresAt - now) / 1000, secure: this.secureCookies(req), now });
+    // Rounded: the session's end was set a few milliseconds ago; the cookie says whole seconds.
+    return serializeCookie(SESSION_COOKIE, sessionId, { maxAgeSec: Math.round((expiresAt - now) / 1000), secure: this.secureCookies(req), now });
   }
   clearedCookie(req: express.Request): string {
     return serializeCookie(SESSION_COOKIE, '', { maxAgeSec: 0, secure: this.secureCookies(req), now: this.auth.now() });
