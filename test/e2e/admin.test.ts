@@ -175,7 +175,7 @@ describe('wall screens', () => {
     expect(status).toMatchObject({ code: 'auth.kiosk_view_only' });
     const admin = await wall.page.goto(`${sys.baseUrl}/admin`);
     expect(admin?.status()).toBe(403);
-    await wall.page.screenshot({ path: join(SHOTS, 'wall-screen-flood-zh-CN.png') });
+    await wall.page.screenshot({ path: join(SHOTS, 'kiosk-wall-flood-desktop-zh-CN.png') });
 
     await page.reload();
     expect(await page.locator('tr[data-kiosk="control-room"]').textContent()).toContain('1');

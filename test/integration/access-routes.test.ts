@@ -103,7 +103,7 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
   'GET /api/audit': () => ({}),
   'GET /api/kiosks': () => ({}),
-  'POST /api/kiosks': () => ({ body: { name: `walk-kiosk-${++unique}` } }),
+  'POST /api/kiosks': () => ({ body: { name: `walk-kiosk-${++unique}`, start: '/' } }),
   'GET /api/devices': () => ({}),
   'GET /api/devices/unbound': () => ({}),
   'GET /api/devices/codecs': () => ({}),
@@ -289,7 +289,7 @@ describe('every /api route', () => {
   });
 
   it('lets a wall screen (kiosk link) read every viewer route and change nothing', async () => {
-    const link = JSON.parse((await request('POST', '/api/kiosks', { headers: { cookie: cookies.admin, origin: base }, body: { name: 'walk-wall' } })).body) as { token: string };
+    const link = JSON.parse((await request('POST', '/api/kiosks', { headers: { cookie: cookies.admin, origin: base }, body: { name: 'walk-wall', start: '/flood' } })).body) as { token: string };
     const signIn = await fetch(`${base}/api/auth/kiosk`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: link.token }) });
     expect(signIn.status).toBe(200);
     const wall = { cookie: signIn.headers.get('set-cookie')!.split(';')[0]!, origin: base };

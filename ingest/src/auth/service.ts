@@ -451,9 +451,9 @@ export class AuthService implements Module {
   }
 
   /** A named wall-screen link; its secret is shown this once. */
-  async createKiosk(actor: string, ip: string, input: { name: string; start?: KioskStart | undefined }): Promise<{ name: string; start: KioskStart; token: string }> {
+  async createKiosk(actor: string, ip: string, input: { name: string; start: KioskStart }): Promise<{ name: string; start: KioskStart; token: string }> {
     const token = newSecret(KIOSK_PREFIX);
-    const start = input.start ?? '/';
+    const start = input.start;
     if (!(await this.repo.insertKiosk({ name: input.name, start, tokenHash: sha256(token), createdBy: actor, at: this.iso() }))) {
       throw new AuthError(409, `wall screen ${input.name} already exists`, 'auth.kiosk_exists', { name: input.name });
     }

@@ -42,7 +42,8 @@ export const changePasswordBody = z.strictObject({ currentPassword: text().min(1
 export const createTokenBody = z.strictObject({ name: usernameSchema, role: tokenRoleSchema });
 export const createKioskBody = z.strictObject({
   name: usernameSchema,
-  start: z.enum(KIOSK_START_PAGES, { error: `must be one of ${KIOSK_START_PAGES.join(', ')}` }).optional(),
+  /** the page the screen opens on: chosen, not defaulted (a flood wall and a lobby screen differ) */
+  start: z.enum(KIOSK_START_PAGES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${KIOSK_START_PAGES.join(', ')}`) }),
 });
 export const kioskSignInBody = z.strictObject({ token: text().min(1, 'is required').max(256, 'is too long') });
 export const auditQuery = z.object({
