@@ -111,7 +111,7 @@ describe('the admin area', () => {
     await expect.poll(() => message.textContent()).toBe('lockme is unlocked and can try again now.');
     const retry = await fetch(`${sys.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: sys.baseUrl }, body: JSON.stringify({ username: 'lockme', password: 'lockme-password-1' }) });
     expect(retry.status).toBe(200);
-    await page.screenshot({ path: join(SHOTS, 'admin-users-desktop-en.png') });
+    await page.screenshot({ path: join(SHOTS, 'admin-users-actions-desktop-en.png') });
 
     await page.goto(`${sys.baseUrl}/admin/audit`);
     await page.selectOption('select[name=action]', 'user');
@@ -124,14 +124,14 @@ describe('the admin area', () => {
     expect(text).toContain('admin unlocked lockme after failed sign-ins.');
     expect(text).not.toMatch(/user\.(role_changed|disabled|unlocked)|\{|"/);
     expect(await page.locator('tr[data-action^="login"]').count()).toBe(0);
-    await page.screenshot({ path: join(SHOTS, 'admin-audit-desktop-en.png') });
+    await page.screenshot({ path: join(SHOTS, 'admin-audit-filtered-desktop-en.png') });
 
     await page.context().addCookies([{ name: 'parkops_lang', value: 'zh-CN', url: sys.baseUrl }]);
     await page.goto(`${sys.baseUrl}/admin/audit?actor=lockme`);
     const zh = (await page.locator('[data-testid=audit-table]').textContent()) ?? '';
     expect(zh).toContain('lockme 登录失败：密码错误。');
     expect(zh).toContain('lockme 因多次登录失败被锁定 15 分钟。');
-    await page.screenshot({ path: join(SHOTS, 'admin-audit-desktop-zh-CN.png') });
+    await page.screenshot({ path: join(SHOTS, 'admin-audit-filtered-desktop-zh-CN.png') });
   });
 
   it('sends a user with a given password to choose their own first', async () => {
@@ -169,13 +169,14 @@ describe('wall screens', () => {
     await wall.page.waitForURL(`${sys.baseUrl}/flood`, { timeout: 10_000 }).catch(async (err: unknown) => {
       throw new Error(`${String(err)}\n${wall.page.url()}\n${await wall.page.textContent('body')}\n${logs.join('\n')}`);
     });
+    await wall.page.locator('main h1').first().waitFor();
+    await wall.page.screenshot({ path: join(SHOTS, 'kiosk-wall-flood-desktop-zh-CN.png') });
     // The secret went to no server in a URL (fragments are never sent).
     expect(requests.filter((u) => u.includes('pkk_'))).toEqual([]);
     const status = await wall.page.evaluate(async () => (await fetch('/api/alerts/any/ack', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json());
     expect(status).toMatchObject({ code: 'auth.kiosk_view_only' });
     const admin = await wall.page.goto(`${sys.baseUrl}/admin`);
     expect(admin?.status()).toBe(403);
-    await wall.page.screenshot({ path: join(SHOTS, 'kiosk-wall-flood-desktop-zh-CN.png') });
 
     await page.reload();
     expect(await page.locator('tr[data-kiosk="control-room"]').textContent()).toContain('1');

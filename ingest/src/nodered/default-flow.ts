@@ -39,13 +39,13 @@ export function nodeBox(label: string): { w: number; h: number } {
   return { w: Math.max(100, Math.ceil((label.length * 8 + 50) / 20) * 20), h: 30 };
 }
 
-/** Lays nodes out left to right on one row of the 20 px grid, 60 px apart (Node-RED's x/y are box centres). */
+/** Lays nodes out left to right on one row of the 20 px grid, 40 px apart (Node-RED's x/y are box centres). */
 function row<T extends { name: string }>(nodes: T[], y: number, left = 40): Array<T & { x: number; y: number }> {
   let edge = left;
   return nodes.map((n) => {
     const { w } = nodeBox(n.name);
     const placed = { ...n, x: edge + w / 2, y };
-    edge += w + 60;
+    edge += w + 40;
     return placed;
   });
 }
