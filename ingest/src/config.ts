@@ -65,13 +65,29 @@ const schema = z.object({
   INFLUX_TOKEN: z.string().trim().optional(),
   PARKOPS_SIMULATE: bool.default(false),
   PARKOPS_SIM_SPEED: z.coerce.number({ message: 'must be a positive number' }).positive('must be a positive number').default(1),
+  /**
+   * With PARKOPS_SIM_SPEED above 1, the simulated clock starts this many hours in the past and runs at
+   * that speed until it reaches now, then live: readings may never be stamped ahead of the wall clock.
+   * 4 hours is the storm scenario's length, so speed 60 plays a whole storm in about four minutes.
+   */
+  PARKOPS_SIM_CATCH_UP_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..744' }).min(0.1, 'must be a number of hours 0.1..744').max(744, 'must be a number of hours 0.1..744').default(4),
   PARKOPS_SIM_SEED: z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').optional(),
   PARKOPS_SIM_SCENARIOS: z.string().trim().optional(),
   PARKOPS_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto behind a trusted proxy). */
   PARKOPS_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
   PARKOPS_TRUST_PROXY: bool.default(false),
-  PARKOPS_SESSION_HOURS: z.coerce.number({ message: 'must be a number of hours' }).positive('must be a positive number of hours').max(24 * 30).default(12),
+  /**
+   * Sliding sessions: each use renews a session, which ends after this many days unused, and in any
+   * case PARKOPS_SESSION_MAX_DAYS after sign-in. A responder's phone must still be signed in on the
+   * night of a flood weeks after its last use (docs/security.md, "Sessions").
+   */
+  PARKOPS_SESSION_IDLE_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(30),
+  PARKOPS_SESSION_MAX_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(90),
+  /** Admin sessions end sooner when unused: the admin role runs code through the Node-RED editor. */
+  PARKOPS_ADMIN_SESSION_IDLE_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..9600' }).min(0.1, 'must be a number of hours 0.1..9600').max(9600, 'must be a number of hours 0.1..9600').default(12),
+  /** Replaced by the three settings above; set, it stops start-up (see loadConfig) rather than being ignored. */
+  PARKOPS_SESSION_HOURS: z.string().optional(),
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
@@ -124,7 +140,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND'> & { MQTT_BIND: string; dataDir: string };
+export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND' | 'PARKOPS_SESSION_HOURS'> & { MQTT_BIND: string; dataDir: string };
 
 /** 127.0.0.0/8, ::1 (and its IPv4-mapped form), localhost. */
 export function isLoopback(host: string): boolean {
@@ -166,6 +182,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
     ['PARKOPS_FEISHU_SECRET', 'PARKOPS_FEISHU_URL'],
   ] as const) {
     if (c[secret] !== undefined && c[target] === undefined) throw new ConfigError(`bad setting: ${secret}: set ${target} too (the secret signs messages to that robot)`);
+  }
+  if (c.PARKOPS_SESSION_HOURS !== undefined) {
+    // Silently ignoring it could turn a short session someone chose into a 30-day one.
+    throw new ConfigError(
+      'bad setting: PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS (default 30), PARKOPS_SESSION_MAX_DAYS (default 90) and PARKOPS_ADMIN_SESSION_IDLE_HOURS (default 12); remove it and set those instead',
+    );
+  }
+  if (c.PARKOPS_SESSION_IDLE_DAYS > c.PARKOPS_SESSION_MAX_DAYS) {
+    throw new ConfigError(`bad setting: PARKOPS_SESSION_IDLE_DAYS: ${c.PARKOPS_SESSION_IDLE_DAYS} is longer than PARKOPS_SESSION_MAX_DAYS (${c.PARKOPS_SESSION_MAX_DAYS}); a session cannot stay idle longer than it may live`);
   }
   const vapidProblem = checkVapidPair(c.PARKOPS_VAPID_PUBLIC_KEY, c.PARKOPS_VAPID_PRIVATE_KEY);
   if (vapidProblem) throw new ConfigError(`bad setting: ${vapidProblem}`);

@@ -22,7 +22,7 @@ import type { Site } from './site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
 import { AlertEngine, alertsRouter } from './alerts/index.ts';
 import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
@@ -45,6 +45,7 @@ export class Controller {
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
   auth!: AuthService;
+  guard!: AuthMiddleware;
   alerts!: AlertEngine;
   notifier!: Notifier;
   reports!: Reports;
@@ -99,9 +100,9 @@ export class Controller {
     live.load();
 
     this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });
-    this.auth = new AuthService({ db, config, log });
+    this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
     await this.run(this.auth);
-    const guard = this.auth;
+    const guard = (this.guard = new AuthMiddleware(this.auth));
     this.reports = new Reports({
       db,
       store: this.store,
@@ -120,7 +121,7 @@ export class Controller {
     this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
-    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const roleOf = (owner: string) => this.auth.roleOf(owner);
     const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
@@ -133,14 +134,14 @@ export class Controller {
       flood,
       metrics,
       snapshot: () => this.snapshot(),
-      stillAllowed: (req) => {
-        const user = this.auth.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      stillAllowed: async (req) => {
+        const user = await this.auth.identify({ authorization: req.headers.authorization }, guard.sessionIdOf(req));
         return user !== undefined && roleAtLeast(user.role, 'viewer');
       },
     });
     await this.run(stream);
-    this.http.useApi(this.auth.authenticate(), this.auth.csrf());
-    this.http.useApi(this.auth.router());
+    this.http.useApi(guard.authenticate(), guard.csrf());
+    this.http.useApi(authRouter(this.auth, guard));
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
     this.http.useApi(alertsRouter(this.alerts, guard));
@@ -237,8 +238,9 @@ export class Controller {
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
   private async startNodeRed(): Promise<void> {
-    const { NodeRedModule } = await import('./nodered/index.ts');
+    const { NodeRedModule, ADMIN_ROOT } = await import('./nodered/index.ts');
     const { config, log, bus, site } = this;
+    const gate = new EditorGate(this.auth, { editorRoot: ADMIN_ROOT });
     const nodeRed = new NodeRedModule({
       app: this.http.app,
       server: this.http.server,
@@ -248,9 +250,8 @@ export class Controller {
       site,
       notifier: this.notifier,
       alerts: this.alerts,
-      verifyAdmin: (u, p) => this.auth.verifyPassword(u, p),
-      userRole: (u) => this.auth.userRole(u),
-      editorGate: this.auth.editorGate(),
+      editorGate: gate.handler(),
+      editorAuth: gate.ports(),
     });
     await this.run(nodeRed);
   }
@@ -285,6 +286,8 @@ export class Controller {
       prefix: config.MQTT_TOPIC_PREFIX,
       seed: config.PARKOPS_SIM_SEED,
       speed: config.PARKOPS_SIM_SPEED,
+      // Faster than real time only makes sense from the past: catch up to now at that speed, then live.
+      from: config.PARKOPS_SIM_SPEED > 1 ? Date.now() - config.PARKOPS_SIM_CATCH_UP_HOURS * 3_600_000 : undefined,
       scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
       log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
     });

@@ -12,7 +12,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsRouter, type AlertEngine } from '../../ingest/src/alerts/index.ts';
 import { Harness, testSiteFile } from '../../ingest/src/alerts/testing.ts';
-import { AuthService } from '../../ingest/src/auth/index.ts';
+import { AuthMiddleware, AuthService, SqliteAuthRepository } from '../../ingest/src/auth/index.ts';
 import { loadConfig } from '../../ingest/src/config.ts';
 import type { Alert } from '../../ingest/src/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
@@ -31,12 +31,13 @@ beforeAll(async () => {
   h = await new Harness(dir, parseSite(testSiteFile()), (e) => auth.audit(e)).start();
   engine = h.engine;
   const config = loadConfig({ PARKOPS_DATA_DIR: dir, PARKOPS_ADMIN_PASSWORD: 'correct-horse-battery' }, { dotenv: false });
-  auth = new AuthService({ db: h.db, config, log: createLogger('silent'), announce: () => undefined });
+  auth = new AuthService({ repo: new SqliteAuthRepository(h.db), config, log: createLogger('silent') });
   await auth.start();
-  for (const role of ['viewer', 'responder'] as const) tokens[role] = auth.createToken('admin', '127.0.0.1', { name: `${role}-bot`, role }).token;
+  for (const role of ['viewer', 'responder'] as const) tokens[role] = (await auth.createToken('admin', '127.0.0.1', { name: `${role}-bot`, role })).token;
+  const guard = new AuthMiddleware(auth);
   const app = express();
-  app.use('/api', auth.authenticate(), auth.csrf());
-  app.use('/api', alertsRouter(engine, auth));
+  app.use('/api', guard.authenticate(), guard.csrf());
+  app.use('/api', alertsRouter(engine, guard));
   server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

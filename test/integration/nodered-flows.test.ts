@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../ingest/src/contract/index.ts';
-import { USERS, criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
+import { criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
 import { WebhookReceiver, eventually } from './notify-webhook-receiver.ts';
 
 let stack: Stack;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   await settingsHook.start();
   await flowHook.start();
   stack = await startStack({ PARKOPS_WEBHOOK_URL: settingsHook.url('/cgi-bin/webhook/send?key=k1'), PARKOPS_WEBHOOK_FORMAT: 'wecom' });
-  const got = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+  const got = await login(stack.base, 'admin');
   if (!got.token) throw new Error(`admin login failed: ${got.status}`);
   token = got.token;
 });

@@ -33,7 +33,8 @@ export class StreamHub implements Module {
       metrics: Metrics;
       snapshot: () => StreamSnapshot;
       /** Checked at every heartbeat: a stream whose session was logged out, expired or demoted is closed. */
-      stillAllowed?: (req: Request) => boolean;
+      /** Asked at every heartbeat: a session that ended (logout, revoked, expired) loses its stream. */
+      stillAllowed?: (req: Request) => Promise<boolean>;
     },
   ) {}
 
@@ -87,8 +88,17 @@ export class StreamHub implements Module {
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) {
         const req = this.requests.get(res);
-        if (req && this.deps.stillAllowed && !this.deps.stillAllowed(req)) {
-          this.drop(res);
+        const stillAllowed = this.deps.stillAllowed;
+        if (req && stillAllowed) {
+          void stillAllowed(req).then(
+            (ok) => {
+              // The client may have gone while the check ran: never write to an ended response.
+              if (!this.clients.has(res) || res.writableEnded) return;
+              if (ok) res.write(`: keep-alive\n\n`);
+              else this.drop(res);
+            },
+            () => this.drop(res),
+          );
           continue;
         }
         res.write(`: keep-alive\n\n`);

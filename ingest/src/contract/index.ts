@@ -9,3 +9,4 @@ export * from './api.ts';
 export * from './cap.ts';
 export * from './push.ts';
 export * from './reports.ts';
+export * from './auth.ts';

@@ -2,6 +2,8 @@
  * Every string on screen, in English and Simplified Chinese. `en` defines the keys; `zhCN` must
  * have exactly the same keys and placeholders (checked by messages.test.ts).
  */
+import { authEn, authZhCN } from './messages-auth.ts';
+
 export const LANGS = ['zh-CN', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
 
@@ -419,6 +421,7 @@ export const en = {
   'devices.importChecked': 'Checked {rows} rows: {created} new, {updated} changed, {unchanged} unchanged. Nothing imported yet.',
   'devices.imported': 'Imported {rows} rows: {created} new, {updated} changed, {unchanged} unchanged.',
   'devices.importRow': 'Row {row}: {error}',
+  ...authEn,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -837,6 +840,7 @@ export const zhCN: Record<MessageKey, string> = {
   'devices.importChecked': '已检查 {rows} 行：新增 {created}，修改 {updated}，未变 {unchanged}。尚未导入。',
   'devices.imported': '已导入 {rows} 行：新增 {created}，修改 {updated}，未变 {unchanged}。',
   'devices.importRow': '第 {row} 行：{error}',
+  ...authZhCN,
 };
 
 export const MESSAGES: Record<Lang, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
