@@ -8,3 +8,4 @@ export * from './decode.ts';
 export * from './api.ts';
 export * from './cap.ts';
 export * from './push.ts';
+export * from './storm.ts';

@@ -8,7 +8,14 @@
  * `flood.storm-mode` alert; the storm module writes the checklist's timeline lines with them.
  */
 import type { AlertDetails, ChecklistFinding, ChecklistItemView, ChecklistState, StormWarningRef } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+
+/** What the words need of the site: its time zone and names (the Site class has them; so do the notifications' site names). */
+export interface StormTextSite {
+  timezone: string;
+  room(id: string):
+    | { name: string; nameZh?: string | undefined; pumps?: readonly { id: string; role: 'duty' | 'standby' }[]; levels?: readonly { id: string; name: string }[] }
+    | undefined;
+}
 
 export type Lang = 'en' | 'zh';
 type StormDetails = Extract<AlertDetails, { rule: 'flood.storm-mode' }>;
@@ -32,9 +39,11 @@ export class StormClock {
     const hm = this.time.format(ms);
     if (this.dayKey.format(ms) === this.dayKey.format(now)) return hm;
     const p = Object.fromEntries(this.parts.formatToParts(ms).map((x) => [x.type, x.value]));
-    if (lang === 'zh') return `${p.month}月${p.day}日 ${hm}`;
-    const month = new Intl.DateTimeFormat('en-GB', { month: 'short', timeZone: 'UTC' }).format(Date.UTC(2000, Number(p.month) - 1, 1));
-    return `${p.day} ${month} ${hm}`;
+    const day = Number(p.day);
+    const month = Number(p.month);
+    if (lang === 'zh') return `${month}月${day}日 ${hm}`;
+    const name = new Intl.DateTimeFormat('en-GB', { month: 'short', timeZone: 'UTC' }).format(Date.UTC(2000, month - 1, 1));
+    return `${day} ${name} ${hm}`;
   }
 }
 
@@ -50,7 +59,7 @@ const ENDED_ZH: Record<string, string> = { expired: '预警已到期', cancelled
 export class StormText {
   private readonly clock: StormClock;
 
-  constructor(private readonly site: Pick<Site, 'timezone' | 'room'>) {
+  constructor(private readonly site: StormTextSite) {
     this.clock = new StormClock(site.timezone);
   }
 
@@ -74,8 +83,17 @@ export class StormText {
     return `${room}: storm mode since ${t(d.since)}: "${title}" (${w.event}), in force ${t(d.warning.onset)} to ${t(d.warning.expires)}; rise alert at ${r.riseWarnMmPerMin} mm/min, band hold ${r.holdSec} s; work through the readiness checklist`;
   }
 
+  /** The storm warning now in force (a warning updated while in storm mode), for the timeline. */
+  warningLine(w: StormWarningRef, now: number, lang: Lang): string {
+    const x = warningText(w, lang);
+    const t = (iso: string | undefined): string => this.clock.at(iso, now, lang);
+    return lang === 'zh'
+      ? `预警更新：「${x.headline ?? x.event}」（${x.event}），有效期 ${t(w.onset)} 至 ${t(w.expires)}`
+      : `warning now: "${x.headline ?? x.event}" (${x.event}, ${w.severity}), in force ${t(w.onset)} to ${t(w.expires)}`;
+  }
+
   private pumpName(roomId: string, id: string, lang: Lang): string {
-    const p = this.site.room(roomId)?.pumps.find((x) => x.id === id);
+    const p = this.site.room(roomId)?.pumps?.find((x) => x.id === id);
     if (!p) return id;
     const role = lang === 'zh' ? (p.role === 'duty' ? '主泵' : '备用泵') : p.role === 'duty' ? 'duty pump' : 'standby pump';
     return `${role} ${id}`;
@@ -83,7 +101,7 @@ export class StormText {
 
   private sensorName(roomId: string, id: string, lang: Lang): string {
     return lang === 'zh' ? `液位传感器 ${id}` : (() => {
-      const l = this.site.room(roomId)?.levels.find((x) => x.id === id);
+      const l = this.site.room(roomId)?.levels?.find((x) => x.id === id);
       return l && l.name !== id ? `level sensor ${l.name} ${id}` : `level sensor ${id}`;
     })();
   }
