@@ -123,7 +123,7 @@ export function describeAlert(alert: Alert, change: string, site: SiteNames = {}
   const etaEn = alert.etaMin !== undefined ? ` (reaches ${alert.etaTarget ?? 'the floor'} in ~${Math.round(alert.etaMin)} min at the current rate)` : '';
 
   // Storm mode's alert carries the warning: its Chinese words come from the storm renderer (storm/text.ts).
-  const storm = alert.details?.rule === 'flood.storm-mode' && site.room ? new StormText({ timezone: site.timezone ?? 'Asia/Shanghai', room: site.room }).alert(alert.details, Date.now(), 'zh') : null;
+  const storm = alert.details?.rule === 'flood.storm-mode' && site.room ? new StormText({ timezone: site.timezone ?? 'Asia/Shanghai', room: (id) => site.room?.(id) }).alert(alert.details, Date.now(), 'zh') : null;
   const zhHead = storm !== null ? `【${sevZh}】${changeZh}：${storm}` : `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
   const enHead = `[${sevEn}] ${change}: ${alert.message}${!place.isRoom || alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
 
