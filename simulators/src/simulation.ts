@@ -206,6 +206,8 @@ export class Simulation {
     }
     for (const b of this.parking.bays) this.parking.sendBay(ctx, b, this.clock);
     for (const r of this.rooms) r.snapshot(ctx);
+    // After the current state, so ParkOps takes the log as back-fill (stored, not the pumps' state now).
+    if (this.plan.pumpLog !== null) for (const r of this.rooms) r.sendRunLog(ctx, this.plan.pumpLog);
     for (const v of this.venues) v.report(ctx, this.clock);
   }
 
