@@ -141,6 +141,8 @@ export interface ChecklistSources {
   isOpen(rule: RuleName, subject: string): boolean;
   routes(): ContactRoute[];
   tick(itemId: string): ChecklistTick | undefined;
+  /** A check failed to read its data (logged by the caller; people see only that it could not be checked). */
+  onError?(err: unknown, itemId: string): void;
 }
 
 export interface ItemResult {
@@ -169,7 +171,8 @@ export async function evaluateItem(item: ChecklistItem, src: ChecklistSources): 
     }
   } catch (err) {
     // A store that cannot answer (InfluxDB away) leaves the item unchecked, never falsely fine.
-    return { state: 'unknown', findings: [{ code: 'no-data', reason: err instanceof Error ? err.message : String(err) }] };
+    src.onError?.(err, item.id);
+    return { state: 'unknown', findings: [{ code: 'no-data', reason: 'the stored readings could not be read' }] };
   }
 }
 

@@ -321,7 +321,7 @@ export class StormService implements Module {
     const ticks = this.ticks.get(room.id) ?? new Map<string, ChecklistTick>();
     const checklist: ChecklistItemView[] = [];
     for (const item of room.storm.checklist) {
-      const r = await evaluateItem(item, { now, room, view, history: this.history, isOpen: (rule, subject) => alerts.isOpen(rule, subject), routes: () => contacts.routes(), tick: (id) => ticks.get(id) });
+      const r = await evaluateItem(item, { now, room, view, history: this.history, isOpen: (rule, subject) => alerts.isOpen(rule, subject), routes: () => contacts.routes(), tick: (id) => ticks.get(id), onError: (err, id) => this.log.error({ err, room: room.id, item: id }, 'a readiness check could not read its data') });
       const { since, changed } = await this.follow(room, item, r.state, now);
       const c: ChecklistItemView = { id: item.id, text: item.text, ...(item.textZh !== undefined ? { textZh: item.textZh } : {}), check: item.check, state: r.state, findings: r.findings, since: iso(since), checkedAt: iso(now) };
       checklist.push(c);
