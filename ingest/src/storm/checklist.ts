@@ -240,7 +240,8 @@ function sensorsFresh(src: ChecklistSources): ItemResult {
     const v = src.view?.levels.find((x) => x.id === l.id);
     // Before the engine has judged the room nothing is fresh: the same answer the alerts would give.
     const lastSeen = v?.lastSeen ?? null;
-    return v !== undefined && !v.stale ? { code: 'sensor-fresh', sensor: l.id, lastSeen } : { code: 'sensor-stale', sensor: l.id, lastSeen };
+    // A sensor never heard from is not reporting, however young ParkOps' silence count still is.
+    return v !== undefined && !v.stale && lastSeen !== null ? { code: 'sensor-fresh', sensor: l.id, lastSeen } : { code: 'sensor-stale', sensor: l.id, lastSeen };
   });
   return { state: findings.some((f) => f.code === 'sensor-stale') ? 'flagged' : 'ok', findings };
 }

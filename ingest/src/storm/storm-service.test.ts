@@ -119,6 +119,12 @@ describe('the readiness checklist before any warning', () => {
     expect(item(await w.storm.readiness(ROOM), 'contacts-reachable').state).toBe('ok');
   });
 
+  it('a level sensor never heard from is not reporting, even in the first seconds after start', async () => {
+    const empty = await world();
+    const v = await empty.storm.readiness(ROOM);
+    expect(item(v, 'sensors-fresh')).toMatchObject({ state: 'flagged', findings: [{ code: 'sensor-stale', sensor: 'L1', lastSeen: null }, { code: 'sensor-stale', sensor: 'L2', lastSeen: null }] });
+  });
+
   it('a silent level sensor is flagged as the room judge sees it', async () => {
     run(w, 60, 100, { silent: ['L2'] });
     await w.storm.settled();
