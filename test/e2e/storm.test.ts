@@ -141,7 +141,7 @@ describe('a storm on the flood page', () => {
     await expect(page.locator(`[data-testid=storm-readiness-${ROOM}]`).getAttribute('data-storm-mode')).resolves.toBe('true');
     if (process.env.PARKOPS_UPDATE_SCREENSHOTS === '1') {
       // From the top of the page to the end of the checklist: the warning, storm mode, the alerts, the water, the checklist.
-      const bottom = await page.locator(`[data-testid=storm-readiness-${ROOM}]`).evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+      const bottom = await page.evaluate<number>(`document.querySelector('[data-testid=storm-readiness-${ROOM}]').getBoundingClientRect().bottom + window.scrollY`);
       await page.screenshot({ path: join(screenshotDir(), 'flood-storm-scenario-zh-CN.png'), fullPage: true, clip: { x: 0, y: 0, width: 1920, height: Math.ceil(bottom + 16) } });
     }
   });

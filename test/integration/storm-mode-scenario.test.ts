@@ -8,7 +8,7 @@
  *
  * Each placement of the storm runs twice, with storm mode and without it (the room's `storm.enabled`
  * off, the same warning received), and prints how far ahead of the first rise and the first level
- * alert storm mode began, and how much earlier the storm rules raised them (issue 21's closing note).
+ * alert storm mode began, and how much earlier the storm rules raised them (the figures in docs/warnings.md).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertChanged, StormEnded, StormStarted } from '../../ingest/src/bus.ts';
