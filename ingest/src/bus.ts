@@ -3,7 +3,7 @@
  * one that throws or rejects is logged and the others still run, so a faulty notification flow can never
  * stop ingest or alert evaluation.
  */
-import type { Alert, Reading, Rejection, WarningView } from './contract/index.ts';
+import type { Alert, Reading, Rejection, RoomStormView, WarningView } from './contract/index.ts';
 import type { Logger } from './log.ts';
 
 export interface ReadingAccepted {
@@ -60,6 +60,12 @@ export interface StormEnded {
   reason: 'expired' | 'cancelled' | 'updated' | 'disabled';
 }
 
+/** The storm module evaluated a room anew and its storm view (mode, checklist) changed. */
+export interface StormReadiness {
+  roomId: string;
+  storm: RoomStormView;
+}
+
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
   'flood.judged': FloodJudged;
@@ -70,6 +76,7 @@ export interface BusEvents {
   'storm.started': StormStarted;
   'storm.updated': StormStarted;
   'storm.ended': StormEnded;
+  'storm.readiness': StormReadiness;
 }
 
 type Listener<T> = (payload: T) => void | Promise<void>;

@@ -32,6 +32,7 @@ import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
 
 export class Controller {
@@ -52,6 +53,7 @@ export class Controller {
   flood!: FloodView;
   warnings!: WarningService;
   devices!: DeviceRegistry;
+  storm!: StormService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -118,14 +120,32 @@ export class Controller {
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
     await this.run(this.warnings);
-    this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e), stormMode: (roomId, now) => this.warnings.stormMode(roomId, now) });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
     const roleOf = (owner: string) => this.auth.roleOf(owner);
     const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
-    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
+    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId), (roomId) => this.storm?.view(roomId)));
+    this.storm = new StormService({
+      site,
+      bus,
+      log,
+      repo: new SqliteStormRepository(db),
+      warnings: stormSourceOf(this.warnings),
+      alerts: this.alerts,
+      rooms: flood,
+      store: this.store,
+      contacts: contactRoutes({
+        webhook: config.PARKOPS_WEBHOOK_URL !== undefined,
+        channels: channels.map((c) => c.name),
+        pushSubscriptions: () => push.repo.all().length,
+        escalationContacts: site.notifications.escalationContacts.length,
+        recent: () => this.notifier.recent(1000),
+      }),
+      audit: (e) => this.auth.audit(e),
+    });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -144,6 +164,7 @@ export class Controller {
     this.http.useApi(authRouter(this.auth, guard));
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
+    this.http.useApi(stormRouter(this.storm, guard, log));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
@@ -193,6 +214,8 @@ export class Controller {
     this.ingest.publisher = this.publisher;
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
+    // After the engine (it raises the storm-mode alert there) and before messages flow.
+    await this.run(this.storm);
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();

@@ -51,6 +51,8 @@ const EXTENSIONS: Record<string, Access> = {
   // A wall screen's link, posted by its page: the link itself is the credential.
   'POST /api/auth/kiosk': 'none',
   'GET /api/flood/:roomId/history': 'viewer',
+  'GET /api/flood/:roomId/readiness': 'viewer',
+  'POST /api/flood/:roomId/checklist/:itemId': 'responder',
   'GET /api/incidents': 'viewer',
   'GET /api/incidents/:id': 'viewer',
   'GET /api/notifications': 'viewer',
@@ -84,7 +86,7 @@ const EXTENSIONS: Record<string, Access> = {
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
 const site = loadSite();
-const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
+const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, itemId: 'sandbags', id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
 
 /** Requests that must succeed (2xx) for an allowed role; the other routes must merely not answer 401/403/5xx. */
 let unique = 0;
@@ -94,6 +96,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/parking': () => ({}),
   'GET /api/parking/sessions': () => ({}),
   'GET /api/flood': () => ({}),
+  'GET /api/flood/:roomId/readiness': () => ({}),
+  'POST /api/flood/:roomId/checklist/:itemId': () => ({ body: { done: true, note: 'walked' } }),
   'GET /api/venues': () => ({}),
   'GET /api/alerts': () => ({ query: '?state=all' }),
   'GET /api/usage': () => ({ query: '?subject=parking&every=1h' }),

@@ -14,8 +14,11 @@ import { toCsv, type CsvCell } from '../api/csv.ts';
 import { LocalTime } from '../reports/local-time.ts';
 import type { ReportLang } from '../reports/report-text.ts';
 
-/** Rules that open an incident. */
-const OPENS = new Set<string>([RULES.level, RULES.rise]);
+/**
+ * Rules that open an incident. Storm mode opens one too: the team wants one story per storm, from the
+ * warning through the checklist and the water to the all-clear (docs/warnings.md).
+ */
+const OPENS = new Set<string>([RULES.level, RULES.rise, RULES.stormMode]);
 /** Rules attached to a room's incident that keep it open until resolved. */
 const BELONGS = (rule: string): boolean => rule.startsWith('flood.') || rule.startsWith('pump.');
 
@@ -140,6 +143,14 @@ export class IncidentTracker {
     } else if (mm < p.mm) Object.assign(p, { mm, at: now });
     else if (mm >= p.mm + db) Object.assign(p, { mode: 'rising', mm, at: now });
     this.store.save(key, p);
+  }
+
+  /** Any other entry on the room's open incident timeline; false when none is open. */
+  event(room: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): boolean {
+    const inc = this.open.get(room);
+    if (!inc) return false;
+    this.repo.incidentEvent(inc.id, at, kind, subject, value, detail);
+    return true;
   }
 
   pump(room: string, pumpId: string, running: boolean, now: number, runMs: number | null): void {

@@ -1,7 +1,7 @@
 /**
  * GET /api/stream: Server-Sent Events. `snapshot` first, then deltas: bay, gate, level, pump, venue,
  * alert (CONTRACT.md section 3), and the extensions `room` (a flood room's level and band as the alert
- * engine judged them), `warning` and `storm` (docs/warnings.md). Level and pump events follow the
+ * engine judged them), `warning`, `storm` and `readiness` (docs/warnings.md). Level and pump events follow the
  * engine's judgement too (`flood.judged`), so a device's `stale` flag is the one the alerts act on and a
  * sensor going silent is pushed without a reading. A slow client whose buffer backs up is dropped; it
  * reconnects and resynchronises from a fresh snapshot.
@@ -84,6 +84,7 @@ export class StreamHub implements Module {
       bus.on('warning.changed', ({ warning }) => this.broadcast('warning', warning)),
       bus.on('storm.started', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: true })),
       bus.on('storm.ended', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: false })),
+      bus.on('storm.readiness', ({ roomId, storm }) => this.broadcast('readiness', { room: roomId, storm })),
     );
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) {

@@ -10,3 +10,4 @@ export * from './cap.ts';
 export * from './push.ts';
 export * from './reports.ts';
 export * from './auth.ts';
+export * from './storm.ts';
