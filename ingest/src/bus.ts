@@ -16,6 +16,15 @@ export interface ReadingAccepted {
   receivedAt: number;
 }
 
+/**
+ * One committed batch: every reading of one SQLite transaction, in the order received, emitted once
+ * right after the commit (after the per-reading `reading.accepted` events of the same batch). A
+ * consumer that only needs the newest state per subject can skip all but the last reading of it.
+ */
+export interface ReadingsAccepted {
+  readings: ReadingAccepted[];
+}
+
 export interface ReadingRejected {
   topic: string;
   rejection: Rejection;
@@ -30,6 +39,7 @@ export interface AlertChanged {
 
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
+  'readings.accepted': ReadingsAccepted;
   'reading.rejected': ReadingRejected;
   'alert.changed': AlertChanged;
   'mqtt.status': { connected: boolean; detail: string };

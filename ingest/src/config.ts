@@ -7,6 +7,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN } from './contract/topics.ts';
 
+/** MQTT_INGEST_WINDOW's default: the shipped mosquitto.conf's max_inflight_messages (docs/benchmarks.md says why). */
+export const DEFAULT_INGEST_WINDOW = 1000;
+
 const bool = z
   .string()
   .trim()
@@ -40,6 +43,17 @@ const schema = z.object({
    * so only use it where a broker restart may not lose acknowledged readings.
    */
   MQTT_CONNECTIONS: z.coerce.number({ message: 'must be a whole number 1..16' }).int('must be a whole number 1..16').min(1, 'must be a whole number 1..16').max(16, 'must be a whole number 1..16').default(1),
+  /**
+   * QoS 1 messages the ingest holds unacknowledged per connection, to commit them together. Beyond it
+   * the ingest stops reading and the broker keeps the rest. Keep it at or above the broker's
+   * max_inflight_messages (the shipped mosquitto.conf: 1000), or the broker's sending stalls on it.
+   */
+  MQTT_INGEST_WINDOW: z.coerce
+    .number({ message: 'must be a whole number 1..65535' })
+    .int('must be a whole number 1..65535')
+    .min(1, 'must be a whole number 1..65535')
+    .max(65535, 'must be a whole number 1..65535 (MQTT packet ids are 16-bit)')
+    .default(DEFAULT_INGEST_WINDOW),
   MQTT_CLIENT_ID: z.string().trim().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').default('parkops-ingest'),
   /** Embedded broker only: mosquitto-style password file and ACL file; when set, the embedded broker enforces them. */
   MQTT_PASSWORD_FILE: z.string().trim().min(1).optional(),
@@ -63,6 +77,11 @@ const schema = z.object({
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
+  /**
+   * TEST ONLY, never in a deployment: SIGKILL the process right after its n-th ingest commit, before
+   * that batch is acknowledged, to prove redelivery after a crash between commit and PUBACK.
+   */
+  PARKOPS_TEST_CRASH_AFTER_COMMIT: z.coerce.number({ message: 'must be a whole number >= 1 (test only)' }).int('must be a whole number >= 1 (test only)').min(1, 'must be a whole number >= 1 (test only)').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -86,7 +86,8 @@ export class Controller {
     }
     live.load();
 
-    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });
+    if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
+    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
     this.auth = new AuthService({ db, config, log });
     await this.run(this.auth);
     const guard = this.auth;
@@ -122,7 +123,7 @@ export class Controller {
       this.ingest.enqueue(topic, payload, receivedAt, ack);
     };
     this.mqtt = config.MQTT_URL
-      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage, connections: config.MQTT_CONNECTIONS })
+      ? new MqttClientLink({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics, bus, log, onMessage, window: config.MQTT_INGEST_WINDOW, connections: config.MQTT_CONNECTIONS })
       : new EmbeddedBroker({
           port: config.MQTT_PORT,
           host: config.MQTT_BIND,

@@ -3,13 +3,18 @@
  * MQTT adapter acknowledges it, so an acknowledged reading is never only in memory.
  *
  * Group commit: adapters hand messages over with `enqueue` and acknowledge in the callback. Messages
- * that arrive in the same turn of the event loop (from several connections of a `$share` group, or
- * several devices on the embedded broker) are committed in one SQLite transaction. MQTT.js handles one
- * packet at a time per connection (ENVIRONMENT.md), so batching needs several connections; the
- * transaction's BEGIN/COMMIT was a fifth of the ingest CPU time per message in a profile.
+ * that arrive in the same turn of the event loop are committed in one SQLite transaction: the window
+ * of unacknowledged messages on the ingest's own MQTT connection (mqtt/ingest-subscriber.ts), several
+ * connections of a `$share` group, or several devices on the embedded broker. A transaction's
+ * BEGIN/COMMIT and WAL write were a quarter of the ingest CPU time when every message paid its own.
+ *
+ * After the commit, in this order and in one synchronous pass: the batch's metrics, the acks (in the
+ * order received; the adapter writes their PUBACKs once the pass ends), `reading.accepted` per reading
+ * and one `readings.accepted` for the batch. So an alert that a reading raises is raised when its
+ * batch commits, before the next batch is read.
  */
 import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
-import type { EventBus } from './bus.ts';
+import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -38,8 +43,11 @@ interface Committed {
   receivedAt: number;
 }
 
-/** At most this many messages in one transaction; a larger backlog is committed in several. */
-const MAX_BATCH = 500;
+/**
+ * At most this many messages in one transaction; a larger backlog is committed in several. Above the
+ * default MQTT_INGEST_WINDOW, so one connection's full window commits together.
+ */
+const MAX_BATCH = 2000;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];
@@ -50,8 +58,21 @@ export class Ingest {
   private rejectsSinceLog = 0;
   publisher: Publisher | null = null;
 
+  private commits = 0;
+
   constructor(
-    private readonly deps: { db: Db; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
+    private readonly deps: {
+      db: Db;
+      store: TimeSeriesStore;
+      live: LiveState;
+      bus: EventBus;
+      topics: Topics;
+      site: Site;
+      metrics: Metrics;
+      log: Logger;
+      /** Test only (PARKOPS_TEST_CRASH_AFTER_COMMIT): SIGKILL this process right after the n-th commit, before its acks. */
+      crashAfterCommit?: number | undefined;
+    },
   ) {
     const { db, store, live } = deps;
     const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number }>, undo: Array<() => void>): Committed[] => {
@@ -116,46 +137,82 @@ export class Ingest {
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
     const { topics, metrics, bus, site } = this.deps;
-    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack }> = [];
-    for (const m of batch) {
+    const accepted: Array<{ reading: Reading; receivedAt: number }> = [];
+    /** Per message of the batch: 1 when it is a reading to commit (ignored and rejected ones are acked as they are). */
+    const toCommit = new Uint8Array(batch.length);
+    let received = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
       const parsed = topics.parse(m.topic);
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
       if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
         report?.('ignored');
-        m.ack();
         continue;
       }
-      metrics.received.inc();
+      received++;
       const result = decodeMessage(m.topic, m.payload, { topics, site, receivedAt: m.receivedAt });
       if (!result.ok) {
         this.reject(m.topic, result.rejection, m.receivedAt);
         report?.('rejected');
-        m.ack();
         continue;
       }
-      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack });
+      toCommit[i] = 1;
+      accepted.push({ reading: result.reading, receivedAt: m.receivedAt });
     }
-    if (accepted.length === 0) return;
+    if (received > 0) metrics.received.inc(undefined, received);
+    if (accepted.length === 0) {
+      for (const m of batch) m.ack();
+      return;
+    }
     let committed: Committed[];
     try {
       committed = this.commitBatch(accepted);
     } catch (err) {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
-      for (const a of accepted) a.ack(failure);
+      for (let i = 0; i < batch.length; i++) batch[i]!.ack(toCommit[i] === 1 ? failure : undefined);
       return;
     }
-    const now = Date.now();
-    for (let i = 0; i < committed.length; i++) {
-      const { plan, stored, receivedAt } = committed[i]!;
-      const reading = plan.reading;
-      metrics.commitSeconds.observe((now - receivedAt) / 1000);
-      metrics.accepted.inc({ kind: reading.kind });
-      if (!stored) metrics.duplicates.inc();
-      report?.(stored ? 'accepted' : 'duplicate');
-      accepted[i]!.ack();
-      bus.emit('reading.accepted', { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt });
+    this.commits++;
+    if (this.deps.crashAfterCommit !== undefined && this.commits >= this.deps.crashAfterCommit) {
+      // Test only: the batch is on disk and none of it is acknowledged; the broker must redeliver it.
+      this.deps.log.warn({ commits: this.commits, messages: accepted.length }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks');
+      process.kill(process.pid, 'SIGKILL');
     }
+    this.countBatch(committed);
+    const events: ReadingAccepted[] = new Array(committed.length);
+    for (let k = 0; k < committed.length; k++) {
+      const { plan, stored, receivedAt } = committed[k]!;
+      events[k] = { reading: plan.reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
+      report?.(stored ? 'accepted' : 'duplicate');
+    }
+    for (const m of batch) m.ack();
+    for (const e of events) bus.emit('reading.accepted', e);
+    bus.emit('readings.accepted', { readings: events });
+  }
+
+  /** Metrics once per batch: counters by kind, commit latency per run of equal receipt times. */
+  private countBatch(committed: Committed[]): void {
+    const { metrics } = this.deps;
+    const now = Date.now();
+    const byKind = new Map<Reading['kind'], number>();
+    let duplicates = 0;
+    let runAt = committed[0]!.receivedAt;
+    let run = 0;
+    for (const { plan, stored, receivedAt } of committed) {
+      byKind.set(plan.reading.kind, (byKind.get(plan.reading.kind) ?? 0) + 1);
+      if (!stored) duplicates++;
+      if (receivedAt !== runAt) {
+        metrics.commitSeconds.observe((now - runAt) / 1000, run);
+        runAt = receivedAt;
+        run = 0;
+      }
+      run++;
+    }
+    metrics.commitSeconds.observe((now - runAt) / 1000, run);
+    for (const [kind, n] of byKind) metrics.accepted.inc({ kind }, n);
+    if (duplicates > 0) metrics.duplicates.inc(undefined, duplicates);
+    metrics.batchSize.observe(committed.length);
   }
 
   private reject(topic: string, rejection: Rejection, receivedAt: number): void {
