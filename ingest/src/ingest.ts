@@ -37,21 +37,16 @@ interface Pending {
   receivedAt: number;
   ack: Ack;
 }
-interface Committed {
-  plan: Plan;
-  stored: boolean;
-  receivedAt: number;
-}
 
 /**
  * At most this many messages in one transaction; a larger backlog is committed in several. Above the
  * default MQTT_INGEST_WINDOW, so one connection's full window commits together.
  */
-const MAX_BATCH = 2000;
+const MAX_BATCH = 10000;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number }>) => Committed[];
+  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number }>) => ReadingAccepted[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
@@ -75,19 +70,22 @@ export class Ingest {
     },
   ) {
     const { db, store, live } = deps;
-    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number }>, undo: Array<() => void>): Committed[] => {
-      const out: Committed[] = [];
-      for (const { reading, receivedAt } of items) {
+    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number }>, undo: Array<() => void>): ReadingAccepted[] => {
+      const out: ReadingAccepted[] = new Array(items.length);
+      const plans: Plan[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const { reading, receivedAt } = items[i]!;
         // Planned one by one against memory that already holds the batch's earlier readings.
         const plan = live.plan(reading, receivedAt);
         const stored = store.write(reading);
         if (stored) {
-          live.persist(plan);
+          plans.push(plan);
           for (const hook of this.hooks) hook(reading, plan.applies);
           undo.push(live.commit(plan));
         }
-        out.push({ plan, stored, receivedAt });
+        out[i] = { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
       }
+      live.persistBatch(plans);
       return out;
     });
     this.commitBatch = (items) => {
@@ -143,9 +141,8 @@ export class Ingest {
     let received = 0;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i]!;
-      const parsed = topics.parse(m.topic);
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
-      if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
+      if (topics.isOwn(m.topic)) {
         report?.('ignored');
         continue;
       }
@@ -164,9 +161,9 @@ export class Ingest {
       for (const m of batch) m.ack();
       return;
     }
-    let committed: Committed[];
+    let events: ReadingAccepted[];
     try {
-      committed = this.commitBatch(accepted);
+      events = this.commitBatch(accepted);
     } catch (err) {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
@@ -179,29 +176,24 @@ export class Ingest {
       this.deps.log.warn({ commits: this.commits, messages: accepted.length }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks');
       process.kill(process.pid, 'SIGKILL');
     }
-    this.countBatch(committed);
-    const events: ReadingAccepted[] = new Array(committed.length);
-    for (let k = 0; k < committed.length; k++) {
-      const { plan, stored, receivedAt } = committed[k]!;
-      events[k] = { reading: plan.reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
-      report?.(stored ? 'accepted' : 'duplicate');
-    }
+    this.countBatch(events);
+    if (report) for (const e of events) report(e.duplicate ? 'duplicate' : 'accepted');
     for (const m of batch) m.ack();
     for (const e of events) bus.emit('reading.accepted', e);
     bus.emit('readings.accepted', { readings: events });
   }
 
   /** Metrics once per batch: counters by kind, commit latency per run of equal receipt times. */
-  private countBatch(committed: Committed[]): void {
+  private countBatch(events: ReadingAccepted[]): void {
     const { metrics } = this.deps;
     const now = Date.now();
     const byKind = new Map<Reading['kind'], number>();
     let duplicates = 0;
-    let runAt = committed[0]!.receivedAt;
+    let runAt = events[0]!.receivedAt;
     let run = 0;
-    for (const { plan, stored, receivedAt } of committed) {
-      byKind.set(plan.reading.kind, (byKind.get(plan.reading.kind) ?? 0) + 1);
-      if (!stored) duplicates++;
+    for (const { reading, duplicate, receivedAt } of events) {
+      byKind.set(reading.kind, (byKind.get(reading.kind) ?? 0) + 1);
+      if (duplicate) duplicates++;
       if (receivedAt !== runAt) {
         metrics.commitSeconds.observe((now - runAt) / 1000, run);
         runAt = receivedAt;
@@ -212,7 +204,7 @@ export class Ingest {
     metrics.commitSeconds.observe((now - runAt) / 1000, run);
     for (const [kind, n] of byKind) metrics.accepted.inc({ kind }, n);
     if (duplicates > 0) metrics.duplicates.inc(undefined, duplicates);
-    metrics.batchSize.observe(committed.length);
+    metrics.batchSize.observe(events.length);
   }
 
   private reject(topic: string, rejection: Rejection, receivedAt: number): void {

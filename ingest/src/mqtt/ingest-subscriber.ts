@@ -5,9 +5,10 @@
  * MQTT.js hands over one packet at a time per connection and writes the PUBACK when its
  * `handleMessage` callback returns, so every message paid its own transaction, its own PUBACK write
  * and its own turn of the event loop (docs/benchmarks.md). Here the socket's bytes are framed into
- * packets and decoded with `mqtt-packet`; PUBLISH packets are handed to ingest as they come, up to a
- * window of unacknowledged messages, and ingest commits what arrived in one turn of the event loop in
- * one transaction. Then:
+ * packets; PUBLISH packets (nearly all of them) are decoded in place, everything else by
+ * `mqtt-packet`'s parser. Publishes are handed to ingest as they come, up to a window of
+ * unacknowledged messages, and ingest commits what arrived in one turn of the event loop in one
+ * transaction. Then:
  *
  * - PUBACKs go out in the order the PUBLISH packets were received [MQTT-4.6.0-2], in one socket write
  *   per batch, and only on the connection that delivered them. A message whose connection dropped
@@ -356,7 +357,9 @@ export class IngestSubscriber {
         }
         const n = framedLength(buf, at);
         if (n < 0) break;
-        c.parser.parse(buf.subarray(at, at + n));
+        // PUBLISH, nearly every packet, is decoded here (no copy, no parser state); the rest by mqtt-packet.
+        if (buf[at]! >> 4 === 3) this.onPublish(c, buf, at, n);
+        else c.parser.parse(buf.subarray(at, at + n));
         at += n;
       }
     } catch (err) {
@@ -369,20 +372,9 @@ export class IngestSubscriber {
   private onPacket(c: Connection, p: Packet): void {
     c.pingSentAt = 0;
     switch (p.cmd) {
-      case 'publish': {
-        // Not taken while stopping: unacknowledged, it comes again on the next session.
-        if (this.stopped) return;
-        if (p.qos === 2) {
-          // Cannot happen with a conforming broker: the subscription granted QoS 1 at most [MQTT-3.8.4-6].
-          this.drop(c, `the broker sent a QoS 2 message on ${p.topic.slice(0, 200)} although the subscription granted QoS 1`);
-          return;
-        }
-        const entry: Inflight = { id: p.messageId ?? 0, qos: p.qos, done: false };
-        c.inflight.push(entry);
-        const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
-        this.opts.onMessage(p.topic, payload, c.now, (err) => this.settle(c, entry, err));
-        return;
-      }
+      case 'publish':
+        // Only from mqtt-packet if pump() did not frame it; never expected.
+        return this.drop(c, 'PUBLISH reached the generic parser');
       case 'connack':
         return this.onConnack(c, p.returnCode ?? 0, p.sessionPresent);
       case 'suback': {
@@ -403,6 +395,41 @@ export class IngestSubscriber {
       default:
         this.opts.log.debug({ cmd: p.cmd }, 'unexpected packet from the broker, ignored');
     }
+  }
+
+  /**
+   * A PUBLISH of `n` bytes at `at` [MQTT-3.3]: fixed header (flags DUP, QoS, RETAIN in the low nibble),
+   * remaining length, topic name (2-byte length + UTF-8), packet identifier when QoS > 0, payload.
+   */
+  private onPublish(c: Connection, buf: Buffer, at: number, n: number): void {
+    c.pingSentAt = 0;
+    // Not taken while stopping: unacknowledged, it comes again on the next session.
+    if (this.stopped) return;
+    const qos = (buf[at]! >> 1) & 3;
+    let i = at + 1;
+    while (buf[i]! & 0x80) i++;
+    i++;
+    const end = at + n;
+    if (i + 2 > end) throw new Error('PUBLISH too short for its topic length');
+    const topicLen = buf.readUInt16BE(i);
+    i += 2;
+    if (i + topicLen > end) throw new Error('PUBLISH topic runs past the packet');
+    const topic = buf.toString('utf8', i, i + topicLen);
+    i += topicLen;
+    if (qos === 3) throw new Error('PUBLISH with QoS 3 (malformed) [MQTT-3.3.1-4]');
+    if (qos === 2) {
+      // Cannot happen with a conforming broker: the subscription granted QoS 1 at most [MQTT-3.8.4-6].
+      return this.drop(c, `the broker sent a QoS 2 message on ${topic.slice(0, 200)} although the subscription granted QoS 1`);
+    }
+    let id = 0;
+    if (qos === 1) {
+      if (i + 2 > end) throw new Error('PUBLISH too short for its packet identifier');
+      id = buf.readUInt16BE(i);
+      i += 2;
+    }
+    const entry: Inflight = { id, qos: qos === 1 ? 1 : 0, done: false };
+    c.inflight.push(entry);
+    this.opts.onMessage(topic, buf.subarray(i, end), c.now, (err) => this.settle(c, entry, err));
   }
 
   private onConnack(c: Connection, returnCode: number, sessionPresent: boolean): void {
