@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startInfluxd } from '../test/harness/influxd.ts';
-import { startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
+import { deploymentBrokerSettings, startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { startParkOps } from '../test/harness/system.ts';
 import { loadSite } from '../ingest/src/site/index.ts';
-import { deploymentBrokerSettings } from './lib/broker.ts';
 import { publishAll } from './lib/publish.ts';
 import { siteStream } from './lib/stream.ts';
 

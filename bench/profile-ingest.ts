@@ -8,10 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMosquitto } from '../test/harness/mosquitto.ts';
+import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { loadSite } from '../ingest/src/site/index.ts';
-import { deploymentBrokerSettings } from './lib/broker.ts';
 import { publishAll } from './lib/publish.ts';
 import { siteStream } from './lib/stream.ts';
 

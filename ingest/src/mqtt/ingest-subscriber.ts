@@ -77,6 +77,8 @@ interface Connection {
   /** Bytes read but not yet framed (a partial packet, or the rest once the window filled). */
   held: Buffer | null;
   connacked: boolean;
+  /** Packet id of this connection's SUBSCRIBE; its SUBACK makes the connection ready. */
+  subscribeId: number;
   paused: boolean;
   closed: boolean;
   failed: boolean;
@@ -144,8 +146,9 @@ export class IngestSubscriber {
     this.keepaliveMs = (opts.keepaliveSec ?? 30) * 1000;
   }
 
+  /** Connected and subscribed. */
   get connected(): boolean {
-    return this.conn?.connacked === true && !this.conn.closed;
+    return this.conn?.connacked === true && !this.conn.closed && this.status === 'connected';
   }
   describe(): string {
     return this.status;
@@ -156,7 +159,7 @@ export class IngestSubscriber {
     return c ? c.inflight.length - c.head : 0;
   }
 
-  /** Resolves on the first accepted CONNECT; rejects on refused credentials or after 15 s. */
+  /** Resolves once the first connection is subscribed; rejects on refused credentials or after 15 s. */
   start(): Promise<void> {
     this.stopped = false;
     return new Promise<void>((resolve, reject) => {
@@ -224,6 +227,7 @@ export class IngestSubscriber {
       head: 0,
       held: null,
       connacked: false,
+      subscribeId: -1,
       paused: false,
       closed: false,
       failed: false,
@@ -302,10 +306,12 @@ export class IngestSubscriber {
   private scheduleReconnect(): void {
     const delay = Math.min(this.opts.reconnectMaxMs ?? 5000, (this.opts.reconnectMinMs ?? 250) * 2 ** this.attempts);
     this.attempts++;
+    // Health keeps saying why the last attempt failed while the next one is under way.
+    const why = this.status.startsWith('error: ') ? ` (${this.status.slice(7)})` : '';
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.stopped) return;
-      this.status = 'reconnecting';
+      this.status = `reconnecting${why}`;
       this.open();
     }, delay);
   }
@@ -377,11 +383,9 @@ export class IngestSubscriber {
         return this.drop(c, 'PUBLISH reached the generic parser');
       case 'connack':
         return this.onConnack(c, p.returnCode ?? 0, p.sessionPresent);
-      case 'suback': {
-        const refused = p.granted.some((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos) === 0x80);
-        if (refused) this.fail(`the broker refused the subscription to ${this.opts.filters.join(', ')} (check the ACL of this account)`, false);
+      case 'suback':
+        if (p.messageId === c.subscribeId) this.onSuback(c, p.granted);
         return;
-      }
       case 'puback': {
         const done = c.awaiting.get(p.messageId ?? -1);
         if (done) {
@@ -433,7 +437,7 @@ export class IngestSubscriber {
   }
 
   private onConnack(c: Connection, returnCode: number, sessionPresent: boolean): void {
-    const { log, clientId, url, filters, presence } = this.opts;
+    const { log, clientId, url, filters } = this.opts;
     if (returnCode !== 0) {
       const why = `the MQTT broker at ${redact(url)} refused the connection (MQTT_URL): ${CONNACK_REASON[returnCode] ?? `return code ${returnCode}`}`;
       this.fail(why, REFUSED_CREDENTIALS.has(returnCode));
@@ -442,10 +446,19 @@ export class IngestSubscriber {
     }
     c.connacked = true;
     this.attempts = 0;
-    this.storeFailureLogged = false;
-    this.status = 'connected';
     log.info({ url: redact(url), clientId, sessionPresent }, 'mqtt connected');
-    this.write(c, mqttPacket.generate({ cmd: 'subscribe', messageId: this.packetId(), subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })) }));
+    // Subscribe on every connect: cheap, and it repairs a session the broker lost. Ready once the
+    // broker confirmed it: a message published before that would not reach a new session.
+    c.subscribeId = this.packetId();
+    this.write(c, mqttPacket.generate({ cmd: 'subscribe', messageId: c.subscribeId, subscriptions: filters.map((topic) => ({ topic, qos: 1 as const })) }));
+  }
+
+  private onSuback(c: Connection, granted: Array<number | object>): void {
+    const refused = granted.some((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos) === 0x80);
+    if (refused) this.fail(`the broker refused the subscription to ${this.opts.filters.join(', ')} (check the ACL of this account)`, false);
+    else this.status = 'connected';
+    this.storeFailureLogged = false;
+    const { presence } = this.opts;
     if (presence) void this.publishOn(c, presence.topic, presence.online);
     this.opts.onStatus?.(true, this.status);
     const first = this.firstConnect;
@@ -547,6 +560,9 @@ export class IngestSubscriber {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    const first = this.firstConnect;
+    this.firstConnect = null;
+    first?.reject(new Error(`stopped before the MQTT broker at ${redact(this.opts.url)} accepted the connection`));
     const c = this.conn;
     if (!c || c.closed) {
       this.status = 'stopped';
