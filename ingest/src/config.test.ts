@@ -19,9 +19,20 @@ describe('settings', () => {
     [{ MQTT_TOPIC_PREFIX: 'park/#' }, /MQTT_TOPIC_PREFIX: must be one or more topic levels/],
     [{ PARKOPS_ADMIN_PASSWORD: 'short' }, /PARKOPS_ADMIN_PASSWORD: must be at least 10 characters/],
     [{ PARKOPS_STORE: 'influxdb' }, /INFLUX_URL, INFLUX_DATABASE: required when PARKOPS_STORE=influxdb/],
+    [{ MQTT_INGEST_WINDOW: '0' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535/],
+    [{ MQTT_INGEST_WINDOW: '70000' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535 \(MQTT packet ids are 16-bit\)/],
+    [{ MQTT_INGEST_WINDOW: 'lots' }, /MQTT_INGEST_WINDOW: must be a whole number/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: '0' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: 'yes' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
+  });
+  it('sizes the ingest window at 1000 by default (the shipped max_inflight_messages) and leaves the test-only crash unset', () => {
+    const c = load({});
+    expect(c.MQTT_INGEST_WINDOW).toBe(1000);
+    expect(c.PARKOPS_TEST_CRASH_AFTER_COMMIT).toBeUndefined();
+    expect(load({ MQTT_INGEST_WINDOW: '250', PARKOPS_TEST_CRASH_AFTER_COMMIT: '3' })).toMatchObject({ MQTT_INGEST_WINDOW: 250, PARKOPS_TEST_CRASH_AFTER_COMMIT: 3 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

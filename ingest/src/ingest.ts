@@ -13,6 +13,7 @@
  * and one `readings.accepted` for the batch. So an alert that a reading raises is raised when its
  * batch commits, before the next batch is read.
  */
+import { writeSync } from 'node:fs';
 import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
 import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
@@ -173,7 +174,8 @@ export class Ingest {
     this.commits++;
     if (this.deps.crashAfterCommit !== undefined && this.commits >= this.deps.crashAfterCommit) {
       // Test only: the batch is on disk and none of it is acknowledged; the broker must redeliver it.
-      this.deps.log.warn({ commits: this.commits, messages: accepted.length }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks');
+      // Written synchronously: the logger's buffered output would die with the process.
+      writeSync(2, `PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks (commit ${this.commits}, ${accepted.length} readings)\n`);
       process.kill(process.pid, 'SIGKILL');
     }
     this.countBatch(events);
