@@ -257,7 +257,7 @@ export async function embedded(n: number, startTs: number, withIngest: boolean):
   }
 }
 
-export async function runIngestBench(opts: { quick: boolean; log: (s: string) => void }): Promise<{ results: IngestResult[]; ratios: Array<{ name: string; value: number; goal?: string }> }> {
+export async function runIngestBench(opts: { quick: boolean; log: (s: string) => void }): Promise<{ results: IngestResult[]; ratios: Array<{ name: string; value: number; goal?: string }>; maxInflight: number }> {
   const n = opts.quick ? 20_000 : 200_000;
   // Node-RED writes one HTTP request per message (about 100-200/s here): 10,000 give a steady rate.
   const nodeRedN = opts.quick ? 2_000 : 10_000;
@@ -319,7 +319,7 @@ export async function runIngestBench(opts: { quick: boolean; log: (s: string) =>
       ratios.push({ name: 'b/c (InfluxDB via outbox, outbox has all, vs no-op)', value: b[0]!.rate / c1.rate });
       ratios.push({ name: 'b/d (InfluxDB has all: ParkOps vs Node-RED flow)', value: b[b.length - 1]!.rate / d.rate, goal: '>= 5' });
     }
-    return { results, ratios };
+    return { results, ratios, maxInflight: Number(/max_inflight_messages (\d+)/.exec(deploymentBrokerSettings())?.[1]) };
   } finally {
     await mosq.stop();
     await influx.destroy();

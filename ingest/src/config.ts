@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN } from './contract/topics.ts';
 
-/** MQTT_INGEST_WINDOW's default: the shipped mosquitto.conf's max_inflight_messages (docs/benchmarks.md says why). */
+/** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
 export const DEFAULT_INGEST_WINDOW = 1000;
 
 const bool = z
@@ -45,8 +45,8 @@ const schema = z.object({
   MQTT_CONNECTIONS: z.coerce.number({ message: 'must be a whole number 1..16' }).int('must be a whole number 1..16').min(1, 'must be a whole number 1..16').max(16, 'must be a whole number 1..16').default(1),
   /**
    * QoS 1 messages the ingest holds unacknowledged per connection, to commit them together. Beyond it
-   * the ingest stops reading and the broker keeps the rest. Keep it at or above the broker's
-   * max_inflight_messages (the shipped mosquitto.conf: 1000), or the broker's sending stalls on it.
+   * the ingest stops reading and the broker keeps the rest. The broker's max_inflight_messages should
+   * be twice this (the shipped mosquitto.conf: 2000), so it sends the next window while one commits.
    */
   MQTT_INGEST_WINDOW: z.coerce
     .number({ message: 'must be a whole number 1..65535' })

@@ -109,8 +109,9 @@ describe('the ingest subscriber on a real Mosquitto', () => {
     const { sub, got, mode } = subscriber({ clientId: 'sub-backpressure', filters: ['bp/#'], window: 100 });
     await sub.start();
     const conn = currentConn();
-    // Mosquitto would put max_inflight_messages (1000) on the wire at once; at 20 KB each that is
-    // 20 MB, more than the socket buffers between it and the subscriber hold, so TCP must stop it.
+    // Mosquitto may put all of them in flight at once (max_inflight_messages 2000, as in the shipped
+    // mosquitto.conf); at 20 KB each that is 40 MB, more than the socket buffers between it and the
+    // subscriber hold, so TCP must stop it.
     const total = 2000;
     const pad = 'x'.repeat(20_000);
     for (let i = 0; i < total; i += 500) await Promise.all(Array.from({ length: 500 }, (_, k) => publisher.publishAsync(`bp/${i + k}`, pad, { qos: 1 })));
@@ -118,7 +119,8 @@ describe('the ingest subscriber on a real Mosquitto', () => {
     await sleep(300);
     const onTheWire = publishes(conn, 'bp').length;
     expect(got.length).toBe(100);
-    expect(onTheWire).toBeLessThan(1000);
+    console.log(`subscriber backpressure: ${onTheWire} of ${total} messages of 20 KB on the wire while the window of 100 was full`);
+    expect(onTheWire).toBeLessThan(total / 2);
     mode.auto = true;
     for (const g of got) g.ack();
     await eventually(() => got.length === total && sub.outstanding === 0, 30_000, `all ${total} handed over`);
