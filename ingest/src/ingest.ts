@@ -40,10 +40,12 @@ interface Pending {
 }
 
 /**
- * At most this many messages in one transaction; a larger backlog is committed in several. Above the
- * default MQTT_INGEST_WINDOW, so one connection's full window commits together.
+ * At most this many messages in one transaction; a larger backlog is committed in several. Twice the
+ * default MQTT_INGEST_WINDOW: one connection's full window always commits together, and a `$share`
+ * group's connections share transactions without making one so large that its commit (about 15 µs
+ * a message) holds back an alert in it for long.
  */
-const MAX_BATCH = 10000;
+const MAX_BATCH = 4000;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];

@@ -28,9 +28,8 @@
  * system store; NODE_EXTRA_CA_CERTS adds a private CA), ws:// and wss:// (MQTT over WebSocket,
  * subprotocol `mqtt`). Publishing stays with MQTT.js on a separate connection (client-link.ts).
  */
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import WebSocket, { createWebSocketStream } from 'ws';
@@ -109,9 +108,9 @@ const CONNACK_REASON: Record<number, string> = {
 };
 
 /**
- * Length in bytes of the complete packet starting at `at`, or -1 when the buffer does not hold all of
- * it yet. Fixed header: one byte of type and flags, then the remaining length in 1 to 4 bytes of 7
- * bits each, least significant first [MQTT-2.2.3].
+ * Length in bytes of the complete packet starting at `at`; -1 when the buffer does not hold all of it
+ * yet, -2 when the remaining length is malformed. Fixed header: one byte of type and flags, then the
+ * remaining length in 1 to 4 bytes of 7 bits each, least significant first [MQTT-2.2.3].
  */
 export function framedLength(buf: Buffer, at: number): number {
   let len = 0;
@@ -122,11 +121,47 @@ export function framedLength(buf: Buffer, at: number): number {
     const b = buf[i++]!;
     len += (b & 0x7f) * mult;
     if ((b & 0x80) === 0) break;
-    if (bytes === 4) throw new Error('malformed remaining length (more than 4 bytes)');
+    if (bytes === 4) return -2;
     mult *= 128;
   }
   const total = i - at + len;
   return at + total <= buf.length ? total : -1;
+}
+
+export interface DecodedPublish {
+  topic: string;
+  qos: 0 | 1 | 2;
+  /** 0 for QoS 0. */
+  id: number;
+  /** A view into the read buffer, not a copy. */
+  payload: Buffer;
+}
+
+/**
+ * The complete PUBLISH packet of `n` bytes at `at` [MQTT-3.3]: fixed header (DUP, QoS and RETAIN in
+ * the low nibble), remaining length, topic name (2-byte length + UTF-8), packet identifier when
+ * QoS > 0, payload. Returns what is wrong with it instead of throwing.
+ */
+export function decodePublish(buf: Buffer, at: number, n: number): DecodedPublish | string {
+  const qos = (buf[at]! >> 1) & 3;
+  if (qos === 3) return 'QoS 3 [MQTT-3.3.1-4]';
+  let i = at + 1;
+  while (buf[i]! & 0x80) i++;
+  i++;
+  const end = at + n;
+  if (i + 2 > end) return 'too short for its topic length';
+  const topicLen = buf.readUInt16BE(i);
+  i += 2;
+  if (i + topicLen > end) return 'topic runs past the packet';
+  const topic = buf.toString('utf8', i, i + topicLen);
+  i += topicLen;
+  let id = 0;
+  if (qos > 0) {
+    if (i + 2 > end) return 'too short for its packet identifier';
+    id = buf.readUInt16BE(i);
+    i += 2;
+  }
+  return { topic, qos: qos as 0 | 1 | 2, id, payload: buf.subarray(i, end) };
 }
 
 export class IngestSubscriber {
@@ -287,7 +322,7 @@ export class IngestSubscriber {
   private onClose(c: Connection): void {
     if (c.closed) return;
     c.closed = true;
-    for (const t of c.timers) clearTimeout(t);
+    for (const t of c.timers) clearTimeout(t); // clears the keepalive interval too
     for (const done of c.awaiting.values()) done();
     c.awaiting.clear();
     c.parser.removeAllListeners('packet');
@@ -351,26 +386,27 @@ export class IngestSubscriber {
     if (buf === null) return;
     c.now = Date.now();
     let at = 0;
-    try {
-      while (at < buf.length && !c.closed) {
-        // Once stopping, packets are still read (for the PUBACK of `offline`), publishes are not taken.
-        if (!this.stopped && (c.failed || c.inflight.length - c.head >= this.opts.window)) {
-          if (!c.paused) {
-            c.paused = true;
-            c.stream.pause();
-          }
-          break;
+    while (at < buf.length && !c.closed) {
+      // Once stopping, packets are still read (for the PUBACK of `offline`), publishes are not taken.
+      if (!this.stopped && (c.failed || c.inflight.length - c.head >= this.opts.window)) {
+        if (!c.paused) {
+          c.paused = true;
+          c.stream.pause();
         }
-        const n = framedLength(buf, at);
-        if (n < 0) break;
-        // PUBLISH, nearly every packet, is decoded here (no copy, no parser state); the rest by mqtt-packet.
-        if (buf[at]! >> 4 === 3) this.onPublish(c, buf, at, n);
-        else c.parser.parse(buf.subarray(at, at + n));
-        at += n;
+        break;
       }
-    } catch (err) {
-      this.drop(c, `protocol error from the broker: ${(err as Error).message}`);
-      return;
+      const n = framedLength(buf, at);
+      if (n === -2) return this.drop(c, 'malformed remaining length from the broker (more than 4 bytes)');
+      if (n < 0) break;
+      // PUBLISH, nearly every packet, is decoded here (no copy, no parser state); the rest by mqtt-packet.
+      if (buf[at]! >> 4 === 3) {
+        const p = decodePublish(buf, at, n);
+        if (typeof p === 'string') return this.drop(c, `malformed PUBLISH from the broker: ${p}`);
+        this.onPublish(c, p);
+      } else {
+        c.parser.parse(buf.subarray(at, at + n));
+      }
+      at += n;
     }
     c.held = at >= buf.length ? null : buf.subarray(at);
   }
@@ -401,39 +437,17 @@ export class IngestSubscriber {
     }
   }
 
-  /**
-   * A PUBLISH of `n` bytes at `at` [MQTT-3.3]: fixed header (flags DUP, QoS, RETAIN in the low nibble),
-   * remaining length, topic name (2-byte length + UTF-8), packet identifier when QoS > 0, payload.
-   */
-  private onPublish(c: Connection, buf: Buffer, at: number, n: number): void {
+  private onPublish(c: Connection, p: DecodedPublish): void {
     c.pingSentAt = 0;
     // Not taken while stopping: unacknowledged, it comes again on the next session.
     if (this.stopped) return;
-    const qos = (buf[at]! >> 1) & 3;
-    let i = at + 1;
-    while (buf[i]! & 0x80) i++;
-    i++;
-    const end = at + n;
-    if (i + 2 > end) throw new Error('PUBLISH too short for its topic length');
-    const topicLen = buf.readUInt16BE(i);
-    i += 2;
-    if (i + topicLen > end) throw new Error('PUBLISH topic runs past the packet');
-    const topic = buf.toString('utf8', i, i + topicLen);
-    i += topicLen;
-    if (qos === 3) throw new Error('PUBLISH with QoS 3 (malformed) [MQTT-3.3.1-4]');
-    if (qos === 2) {
+    if (p.qos === 2) {
       // Cannot happen with a conforming broker: the subscription granted QoS 1 at most [MQTT-3.8.4-6].
-      return this.drop(c, `the broker sent a QoS 2 message on ${topic.slice(0, 200)} although the subscription granted QoS 1`);
+      return this.drop(c, `the broker sent a QoS 2 message on ${p.topic.slice(0, 200)} although the subscription granted QoS 1`);
     }
-    let id = 0;
-    if (qos === 1) {
-      if (i + 2 > end) throw new Error('PUBLISH too short for its packet identifier');
-      id = buf.readUInt16BE(i);
-      i += 2;
-    }
-    const entry: Inflight = { id, qos: qos === 1 ? 1 : 0, done: false };
+    const entry: Inflight = { id: p.id, qos: p.qos, done: false };
     c.inflight.push(entry);
-    this.opts.onMessage(topic, buf.subarray(i, end), c.now, (err) => this.settle(c, entry, err));
+    this.opts.onMessage(p.topic, p.payload, c.now, (err) => this.settle(c, entry, err));
   }
 
   private onConnack(c: Connection, returnCode: number, sessionPresent: boolean): void {
