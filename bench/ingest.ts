@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { startInfluxd } from '../test/harness/influxd.ts';
 import { deploymentBrokerSettings, startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
@@ -70,6 +71,22 @@ async function childOutput(args: string[], until: RegExp): Promise<{ match: RegE
 }
 
 /**
+ * Ends the persistent sessions a run made (a clean-session CONNECT with the same client id discards
+ * them [MQTT-3.1.2-6]). Otherwise every later run's stream is queued for them too, and the broker
+ * carries millions of copies that slow every later row (and its persistence autosave).
+ */
+async function forgetSessions(url: string, clientIds: string[]): Promise<void> {
+  for (const clientId of clientIds) {
+    const c = mqtt.connect(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
+    await c.endAsync();
+  }
+}
+
+/**
  * (c) the limit, measured as ParkOps is: the stream waits in the broker for a persistent session,
  * then the subscriber connects and drains it. Rate = messages / (first to last message). Queuing first
  * keeps the publisher (on the same two cores) from setting the pace of both.
@@ -79,6 +96,10 @@ async function noop(mosq: MosquittoServer, n: number, connections: number, start
   await childOutput([mosq.url, 'prepare', String(connections)], /prepared/);
   await publishAll(mosq.url, siteStream(site, n, { startTs }));
   const { match } = await childOutput([mosq.url, 'drain', String(connections), String(n)], /done (\d+) (\d+)/);
+  await forgetSessions(
+    mosq.url,
+    Array.from({ length: connections }, (_, i) => `bench-noop-${connections}-${i}`),
+  );
   const ms = Number(match[2]) - Number(match[1]);
   return { name: `(c) no-op subscriber, ${connections} connection${connections > 1 ? 's' : ''}`, messages: n, ms, rate: Math.round(n / (ms / 1000)) };
 }
@@ -135,6 +156,8 @@ async function parkops(
     return results;
   } finally {
     await sys.stop();
+    const id = env.MQTT_CLIENT_ID!;
+    await forgetSessions(mosq.url, [id, ...Array.from({ length: connections - 1 }, (_, i) => `${id}-${i + 1}`)]);
   }
 }
 
