@@ -9,6 +9,7 @@ import { runAlertBench, type LatencyResult } from './alerts.ts';
 import { runFootprintBench, type FootprintResult } from './footprint.ts';
 import { runIngestBench } from './ingest.ts';
 import { machine } from './lib/machine.ts';
+import { DEFAULT_INGEST_WINDOW } from '../ingest/src/config.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -43,7 +44,7 @@ await section('ingest', async () => {
   const { results, ratios, maxInflight } = await runIngestBench({ quick, log });
   sections.push({
     title: 'Ingest rate',
-    intro: `QoS 1 through Mosquitto ${m.mosquitto} on loopback with the shipped mosquitto.conf's limits (max_inflight_messages ${maxInflight}, queue sizes), a mixed site stream (80% bays, 10% levels, 4% pumps, 4% venues, 2% gates). For (a), (b) and (c) the stream is first queued in Mosquitto for the subscriber's persistent session, then the subscriber connects and drains it: rate = messages / (first to last stored, or received for the no-op), so the publisher on the same two cores does not set the pace. ParkOps acknowledges each message only after its durable commit (its own subscriber holds up to MQTT_INGEST_WINDOW = 2000 unacknowledged and commits them together, synchronous=FULL unless the row says NORMAL); the no-op acknowledges at once. (a), (a) NORMAL and (c) on one connection run ${quick ? 'once' : 'twice, interleaved,'} and keep their best round (the machine is shared). (d) Node-RED acknowledges on receipt, so it is fed live and timed until InfluxDB holds every point. (e) devices publish straight into the broker: four device connections, rate = messages / (first publish to last PUBACK); ParkOps' embedded broker commits before each PUBACK, bare aedes (same version, nothing behind authorizePublish) acknowledges at once.`,
+    intro: `QoS 1 through Mosquitto ${m.mosquitto} on loopback with the shipped mosquitto.conf's limits (max_inflight_messages ${maxInflight}, queue sizes), a mixed site stream (80% bays, 10% levels, 4% pumps, 4% venues, 2% gates). For (a), (b) and (c) the stream is first queued in Mosquitto for the subscriber's persistent session, then the subscriber connects and drains it: rate = messages / (first to last stored, or received for the no-op), so the publisher on the same two cores does not set the pace. ParkOps acknowledges each message only after its durable commit (its own subscriber holds up to MQTT_INGEST_WINDOW = ${DEFAULT_INGEST_WINDOW} unacknowledged and commits them together, synchronous=FULL unless the row says NORMAL); the no-op acknowledges at once. (a), (a) NORMAL and (c) on one connection run ${quick ? 'once' : 'twice, interleaved,'} and keep their best round (the machine is shared). (d) Node-RED acknowledges on receipt, so it is fed live and timed until InfluxDB holds every point. (e) devices publish straight into the broker: four device connections, rate = messages / (first publish to last PUBACK); ParkOps' embedded broker commits before each PUBACK, bare aedes (same version, nothing behind authorizePublish) acknowledges at once.`,
     header: ['what', 'messages/s', 'detail'],
     rows: [
       ...results.map((r): Row => [r.name, fmt(r.rate), `${fmt(r.messages)} messages in ${fmt(r.ms / 1000, 2)} s${r.note ? `; ${r.note}` : ''}`]),

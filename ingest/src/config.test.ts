@@ -28,9 +28,9 @@ describe('settings', () => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
   });
-  it('sizes the ingest window at 2000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
+  it('sizes the ingest window at 4000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
     const c = load({});
-    expect(c.MQTT_INGEST_WINDOW).toBe(2000);
+    expect(c.MQTT_INGEST_WINDOW).toBe(4000);
     expect(c.PARKOPS_TEST_CRASH_AFTER_COMMIT).toBeUndefined();
     expect(c.PARKOPS_SQLITE_SYNC).toBe('full');
     expect(load({ MQTT_INGEST_WINDOW: '250', PARKOPS_TEST_CRASH_AFTER_COMMIT: '3' })).toMatchObject({ MQTT_INGEST_WINDOW: 250, PARKOPS_TEST_CRASH_AFTER_COMMIT: 3 });

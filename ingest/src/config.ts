@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ID_PATTERN } from './contract/topics.ts';
 
 /** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
-export const DEFAULT_INGEST_WINDOW = 2000;
+export const DEFAULT_INGEST_WINDOW = 4000;
 
 const bool = z
   .string()
@@ -46,7 +46,7 @@ const schema = z.object({
   /**
    * QoS 1 messages the ingest holds unacknowledged per connection, to commit them together. Beyond it
    * the ingest stops reading and the broker keeps the rest. The broker's max_inflight_messages should
-   * be twice this (the shipped mosquitto.conf: 4000), so it sends the next window while one commits.
+   * be twice this (the shipped mosquitto.conf: 8000), so it sends the next window while one commits.
    */
   MQTT_INGEST_WINDOW: z.coerce
     .number({ message: 'must be a whole number 1..65535' })

@@ -110,7 +110,7 @@ describe('the ingest subscriber on a real Mosquitto', () => {
     await sub.start();
     const conn = currentConn();
     // Mosquitto may put all of them in flight at once (the shipped mosquitto.conf's max_inflight_messages
-    // 4000 is more than all of them); at 20 KB each that is 40 MB, more than the socket buffers between it and the
+    // 8000 is more than all of them); at 20 KB each that is 40 MB, more than the socket buffers between it and the
     // subscriber hold, so TCP must stop it.
     const total = 2000;
     const pad = 'x'.repeat(20_000);
