@@ -122,6 +122,8 @@ const md = [
   `| InfluxDB | ${m.influxd} |`,
   `| Chromium | ${m.chromium} |`,
   `| load average at start | ${m.load} |`,
+  // Other work on the machine slows both sides of a ratio, but not always alike: the end shows how busy it got.
+  `| load average at end | ${machine().load} |`,
   '',
   ...sections.flatMap((s) => [
     `## ${s.title}`,
