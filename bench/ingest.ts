@@ -290,7 +290,7 @@ export async function runIngestBench(opts: { quick: boolean; log: (s: string) =>
   // Distinct device times per run: a run never re-writes an earlier run's readings.
   let ts = Date.now() - 30 * n - 3_600_000;
   const next = (): number => (ts += 2 * n);
-  const rounds = opts.quick ? 1 : 2;
+  const rounds = opts.quick ? 1 : 3;
   try {
     const run = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
       opts.log(`  ingest: ${what}...`);
