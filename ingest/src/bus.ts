@@ -16,6 +16,21 @@ export interface ReadingAccepted {
   receivedAt: number;
 }
 
+/**
+ * One committed batch: every reading of one SQLite transaction, in the order received, emitted once
+ * right after the commit, after the per-reading `reading.accepted` events of the same batch and in
+ * the same synchronous pass (the adapter writes the batch's PUBACKs only when that pass ends).
+ *
+ * A consumer that only needs the newest state per subject can skip all but the last reading of it
+ * (the SSE stream does). An alert engine on this event evaluates every reading of the batch in
+ * order (a level that crossed a band and fell back within one batch still crossed it), raises,
+ * stores and publishes what changed before returning, and stores its own rule state once per batch
+ * instead of once per reading: a critical level is then raised when its batch commits, never later.
+ */
+export interface ReadingsAccepted {
+  readings: ReadingAccepted[];
+}
+
 export interface ReadingRejected {
   topic: string;
   rejection: Rejection;
@@ -69,6 +84,7 @@ export interface StormReadiness {
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
   'flood.judged': FloodJudged;
+  'readings.accepted': ReadingsAccepted;
   'reading.rejected': ReadingRejected;
   'alert.changed': AlertChanged;
   'mqtt.status': { connected: boolean; detail: string };

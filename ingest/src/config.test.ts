@@ -39,6 +39,11 @@ describe('settings', () => {
     [{ PARKOPS_SESSION_MAX_DAYS: '500' }, /PARKOPS_SESSION_MAX_DAYS: must be a number of days 0\.01\.\.400/],
     [{ PARKOPS_SESSION_IDLE_DAYS: '60', PARKOPS_SESSION_MAX_DAYS: '30' }, /PARKOPS_SESSION_IDLE_DAYS: 60 is longer than PARKOPS_SESSION_MAX_DAYS \(30\)/],
     [{ PARKOPS_ADMIN_SESSION_IDLE_HOURS: '0' }, /PARKOPS_ADMIN_SESSION_IDLE_HOURS: must be a number of hours/],
+    [{ MQTT_INGEST_WINDOW: '0' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535/],
+    [{ MQTT_INGEST_WINDOW: '70000' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535 \(MQTT packet ids are 16-bit\)/],
+    [{ MQTT_INGEST_WINDOW: 'lots' }, /MQTT_INGEST_WINDOW: must be a whole number/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: '0' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: 'yes' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -64,6 +69,13 @@ describe('settings', () => {
     expect(load({})).toMatchObject({ LORAWAN_CHIRPSTACK_TOPIC: 'application/+/device/+/event/up', LORAWAN_TTS_TOPIC: 'v3/+/devices/+/up', LORAWAN_MQTT_CLIENT_ID: 'parkops-lorawan', PARKOPS_SIM_LORAWAN: 'off' });
     expect(load({}).LORAWAN_MQTT_URL).toBeUndefined();
     expect(load({ LORAWAN_TTS_TOPIC: 'off' }).LORAWAN_TTS_TOPIC).toBeNull();
+  });
+  it('sizes the ingest window at 4000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
+    const c = load({});
+    expect(c.MQTT_INGEST_WINDOW).toBe(4000);
+    expect(c.PARKOPS_TEST_CRASH_AFTER_COMMIT).toBeUndefined();
+    expect(c.PARKOPS_SQLITE_SYNC).toBe('full');
+    expect(load({ MQTT_INGEST_WINDOW: '250', PARKOPS_TEST_CRASH_AFTER_COMMIT: '3' })).toMatchObject({ MQTT_INGEST_WINDOW: 250, PARKOPS_TEST_CRASH_AFTER_COMMIT: 3 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

@@ -9,6 +9,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from './contract/topics.ts';
 
+/** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
+export const DEFAULT_INGEST_WINDOW = 4000;
+
 const bool = z
   .string()
   .trim()
@@ -52,6 +55,17 @@ const schema = z.object({
    * so only use it where a broker restart may not lose acknowledged readings.
    */
   MQTT_CONNECTIONS: z.coerce.number({ message: 'must be a whole number 1..16' }).int('must be a whole number 1..16').min(1, 'must be a whole number 1..16').max(16, 'must be a whole number 1..16').default(1),
+  /**
+   * QoS 1 messages the ingest holds unacknowledged per connection, to commit them together. Beyond it
+   * the ingest stops reading and the broker keeps the rest. The broker's max_inflight_messages should
+   * be twice this (the shipped mosquitto.conf: 8000), so it sends the next window while one commits.
+   */
+  MQTT_INGEST_WINDOW: z.coerce
+    .number({ message: 'must be a whole number 1..65535' })
+    .int('must be a whole number 1..65535')
+    .min(1, 'must be a whole number 1..65535')
+    .max(65535, 'must be a whole number 1..65535 (MQTT packet ids are 16-bit)')
+    .default(DEFAULT_INGEST_WINDOW),
   MQTT_CLIENT_ID: z.string().trim().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').default('parkops-ingest'),
   /** Embedded broker only: mosquitto-style password file and ACL file; when set, the embedded broker enforces them. */
   MQTT_PASSWORD_FILE: z.string().trim().min(1).optional(),
@@ -59,7 +73,12 @@ const schema = z.object({
   PARKOPS_SITE: z.string().trim().min(1).optional(),
   PARKOPS_DATA_DIR: z.string().trim().min(1).default('./data'),
   PARKOPS_STORE: z.enum(['sqlite', 'influxdb'], { message: 'must be sqlite or influxdb' }).default('sqlite'),
-  PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('normal'),
+  /**
+   * `full` (the default) fsyncs the WAL at every commit, so an acknowledged reading survives power
+   * loss too; `normal` only survives a crash of the process. With batched commits FULL measured at
+   * the rate of NORMAL (docs/benchmarks.md), so the stronger promise is the default.
+   */
+  PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('full'),
   INFLUX_URL: url(['http:', 'https:']).optional(),
   INFLUX_DATABASE: z.string().trim().min(1).optional(),
   INFLUX_TOKEN: z.string().trim().optional(),
@@ -137,6 +156,11 @@ const schema = z.object({
     .trim()
     .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s/]+/.test(v), 'must be a mailto: address or an https:// URL (push services use it to contact the operator)')
     .default('mailto:parkops-admin@example.com'),
+  /**
+   * TEST ONLY, never in a deployment: SIGKILL the process right after its n-th ingest commit, before
+   * that batch is acknowledged, to prove redelivery after a crash between commit and PUBACK.
+   */
+  PARKOPS_TEST_CRASH_AFTER_COMMIT: z.coerce.number({ message: 'must be a whole number >= 1 (test only)' }).int('must be a whole number >= 1 (test only)').min(1, 'must be a whole number >= 1 (test only)').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

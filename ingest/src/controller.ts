@@ -101,7 +101,8 @@ export class Controller {
     }
     live.load();
 
-    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log });
+    if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
+    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
     this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
     await this.run(this.auth);
     const guard = (this.guard = new AuthMiddleware(this.auth));
@@ -198,6 +199,7 @@ export class Controller {
           bus,
           log,
           onMessage,
+          window: config.MQTT_INGEST_WINDOW,
           connections: config.MQTT_CONNECTIONS,
           filters: [topics.deviceSubscription, ...(uplinksHere ? uplinkTopics.subscriptions : [])],
         })

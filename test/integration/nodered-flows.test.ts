@@ -102,9 +102,14 @@ describe('flows with ParkOps nodes', () => {
     ]);
     const level: Reading = { kind: 'level', subject: 'flood/b1-power/levels/L1', ts: Date.now(), roomId: 'b1-power', sensorId: 'L1', mm: 310 };
     const bay: Reading = { kind: 'bay', subject: 'parking/bays/A-001', ts: Date.now(), bayId: 'A-001', zoneId: 'A', occupied: true };
-    stack.bus.emit('reading.accepted', { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: level, duplicate: true, applied: false, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() });
+    // Ingest emits one event per committed batch; the node gets its readings one by one.
+    stack.bus.emit('readings.accepted', {
+      readings: [
+        { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() },
+        { reading: level, duplicate: true, applied: false, receivedAt: Date.now() },
+        { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() },
+      ],
+    });
     await eventually('one reading posted', () => bodies(flowHook, '/reading').length >= 1);
     expect(bodies(flowHook, '/reading')).toEqual([{ ...level, mm: 320, ts: level.ts + 1 }]);
   });
