@@ -64,6 +64,8 @@ export interface ParkingSession {
 export interface LevelView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   mm: number | null;
   ts: string | null;
   /** extension: when the value last changed, apart from when it was last seen */
@@ -78,6 +80,8 @@ export interface LevelView {
 export interface PumpView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   role: 'duty' | 'standby';
   running: boolean | null;
   amps: number | null;
