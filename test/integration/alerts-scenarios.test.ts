@@ -105,7 +105,7 @@ describe('simulator scenarios through the alert engine', () => {
       expect(all[0]).toBe(`pump.current ${ROOM}/pumps/P1`);
       expect(all).toContain(`pump.no-effect ${ROOM}/pumps/P1`);
       expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert).toMatchObject({ severity: 'critical' });
-      expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert.message).toContain('jammed');
+      expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert.details).toMatchObject({ kind: 'jam' });
     } finally {
       await run.close();
     }
