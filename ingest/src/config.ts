@@ -116,6 +116,17 @@ const schema = z.object({
     .trim()
     .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s/]+/.test(v), 'must be a mailto: address or an https:// URL (push services use it to contact the operator)')
     .default('mailto:parkops-admin@example.com'),
+  /**
+   * Hosts that phone push subscriptions may point at besides the browsers' push services (FCM, Mozilla,
+   * Apple, Windows): comma-separated names or `*.domain` patterns, e.g. a push relay on this machine
+   * (127.0.0.1). Anything else is refused, so a responder account cannot make ParkOps POST anywhere.
+   */
+  PARKOPS_PUSH_ALLOW_HOSTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .refine((hosts) => hosts.every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h) || isIPv4(h) || /^\[[0-9a-f:.]+\]$/.test(h)), 'must be comma-separated host names, *.domain patterns or IP addresses (IPv6 in brackets)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

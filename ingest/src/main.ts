@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   try {
     await controller.start();
+    for (const line of controller.startupNotes()) process.stderr.write(`${line}\n`);
   } catch (err) {
     process.stderr.write(`ParkOps cannot start: ${(err as Error).message}\n`);
     log.debug({ err }, 'start-up failed');

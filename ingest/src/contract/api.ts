@@ -2,6 +2,7 @@
  * HTTP API shapes (CONTRACT.md sections 3 and 4). Times are ISO 8601 UTC strings.
  * The dashboard imports these types; fields marked "extension" are additions the contract allows.
  */
+import type { ChannelSummary } from './notifications.ts';
 
 /**
  * Roles, each including the ones before it, except `feed`: a token role for official warning feeds
@@ -21,9 +22,14 @@ export interface HealthResponse {
   status: 'ok' | 'degraded';
   mqtt: string;
   store: string;
-  /** extension: why degraded, and the outbox in InfluxDB mode */
+  /**
+   * extension: why degraded, and warnings that do not degrade (no notification channel configured:
+   * the status stays ok), and the outbox in InfluxDB mode
+   */
   problems?: string[];
   outbox?: { depth: number; oldestAgeSec: number | null };
+  /** extension: what carries alerts outside the dashboard; `channels` 0 means nobody is told */
+  notifications?: ChannelSummary;
 }
 
 export interface BayView {

@@ -8,3 +8,6 @@ export * from './decode.ts';
 export * from './api.ts';
 export * from './cap.ts';
 export * from './push.ts';
+export * from './notifications.ts';
+export * from './errors.ts';
+export * from './acknowledge.ts';
