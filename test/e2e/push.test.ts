@@ -78,7 +78,7 @@ describe('installable app and service worker in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     service = new PushService();
     await service.start();
-    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example' } });
+    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example', PARKOPS_PUSH_ALLOW_HOSTS: '127.0.0.1' } });
     const admin = await adminApi(sys);
     expect([200, 201]).toContain((await admin.post('/api/users', { username: 'zhang.wei', password: 'responder-pass-1', role: 'responder' })).status);
     device = await connect(sys.mqttUrl);

@@ -14,7 +14,6 @@ import { parseSubject, roomOf } from '../contract/subjects.ts';
 import { LocalTime } from './local-time.ts';
 import { nameIn, type NameSource, type TextLang } from './types.ts';
 
-type Band = Exclude<FloodBand, 'normal'>;
 type Role = 'duty' | 'standby';
 
 const round = (x: number): string => String(Math.round(x));
