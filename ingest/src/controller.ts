@@ -316,6 +316,7 @@ export class Controller {
       alerts: this.alerts.list({ state: 'active' }),
       serverTime: new Date(now).toISOString(),
       warnings: this.warnings.inForceNow(),
+      site: { timezone: this.site.timezone, language: this.site.language },
     };
   }
 

@@ -200,6 +200,8 @@ export interface NotificationRow {
   ok: boolean;
   attempt: number;
   detail: string | null;
+  /** why it failed, as the notifications module's code (contract/notifications.ts) */
+  errorCode?: string | null;
 }
 
 function fromRow(r: AlertRow): AlertRecord {
@@ -389,8 +391,9 @@ export class AlertRepository {
         channel: str(channel) ?? 'webhook',
         target: str(target),
         ok: okValue,
-        attempt: attempt !== undefined ? Number(r[attempt]) || 1 : 1,
+        attempt: attempt !== undefined ? Number(r[attempt]) : 1,
         detail: str(detail) ?? str(status),
+        errorCode: str(pick('error_code')),
       };
     });
   }

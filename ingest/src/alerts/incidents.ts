@@ -36,8 +36,10 @@ export interface TimelineEntry {
   change?: string;
   /** alert-* entries: what the rule found at this change */
   details?: AlertDetails;
-  /** notification entries: the channel (`webhook`, `wecom`, `webpush`, ... `none`: nothing was configured) */
+  /** notification entries: the channel (`webhook`, `wecom`, `webpush`, ... `none`: nobody was told) */
   channel?: string;
+  /** notification entries that did not deliver: why, as a code (contract/notifications.ts DeliveryErrorCode) */
+  errorCode?: string;
 }
 
 export interface IncidentSummary {
@@ -221,6 +223,7 @@ export class IncidentTracker {
       if (n.ok) sent++;
       else failed++;
       const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: n.ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, n.detail].filter((x) => x).join(' '), change: n.change, channel: n.channel };
+      if (n.errorCode) e.errorCode = n.errorCode;
       e.value = n.attempt;
       add(n.at, e);
     }

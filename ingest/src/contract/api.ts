@@ -296,6 +296,8 @@ export interface StreamSnapshot {
   serverTime: string;
   /** extension: warnings in force for the site */
   warnings?: WarningView[];
+  /** extension: the site's time zone (times for people are site-local) and the language of its messages */
+  site?: { timezone: string; language: 'zh-CN' | 'en' };
 }
 export interface StreamEvents {
   snapshot: StreamSnapshot;

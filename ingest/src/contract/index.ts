@@ -9,5 +9,6 @@ export * from './api.ts';
 export * from './cap.ts';
 export * from './push.ts';
 export * from './notifications.ts';
+export * from './notifications-query.ts';
 export * from './errors.ts';
 export * from './acknowledge.ts';

@@ -3,8 +3,6 @@
  * (docs/notifications.md). The dashboard words `errorCode` in the reader's language; `error` is the
  * English detail for the log and the admin.
  */
-import { z } from 'zod';
-
 /** Why an attempt did not deliver, as a stable code. */
 export const DELIVERY_ERROR_CODES = [
   /** no answer within the timeout */
@@ -98,11 +96,3 @@ export interface ChannelSummary {
   /** the Node-RED flows route the settings webhook */
   flows: boolean;
 }
-
-/** Query of `GET /api/notifications`. */
-export const notificationsQuery = z.object({
-  alert: z.string().min(1).max(200).optional(),
-  status: z.enum(ATTEMPT_STATUSES, { message: 'must be sent, retrying or failed' }).optional(),
-  limit: z.coerce.number({ message: 'must be a whole number 1..1000' }).int('must be a whole number 1..1000').min(1, 'must be a whole number 1..1000').max(1000, 'must be a whole number 1..1000').default(100),
-});
-export type NotificationsQuery = z.infer<typeof notificationsQuery>;

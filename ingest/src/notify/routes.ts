@@ -10,7 +10,8 @@
  * Targets are shown redacted; a push service's answer text is never stored, so it is never shown.
  */
 import express, { type Router } from 'express';
-import { notificationsQuery, type ChannelSummary, type NotificationAttempt, type NotificationStats, type NotificationsQuery } from '../contract/notifications.ts';
+import type { ChannelSummary, NotificationAttempt, NotificationStats } from '../contract/notifications.ts';
+import { notificationsQuery, type NotificationsQuery } from '../contract/notifications-query.ts';
 import { validationError } from '../api/http-errors.ts';
 
 export interface NotificationsPort {
