@@ -31,6 +31,17 @@ export function audibleAlerts(shown: readonly Alert[], muted: readonly string[])
 
 const MUTED_KEY = 'parkops.mutedAlerts';
 
+/** How long a notification waits for the service worker to become active before the banner says why not. */
+const READY_WAIT_MS = 10_000;
+
+/** The registration once its worker is active; bounded, so a worker that never activates cannot stall the queue. */
+function activeRegistration(sw: ServiceWorkerContainer): Promise<ServiceWorkerRegistration> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the service worker did not become active')), READY_WAIT_MS);
+    sw.ready.then((reg) => { clearTimeout(timer); resolve(reg); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
+}
+
 export class Alarm {
   /** ids of the alerts that were in the banner when this tab was muted */
   muted = $state.raw<string[]>([]);
@@ -110,7 +121,7 @@ export class Alarm {
         this.notified.add(a.id);
         const { title, body } = describe(a);
         const n = localNotification(a, title, body);
-        this.queueNotify(() => this.showNotification(n));
+        this.queueNotify(() => this.showNotification(a.id, n));
       }
     }
     const audible = audibleAlerts(alerts, this.muted);
@@ -124,14 +135,19 @@ export class Alarm {
     this.notifyQueue = this.notifyQueue.then(op);
   }
 
-  private async showNotification(n: ShownNotification): Promise<void> {
+  private async showNotification(alertId: string, n: ShownNotification): Promise<void> {
     try {
-      const reg = await navigator.serviceWorker?.getRegistration();
-      if (!reg) throw new Error('no service worker is registered for this page');
+      // `ready`, not getRegistration(): while the worker is still installing or activating (first visit,
+      // a new version taking over) the registration has no active worker and showNotification throws.
+      const sw = navigator.serviceWorker;
+      if (!sw) throw new Error('this browser has no service workers');
+      const reg = await activeRegistration(sw);
       await reg.showNotification(n.title, n.options);
       this.notifyError = null;
     } catch (e) {
-      // The banner stays either way; say why no notification appeared.
+      // The banner stays either way; say why no notification appeared, and try again at the next
+      // change instead of leaving this alert without one for good.
+      this.notified.delete(alertId);
       const err = e as { name?: string; message?: string };
       this.notifyError = [err.name, err.message].filter(Boolean).join(': ') || String(e);
     }
