@@ -6,7 +6,7 @@
  * Strict on purpose: a word is allowed only when it is
  * - a unit (mm, A, V, dB ...),
  * - an id as printed on a device or a pass: a few capitals and digits (L1, P2, B-001, PASS-1003), a zone
- *   letter (A), a DevEUI (16 hex digits),
+ *   letter (A), a DevEUI (16 hex digits), or a setting's name (PARKOPS_WEBHOOK_URL),
  * - a protocol, format or product name that has no Chinese form in use (HTTPS, CSV, ParkOps, Node-RED,
  *   DevEUI, LoRaWAN ...),
  * - or passed by the test as data typed in by people (user names, notes).
@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 
 export const ALLOWED_WORDS = new Set([
   // units
-  'mm', 'cm', 'm', 'km', 'A', 'V', 'mV', 'dB', 'dBm', 'KB', 'MB', 'L',
+  'mm', 'cm', 'm', 'km', 'A', 'V', 'mV', 'dB', 'dBm', 'KB', 'MB', 'L', 'RSSI', 'SNR',
   // product, protocol and format names
   'ParkOps', 'Node-RED', 'HTTP', 'HTTPS', 'API', 'CSV', 'JSON', 'PDF', 'MQTT', 'DevEUI', 'LoRaWAN', 'ChirpStack', 'Modbus', 'TCP',
   'VAPID', 'Web', 'Push', 'iPhone', 'iPad', 'iOS', 'Android', 'Chrome', 'CAP', 'Things', 'Stack',
@@ -23,11 +23,14 @@ export const ALLOWED_WORDS = new Set([
   'English',
 ]);
 
-/** Ids as printed on devices and passes: L1, P2, B-001, PASS-1003, a zone letter, a DevEUI. */
-const ID = /^(?:[A-Z]{1,5}-?\d{1,6}|[A-Z]|[0-9A-F]{16})$/;
+/**
+ * Ids as printed on devices and passes (L1, P2, B-001, PASS-1003), a zone letter, a DevEUI, and the
+ * names of settings an administrator types exactly as written (PARKOPS_WEBHOOK_URL).
+ */
+const ID = /^(?:[A-Z]{1,5}-?\d{1,6}|[A-Z]|[0-9A-F]{16}|PARKOPS_[A-Z0-9_]+)$/;
 
-/** Latin words: a letter, then letters and digits, joined by - . or ' (so "Node-RED" and "zhang.wei" are one word). */
-const WORD = /[A-Za-z][A-Za-z0-9]*(?:[-.'][A-Za-z0-9]+)*/g;
+/** Latin words: a letter, then letters, digits and _, joined by - . or ' (so "Node-RED" and "zhang.wei" are one word). */
+const WORD = /[A-Za-z][A-Za-z0-9_]*(?:[-.'][A-Za-z0-9_]+)*/g;
 
 /** The Latin words of `text` that are neither allowed nor in `extra`. */
 export function englishWords(text: string, extra: Iterable<string> = []): string[] {
@@ -54,6 +57,9 @@ export async function pageTexts(page: Page): Promise<string[]> {
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const el = n.parentElement;
       if (!el || el.closest('script, style, noscript, template')) continue;
+      // SvelteKit's route announcer holds the title it read out at the last navigation; after a switch of
+      // language in place it still holds the old one until the next (document.title itself is checked).
+      if (el.closest('#svelte-announcer')) continue;
       // The options of a closed select are not rendered but are what a tap shows.
       if (!el.closest('option') && !visible(el)) continue;
       const t = n.textContent.trim();

@@ -68,3 +68,12 @@ export function formatPercent(lang: string, share: number | null | undefined): s
 export function formatClock(lang: string, ms: number): string {
   return new Date(ms).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(site.timezone ? { timeZone: site.timezone } : {}) });
 }
+
+/** A time zone as people name it in `lang` ("China Standard Time", "中国标准时间"), not its IANA id. */
+export function zoneLabel(lang: string, timeZone: string, at: number = Date.now()): string {
+  try {
+    return new Intl.DateTimeFormat(lang, { timeZone, timeZoneName: 'long' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  } catch {
+    return timeZone;
+  }
+}

@@ -172,7 +172,7 @@ export const en = {
   'alert.started': 'Started {time}',
   'alert.ackedBy': 'acknowledged by {who} at {time}',
 
-  'banner.title': 'Flood alert: {n} waiting for acknowledgement',
+  'banner.title': 'Flood alert: {n} to acknowledge',
   'banner.mute': 'Mute',
   'banner.unmute': 'Unmute',
   'banner.soundBlocked': 'Sound is blocked by the browser: tap anywhere to enable it.',
