@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, FloodResponse, ParkingResponse } from '../../ingest/src/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
-import { connect, eventually, publish } from '../support/mqtt.ts';
+import { connect, publish } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
 import { expectNoEnglish } from '../support/english-check.ts';
 

@@ -22,7 +22,7 @@ import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, DeviceView } from '../../ingest/src/contract/index.ts';
-import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
+import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { expectNoEnglish } from '../support/english-check.ts';
@@ -94,7 +94,7 @@ describe('the flood team at night, in Chinese', () => {
     mkdirSync(SHOTS, { recursive: true });
     // The bundled site, with holds of seconds so a band opens and clears within a test. The rise rule is
     // set out of reach: these jumps of hundreds of mm are the test's, not water rising.
-    const raw = JSON.parse(readFileSync(join(ROOT, 'ingest/src/site/jining-innovation-valley.json'), 'utf8')) as { flood: { rooms: Record<string, any>[] } };
+    const raw = JSON.parse(readFileSync(join(ROOT, 'ingest/src/site/jining-innovation-valley.json'), 'utf8')) as { flood: { rooms: { bands: Record<string, unknown>; rules?: Record<string, unknown>; storm?: Record<string, unknown> }[] } };
     const room = raw.flood.rooms[0]!;
     room.bands = { ...room.bands, holdSec: 2, clearHoldSec: 6 };
     room.rules = { riseWarnMmPerMin: 100_000 };
@@ -172,7 +172,7 @@ describe('the flood team at night, in Chinese', () => {
     const live = (await floodAlerts()).find((a) => a.rule === 'flood.level' && a.state === 'firing')!;
     await expect.poll(() => banner.locator('[data-testid=banner-first]').getAttribute('data-alert-id'), { timeout: 15_000 }).toBe(live.id);
     await expect.poll(() => banner.getAttribute('data-sounding')).toBe('true');
-    const ids = await wall.page.locator('[data-testid=alert-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')));
+    const ids = await wall.page.evaluate<(string | null)[]>(`[...document.querySelectorAll('[data-testid=alert-item]')].map((e) => e.getAttribute('data-alert-id'))`);
     expect(ids.indexOf(live.id)).toBeLessThan(ids.indexOf(critical.id));
     // A viewer cannot acknowledge; the wall has one mute for everything it shows.
     expect(await wall.page.locator('[data-testid=room-ack], [data-testid=ack-button]').count()).toBe(0);

@@ -23,7 +23,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +34,6 @@ import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { connect, publish } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = screenshotDir();
 const ROOM = 'b1-power';
 const PHONE = { width: 390, height: 844 };
@@ -191,7 +189,7 @@ describe('installable app and service worker in Chromium', () => {
         console: consoleLines,
         registrations,
       };
-      throw new Error(`${(err as Error).message}\n${JSON.stringify(seen, null, 1)}`);
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(seen, null, 1)}`, { cause: err });
     }
     const local = (await notifications()).find((n) => n.tag === payload.tag)!;
     expect(local).toMatchObject({ requireInteraction: true, data: { url: payload.url, alertId: payload.alertId } });
