@@ -6,7 +6,7 @@
  * clear `{"error"}`, no answer carries a stack trace or a file path, and the data is unchanged.
  *
  * Requests go through node:http with the raw path, so `..` and `%2e%2e` reach the server unnormalised.
- * CI sends a seeded tenth of the hostile values per parameter and 10 random mixtures per route (about 80 routes: a tenth keeps the file near two minutes on two idle cores; the seed changes every run, so the runs cover the rest);
+ * CI sends a seeded tenth of the hostile values per parameter and 10 random mixtures per route (the seed changes every run, so successive runs cover the rest);
  * FUZZ_HTTP_FULL=1 sends every value, FUZZ_HTTP_RANDOM sets the mixtures (`npm run test:fuzz`: all, 200).
  */
 import { createHash } from 'node:crypto';
