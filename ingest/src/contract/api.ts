@@ -1,378 +1,483 @@
 /**
- * HTTP API shapes (CONTRACT.md sections 3 and 4). Times are ISO 8601 UTC strings.
- * The dashboard imports these types; fields marked "extension" are additions the contract allows.
+ * HTTP API shapes (docs/api.md; served as OpenAPI at /api/openapi.json). Each response shape is a zod
+ * schema (`XSchema`) with its type of the same name (`X`), so the OpenAPI document is generated from
+ * the very shapes the code and the dashboard are typed with. Times are ISO 8601 UTC strings.
+ * Fields marked "extension" are ParkOps additions beyond the base contract; clients ignore fields
+ * they do not know.
  */
+import { z } from 'zod';
 
-/**
- * Roles, each including the ones before it, except `feed`: a token role for official warning feeds
- * that may only post warnings (CONTRACT.md section 8). It sits first so that every `viewer` route
- * refuses it; the warnings route lets it in by name.
- */
-export const ROLES = ['feed', 'viewer', 'responder', 'manager', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-/** People's roles: `feed` is for tokens only. */
-export const USER_ROLES = ['viewer', 'responder', 'manager', 'admin'] as const satisfies readonly Role[];
-export type UserRole = (typeof USER_ROLES)[number];
-export function roleAtLeast(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
+export { ROLES, USER_ROLES, roleAtLeast, type Role, type UserRole } from './roles.ts';
 
-export interface HealthResponse {
-  status: 'ok' | 'degraded';
-  mqtt: string;
-  store: string;
-  /** extension: why degraded, and the outbox in InfluxDB mode */
-  problems?: string[];
-  outbox?: { depth: number; oldestAgeSec: number | null };
-}
+/** An instant as the API writes it: ISO 8601 in UTC (`Date.prototype.toISOString`). */
+export const isoTime = () => z.iso.datetime({ offset: false });
 
-export interface BayView {
-  id: string;
-  zone: string;
-  occupied: boolean | null;
-  /** when the bay last changed state */
-  since: string | null;
-  /** extension */
-  lastSeen: string | null;
-  battery: number | null;
-  stale: boolean;
-}
-export interface ParkingResponse {
-  total: number;
-  occupied: number;
-  free: number;
-  zones: { id: string; name: string; nameZh?: string | undefined; total: number; occupied: number }[];
-  bays: BayView[];
-  gates: { id: string; name: string; nameZh?: string | undefined; direction: string; lastScan: GateScanView | null }[];
-  /** extension: the newest scans, newest first */
-  recentScans: GateScanView[];
-}
-export interface GateScanView {
-  gateId: string;
-  event: 'entry' | 'exit';
-  pass: string;
-  ts: string;
-}
-export interface ParkingSession {
-  pass: string;
-  gateIn: string;
-  entryAt: string;
-  gateOut?: string;
-  exitAt?: string;
-  minutes?: number;
-}
-export interface LevelView {
-  id: string;
-  name: string;
-  mm: number | null;
-  ts: string | null;
-  /** extension: when the value last changed, apart from when it was last seen */
-  changedAt: string | null;
-  /** as the alert engine judges it: offline (and nothing since) or silent past its staleAfterSec, counted from receipt */
-  stale: boolean;
-  /** null until a status message arrived; a reading after `offline` makes it true again */
-  online: boolean | null;
-  /** extension: when ParkOps last received any message from it */
-  lastSeen?: string | null;
-}
-export interface PumpView {
-  id: string;
-  name: string;
-  role: 'duty' | 'standby';
-  running: boolean | null;
-  amps: number | null;
-  ts: string | null;
-  changedAt: string | null;
-  stale: boolean;
-  online: boolean | null;
-  /** extension: when ParkOps last received any message from it */
-  lastSeen?: string | null;
-}
-export type FloodBand = 'normal' | 'warning' | 'alarm' | 'critical';
-/** The room's level and band exactly as the alert engine judges them (CONTRACT.md section 3). */
-export interface FloodLevelView {
-  /** mm above the sump-pit floor: the highest fresh level sensor */
-  mm: number;
-  band: FloodBand;
-  /** device time of the reading that gives the level */
-  ts: string;
-  /** extension: the fresh sensors that count, and the one that gives the level */
-  sensors: string[];
-  from: string;
-  /** extension: a band change waiting out its hold time, and when it happens if the level stays */
-  pending?: { band: FloodBand; at: string };
-}
-export interface FloodRoomView {
-  id: string;
-  name: string;
-  nameZh?: string | undefined;
-  thresholds: { warnMm: number; alarmMm: number; criticalMm: number; floorMm: number };
-  /** null when no level sensor is fresh */
-  level: FloodLevelView | null;
-  /** extension: the judged band, also while no sensor is fresh (it is held) */
-  band: FloodBand;
-  levels: LevelView[];
-  pumps: PumpView[];
-  /** true while a relevant rainstorm or flood warning is in force for this room (docs/warnings.md) */
-  stormMode: boolean;
-}
-export interface FloodResponse {
-  rooms: FloodRoomView[];
-}
-export interface VenueView {
-  id: string;
-  name: string;
-  nameZh?: string | undefined;
-  capacity: number;
-  areaM2: number;
-  occupancy: number;
-  ts: string | null;
-  stale: boolean;
-}
+/** Every error the API answers: a message for people and, where the dashboard translates it, a stable code. */
+export const ErrorResponseSchema = z
+  .looseObject({
+    error: z.string().describe('what was wrong, in English, naming the field or setting'),
+    code: z.string().optional().describe('extension: a stable code (e.g. auth.locked) the dashboard translates'),
+    params: z.record(z.string(), z.unknown()).optional().describe('extension: values for the translated message'),
+  })
+  .meta({ id: 'Error' });
+export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
-export type AlertSeverity = 'info' | 'warning' | 'critical';
-export type AlertState = 'firing' | 'acknowledged' | 'resolved';
-/** CONTRACT.md section 4. */
-export interface Alert {
-  id: string;
-  rule: string;
-  severity: AlertSeverity;
-  state: AlertState;
-  subject: string;
-  message: string;
-  value?: number;
-  startedAt: string;
-  ackedAt?: string;
-  ackedBy?: string;
-  ackNote?: string;
-  resolvedAt?: string;
-  /** extension: flood alerts carry a time-to-threshold estimate in minutes, and the threshold's name */
-  etaMin?: number;
-  etaTarget?: string;
-  /** extension */
-  updatedAt?: string;
-  room?: string;
-  /** extension: what the rule found, structured (values, thresholds, times, device and room ids), so a client can word it in its own language */
-  details?: AlertDetails;
-}
+export const HealthResponseSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    mqtt: z.string(),
+    store: z.string(),
+    /** extension: why degraded, and the outbox in InfluxDB mode */
+    problems: z.array(z.string()).optional(),
+    outbox: z.object({ depth: z.number().int(), oldestAgeSec: z.number().nullable() }).optional(),
+  })
+  .meta({ id: 'Health' });
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
+export const GateScanViewSchema = z
+  .object({
+    gateId: z.string(),
+    event: z.enum(['entry', 'exit']),
+    pass: z.string(),
+    ts: isoTime(),
+  })
+  .meta({ id: 'GateScan' });
+export type GateScanView = z.infer<typeof GateScanViewSchema>;
+
+export const BayViewSchema = z
+  .object({
+    id: z.string(),
+    zone: z.string(),
+    occupied: z.boolean().nullable(),
+    /** when the bay last changed state */
+    since: isoTime().nullable(),
+    /** extension */
+    lastSeen: isoTime().nullable(),
+    battery: z.number().nullable(),
+    stale: z.boolean(),
+  })
+  .meta({ id: 'Bay' });
+export type BayView = z.infer<typeof BayViewSchema>;
+
+export const ParkingResponseSchema = z
+  .object({
+    total: z.number().int(),
+    occupied: z.number().int(),
+    free: z.number().int(),
+    zones: z.array(z.object({ id: z.string(), name: z.string(), nameZh: z.string().optional(), total: z.number().int(), occupied: z.number().int() })),
+    bays: z.array(BayViewSchema),
+    gates: z.array(z.object({ id: z.string(), name: z.string(), nameZh: z.string().optional(), direction: z.string(), lastScan: GateScanViewSchema.nullable() })),
+    /** extension: the newest scans, newest first */
+    recentScans: z.array(GateScanViewSchema),
+  })
+  .meta({ id: 'Parking' });
+export type ParkingResponse = z.infer<typeof ParkingResponseSchema>;
+
+export const ParkingSessionSchema = z
+  .object({
+    pass: z.string(),
+    gateIn: z.string(),
+    entryAt: isoTime(),
+    gateOut: z.string().optional(),
+    exitAt: isoTime().optional(),
+    minutes: z.number().optional(),
+  })
+  .meta({ id: 'ParkingSession' });
+export type ParkingSession = z.infer<typeof ParkingSessionSchema>;
+
+export const LevelViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    mm: z.number().nullable(),
+    ts: isoTime().nullable(),
+    /** extension: when the value last changed, apart from when it was last seen */
+    changedAt: isoTime().nullable(),
+    /** as the alert engine judges it: offline (and nothing since) or silent past its staleAfterSec, counted from receipt */
+    stale: z.boolean(),
+    /** null until a status message arrived; a reading after `offline` makes it true again */
+    online: z.boolean().nullable(),
+    /** extension: when ParkOps last received any message from it */
+    lastSeen: isoTime().nullable().optional(),
+  })
+  .meta({ id: 'LevelSensor' });
+export type LevelView = z.infer<typeof LevelViewSchema>;
+
+export const PumpViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['duty', 'standby']),
+    running: z.boolean().nullable(),
+    amps: z.number().nullable(),
+    ts: isoTime().nullable(),
+    changedAt: isoTime().nullable(),
+    stale: z.boolean(),
+    online: z.boolean().nullable(),
+    /** extension: when ParkOps last received any message from it */
+    lastSeen: isoTime().nullable().optional(),
+  })
+  .meta({ id: 'Pump' });
+export type PumpView = z.infer<typeof PumpViewSchema>;
+
+export const FLOOD_BANDS = ['normal', 'warning', 'alarm', 'critical'] as const;
+export const FloodBandSchema = z.enum(FLOOD_BANDS);
+export type FloodBand = z.infer<typeof FloodBandSchema>;
+
+/** The room's level and band exactly as the alert engine judges them. */
+export const FloodLevelViewSchema = z
+  .object({
+    /** mm above the sump-pit floor: the highest fresh level sensor */
+    mm: z.number(),
+    band: FloodBandSchema,
+    /** device time of the reading that gives the level */
+    ts: isoTime(),
+    /** extension: the fresh sensors that count, and the one that gives the level */
+    sensors: z.array(z.string()),
+    from: z.string(),
+    /** extension: a band change waiting out its hold time, and when it happens if the level stays */
+    pending: z.object({ band: FloodBandSchema, at: isoTime() }).optional(),
+  })
+  .meta({ id: 'FloodLevel' });
+export type FloodLevelView = z.infer<typeof FloodLevelViewSchema>;
+
+export const FloodRoomViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    nameZh: z.string().optional(),
+    thresholds: z.object({ warnMm: z.number(), alarmMm: z.number(), criticalMm: z.number(), floorMm: z.number() }),
+    /** null when no level sensor is fresh */
+    level: FloodLevelViewSchema.nullable(),
+    /** extension: the judged band, also while no sensor is fresh (it is held) */
+    band: FloodBandSchema,
+    levels: z.array(LevelViewSchema),
+    pumps: z.array(PumpViewSchema),
+    /** true while a relevant rainstorm or flood warning is in force for this room (docs/warnings.md) */
+    stormMode: z.boolean(),
+  })
+  .meta({ id: 'FloodRoom' });
+export type FloodRoomView = z.infer<typeof FloodRoomViewSchema>;
+
+export const FloodResponseSchema = z.object({ rooms: z.array(FloodRoomViewSchema) }).meta({ id: 'Flood' });
+export type FloodResponse = z.infer<typeof FloodResponseSchema>;
+
+export const VenueViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    nameZh: z.string().optional(),
+    capacity: z.number().int(),
+    areaM2: z.number(),
+    occupancy: z.number().int(),
+    ts: isoTime().nullable(),
+    stale: z.boolean(),
+  })
+  .meta({ id: 'Venue' });
+export type VenueView = z.infer<typeof VenueViewSchema>;
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const ALERT_STATES = ['firing', 'acknowledged', 'resolved'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type AlertState = (typeof ALERT_STATES)[number];
+
+const pumpRole = z.enum(['duty', 'standby']);
 /** extension: the structured findings behind an alert's `message`, one shape per rule. Times are ISO 8601 UTC. */
-export type AlertDetails =
-  | {
-      rule: 'flood.level';
-      room: string;
-      band: 'warning' | 'alarm' | 'critical';
-      thresholdMm: number;
+export const AlertDetailsSchema = z
+  .discriminatedUnion('rule', [
+    z.object({
+      rule: z.literal('flood.level'),
+      room: z.string(),
+      band: z.enum(['warning', 'alarm', 'critical']),
+      thresholdMm: z.number(),
       /** the room's level; null while no level sensor is fresh (the band is held) */
-      levelMm: number | null;
+      levelMm: z.number().nullable(),
       /** the level is back at or below threshold - deadband: when it clears if it stays there */
-      clearing?: { belowMm: number; at: string };
-      rateMmPerMin?: number;
-      pumpsOutpace?: boolean;
-    }
-  | {
-      rule: 'flood.rise';
-      room: string;
-      rateMmPerMin: number;
-      windowMin: number;
-      warnMmPerMin: number;
-      levelMm: number | null;
+      clearing: z.object({ belowMm: z.number(), at: isoTime() }).optional(),
+      rateMmPerMin: z.number().optional(),
+      pumpsOutpace: z.boolean().optional(),
+    }),
+    z.object({
+      rule: z.literal('flood.rise'),
+      room: z.string(),
+      rateMmPerMin: z.number(),
+      windowMin: z.number(),
+      warnMmPerMin: z.number(),
+      levelMm: z.number().nullable(),
       /** the rise has stopped: since when, and when the alert clears if it stays so */
-      stopped?: { since: string; clearsAt: string };
-      pumpsOutpace?: boolean;
-    }
-  | { rule: 'flood.sensors-disagree'; room: string; diffMm: number; high: { sensor: string; mm: number }; low: { sensor: string; mm: number }; allowedMm: number }
-  | { rule: 'pump.failed-start'; room: string; pump: string; role: 'duty' | 'standby'; startMm: number; since: string; running: false | null; graceSec: number }
-  | { rule: 'pump.no-effect'; room: string; pump: string; role: 'duty' | 'standby'; rateMmPerMin: number; afterMin: number }
-  | { rule: 'pump.current'; room: string; pump: string; role: 'duty' | 'standby'; kind: 'dry' | 'jam'; amps: number; ampsMin: number; ampsMax: number }
-  | { rule: 'pump.short-cycling'; room: string; pump: string; role: 'duty' | 'standby'; starts: number; maxPerHour: number }
-  | { rule: 'device.stale'; room: string; device: string; kind: 'level' | 'pump'; why: 'offline' | 'silent' | 'never'; since: string; expectedSec: number; blind: boolean }
-  | { rule: 'parking.full'; zone: string | null; occupied: number; total: number }
-  | { rule: 'venue.over-capacity'; venue: string; people: number; capacity: number }
-  | { rule: 'parking.low-battery'; zone: string; bays: string[]; listed: number; belowPct: number };
+      stopped: z.object({ since: isoTime(), clearsAt: isoTime() }).optional(),
+      pumpsOutpace: z.boolean().optional(),
+    }),
+    z.object({
+      rule: z.literal('flood.sensors-disagree'),
+      room: z.string(),
+      diffMm: z.number(),
+      high: z.object({ sensor: z.string(), mm: z.number() }),
+      low: z.object({ sensor: z.string(), mm: z.number() }),
+      allowedMm: z.number(),
+    }),
+    z.object({ rule: z.literal('pump.failed-start'), room: z.string(), pump: z.string(), role: pumpRole, startMm: z.number(), since: isoTime(), running: z.literal(false).nullable(), graceSec: z.number() }),
+    z.object({ rule: z.literal('pump.no-effect'), room: z.string(), pump: z.string(), role: pumpRole, rateMmPerMin: z.number(), afterMin: z.number() }),
+    z.object({ rule: z.literal('pump.current'), room: z.string(), pump: z.string(), role: pumpRole, kind: z.enum(['dry', 'jam']), amps: z.number(), ampsMin: z.number(), ampsMax: z.number() }),
+    z.object({ rule: z.literal('pump.short-cycling'), room: z.string(), pump: z.string(), role: pumpRole, starts: z.number().int(), maxPerHour: z.number() }),
+    z.object({
+      rule: z.literal('device.stale'),
+      room: z.string(),
+      device: z.string(),
+      kind: z.enum(['level', 'pump']),
+      why: z.enum(['offline', 'silent', 'never']),
+      since: isoTime(),
+      expectedSec: z.number(),
+      blind: z.boolean(),
+    }),
+    z.object({ rule: z.literal('parking.full'), zone: z.string().nullable(), occupied: z.number().int(), total: z.number().int() }),
+    z.object({ rule: z.literal('venue.over-capacity'), venue: z.string(), people: z.number(), capacity: z.number() }),
+    z.object({ rule: z.literal('parking.low-battery'), zone: z.string(), bays: z.array(z.string()), listed: z.number().int(), belowPct: z.number() }),
+  ])
+  .meta({ id: 'AlertDetails' });
+export type AlertDetails = z.infer<typeof AlertDetailsSchema>;
 
-export interface UsagePoint {
-  t: string;
-  avg: number | null;
-  max: number | null;
-}
-export interface UsageResponse {
-  subject: string;
-  every: '15m' | '1h' | '1d';
-  points: UsagePoint[];
-  /** extension */
-  timezone?: string;
-}
+/** The alert object (docs/api.md, "The alert object"). */
+export const AlertSchema = z
+  .object({
+    id: z.string(),
+    rule: z.string(),
+    severity: z.enum(ALERT_SEVERITIES),
+    state: z.enum(ALERT_STATES),
+    subject: z.string().describe('what the alert is about, e.g. flood/b1-power/levels/L1'),
+    message: z.string().describe("in the site's language"),
+    value: z.number().optional(),
+    startedAt: isoTime(),
+    ackedAt: isoTime().optional(),
+    ackedBy: z.string().optional(),
+    ackNote: z.string().optional(),
+    resolvedAt: isoTime().optional(),
+    /** extension: flood alerts carry a time-to-threshold estimate in minutes, and the threshold's name */
+    etaMin: z.number().optional(),
+    etaTarget: z.string().optional(),
+    /** extension */
+    updatedAt: isoTime().optional(),
+    room: z.string().optional(),
+    /** extension: what the rule found, structured (values, thresholds, times, device and room ids), so a client can word it in its own language */
+    details: AlertDetailsSchema.optional(),
+  })
+  .meta({ id: 'Alert' });
+export type Alert = z.infer<typeof AlertSchema>;
+
+export const USAGE_EVERIES = ['15m', '1h', '1d'] as const;
+export const UsagePointSchema = z.object({ t: isoTime(), avg: z.number().nullable(), max: z.number().nullable() }).meta({ id: 'UsagePoint' });
+export type UsagePoint = z.infer<typeof UsagePointSchema>;
+export const UsageResponseSchema = z
+  .object({
+    subject: z.string(),
+    every: z.enum(USAGE_EVERIES),
+    points: z.array(UsagePointSchema),
+    /** extension */
+    timezone: z.string().optional(),
+    from: isoTime().optional(),
+    to: isoTime().optional(),
+  })
+  .meta({ id: 'Usage' });
+export type UsageResponse = z.infer<typeof UsageResponseSchema>;
 
 /** One info block of a warning, in its language (CMA publishes zh-CN and en blocks). */
-export interface WarningInfoView {
-  language: string;
-  category: string[];
-  event: string;
-  urgency: string;
-  severity: string;
-  certainty: string;
-  effective?: string;
-  onset?: string;
-  expires?: string;
-  senderName?: string;
-  headline?: string;
-  description?: string;
-  instruction?: string;
-  web?: string;
-  eventCodes: { valueName: string; value: string }[];
-  areaDesc: string;
-  /** this block's areas cover the site */
-  coversSite: boolean;
-}
+export const WarningInfoViewSchema = z
+  .object({
+    language: z.string(),
+    category: z.array(z.string()),
+    event: z.string(),
+    urgency: z.string(),
+    severity: z.string(),
+    certainty: z.string(),
+    effective: isoTime().optional(),
+    onset: isoTime().optional(),
+    expires: isoTime().optional(),
+    senderName: z.string().optional(),
+    headline: z.string().optional(),
+    description: z.string().optional(),
+    instruction: z.string().optional(),
+    web: z.string().optional(),
+    eventCodes: z.array(z.object({ valueName: z.string(), value: z.string() })),
+    areaDesc: z.string(),
+    /** this block's areas cover the site */
+    coversSite: z.boolean(),
+  })
+  .meta({ id: 'WarningInfo' });
+export type WarningInfoView = z.infer<typeof WarningInfoViewSchema>;
 
 /**
- * A CAP warning as GET /api/warnings lists it (CONTRACT.md section 8). The top-level event, severity,
- * times and texts are those of the info block that matters for the site (a covering rainstorm or
- * flood block first); `infos` has every block, e.g. zh-CN and en.
+ * A CAP warning as GET /api/warnings lists it. The top-level event, severity, times and texts are
+ * those of the info block that matters for the site (a covering rainstorm or flood block first);
+ * `infos` has every block, e.g. zh-CN and en.
  */
-export interface WarningView {
-  id: string;
-  sender: string;
-  event: string;
-  severity: string;
-  urgency: string;
-  onset?: string;
-  expires?: string;
-  headline?: string;
-  relevant: boolean;
-  inForce: boolean;
-  /** extensions */
-  identifier: string;
-  sent: string;
-  status: string;
-  msgType: string;
-  scope: string;
-  certainty: string;
-  effective?: string;
-  areaDesc: string;
-  description?: string;
-  instruction?: string;
-  language: string;
-  /** a rainstorm or flood warning (by the site file's event list) whose area covers the site */
-  storm: boolean;
-  /** when it is (or was) in force for the site: null when it never is (not relevant, a test, a cancel) */
-  inForceFrom: string | null;
-  inForceUntil: string | null;
-  references: { sender: string; identifier: string; sent: string }[];
-  /** the Update or Cancel that ended it */
-  supersededBy?: string;
-  receivedAt: string;
-  via: 'http' | 'mqtt' | 'feed';
-  infos: WarningInfoView[];
-}
+export const WarningViewSchema = z
+  .object({
+    id: z.string(),
+    sender: z.string(),
+    event: z.string(),
+    severity: z.string(),
+    urgency: z.string(),
+    onset: isoTime().optional(),
+    expires: isoTime().optional(),
+    headline: z.string().optional(),
+    relevant: z.boolean(),
+    inForce: z.boolean(),
+    /** extensions */
+    identifier: z.string(),
+    sent: isoTime(),
+    status: z.string(),
+    msgType: z.string(),
+    scope: z.string(),
+    certainty: z.string(),
+    effective: isoTime().optional(),
+    areaDesc: z.string(),
+    description: z.string().optional(),
+    instruction: z.string().optional(),
+    language: z.string(),
+    /** a rainstorm or flood warning (by the site file's event list) whose area covers the site */
+    storm: z.boolean(),
+    /** when it is (or was) in force for the site: null when it never is (not relevant, a test, a cancel) */
+    inForceFrom: isoTime().nullable(),
+    inForceUntil: isoTime().nullable(),
+    references: z.array(z.object({ sender: z.string(), identifier: z.string(), sent: isoTime() })),
+    /** the Update or Cancel that ended it */
+    supersededBy: z.string().optional(),
+    receivedAt: isoTime(),
+    via: z.enum(['http', 'mqtt', 'feed']),
+    infos: z.array(WarningInfoViewSchema),
+  })
+  .meta({ id: 'Warning' });
+export type WarningView = z.infer<typeof WarningViewSchema>;
 
-export interface PostWarningResponse {
-  id: string;
-  relevant: boolean;
-  /** extensions */
-  inForce: boolean;
-  storm: boolean;
-  /** the same sender and identifier was stored before: nothing changed */
-  duplicate: boolean;
-}
+export const PostWarningResponseSchema = z
+  .object({
+    id: z.string(),
+    relevant: z.boolean(),
+    /** extensions */
+    inForce: z.boolean(),
+    storm: z.boolean(),
+    /** the same sender and identifier was stored before: nothing changed */
+    duplicate: z.boolean(),
+  })
+  .meta({ id: 'PostWarningResult' });
+export type PostWarningResponse = z.infer<typeof PostWarningResponseSchema>;
+
+export const RoomEventSchema = z.object({ room: z.string(), level: FloodLevelViewSchema.nullable(), band: FloodBandSchema }).meta({ id: 'RoomEvent' });
+export type RoomEvent = z.infer<typeof RoomEventSchema>;
 
 /** Server-Sent Events on /api/stream: `snapshot` first, then these deltas. */
-export interface StreamSnapshot {
-  parking: ParkingResponse;
-  flood: FloodResponse;
-  venues: VenueView[];
-  alerts: Alert[];
-  serverTime: string;
-  /** extension: warnings in force for the site */
-  warnings?: WarningView[];
-}
-export interface StreamEvents {
-  snapshot: StreamSnapshot;
-  bay: BayView;
-  gate: GateScanView;
-  level: { room: string } & LevelView;
-  pump: { room: string } & PumpView;
-  venue: VenueView;
-  alert: Alert;
+export const StreamSnapshotSchema = z
+  .object({
+    parking: ParkingResponseSchema,
+    flood: FloodResponseSchema,
+    venues: z.array(VenueViewSchema),
+    alerts: z.array(AlertSchema),
+    serverTime: isoTime(),
+    /** extension: warnings in force for the site */
+    warnings: z.array(WarningViewSchema).optional(),
+  })
+  .meta({ id: 'StreamSnapshot' });
+export type StreamSnapshot = z.infer<typeof StreamSnapshotSchema>;
+
+/** The `data` of each event on /api/stream, by event name. */
+export const StreamEventsSchema = z.object({
+  snapshot: StreamSnapshotSchema,
+  bay: BayViewSchema,
+  gate: GateScanViewSchema,
+  level: z.object({ room: z.string() }).and(LevelViewSchema),
+  pump: z.object({ room: z.string() }).and(PumpViewSchema),
+  venue: VenueViewSchema,
+  alert: AlertSchema,
   /** extension: a warning arrived or changed (in force, superseded) */
-  warning: WarningView;
+  warning: WarningViewSchema,
   /** extension: a room went into or out of storm mode */
-  storm: { room: string; stormMode: boolean };
+  storm: z.object({ room: z.string(), stormMode: z.boolean() }),
   /** extension: the room's judged level changed (a reading, a band change after its hold, a sensor going stale) */
-  room: RoomEvent;
-}
-export interface RoomEvent {
-  room: string;
-  level: FloodLevelView | null;
-  band: FloodBand;
-}
+  room: RoomEventSchema,
+});
+export type StreamEvents = z.infer<typeof StreamEventsSchema>;
 
-// ---- Devices behind LoRaWAN network servers (CONTRACT.md section 6) ----
+// ---- Devices behind LoRaWAN network servers ----
 
-export type DeviceKindName = 'bay' | 'gate' | 'level' | 'pump' | 'venue';
+export const DEVICE_KINDS = ['bay', 'gate', 'level', 'pump', 'venue'] as const;
+export type DeviceKindName = (typeof DEVICE_KINDS)[number];
 
-export interface BindingView {
-  /** extension: the ParkOps device the binding belongs to */
-  deviceId: string;
-  /** 16 upper-case hex digits */
-  devEui: string;
-  codec: string;
-  params: Record<string, unknown>;
-  /** extension */
-  updatedAt: string;
-  /** extension: who made it; in the admin answers only (PUT), not in the viewers' device list */
-  updatedBy?: string;
-}
+export const BindingViewSchema = z
+  .object({
+    /** extension: the ParkOps device the binding belongs to */
+    deviceId: z.string(),
+    /** 16 upper-case hex digits */
+    devEui: z.string().regex(/^[0-9A-F]{16}$/),
+    codec: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    /** extension */
+    updatedAt: isoTime(),
+    /** extension: who made it; in the admin answers only (PUT), not in the viewers' device list */
+    updatedBy: z.string().optional(),
+  })
+  .meta({ id: 'Binding' });
+export type BindingView = z.infer<typeof BindingViewSchema>;
 
-export interface DeviceView {
-  id: string;
-  kind: DeviceKindName;
-  name: string;
-  /** extension */
-  nameZh?: string;
-  /** extension: the zone of a bay, the flood room of a level sensor or pump */
-  parent?: string;
-  /** the newest of its last reading and its last uplink */
-  lastSeen?: string;
-  /** percent */
-  battery?: number;
-  /** extension: battery voltage, for devices that report volts instead of percent */
-  batteryMv?: number;
-  /** dBm and dB of the best gateway on the last uplink */
-  rssi?: number;
-  snr?: number;
-  binding?: BindingView;
-  /** extension: no fresh reading within the device's staleness window (gates: never) */
-  stale: boolean;
-  /** extension: battery below the site's lowBatteryPct (devices that report only volts: false) */
-  lowBattery: boolean;
-  /** extension: what the device's last uplink reported about its own measurement */
-  problem?: string;
-}
+export const DeviceViewSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(DEVICE_KINDS),
+    name: z.string(),
+    /** extension */
+    nameZh: z.string().optional(),
+    /** extension: the zone of a bay, the flood room of a level sensor or pump */
+    parent: z.string().optional(),
+    /** the newest of its last reading and its last uplink */
+    lastSeen: isoTime().optional(),
+    /** percent */
+    battery: z.number().optional(),
+    /** extension: battery voltage, for devices that report volts instead of percent */
+    batteryMv: z.number().optional(),
+    /** dBm and dB of the best gateway on the last uplink */
+    rssi: z.number().optional(),
+    snr: z.number().optional(),
+    binding: BindingViewSchema.optional(),
+    /** extension: no fresh reading within the device's staleness window (gates: never) */
+    stale: z.boolean(),
+    /** extension: battery below the site's lowBatteryPct (devices that report only volts: false) */
+    lowBattery: z.boolean(),
+    /** extension: what the device's last uplink reported about its own measurement */
+    problem: z.string().optional(),
+  })
+  .meta({ id: 'Device' });
+export type DeviceView = z.infer<typeof DeviceViewSchema>;
 
-export interface UnboundDeviceView {
-  devEui: string;
-  network: 'chirpstack' | 'tts';
-  name?: string;
-  /** extension */
-  applicationId?: string;
-  firstSeen: string;
-  lastSeen: string;
-  uplinks: number;
-}
+export const UnboundDeviceViewSchema = z
+  .object({
+    devEui: z.string(),
+    network: z.enum(['chirpstack', 'tts']),
+    name: z.string().optional(),
+    /** extension */
+    applicationId: z.string().optional(),
+    firstSeen: isoTime(),
+    lastSeen: isoTime(),
+    uplinks: z.number().int(),
+  })
+  .meta({ id: 'UnboundDevice' });
+export type UnboundDeviceView = z.infer<typeof UnboundDeviceViewSchema>;
 
-export interface CodecView {
-  name: string;
-  kinds: DeviceKindName[];
-  description: string;
-  paramsExample?: Record<string, unknown>;
-}
+export const CodecViewSchema = z
+  .object({
+    name: z.string(),
+    kinds: z.array(z.enum(DEVICE_KINDS)),
+    description: z.string(),
+    paramsExample: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'Codec' });
+export type CodecView = z.infer<typeof CodecViewSchema>;
 
-export interface BindingsImportResult {
-  dryRun: boolean;
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-}
+export const BindingsImportResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    rows: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+  })
+  .meta({ id: 'BindingsImportResult' });
+export type BindingsImportResult = z.infer<typeof BindingsImportResultSchema>;
