@@ -3,13 +3,19 @@
  * MQTT adapter acknowledges it, so an acknowledged reading is never only in memory.
  *
  * Group commit: adapters hand messages over with `enqueue` and acknowledge in the callback. Messages
- * that arrive in the same turn of the event loop (from several connections of a `$share` group, or
- * several devices on the embedded broker) are committed in one SQLite transaction. MQTT.js handles one
- * packet at a time per connection (ENVIRONMENT.md), so batching needs several connections; the
- * transaction's BEGIN/COMMIT was a fifth of the ingest CPU time per message in a profile.
+ * that arrive in the same turn of the event loop are committed in one SQLite transaction: the window
+ * of unacknowledged messages on the ingest's own MQTT connection (mqtt/ingest-subscriber.ts), several
+ * connections of a `$share` group, or several devices on the embedded broker. A transaction's
+ * BEGIN/COMMIT and WAL write were a quarter of the ingest CPU time when every message paid its own.
+ *
+ * After the commit, in this order and in one synchronous pass: the batch's metrics, the acks (in the
+ * order received; the adapter writes their PUBACKs once the pass ends), `reading.accepted` per reading
+ * and one `readings.accepted` for the batch. So an alert that a reading raises is raised when its
+ * batch commits, before the next batch is read.
  */
+import { writeSync } from 'node:fs';
 import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
-import type { EventBus } from './bus.ts';
+import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -27,8 +33,8 @@ export type Ack = (err?: Error) => void;
 export class StoreUnavailable extends Error {}
 
 /**
- * Network-server uplinks (CONTRACT.md section 6) arrive on topics outside the prefix. A translator
- * turns each into a section-1 topic and payload, which then take the same path as a device's own
+ * Network-server uplinks (docs/api.md, LoRaWAN) arrive on topics outside the prefix. A translator
+ * turns each into a device topic and payload, which then take the same path as a device's own
  * message: the same decoder and rejections, the same transaction and acknowledgement.
  */
 export type Translation =
@@ -51,18 +57,24 @@ interface Pending {
   /** a retained message the broker replayed on subscribe (LiveState.plan) */
   replayed: boolean;
 }
-interface Committed {
-  plan: Plan;
-  stored: boolean;
+interface ToCommit {
+  reading: Reading;
   receivedAt: number;
+  replayed: boolean;
+  uplink?: Uplink | undefined;
 }
 
-/** At most this many messages in one transaction; a larger backlog is committed in several. */
-const MAX_BATCH = 500;
+/**
+ * At most this many messages in one transaction; a larger backlog is committed in several. Twice the
+ * default MQTT_INGEST_WINDOW: one connection's full window always commits together, and a `$share`
+ * group's connections share transactions without making one so large that it holds back an alert
+ * in it for long (a batch costs about 10-15 µs a message: 8000 in about 100 ms, in a backlog only).
+ */
+const MAX_BATCH = 8000;
 
 export class Ingest {
   private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>) => Committed[];
+  private readonly commitBatch: (items: ToCommit[]) => ReadingAccepted[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
@@ -70,24 +82,40 @@ export class Ingest {
   publisher: Publisher | null = null;
   translator: UplinkTranslator | null = null;
 
+  private commits = 0;
+
   constructor(
-    private readonly deps: { db: Db; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
+    private readonly deps: {
+      db: Db;
+      store: TimeSeriesStore;
+      live: LiveState;
+      bus: EventBus;
+      topics: Topics;
+      site: Site;
+      metrics: Metrics;
+      log: Logger;
+      /** Test only (PARKOPS_TEST_CRASH_AFTER_COMMIT): SIGKILL this process right after the n-th commit, before its acks. */
+      crashAfterCommit?: number | undefined;
+    },
   ) {
     const { db, store, live } = deps;
-    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>, undo: Array<() => void>): Committed[] => {
-      const out: Committed[] = [];
-      for (const { reading, receivedAt, replayed, uplink } of items) {
+    const tx = db.transaction((items: ToCommit[], undo: Array<() => void>): ReadingAccepted[] => {
+      const out: ReadingAccepted[] = new Array(items.length);
+      const plans: Plan[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const { reading, receivedAt, replayed, uplink } = items[i]!;
         // Planned one by one against memory that already holds the batch's earlier readings.
         const plan = live.plan(reading, receivedAt, replayed);
         const stored = store.write(reading);
         if (stored) {
-          live.persist(plan);
+          plans.push(plan);
           for (const hook of this.hooks) hook(reading, plan.applies);
           undo.push(live.commit(plan));
         }
         uplink?.commit(stored);
-        out.push({ plan, stored, receivedAt });
+        out[i] = { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
       }
+      live.persistBatch(plans);
       return out;
     });
     this.commitBatch = (items) => {
@@ -138,21 +166,22 @@ export class Ingest {
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
     const { topics, metrics, bus, site } = this.deps;
-    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean; uplink?: Uplink | undefined }> = [];
-    for (const m of batch) {
-      const parsed = topics.parse(m.topic);
-      const translated = parsed.kind === 'foreign' ? this.translator?.translate(m.topic, m.payload, m.receivedAt) : undefined;
+    const accepted: ToCommit[] = [];
+    /** Per message of the batch: 1 when it is a reading to commit (ignored and rejected ones are acked as they are). */
+    const toCommit = new Uint8Array(batch.length);
+    let received = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
-      if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
+      if (topics.isOwn(m.topic)) {
         report?.('ignored');
-        m.ack();
         continue;
       }
-      metrics.received.inc();
+      received++;
+      const translated = topics.isForeign(m.topic) ? this.translator?.translate(m.topic, m.payload, m.receivedAt) : undefined;
       if (translated?.kind === 'rejected' || translated?.kind === 'handled') {
         if (translated.kind === 'rejected') this.reject(m.topic, translated.rejection, m.receivedAt);
         report?.(translated.kind === 'rejected' ? 'rejected' : 'ignored');
-        m.ack();
         continue;
       }
       const uplink = translated ?? undefined;
@@ -162,32 +191,61 @@ export class Ingest {
         // The notice names the topic the message came on: for an uplink, the network server's topic.
         this.reject(m.topic, uplink ? { code: result.rejection.code, reason: `${result.rejection.reason} (decoded from the uplink as ${uplink.topic} ${new TextDecoder().decode(uplink.payload)})` } : result.rejection, m.receivedAt);
         report?.('rejected');
-        m.ack();
         continue;
       }
-      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed, uplink });
+      toCommit[i] = 1;
+      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, replayed: m.replayed, uplink });
     }
-    if (accepted.length === 0) return;
-    let committed: Committed[];
+    if (received > 0) metrics.received.inc(undefined, received);
+    if (accepted.length === 0) {
+      for (const m of batch) m.ack();
+      return;
+    }
+    let events: ReadingAccepted[];
     try {
-      committed = this.commitBatch(accepted);
+      events = this.commitBatch(accepted);
     } catch (err) {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
-      for (const a of accepted) a.ack(failure);
+      for (let i = 0; i < batch.length; i++) batch[i]!.ack(toCommit[i] === 1 ? failure : undefined);
       return;
     }
-    const now = Date.now();
-    for (let i = 0; i < committed.length; i++) {
-      const { plan, stored, receivedAt } = committed[i]!;
-      const reading = plan.reading;
-      metrics.commitSeconds.observe((now - receivedAt) / 1000);
-      metrics.accepted.inc({ kind: reading.kind });
-      if (!stored) metrics.duplicates.inc();
-      report?.(stored ? 'accepted' : 'duplicate');
-      accepted[i]!.ack();
-      bus.emit('reading.accepted', { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt });
+    this.commits++;
+    if (this.deps.crashAfterCommit !== undefined && this.commits >= this.deps.crashAfterCommit) {
+      // Test only: the batch is on disk and none of it is acknowledged; the broker must redeliver it.
+      // Written synchronously: the logger's buffered output would die with the process.
+      writeSync(2, `PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks (commit ${this.commits}, ${accepted.length} readings)\n`);
+      process.kill(process.pid, 'SIGKILL');
     }
+    this.countBatch(events);
+    if (report) for (const e of events) report(e.duplicate ? 'duplicate' : 'accepted');
+    for (const m of batch) m.ack();
+    for (const e of events) bus.emit('reading.accepted', e);
+    bus.emit('readings.accepted', { readings: events });
+  }
+
+  /** Metrics once per batch: counters by kind, commit latency per run of equal receipt times. */
+  private countBatch(events: ReadingAccepted[]): void {
+    const { metrics } = this.deps;
+    const now = Date.now();
+    const byKind = new Map<Reading['kind'], number>();
+    let duplicates = 0;
+    let runAt = events[0]!.receivedAt;
+    let run = 0;
+    for (const { reading, duplicate, receivedAt } of events) {
+      byKind.set(reading.kind, (byKind.get(reading.kind) ?? 0) + 1);
+      if (duplicate) duplicates++;
+      if (receivedAt !== runAt) {
+        metrics.commitSeconds.observe((now - runAt) / 1000, run);
+        runAt = receivedAt;
+        run = 0;
+      }
+      run++;
+    }
+    metrics.commitSeconds.observe((now - runAt) / 1000, run);
+    for (const [kind, n] of byKind) metrics.accepted.inc({ kind }, n);
+    if (duplicates > 0) metrics.duplicates.inc(undefined, duplicates);
+    metrics.batchSize.observe(events.length);
   }
 
   private reject(topic: string, rejection: Rejection, receivedAt: number): void {

@@ -15,7 +15,7 @@ let live: LiveState;
 
 function apply(r: Reading, receivedAt: number, replayed = false): boolean {
   const plan = live.plan(r, receivedAt, replayed);
-  live.persist(plan);
+  live.persistBatch([plan]);
   live.commit(plan);
   return plan.applies;
 }

@@ -3,9 +3,10 @@
  * restart shows the same picture. A reading older than the current state of its subject is stored
  * (back-fill) but never rolls live state back (CONTRACT.md section 1).
  *
- * `plan()` works out a reading's effect without touching memory; ingest persists the plan inside the
- * same SQLite transaction as the reading and applies it with `commit()`, which returns an undo step:
- * if the transaction fails, ingest undoes the batch, so memory never runs ahead of what is on disk.
+ * `plan()` works out a reading's effect without touching memory; ingest applies it with `commit()`,
+ * which returns an undo step, and persists the batch's plans with `persistBatch()` inside the same
+ * SQLite transaction as the readings: if the transaction fails, ingest undoes the batch, so memory
+ * never runs ahead of what is on disk.
  */
 import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from './contract/index.ts';
 import type { Site } from './site/index.ts';
@@ -173,23 +174,36 @@ export class LiveState {
   }
 
   /**
-   * Writes the plan's new state into the `latest` table; called inside the ingest transaction.
+   * Writes a committed batch's new state into the `latest` table; called inside the ingest transaction
+   * after the batch's readings. One row per subject, from its last plan in the batch (each plan is made
+   * against memory holding the earlier ones, so the last one carries the subject's final state), and
+   * every gate scan in order.
    * A heartbeat that changes nothing but the time is written at most once a minute per device: after a
    * crash its last-seen time may be up to a minute early, far inside every staleness threshold, and
    * the busiest traffic (bay heartbeats) costs one statement instead of two.
    */
-  persist(p: Plan): void {
-    if (!p.applies || !p.entry) return;
+  persistBatch(plans: Plan[]): void {
+    const last = new Map<string, Plan>();
+    for (const p of plans) {
+      if (!p.applies || !p.entry) continue;
+      last.set(p.reading.subject, p);
+      const r = p.reading;
+      if (r.kind === 'gate') {
+        this.stmts.scan.run(r.gateId, r.event, r.pass, r.ts);
+        if (++this.scanInserts % RECENT_SCANS === 0) this.stmts.trim.run();
+      }
+    }
+    for (const p of last.values()) this.persistLatest(p);
+  }
+
+  private persistLatest(p: Plan): void {
     const r = p.reading;
+    const entry = p.entry!;
     const key = `${r.kind}:${r.subject}`;
     const last = this.persistedAt.get(key);
-    if (last !== undefined && p.entry.changedAt === last.changedAt && p.entry.ts - last.ts < HEARTBEAT_PERSIST_MS) return;
-    this.persistedAt.set(key, { ts: p.entry.ts, changedAt: p.entry.changedAt });
-    this.stmts.upsert.run(r.subject, r.kind, p.entry.ts, p.entry.changedAt, p.entry.seenAt, JSON.stringify(p.entry.data));
-    if (r.kind === 'gate') {
-      this.stmts.scan.run(r.gateId, r.event, r.pass, r.ts);
-      if (++this.scanInserts % RECENT_SCANS === 0) this.stmts.trim.run();
-    }
+    if (last !== undefined && entry.changedAt === last.changedAt && entry.ts - last.ts < HEARTBEAT_PERSIST_MS) return;
+    this.persistedAt.set(key, { ts: entry.ts, changedAt: entry.changedAt });
+    this.stmts.upsert.run(r.subject, r.kind, entry.ts, entry.changedAt, entry.seenAt, JSON.stringify(entry.data));
   }
 
   /** After a failed transaction: forget what was thought persisted, so the next readings write it again. */

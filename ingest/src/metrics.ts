@@ -66,10 +66,11 @@ export class Histogram implements Metric {
   ) {
     this.counts = buckets.map(() => 0);
   }
-  observe(v: number): void {
-    this.sum += v;
-    this.count++;
-    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]!++;
+  /** `times` observations of the same value at once (a batch received in one read). */
+  observe(v: number, times = 1): void {
+    this.sum += v * times;
+    this.count += times;
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]! += times;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
@@ -89,6 +90,7 @@ export class Metrics {
   readonly commitSeconds = this.add(
     new Histogram('parkops_commit_seconds', 'Time from message receipt to durable commit', [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]),
   );
+  readonly batchSize = this.add(new Histogram('parkops_ingest_batch_size', 'Readings committed together in one transaction', [1, 10, 50, 100, 250, 500, 1000, 2000]));
   readonly sseClients = this.add(new Gauge('parkops_sse_clients', 'Open /api/stream connections'));
 
   add<T extends Metric>(m: T): T {

@@ -95,6 +95,8 @@ export class Harness {
   readonly audits: AuditEntry[] = [];
   engine!: AlertEngine;
   db!: Db;
+  /** Storm mode of every room, as the warnings module would answer it (tests switch it). */
+  storm = false;
 
   constructor(
     readonly dir: string,
@@ -115,6 +117,7 @@ export class Harness {
       topics: new Topics('park'),
       publisher: this.publisher,
       log: createLogger('silent'),
+      stormMode: () => this.storm,
       audit: (e) => {
         this.audits.push(e);
         this.auditTo?.(e);

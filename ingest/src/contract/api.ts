@@ -141,6 +141,93 @@ export const FloodLevelViewSchema = z
   .meta({ id: 'FloodLevel' });
 export type FloodLevelView = z.infer<typeof FloodLevelViewSchema>;
 
+/** A CAP warning as an alert's details name it: enough to word it in either language without the warning list. */
+export const StormWarningRefSchema = z
+  .object({
+    id: z.string(),
+    sender: z.string(),
+    event: z.string(),
+    severity: z.string(),
+    onset: isoTime().optional(),
+    expires: isoTime().optional(),
+    headline: z.string().optional(),
+    /** each info block's language and texts (CMA publishes zh-CN and en) */
+    texts: z.array(z.object({ language: z.string(), event: z.string(), headline: z.string().optional(), senderName: z.string().optional() })),
+  })
+  .meta({ id: 'StormWarningRef' });
+export type StormWarningRef = z.infer<typeof StormWarningRefSchema>;
+
+/**
+ * The readiness checklist (docs/warnings.md, "The readiness checklist"). `ok`: checked from live data
+ * (or ticked) and fine; `flagged`: checked and not fine, the findings say why; `unknown`: it could not
+ * be checked (no data, nothing tried yet); `todo`: a manual item nobody ticked yet.
+ */
+export const CHECKLIST_STATES = ['ok', 'flagged', 'unknown', 'todo'] as const;
+export type ChecklistState = (typeof CHECKLIST_STATES)[number];
+export const CHECKLIST_CHECKS = ['pump-ran-recently', 'standby-pump-starts', 'sensors-fresh', 'contacts-reachable', 'manual'] as const;
+export type ChecklistCheckName = (typeof CHECKLIST_CHECKS)[number];
+
+/** What a check found, one entry per pump, sensor or route; times ISO 8601 UTC. The dashboard words these. */
+export const ChecklistFindingSchema = z
+  .discriminatedUnion('code', [
+    z.object({ code: z.literal('pump-running'), pump: z.string() }),
+    z.object({ code: z.literal('pump-ran'), pump: z.string(), lastRunAt: isoTime(), idleDays: z.number(), maxIdleDays: z.number() }),
+    z.object({ code: z.literal('pump-idle'), pump: z.string(), lastRunAt: isoTime().nullable(), idleDays: z.number().nullable(), maxIdleDays: z.number(), lookbackDays: z.number() }),
+    z.object({ code: z.literal('standby-started'), pump: z.string(), startedAt: isoTime(), amps: z.number().nullable(), ampsMin: z.number(), ampsMax: z.number() }),
+    z.object({ code: z.literal('standby-current'), pump: z.string(), startedAt: isoTime(), amps: z.number(), ampsMin: z.number(), ampsMax: z.number() }),
+    z.object({ code: z.literal('standby-no-current'), pump: z.string(), startedAt: isoTime() }),
+    z.object({ code: z.literal('standby-not-started'), pump: z.string(), lookbackDays: z.number() }),
+    z.object({ code: z.literal('standby-alert'), pump: z.string(), rule: z.string() }),
+    z.object({ code: z.literal('no-standby') }),
+    z.object({ code: z.literal('sensor-fresh'), sensor: z.string(), lastSeen: isoTime().nullable() }),
+    z.object({ code: z.literal('sensor-stale'), sensor: z.string(), lastSeen: isoTime().nullable() }),
+    z.object({ code: z.literal('route-ok'), channel: z.string(), at: isoTime() }),
+    z.object({ code: z.literal('route-failed'), channel: z.string(), at: isoTime(), error: z.string().nullable() }),
+    z.object({ code: z.literal('route-untried'), channel: z.string() }),
+    z.object({ code: z.literal('no-route') }),
+    z.object({ code: z.literal('ticked'), by: z.string(), at: isoTime(), note: z.string().optional() }),
+    z.object({ code: z.literal('unticked'), by: z.string(), at: isoTime(), note: z.string().optional() }),
+    z.object({ code: z.literal('not-ticked') }),
+    z.object({ code: z.literal('no-data'), reason: z.string() }),
+  ])
+  .meta({ id: 'ChecklistFinding' });
+export type ChecklistFinding = z.infer<typeof ChecklistFindingSchema>;
+
+export const ChecklistItemViewSchema = z
+  .object({
+    id: z.string(),
+    text: z.string(),
+    textZh: z.string().optional(),
+    check: z.enum(CHECKLIST_CHECKS),
+    state: z.enum(CHECKLIST_STATES),
+    findings: z.array(ChecklistFindingSchema),
+    /** since when the item has been in this state */
+    since: isoTime(),
+    /** when it was last evaluated */
+    checkedAt: isoTime(),
+  })
+  .meta({ id: 'ChecklistItem' });
+export type ChecklistItemView = z.infer<typeof ChecklistItemViewSchema>;
+
+const stormRules = () => z.object({ riseWarnMmPerMin: z.number(), riseWindowSec: z.number(), holdSec: z.number(), clearHoldSec: z.number() });
+export const RoomStormViewSchema = z
+  .object({
+    /** storm mode is on (the same as the room's stormMode) */
+    mode: z.boolean(),
+    /** when storm mode began */
+    since: isoTime().optional(),
+    /** the newest storm warning in force */
+    warning: StormWarningRefSchema.optional(),
+    /** the numbers the room's rules use now: its storm settings while storm mode is on, else the normal ones */
+    rules: stormRules(),
+    /** the storm settings, for "in storm mode the rules would be" */
+    stormRules: stormRules(),
+    /** evaluated also outside storm mode, so a pump idle too long is flagged before the rain */
+    checklist: z.array(ChecklistItemViewSchema),
+  })
+  .meta({ id: 'RoomStorm' });
+export type RoomStormView = z.infer<typeof RoomStormViewSchema>;
+
 export const FloodRoomViewSchema = z
   .object({
     id: z.string(),
@@ -155,6 +242,8 @@ export const FloodRoomViewSchema = z
     pumps: z.array(PumpViewSchema),
     /** true while a relevant rainstorm or flood warning is in force for this room (docs/warnings.md) */
     stormMode: z.boolean(),
+    /** extension: storm mode's state, the rules it applies and the readiness checklist (docs/warnings.md) */
+    storm: RoomStormViewSchema.optional(),
   })
   .meta({ id: 'FloodRoom' });
 export type FloodRoomView = z.infer<typeof FloodRoomViewSchema>;
@@ -207,6 +296,22 @@ export const AlertDetailsSchema = z
       /** the rise has stopped: since when, and when the alert clears if it stays so */
       stopped: z.object({ since: isoTime(), clearsAt: isoTime() }).optional(),
       pumpsOutpace: z.boolean().optional(),
+      /** the room is in storm mode: warnMmPerMin and windowMin are its storm settings */
+      storm: z.literal(true).optional(),
+    }),
+    z.object({
+      rule: z.literal('flood.storm-mode'),
+      room: z.string(),
+      /** when storm mode began */
+      since: isoTime(),
+      /** the newest storm warning in force (or, once ended, the one in force last) */
+      warning: StormWarningRefSchema,
+      /** how many storm warnings are in force */
+      warnings: z.number().int(),
+      /** the numbers the room's rules use in storm mode (docs/warnings.md) */
+      rules: stormRules(),
+      /** set when storm mode ended: when, and why (null when it ended while ParkOps was down) */
+      ended: z.object({ at: isoTime(), reason: z.enum(['expired', 'cancelled', 'updated', 'disabled']).nullable() }).optional(),
     }),
     z.object({
       rule: z.literal('flood.sensors-disagree'),
@@ -394,6 +499,8 @@ export const StreamEventsSchema = z.object({
   storm: z.object({ room: z.string(), stormMode: z.boolean() }),
   /** extension: the room's judged level changed (a reading, a band change after its hold, a sensor going stale) */
   room: RoomEventSchema,
+  /** extension: a room's storm view changed (storm mode, a checklist item's state or tick) */
+  readiness: z.object({ room: z.string(), storm: RoomStormViewSchema }),
 });
 export type StreamEvents = z.infer<typeof StreamEventsSchema>;
 

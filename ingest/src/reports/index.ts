@@ -19,6 +19,8 @@ import type { TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';
 import { rollupsFor, type Rollups } from './rollups.ts';
 import { localTimeOf } from './sqlite-usage.ts';
+import type { FloodIncident } from './monthly-pdf.ts';
+import { stopPdfWorkers } from './pdf-render.ts';
 
 export { reportsRouter } from './routes.ts';
 export { sqliteUsage } from './sqlite-usage.ts';
@@ -36,6 +38,12 @@ export interface ReportsDeps {
   site: Site;
   log: Logger;
   ingest: Ingest;
+  /** true when ParkOps runs the device simulators itself (PARKOPS_SIMULATE): a fresh install is told how to back-fill history */
+  simulated?: boolean;
+  /** PARKOPS_PDF_FONT: the CJK font of the monthly PDF, when not one of the known system paths */
+  pdfFont?: string | undefined;
+  /** The alert engine's flood incidents overlapping [from, to) (epoch ms), for the monthly PDF. */
+  floodIncidents?: (from: number, to: number) => Promise<FloodIncident[]>;
 }
 
 export class Reports implements Module {
@@ -45,12 +53,18 @@ export class Reports implements Module {
   /** null with the InfluxDB store */
   readonly rollups: Rollups | null;
   readonly builder: ReportBuilder;
+  readonly simulated: boolean;
+  readonly pdfFont: string | undefined;
+  readonly floodIncidents: ((from: number, to: number) => Promise<FloodIncident[]>) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private hooked = false;
 
   constructor(private readonly deps: ReportsDeps) {
     this.site = deps.site;
     this.store = deps.store;
+    this.simulated = deps.simulated ?? false;
+    this.pdfFont = deps.pdfFont;
+    this.floodIncidents = deps.floodIncidents;
     this.rollups = deps.store.kind === 'sqlite' ? rollupsFor(deps.db, deps.site) : null;
     this.builder = new ReportBuilder({ db: deps.db, store: deps.store, site: deps.site, rollups: this.rollups, lt: localTimeOf(deps.site) });
   }
@@ -117,6 +131,7 @@ export class Reports implements Module {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.caughtUp;
+    await stopPdfWorkers();
     // Whatever is still dirty is rolled up on the next start; nothing is lost.
   }
 }
