@@ -1,11 +1,10 @@
 /**
- * Request bodies, query parameters and the response shapes of the ParkOps extension routes, as zod
- * schemas for the OpenAPI document (`/api/openapi.json`, docs/api.md). The base contract's response
- * shapes live in api.ts; this module adds what an integrator sends and what the extension routes answer.
+ * Query parameters, request bodies and answers of the routes whose shapes have no home module of their
+ * own in the contract (api.ts: the base contract's answers; auth.ts, reports.ts, storm.ts: theirs), as
+ * zod schemas for the OpenAPI document (`/api/openapi.json`, docs/api.md).
  */
 import { z } from 'zod';
 import { AlertSchema, isoTime, USAGE_EVERIES } from './api.ts';
-import { ROLES, USER_ROLES } from './roles.ts';
 
 /** A query time: ISO 8601 with a zone offset (or Z), or epoch milliseconds. */
 const queryTime = () => z.string().describe('ISO 8601 with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds');
@@ -32,12 +31,6 @@ export const WarningsQuerySchema = z.object({
   state: z.enum(['active', 'all']).default('active').describe('active: in force for the site now'),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
-export const AuditQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().positive().optional().describe('entries with a smaller id (paging)'),
-  actor: z.string().min(1).max(128).optional(),
-  action: z.string().min(1).max(64).optional(),
-});
 export const NotificationsQuerySchema = z.object({
   alert: z.string().optional().describe("one alert's attempts, oldest first"),
   status: z.enum(['sent', 'retrying', 'failed']).optional(),
@@ -56,11 +49,6 @@ export const HeatmapQuerySchema = RangeQuerySchema.extend({ subject: z.string().
 
 // ---- request bodies ----
 
-export const LoginBodySchema = z.object({ username: z.string().min(1).max(256), password: z.string().min(1).max(1024) });
-export const CreateUserBodySchema = z.strictObject({ username: z.string().regex(/^[a-z0-9_.-]{1,64}$/), password: z.string().min(10).max(1024), role: z.enum(USER_ROLES) });
-export const UpdateUserBodySchema = z.strictObject({ password: z.string().min(10).max(1024).optional(), role: z.enum(USER_ROLES).optional() }).describe('a new role, a new password, or both');
-export const ChangePasswordBodySchema = z.strictObject({ currentPassword: z.string().min(1), newPassword: z.string().min(10).max(1024) });
-export const CreateTokenBodySchema = z.strictObject({ name: z.string().regex(/^[a-z0-9_.-]{1,64}$/), role: z.enum(ROLES) });
 export const AckBodySchema = z.object({ note: z.string().max(1000).optional() });
 export const BindingBodySchema = z.object({
   devEui: z.string().regex(/^[0-9A-Fa-f]{16}$/).describe('16 hex digits, any case'),
@@ -75,16 +63,6 @@ export const PushSubscriptionBodySchema = z.object({
 export const PushUnsubscribeBodySchema = z.object({ endpoint: z.string().min(1) });
 
 // ---- extension responses ----
-
-const role = z.enum(ROLES);
-export const LoginResponseSchema = z.object({ username: z.string(), role, expiresAt: isoTime() }).meta({ id: 'Login' });
-export const AuthUserSchema = z.object({ username: z.string().describe('a username, or token:<name> for a bearer token'), role, via: z.enum(['session', 'token']) }).meta({ id: 'AuthUser' });
-export const UserViewSchema = z.object({ username: z.string(), role, createdAt: isoTime(), updatedAt: isoTime() }).meta({ id: 'User' });
-export const TokenViewSchema = z.object({ name: z.string(), role, createdBy: z.string(), createdAt: isoTime(), lastUsedAt: isoTime().nullable() }).meta({ id: 'Token' });
-export const NewTokenSchema = z.object({ name: z.string(), role, token: z.string().describe('shown this once') }).meta({ id: 'NewToken' });
-export const AuditEntrySchema = z
-  .object({ id: z.number().int(), at: isoTime(), actor: z.string(), action: z.string(), target: z.string().nullable(), ip: z.string().nullable(), detail: z.record(z.string(), z.unknown()).nullable() })
-  .meta({ id: 'AuditEntry' });
 
 export const IncidentSummarySchema = z
   .object({
