@@ -163,6 +163,11 @@ describe('the OpenAPI document', () => {
     expect(ROUTES.filter((r) => paths[openApiPath(r.path)]?.[r.method] === undefined).map(routeKey)).toEqual([]);
   });
 
+  it('has every route in docs/api.md, the integrators\' page', () => {
+    const page = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    expect(ROUTES.filter((r) => !page.includes(`\`${r.method.toUpperCase()} ${openApiPath(r.path)}\``)).map(routeKey)).toEqual([]);
+  });
+
   it('documents the access each route enforces: 401 without credentials, 403 below the documented role', async () => {
     const wrong: string[] = [];
     const fill = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => (name === 'roomId' ? room.id : `openapi-no-such-${name}`));
