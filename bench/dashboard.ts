@@ -1,5 +1,5 @@
 /**
- * Dashboard (issue 9, item 4), in Debian's Chromium driven by playwright-core against ParkOps started
+ * Dashboard, in Debian's Chromium driven by playwright-core against ParkOps started
  * as `npm start` does (simulators off, readings over real MQTT to the embedded broker):
  *   - time to first render of the overview (first lot-map draw), beside the login page as baseline;
  *   - bay updates per second applied without a long task over 50 ms, in waves of rising rate;

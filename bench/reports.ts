@@ -1,5 +1,5 @@
 /**
- * Reports benchmark (issue 8): back-fills the default site with the simulator engine (no MQTT, no
+ * Reports benchmark: back-fills the default site with the simulator engine (no MQTT, no
  * timers: `Simulation.advance`) straight into the SQLite store, marking rollups through the same hook
  * ingest runs, rolls them up, then times the 1-year hourly parking usage (goal < 300 ms), the 30-day
  * heatmap and the report pages' queries (median of several runs), and reports the database size.

@@ -168,7 +168,7 @@ export class Controller {
     this.http.useApi(stormRouter(this.storm, guard, log));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
-    // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
+    // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
     this.devices = new DeviceRegistry({ db, site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);

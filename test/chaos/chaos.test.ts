@@ -1,5 +1,5 @@
 /**
- * Chaos (issue 10): a numbered stream of QoS 1 bay readings (reading i has ts = base + i, so the
+ * Chaos: a numbered stream of QoS 1 bay readings (reading i has ts = base + i, so the
  * total is known exactly) goes through Mosquitto, started with the project's mosquitto.conf
  * (persistence, max_queued_messages 500000, accounts and ACL), into ParkOps. While it runs, a seeded
  * random schedule injects:

@@ -2,7 +2,7 @@
  * The dashboard end to end: ParkOps started as `npm start` runs it (simulators off), test readings
  * published over real MQTT to the embedded broker, and Debian's Chromium driven with playwright-core.
  *
- * Covers issue 7's list: log in; a bay published occupied shows within a second; a critical level
+ * Covers what a person does first: log in; a bay published occupied shows within a second; a critical level
  * raises the banner, an acknowledgement in one browser clears it in the others, and a viewer cannot
  * acknowledge; language switch; the flood page at phone width; the not-live state while the API is
  * down and recovery after it is back. Saves screenshots (to docs/screenshots/ under `npm run screenshots`) and prints

@@ -1,7 +1,7 @@
 /**
  * Issue 3, enforcement: walks EVERY /api route of the running server with no credentials, a bad token,
  * a malformed Authorization header, and each role (session cookie and bearer token), and checks
- * 401 / 403 / allowed exactly as CONTRACT.md section 3 says.
+ * 401 / 403 / allowed exactly as docs/api.md, HTTP API says.
  *
  * The routes are listed from the running server's express router, so a route added without an entry
  * in ACCESS below fails this test: every new route needs an explicit access decision.

@@ -1,5 +1,5 @@
 /**
- * The alerts HTTP API (CONTRACT.md section 3) on a real express server on loopback, with the real auth
+ * The alerts HTTP API (docs/api.md, HTTP API) on a real express server on loopback, with the real auth
  * module in front (bearer tokens per role), the real alert engine on a SQLite file, and readings put on
  * the bus as ingest does.
  */

@@ -1,5 +1,5 @@
 /**
- * CONTRACT.md section 2 on a real Mosquitto, through the production MQTT adapter: `park/alerts/{id}` is
+ * docs/api.md, ParkOps to clients on a real Mosquitto, through the production MQTT adapter: `park/alerts/{id}` is
  * retained while the alert is not resolved; on resolution the resolved object goes out once, not
  * retained, and the retained message is cleared, so a client connecting later sees no stale alert.
  * Readings go on the bus as ingest puts them; the engine's clock is injected to skip the clear hold.

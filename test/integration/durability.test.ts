@@ -1,5 +1,5 @@
 /**
- * Durability (issue 2): a numbered stream of QoS 1 readings, the ingest process SIGKILLed twice
+ * Durability: a numbered stream of QoS 1 readings, the ingest process SIGKILLed twice
  * mid-stream and restarted. Afterwards every reading is stored exactly once, through Mosquitto and
  * through the embedded broker (where the broker dies with the process, and devices resend what was
  * never acknowledged).

@@ -1,5 +1,5 @@
 /**
- * HTTP fuzz (issue 10): malformed JSON, wrong types, bodies over the limit, bad query parameters,
+ * HTTP fuzz: malformed JSON, wrong types, bodies over the limit, bad query parameters,
  * path tricks, and SQL and InfluxQL injection strings in every parameter, against every route of the
  * running server (listed from its express router, so a new route is fuzzed without edits here), as
  * admin so authorisation does not answer first. Every answer is below 500, an error is a 4xx with a

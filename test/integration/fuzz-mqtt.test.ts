@@ -1,5 +1,5 @@
 /**
- * Live MQTT fuzz (issue 10): random and malformed messages on random topics under the prefix, on
+ * Live MQTT fuzz: random and malformed messages on random topics under the prefix, on
  * topics outside it and on ParkOps' own topics, interleaved with valid bay readings, all at QoS 1
  * through a real Mosquitto into the real ingest process. Afterwards:
  *   - the process is alive and healthy;

@@ -1,5 +1,5 @@
 /**
- * Network-server uplinks end to end (CONTRACT.md section 6), once through a real Mosquitto and once
+ * Network-server uplinks end to end (docs/api.md, LoRaWAN), once through a real Mosquitto and once
  * through the embedded broker: bindings through the API, uplinks shaped exactly like ChirpStack's and
  * The Things Stack's documentation samples (test/fixtures/lorawan), the same durable path as section 1
  * (stored once when redelivered, rejections on park/rejected naming the uplink topic), the unbound

@@ -1,5 +1,5 @@
 /**
- * The durable outbox against a real influxd 1.6.7 (issue 4, "InfluxDB down"): influxd is stopped
+ * The durable outbox against a real influxd 1.6.7 ("InfluxDB down"): influxd is stopped
  * mid-stream for several seconds while readings keep arriving, and ParkOps itself is restarted while
  * InfluxDB is still down. Afterwards every reading is in InfluxDB exactly once. Lines InfluxDB
  * rejects as invalid are set aside with its reason, and the valid lines around them still arrive.

@@ -1,5 +1,5 @@
 /**
- * The deployment path end to end (issue 4): ParkOps started as `npm start` runs it with
+ * The deployment path end to end: ParkOps started as `npm start` runs it with
  * PARKOPS_STORE=influxdb, devices publishing QoS 1 through a real Mosquitto, a real influxd 1.6.7
  * behind it. InfluxDB goes down mid-stream: ingest keeps acknowledging, /api/health turns degraded
  * with the outbox depth and age, and once InfluxDB is back every reading is in it exactly once.

@@ -1,5 +1,5 @@
 /**
- * GET /api/usage (CONTRACT.md section 3) on the SQLite store: a known history written through the real
+ * GET /api/usage (docs/api.md, HTTP API) on the SQLite store: a known history written through the real
  * Ingest pipeline (real SQLite file, rollup hook), exact figures, CSV round trip, bucket edge cases and
  * bad parameters. Times are Asia/Shanghai (UTC+8), the default site's zone.
  */

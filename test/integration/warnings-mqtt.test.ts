@@ -1,5 +1,5 @@
 /**
- * CAP warnings over MQTT on ParkOps' own topic `park/warnings/{source}` (CONTRACT.md section 8),
+ * CAP warnings over MQTT on ParkOps' own topic `park/warnings/{source}` (docs/api.md, official warnings),
  * through a real Mosquitto and through the embedded broker: stored once, larger than a device
  * payload may be, bad CAP rejected on park/rejected with the reason, and device readings around it
  * still taken. With the embedded broker the PUBACK comes only after the warning is stored.

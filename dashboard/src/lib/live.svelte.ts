@@ -67,7 +67,7 @@ export function backoffMs(attempt: number, random: number): number {
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
-/** An alert someone still has to acknowledge (CONTRACT.md section 4). */
+/** An alert someone still has to acknowledge (docs/api.md, the alert object). */
 export function needsAck(a: Alert): boolean {
   return a.state === 'firing' || (a.state === 'resolved' && !a.ackedAt);
 }

@@ -1,6 +1,6 @@
 /**
- * The alert engine (issue 6): evaluates the flood and park rules on every accepted reading and on a 1 s
- * tick, runs the alert lifecycle of CONTRACT.md section 4 (firing -> acknowledged -> resolved, one open
+ * The alert engine: evaluates the flood and park rules on every accepted reading and on a 1 s
+ * tick, runs the alert lifecycle of docs/api.md, the alert object (firing -> acknowledged -> resolved, one open
  * alert per rule and subject), persists everything in SQLite so a restart changes nothing, publishes
  * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
  */
@@ -380,7 +380,7 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /**
-   * CONTRACT.md section 2: retained while not resolved; on resolution the resolved object once, not
+   * docs/api.md, ParkOps to clients: retained while not resolved; on resolution the resolved object once, not
    * retained, then an empty retained payload clears the retained message. Publishes of one alert are
    * chained so they reach the broker in order.
    */
@@ -460,7 +460,7 @@ export class AlertEngine implements Module, AlertSink {
       this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
     } else {
       // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
-      // resolved object was already published once (CONTRACT.md section 2), so nothing goes to MQTT.
+      // resolved object was already published once (docs/api.md, ParkOps to clients), so nothing goes to MQTT.
       this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
       this.forget(a.id);
     }

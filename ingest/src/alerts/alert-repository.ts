@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   escalate_from INTEGER NOT NULL,
   escalated_at INTEGER
 );
--- CONTRACT.md section 4: one open alert per rule and subject, enforced by the database too.
+-- docs/api.md, the alert object: one open alert per rule and subject, enforced by the database too.
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open ON alerts(rule, subject) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts(started_at);
 CREATE INDEX IF NOT EXISTS alerts_active ON alerts(state, acked_at);
@@ -224,7 +224,7 @@ function fromRow(r: AlertRow): AlertRecord {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The contract object (CONTRACT.md section 4) with the extensions of contract/api.ts. */
+/** The contract object (docs/api.md, the alert object) with the extensions of contract/api.ts. */
 export function toAlert(a: AlertRecord): Alert {
   const out: Alert = {
     id: a.id,

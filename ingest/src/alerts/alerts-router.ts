@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the alert engine, mounted by the controller at /api (CONTRACT.md section 3):
+ * HTTP routes of the alert engine, mounted by the controller at /api (docs/api.md, HTTP API):
  * GET /alerts, POST /alerts/:id/ack, GET /incidents, GET /incidents/:id (JSON, or CSV with format=csv).
  * Thin on purpose: validate with zod, call the engine, answer `{"error"}` with a fitting status.
  */

@@ -1,6 +1,6 @@
 /**
  * Shapes shared by the alert rules and the alert engine. Rules decide *whether* a condition holds (with
- * their own hysteresis and hold timers); the engine owns the lifecycle (CONTRACT.md section 4).
+ * their own hysteresis and hold timers); the engine owns the lifecycle (docs/api.md, the alert object).
  */
 import type { AlertDetails, AlertSeverity } from '../contract/api.ts';
 

@@ -1,4 +1,4 @@
-/** Live-state routes of CONTRACT.md section 3: parking, sessions, flood, venues (viewer and up). */
+/** Live-state routes of docs/api.md, HTTP API: parking, sessions, flood, venues (viewer and up). */
 import { Router, type RequestHandler } from 'express';
 import type { Role } from '../contract/index.ts';
 import type { FloodView } from '../flood/flood-view.ts';

@@ -51,7 +51,7 @@ export class AuthMiddleware {
 
   /**
    * 401 without a user, 403 unless the user's role is exactly one of `roles`: for routes off the role
-   * ladder, such as posting warnings (the `feed` token role, or an admin; CONTRACT.md section 8).
+   * ladder, such as posting warnings (the `feed` token role, or an admin; docs/api.md, official warnings).
    */
   requireAnyRole(roles: readonly Role[]): express.RequestHandler {
     return (req, res, next) => {

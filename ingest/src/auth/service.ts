@@ -1,5 +1,5 @@
 /**
- * Accounts, sessions, API tokens, wall-screen (kiosk) links and the audit log (CONTRACT.md section 3,
+ * Accounts, sessions, API tokens, wall-screen (kiosk) links and the audit log (docs/api.md, HTTP API,
  * docs/security.md). The HTTP side is in middleware.ts and routes.ts; the Node-RED editor's side in
  * nodered-gate.ts; storage behind AuthRepository.
  *

@@ -51,7 +51,7 @@ CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
 `,
   },
   {
-    // Tokens may have the `feed` role (warning feeds, CONTRACT.md section 8). SQLite cannot change a
+    // Tokens may have the `feed` role (warning feeds, docs/api.md, official warnings). SQLite cannot change a
     // CHECK constraint in place, so the table is copied into one with the wider constraint.
     version: 2,
     sql: `

@@ -17,7 +17,7 @@ export const usernameSchema = text().regex(USERNAME_PATTERN, 'must be 1-64 chara
 export const passwordSchema = text()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(1024, 'must be at most 1024 characters');
-/** People get the ladder's roles; a token may also be `feed` (post warnings only, CONTRACT.md section 8). */
+/** People get the ladder's roles; a token may also be `feed` (post warnings only, docs/api.md, official warnings). */
 export const userRoleSchema = z.enum(USER_ROLES, {
   error: (issue) => (issue.input === undefined ? 'is required' : issue.input === 'feed' ? 'feed is a role for tokens of warning feeds, not for people' : `must be one of ${USER_ROLES.join(', ')}`),
 });

@@ -1,5 +1,5 @@
 /**
- * The device registry (CONTRACT.md section 6): bindings of network-server devices (by DevEUI) to
+ * The device registry (docs/api.md, LoRaWAN): bindings of network-server devices (by DevEUI) to
  * ParkOps devices with a codec, the DevEUIs heard without one, and what uplinks say about each device
  * (battery, RSSI, SNR). It is also the ingest's uplink translator: uplink -> binding -> codec -> a
  * section-1 topic and payload, which the ordinary decoder validates, so uplinks are stored, deduplicated

@@ -1,5 +1,5 @@
 /**
- * The Reports module (issue 8): keeps 15-minute rollups of the SQLite store up to date as readings
+ * The Reports module: keeps 15-minute rollups of the SQLite store up to date as readings
  * arrive, and answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md) through
  * `reportsRouter`, which the controller mounts at /api.
  *

@@ -1,6 +1,6 @@
 /**
- * Utilisation for GET /api/usage on the InfluxDB store (issue 8: "use InfluxQL GROUP BY time() on
- * InfluxDB"), for the schema of ingest/src/store/influx-store.ts:
+ * Utilisation for GET /api/usage on the InfluxDB store (InfluxQL GROUP BY time(), so
+ * InfluxDB aggregates and only the buckets travel), for the schema of ingest/src/store/influx-store.ts:
  *
  *   parking_bay,bay=B-001,zone=B  occupied=1i      venue_count,venue=gym  in=3i,out=1i,occupancy=40i
  *

@@ -1,6 +1,6 @@
 /**
- * The site's calendar for reports: local days, hours and weekdays (issue 8: "days and hours follow the
- * site's time zone, not UTC"). Intl is slow (microseconds a call), so the zone offset is looked up once
+ * The site's calendar for reports: local days, hours and weekdays (a manager's day is the
+ * site's day: they follow the site's time zone, not UTC). Intl is slow (microseconds a call), so the zone offset is looked up once
  * per UTC hour and cached; bucket boundaries are built from local midnights plus fixed steps, which is
  * exact for every zone whose offsets are whole quarter hours (all of them today).
  */

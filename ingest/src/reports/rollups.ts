@@ -1,5 +1,5 @@
 /**
- * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive (issue 8).
+ * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive.
  *
  * The ingest transaction hook only marks the reading's quarter hour dirty (one `INSERT OR IGNORE` into a
  * tiny WITHOUT ROWID table), inside the same transaction as the reading: a SIGKILL loses both or neither,

@@ -1,5 +1,5 @@
 /**
- * Report routes (docs/reports.md): `GET /api/usage` (CONTRACT.md section 3), `GET /api/reports/*` and
+ * Report routes (docs/reports.md): `GET /api/usage` (docs/api.md, HTTP API), `GET /api/reports/*` and
  * the monthly PDF, manager role and above, JSON, `format=csv` or PDF. The controller mounts this router
  * at /api.
  */

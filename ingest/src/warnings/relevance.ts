@@ -1,5 +1,5 @@
 /**
- * What a CAP warning means for the site (CONTRACT.md section 8; docs/warnings.md):
+ * What a CAP warning means for the site (docs/api.md, official warnings; docs/warnings.md):
  *
  * - an info block **covers the site** when one of its areas has a polygon or circle that contains
  *   the site's location, or a geocode the site file lists (valueName compared without case);

@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the warnings module, mounted at /api (CONTRACT.md section 8):
+ * HTTP routes of the warnings module, mounted at /api (docs/api.md, official warnings):
  *
  * | route | role |
  * |---|---|

@@ -1,5 +1,5 @@
 /**
- * The simulators speaking as a ChirpStack v4 network server (CONTRACT.md section 6): the messages of
+ * The simulators speaking as a ChirpStack v4 network server (docs/api.md, LoRaWAN): the messages of
  * the devices in a LoRaWAN plan leave as `application/{id}/device/{devEui}/event/up` uplinks in
  * ChirpStack's JSON marshaler format, with real payload bytes for the codec each is bound with;
  * every other device keeps speaking ParkOps' own JSON. LoRaWAN devices have no MQTT connection of

@@ -21,7 +21,7 @@ interface Field {
   required: boolean;
 }
 
-/** Section-1 payload fields per device kind (CONTRACT.md section 1), without `ts`: the uplink's time is used. */
+/** Section-1 payload fields per device kind (docs/api.md, devices to ParkOps), without `ts`: the uplink's time is used. */
 const FIELDS: Record<DeviceKind, readonly Field[]> = {
   bay: [
     { name: 'occupied', type: 'boolean', required: true },
