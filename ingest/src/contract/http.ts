@@ -120,10 +120,19 @@ export const NotificationStatsSchema = z
   .object({ pending: z.number().int(), failedLast24h: z.number().int(), lastFailure: NotificationAttemptSchema.nullable() })
   .meta({ id: 'NotificationStats' });
 
-export const PushKeyResponseSchema = z.object({ publicKey: z.string().describe('the VAPID public key, base64url'), canSubscribe: z.boolean() }).meta({ id: 'PushKey' });
+/** `GET /api/push/key` */
+export const PushKeyResponseSchema = z
+  .object({
+    publicKey: z.string().describe('the VAPID public key, base64url, for PushManager.subscribe({applicationServerKey})'),
+    canSubscribe: z.boolean().describe('responders and up may subscribe; viewers only see notifications while the dashboard is open'),
+  })
+  .meta({ id: 'PushKey' });
+export type PushKeyResponse = z.infer<typeof PushKeyResponseSchema>;
+/** One subscription as `GET/POST /api/push/subscriptions` show it (never the keys). */
 export const PushSubscriptionViewSchema = z
-  .object({ id: z.number().int(), service: z.string().describe("the push service's origin"), userAgent: z.string().nullable(), createdAt: isoTime(), lastSentAt: isoTime().nullable() })
+  .object({ id: z.number().int(), service: z.string().describe("the push service's origin, e.g. https://fcm.googleapis.com"), userAgent: z.string().nullable(), createdAt: isoTime(), lastSentAt: isoTime().nullable() })
   .meta({ id: 'PushSubscription' });
+export type PushSubscriptionView = z.infer<typeof PushSubscriptionViewSchema>;
 export const PushTestResponseSchema = z.object({ queued: z.number().int() });
 
 const historyPoint = z.object({ t: isoTime(), avg: z.number(), min: z.number(), max: z.number() });
