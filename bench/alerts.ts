@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
-import { DEFAULT_SITE_PATH } from '../ingest/src/site/index.ts';
+import { DEFAULT_SITE_PATH } from '@parkops/contract/site/index.ts';
 import { readFileSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import mqtt from 'mqtt';
 import { chromium, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, startParkOps } from '../test/harness/system.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

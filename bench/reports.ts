@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topics, type Reading } from '@parkops/ingest/contract';
-import { loadSite, type Site } from '@parkops/ingest/site';
+import { Topics, type Reading } from '@parkops/contract';
+import { loadSite, type Site } from '@parkops/contract/site';
 import { createSimulation } from '@parkops/simulators';
 import { openDatabase } from '../ingest/src/store/db.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';

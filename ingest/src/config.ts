@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from './contract/topics.ts';
+import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from '@parkops/contract/topics.ts';
 
 /** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
 export const DEFAULT_INGEST_WINDOW = 4000;

@@ -8,10 +8,10 @@
  * SQLite transaction as the readings: if the transaction fails, ingest undoes the batch, so memory
  * never runs ahead of what is on disk.
  */
-import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from './contract/index.ts';
-import type { Site } from './site/index.ts';
+import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { migrate, type Db } from './store/db.ts';
-import { parseSubject } from './contract/subjects.ts';
+import { parseSubject } from '@parkops/contract/subjects.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS latest (subject TEXT PRIMARY KEY, kind TEXT NOT NULL, ts INTEGER NOT NULL, changed_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;

@@ -16,7 +16,7 @@
  * CHAOS_SEED=<n> replays a schedule (the seed is printed, and named in every failure).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';

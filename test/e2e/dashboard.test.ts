@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, FloodResponse, ParkingResponse } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse, ParkingResponse } from '@parkops/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { connect, eventually, publish } from '../support/mqtt.ts';

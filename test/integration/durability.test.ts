@@ -25,7 +25,7 @@ describe.each(['mosquitto', 'embedded'] as const)('durability through %s', (brok
   it(`stores all ${N} acknowledged readings exactly once across two SIGKILLs`, async () => {
     if (broker === 'mosquitto') mosquitto = await startMosquitto();
     sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}) } });
-    const site = (await import('../../ingest/src/site/index.ts')).loadSite();
+    const site = (await import('@parkops/contract/site/index.ts')).loadSite();
     const bays = site.bays.map((b) => b.id);
     const publisher = await connect(sys.mqttUrl, { clientId: `durability-pub-${broker}`, clean: false, reconnectPeriod: 100 });
     const base = Date.now() - 3_600_000;

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../ingest/src/config.ts';
 import { Controller } from '../../ingest/src/controller.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { freePort } from '../harness/ports.ts';
 import { connect, eventually } from '../support/mqtt.ts';
 import { prng } from '../chaos/support.ts';

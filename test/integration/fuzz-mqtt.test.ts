@@ -11,8 +11,8 @@
  * runs 100,000 + 10,000); FUZZ_SEED replays a run (the seed is printed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, REJECTION_CODES, Topics, type RejectionCode } from '../../ingest/src/contract/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { decodeMessage, REJECTION_CODES, Topics, type RejectionCode } from '@parkops/contract/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { connect, eventually } from '../support/mqtt.ts';

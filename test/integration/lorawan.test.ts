@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BindingView, DeviceView, FloodResponse, ParkingResponse, UnboundDeviceView, VenueView } from '../../ingest/src/contract/index.ts';
+import type { BindingView, DeviceView, FloodResponse, ParkingResponse, UnboundDeviceView, VenueView } from '@parkops/contract/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';

@@ -5,7 +5,7 @@
  * with the outbox depth and age, and once InfluxDB is back every reading is in it exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

@@ -4,7 +4,7 @@
  * bad parameters. Times are Asia/Shanghai (UTC+8), the default site's zone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageResponse } from '@parkops/ingest/contract';
+import type { UsageResponse } from '@parkops/contract';
 import { HISTORY_START, openPipeline, serveReports, writeKnownHistory, type Pipeline, type ReportsHttp } from '../../ingest/src/reports/testing.ts';
 
 const H = 3_600_000;

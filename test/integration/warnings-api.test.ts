@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloodResponse, PostWarningResponse, WarningView } from '../../ingest/src/contract/api.ts';
+import type { FloodResponse, PostWarningResponse, WarningView } from '@parkops/contract/api.ts';
 import { at, buildCap, CALIFORNIA_POLYGON, JINING_POLYGON, sample } from '../../ingest/src/warnings/testing.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { eventually } from '../support/mqtt.ts';

@@ -5,7 +5,7 @@
  * still taken. With the embedded broker the PUBACK comes only after the warning is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloodResponse, WarningView } from '../../ingest/src/contract/api.ts';
+import type { FloodResponse, WarningView } from '@parkops/contract/api.ts';
 import { at, buildCap, JINING_POLYGON, sample } from '../../ingest/src/warnings/testing.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

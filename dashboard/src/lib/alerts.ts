@@ -2,8 +2,8 @@
  * Words for alerts. The server's `message` is kept as the detail; the title and the
  * time-to-threshold line are built here so they read in the user's language.
  */
-import { parseSubject, type SubjectKind } from '@parkops/ingest/contract/subjects.ts';
-import type { Alert } from '@parkops/ingest/contract';
+import { parseSubject, type SubjectKind } from '@parkops/contract/subjects.ts';
+import type { Alert } from '@parkops/contract';
 import type { MessageKey } from './i18n/messages.ts';
 import { formatTime, type Translate } from './format.ts';
 

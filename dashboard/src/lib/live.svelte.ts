@@ -23,8 +23,8 @@ import type {
   StreamSnapshot,
   VenueView,
   WarningView,
-} from '@parkops/ingest/contract';
-import { parseSubject, roomOf } from '@parkops/ingest/contract/subjects.ts';
+} from '@parkops/contract';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signed-out';
 

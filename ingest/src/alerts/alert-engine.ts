@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
-import type { Topics } from '../contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { AlertRepository, toAlert, type AlertRecord, type NotificationAttempt } from './alert-repository.ts';
 import type { RoomJudgement } from '../flood/room-judge.ts';

@@ -2,7 +2,7 @@
  * SQLite tables of the alert engine: alerts, every state change (alert_events), rule state, incidents and
  * the notification attempts the webhook module reports. Times are epoch ms.
  */
-import type { Alert, AlertDetails, AlertSeverity, AlertState } from '../contract/api.ts';
+import type { Alert, AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
 import { migrate, type Db } from '../store/db.ts';
 
 const SCHEMA_V1 = `

@@ -5,7 +5,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 import type { AuthUser } from '../auth/types.ts';
 import { AlertNotAckable, AlertNotFound, type AlertEngine } from './alert-engine.ts';
 

@@ -8,11 +8,11 @@
  * threshold is not in the text: it travels as `etaMin`/`etaTarget`, and whoever shows the alert (the
  * dashboard, the webhook text) says it once, in the reader's language.
  */
-import type { AlertDetails } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { StormText } from '../storm/text.ts';
 
-export type { AlertDetails } from '../contract/api.ts';
+export type { AlertDetails } from '@parkops/contract/api.ts';
 
 const round = (x: number): number => Math.round(x);
 const oneDecimal = (x: number): string => (Math.round(x * 10) / 10).toFixed(1);

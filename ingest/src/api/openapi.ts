@@ -5,9 +5,9 @@
  * `$ref` points into `#/components/schemas`.
  */
 import { z } from 'zod';
-import { ErrorResponseSchema } from '../contract/api.ts';
-import { ROUTES, type RouteAnswer, type RouteDoc } from '../contract/routes.ts';
-import { ROLES } from '../contract/roles.ts';
+import { ErrorResponseSchema } from '@parkops/contract/api.ts';
+import { ROUTES, type RouteAnswer, type RouteDoc } from '@parkops/contract/routes.ts';
+import { ROLES } from '@parkops/contract/roles.ts';
 
 type Json = Record<string, unknown>;
 

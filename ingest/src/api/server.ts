@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
-import type { HealthResponse } from '../contract/index.ts';
+import type { HealthResponse } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';

@@ -7,7 +7,7 @@
  * reconnects and resynchronises from a fresh snapshot.
  */
 import type { Request, Response } from 'express';
-import type { Reading, StreamEvents, StreamSnapshot } from '../contract/index.ts';
+import type { Reading, StreamEvents, StreamSnapshot } from '@parkops/contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';

@@ -4,8 +4,8 @@
  * only look). Also the cookie and address helpers the auth routes share.
  */
 import type express from 'express';
-import { roleAtLeast, type Role } from '../contract/api.ts';
-import type { AuthErrorCode } from '../contract/auth.ts';
+import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
+import type { AuthErrorCode } from '@parkops/contract/auth.ts';
 import { clientIp, isHttps, readCookie, sameOrigin, serializeCookie, SESSION_COOKIE } from './http.ts';
 import type { AuthService } from './service.ts';
 

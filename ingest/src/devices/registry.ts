@@ -8,12 +8,12 @@
  * Bindings live in memory and in the registry's tables; a change through the API is used by the next
  * uplink (no restart). Everything a binding change writes is audited.
  */
-import { rejection, type BindingView, type BindingsImportResult, type CodecView, type DeviceTopic, type DeviceView, type FloodResponse, type Topics, type UnboundDeviceView, type UplinkTopics } from '../contract/index.ts';
+import { rejection, type BindingView, type BindingsImportResult, type CodecView, type DeviceTopic, type DeviceView, type FloodResponse, type Topics, type UnboundDeviceView, type UplinkTopics } from '@parkops/contract/index.ts';
 import type { Translation, UplinkTranslator } from '../ingest.ts';
 import type { LiveState } from '../live-state.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
-import type { DeviceRef, Site } from '../site/index.ts';
+import type { DeviceRef, Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { parseBindingsCsv } from './bindings-csv.ts';
 import { CODECS, type AnyCodec, type CounterState, type CounterStore, type Telemetry } from './codecs/index.ts';

@@ -9,7 +9,7 @@
  * Thin: parse, call the registry, answer `{"error"}` with the status the registry chose.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 import { DevicesError, type DeviceRegistry } from './registry.ts';
 
 const IMPORT_LIMIT = '2mb';

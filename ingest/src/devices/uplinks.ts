@@ -9,9 +9,9 @@
  *
  * Never throws: every problem is a Rejection naming the field.
  */
-import { timeSchema } from '../contract/payloads.ts';
-import { rejection, type Rejection } from '../contract/reasons.ts';
-import type { UplinkNetwork, UplinkTopic } from '../contract/topics.ts';
+import { timeSchema } from '@parkops/contract/payloads.ts';
+import { rejection, type Rejection } from '@parkops/contract/reasons.ts';
+import type { UplinkNetwork, UplinkTopic } from '@parkops/contract/topics.ts';
 
 export interface Uplink {
   network: UplinkNetwork;

@@ -10,8 +10,8 @@
  * (`errcode`/`errmsg`, Feishu `code`/`StatusCode`), so `robotError` reads the answer body too. Signed
  * DingTalk and Feishu robots have their own channels (channels/).
  */
-import type { Alert, AlertSeverity } from '../contract/api.ts';
-import { parseSubject, roomOf } from '../contract/subjects.ts';
+import type { Alert, AlertSeverity } from '@parkops/contract/api.ts';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 import { StormText } from '../storm/text.ts';
 
 export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';

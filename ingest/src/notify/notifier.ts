@@ -16,7 +16,7 @@
  * Nothing here blocks the bus: the listener only inserts a row; HTTP runs on timers with a hard timeout.
  */
 import express, { type Router } from 'express';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { EventBus, AlertChanged } from '../bus.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';

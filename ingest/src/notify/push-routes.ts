@@ -14,8 +14,8 @@
  * above. Viewers cannot subscribe: alert pushes go to the people who may acknowledge.
  */
 import express, { type RequestHandler, type Router } from 'express';
-import { roleAtLeast, type Role } from '../contract/api.ts';
-import type { PushKeyResponse, PushSubscriptionView } from '../contract/push.ts';
+import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
+import type { PushKeyResponse, PushSubscriptionView } from '@parkops/contract/push.ts';
 import type { Logger } from '../log.ts';
 import { serviceOf, type WebPushChannel } from './channels/webpush.ts';
 import type { ChannelDelivery } from './channels/types.ts';

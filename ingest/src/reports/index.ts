@@ -13,7 +13,7 @@
 import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';

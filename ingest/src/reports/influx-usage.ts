@@ -14,8 +14,8 @@
  * Wiring (InfluxStore):
  *   async usage(subject, range, every) { return influxUsage((q) => this.query(q), this.opts.site, subject, range, every); }
  */
-import type { UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every, TimeRange } from '../store/types.ts';
 import { LocalTime } from './local-time.ts';
 import { alignRange, resolveSubject, round } from './usage.ts';

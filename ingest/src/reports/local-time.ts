@@ -6,14 +6,14 @@
  */
 import type { Every } from './types.ts';
 
-import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '../site/local-time.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '@parkops/contract/site/local-time.ts';
 
-export { DAY_MS, HOUR_MS, MINUTE_MS } from '../site/local-time.ts';
+export { DAY_MS, HOUR_MS, MINUTE_MS } from '@parkops/contract/site/local-time.ts';
 export const QUARTER_MS = 15 * MINUTE_MS;
 
 export const STEP_MS: Record<Exclude<Every, '1d'>, number> = { '15m': QUARTER_MS, '1h': HOUR_MS };
 
-/** The site clock (ingest/src/site/local-time.ts) with report buckets on top. Weekdays: Monday 0. */
+/** The site clock (contract/src/site/local-time.ts) with report buckets on top. Weekdays: Monday 0. */
 export class LocalTime extends SiteClock {
   /** Local date `YYYY-MM-DD` of `ms`. */
   date(ms: number): string {

@@ -4,8 +4,8 @@
  * at /api.
  */
 import { Router, type Request, type Response } from 'express';
-import type { UsageResponse } from '../contract/index.ts';
-import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '../contract/reports.ts';
+import type { UsageResponse } from '@parkops/contract/index.ts';
+import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '@parkops/contract/reports.ts';
 import { badRequest, zodMessage } from '../api/http-errors.ts';
 import type { Guard } from '../api/live-routes.ts';
 import { parseRange } from '../api/params.ts';

@@ -25,9 +25,9 @@
  */
 import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import { Topics, type DeviceTopic } from '../contract/topics.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import { Topics, type DeviceTopic } from '@parkops/contract/topics.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { migrate, type Db } from './db.ts';
 import { describeInfluxError, InfluxOutbox, type OutboxMetrics, type OutboxOptions } from './outbox.ts';
 import { MAX_OPEN_SESSION_MS, toSession } from './sqlite-store.ts';

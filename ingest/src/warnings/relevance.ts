@@ -13,9 +13,9 @@
  *   `expires` of the blocks that count (the storm blocks of a storm warning, else the covering
  *   ones); a block without `expires` lasts the site's `defaultDurationHours`.
  */
-import type { CapNamedValue, CapSeverity } from '../contract/cap.ts';
-import { CAP_SEVERITIES } from '../contract/cap.ts';
-import type { CapSettings, SiteLocation } from '../site/index.ts';
+import type { CapNamedValue, CapSeverity } from '@parkops/contract/cap.ts';
+import { CAP_SEVERITIES } from '@parkops/contract/cap.ts';
+import type { CapSettings, SiteLocation } from '@parkops/contract/site/index.ts';
 import type { CapAlert, CapArea, CapInfo } from './cap.ts';
 import { circleContains, polygonContains } from './geo.ts';
 

@@ -10,12 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../bus.ts';
-import type { FloodResponse, PostWarningResponse, WarningInfoView, WarningView } from '../contract/api.ts';
-import type { Topics } from '../contract/index.ts';
+import type { FloodResponse, PostWarningResponse, WarningInfoView, WarningView } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import { Counter, Gauge, type Metrics } from '../metrics.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { describeProblems, parseCap, type CapAlert, type CapProblem } from './cap.ts';
 import { inForceAt, judge } from './relevance.ts';
 import type { StormState, StoredWarning, WarningRepository, WarningVia } from './repository.ts';

@@ -5,8 +5,8 @@
  * every other device keeps speaking ParkOps' own JSON. LoRaWAN devices have no MQTT connection of
  * their own, so their `park/devices/{id}/status` messages are not sent.
  */
-import { UplinkTopics } from '@parkops/ingest/contract';
-import type { Site } from '@parkops/ingest/site';
+import { UplinkTopics } from '@parkops/contract';
+import type { Site } from '@parkops/contract/site';
 import { Random } from '../random.ts';
 import type { SimMessage } from '../types.ts';
 import { em310Udl, em500Swl, ldds75, nwave, vs133Totals } from './encoders.ts';

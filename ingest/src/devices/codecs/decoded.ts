@@ -11,7 +11,7 @@
  * like any reading's.
  */
 import { z } from 'zod';
-import type { DeviceKind } from '../../site/index.ts';
+import type { DeviceKind } from '@parkops/contract/site/index.ts';
 import { defineCodec, reject, type Telemetry } from './types.ts';
 
 type FieldType = 'number' | 'integer' | 'boolean' | 'string';

@@ -5,8 +5,8 @@
  * is checked in one place (contract/decode.ts), for uplinks too.
  */
 import type { z } from 'zod';
-import { rejection, type Rejection, type RejectionCode } from '../../contract/reasons.ts';
-import type { DeviceKind } from '../../site/index.ts';
+import { rejection, type Rejection, type RejectionCode } from '@parkops/contract/reasons.ts';
+import type { DeviceKind } from '@parkops/contract/site/index.ts';
 
 export interface CodecInput {
   fPort: number;
