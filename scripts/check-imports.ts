@@ -18,6 +18,7 @@ interface Workspace {
 }
 
 const SOURCE = /\.(ts|mts|js|mjs|svelte)$/;
+const TEST_FILE = /\.test\.ts$/;
 const SKIP_DIRS = new Set(['node_modules', 'build', '.svelte-kit', 'dist']);
 /** `import x from '…'`, `export … from '…'`, `import '…'`, `import('…')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"\n]+)\1/g;
@@ -65,7 +66,9 @@ export function checkWorkspaceImports(root: string): string[] {
         const spec = m[2]!;
         if (spec.startsWith('.')) {
           const target = resolve(dirname(file), spec);
-          if (!inside(ws.dir, target)) problems.push(`${where}: imports '${spec}', outside ${ws.name}; import the package that holds it by name and declare it`);
+          // A test may use the repository's shared test support (test/support, test/harness), which is no package.
+          const sharedTestSupport = TEST_FILE.test(file) && inside(join(root, 'test'), target);
+          if (!inside(ws.dir, target) && !sharedTestSupport) problems.push(`${where}: imports '${spec}', outside ${ws.name}; import the package that holds it by name and declare it`);
           continue;
         }
         const pkg = packageOf(spec);

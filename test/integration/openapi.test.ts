@@ -233,6 +233,7 @@ describe('live answers against the documented schemas', () => {
       ['/api/incidents', '/api/incidents', 'viewer'],
       ['/api/notifications', '/api/notifications', 'viewer'],
       ['/api/notifications/stats', '/api/notifications/stats', 'viewer'],
+      ['/api/notifications/channels', '/api/notifications/channels', 'viewer'],
       ['/api/usage', '/api/usage?subject=parking&every=15m', 'manager'],
       ['/api/reports/parking', '/api/reports/parking', 'manager'],
       ['/api/reports/venues', '/api/reports/venues', 'manager'],
@@ -267,11 +268,14 @@ describe('live answers against the documented schemas', () => {
     expect(check('get', '/api/health', health.status, health.body)).toEqual([]);
   });
 
-  it('state changes answer what is documented: ack, binding, warning, checklist tick', async () => {
+  it('state changes answer what is documented: ack, room ack, binding, warning, checklist tick', async () => {
     const alert = ((await call('GET', '/api/alerts', { token: tokens.viewer })).body as Alert[]).find((a) => a.rule === 'flood.level')!;
     const ack = await call('POST', `/api/alerts/${encodeURIComponent(alert.id)}/ack`, { token: tokens.responder, body: { note: 'pumps checked' } });
     expect(ack.status).toBe(200);
     expect(check('post', '/api/alerts/:id/ack', 200, ack.body)).toEqual([]);
+    const roomAck = await call('POST', `/api/flood/${room.id}/ack`, { token: tokens.responder, body: { note: 'the rest too' } });
+    expect(roomAck.status, roomAck.text).toBe(200);
+    expect(check('post', '/api/flood/:room/ack', 200, roomAck.body)).toEqual([]);
 
     const level = room.levels[0]!.id;
     const bound = await call('PUT', `/api/devices/${level}/binding`, { token: tokens.admin, body: { devEui: 'a84041000181c061', codec: 'dragino-ldds75', params: { mountMm: 1500 } } });

@@ -6,6 +6,7 @@
  * they do not know.
  */
 import { z } from 'zod';
+import type { ChannelSummary } from './notifications.ts';
 
 export { ROLES, USER_ROLES, roleAtLeast, type Role, type UserRole } from './roles.ts';
 
@@ -22,14 +23,33 @@ export const ErrorResponseSchema = z
   .meta({ id: 'Error' });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
+/** What would carry an alert outside the dashboard now (the zod-free `ChannelSummary` of notifications.ts). */
+export const ChannelSummarySchema = z
+  .object({
+    channels: z.number().int(),
+    webhook: z.boolean(),
+    robots: z.array(z.string()),
+    escalationContacts: z.number().int(),
+    /** push subscriptions of responders and above */
+    pushSubscriptions: z.number().int(),
+    /** the Node-RED flows route the settings webhook */
+    flows: z.boolean(),
+  })
+  .meta({ id: 'ChannelSummary' }) satisfies z.ZodType<ChannelSummary>;
+
 export const HealthResponseSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
     mqtt: z.string(),
     store: z.string(),
-    /** extension: why degraded, and the outbox in InfluxDB mode */
+    /**
+     * extension: why degraded, and warnings that do not degrade (no notification channel configured:
+     * the status stays ok), and the outbox in InfluxDB mode
+     */
     problems: z.array(z.string()).optional(),
     outbox: z.object({ depth: z.number().int(), oldestAgeSec: z.number().nullable() }).optional(),
+    /** extension: what carries alerts outside the dashboard; `channels` 0 means nobody is told */
+    notifications: ChannelSummarySchema.optional(),
   })
   .meta({ id: 'Health' });
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
@@ -89,6 +109,8 @@ export const LevelViewSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    /** extension: the site file's Chinese name */
+    nameZh: z.string().optional(),
     mm: z.number().nullable(),
     ts: isoTime().nullable(),
     /** extension: when the value last changed, apart from when it was last seen */
@@ -107,6 +129,8 @@ export const PumpViewSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    /** extension: the site file's Chinese name */
+    nameZh: z.string().optional(),
     role: z.enum(['duty', 'standby']),
     running: z.boolean().nullable(),
     amps: z.number().nullable(),
@@ -480,6 +504,8 @@ export const StreamSnapshotSchema = z
     serverTime: isoTime(),
     /** extension: warnings in force for the site */
     warnings: z.array(WarningViewSchema).optional(),
+    /** extension: the site's time zone (times for people are site-local) and the language of its messages */
+    site: z.object({ timezone: z.string(), language: z.enum(['zh-CN', 'en']) }).optional(),
   })
   .meta({ id: 'StreamSnapshot' });
 export type StreamSnapshot = z.infer<typeof StreamSnapshotSchema>;

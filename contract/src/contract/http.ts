@@ -4,7 +4,9 @@
  * zod schemas for the OpenAPI document (`/api/openapi.json`, docs/api.md).
  */
 import { z } from 'zod';
-import { AlertSchema, isoTime, USAGE_EVERIES } from './api.ts';
+import { AlertDetailsSchema, AlertSchema, isoTime, USAGE_EVERIES } from './api.ts';
+import type { RoomAckResponse } from './acknowledge.ts';
+import { ATTEMPT_STATUSES, DELIVERY_ERROR_CODES, type NotificationAttempt, type NotificationStats } from './notifications.ts';
 
 /** A query time: ISO 8601 with a zone offset (or Z), or epoch milliseconds. */
 const queryTime = () => z.string().describe('ISO 8601 with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds');
@@ -31,11 +33,6 @@ export const WarningsQuerySchema = z.object({
   state: z.enum(['active', 'all']).default('active').describe('active: in force for the site now'),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
-export const NotificationsQuerySchema = z.object({
-  alert: z.string().optional().describe("one alert's attempts, oldest first"),
-  status: z.enum(['sent', 'retrying', 'failed']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 export const BindingsImportQuerySchema = z.object({ dryRun: z.enum(['true', 'false', '1', '0']).optional().describe('true: check the file, change nothing') });
 export const ReportQuerySchema = RangeQuerySchema.extend({
   format: format(),
@@ -49,7 +46,6 @@ export const HeatmapQuerySchema = RangeQuerySchema.extend({ subject: z.string().
 
 // ---- request bodies ----
 
-export const AckBodySchema = z.object({ note: z.string().max(1000).optional() });
 export const BindingBodySchema = z.object({
   devEui: z.string().regex(/^[0-9A-Fa-f]{16}$/).describe('16 hex digits, any case'),
   codec: z.string().describe('a codec name from GET /api/devices/codecs'),
@@ -89,7 +85,12 @@ export const TimelineEntrySchema = z
     value: z.number().optional(),
     actor: z.string().optional(),
     note: z.string().optional(),
-    detail: z.string().optional(),
+    detail: z.string().optional().describe("in the site's language (an alert's message) or English (pump and notification lines): for the CSV"),
+    // Structured, so that readers word the entry in their own language:
+    change: z.string().optional().describe('alert-* and notification entries: the alert change'),
+    details: AlertDetailsSchema.optional().describe('alert-* entries: what the rule found at this change'),
+    channel: z.string().optional().describe('notification entries: the channel (webhook, wecom, webpush, ... none: nobody was told)'),
+    errorCode: z.string().optional().describe('notification entries that did not deliver: why, as a code'),
   })
   .meta({ id: 'TimelineEntry' });
 export const IncidentDetailSchema = IncidentSummarySchema.extend({
@@ -106,19 +107,26 @@ export const NotificationAttemptSchema = z
     deliveryId: z.number().int(),
     alertId: z.string(),
     change: z.string(),
-    channel: z.string().describe('webhook, node-red, escalation, fallback, wecom, dingtalk, feishu or webpush'),
+    channel: z.string().describe('webhook, node-red, escalation, fallback, wecom, dingtalk, feishu, webpush, or none (nothing was sent: see errorCode)'),
     target: z.string().describe('the URL with its secrets masked'),
     attempt: z.number().int(),
-    status: z.enum(['sent', 'retrying', 'failed']),
+    status: z.enum(ATTEMPT_STATUSES),
     httpStatus: z.number().int().nullable(),
-    error: z.string().nullable(),
+    error: z.string().nullable().describe("English detail; never a push service's answer text"),
+    errorCode: z.enum(DELIVERY_ERROR_CODES).nullable().describe('why it did not deliver, as a stable code the dashboard words'),
     at: isoTime(),
     durationMs: z.number(),
   })
-  .meta({ id: 'NotificationAttempt' });
+  .meta({ id: 'NotificationAttempt' }) satisfies z.ZodType<NotificationAttempt>;
 export const NotificationStatsSchema = z
-  .object({ pending: z.number().int(), failedLast24h: z.number().int(), lastFailure: NotificationAttemptSchema.nullable() })
-  .meta({ id: 'NotificationStats' });
+  .object({
+    pending: z.number().int(),
+    failedLast24h: z.number().int(),
+    /** alert changes that reached nobody outside the dashboard in the last 24 h */
+    unsentLast24h: z.number().int(),
+    lastFailure: NotificationAttemptSchema.nullable(),
+  })
+  .meta({ id: 'NotificationStats' }) satisfies z.ZodType<NotificationStats>;
 
 /** `GET /api/push/key` */
 export const PushKeyResponseSchema = z
@@ -156,3 +164,13 @@ export const FloodReportSchema = z.looseObject({ kind: z.literal('flood'), ...re
 export const HeatmapReportSchema = z
   .looseObject({ subject: z.string(), ...reportBase, weekdays: z.array(z.string()), hours: z.array(z.number().int()), avg: z.array(z.array(z.number().nullable())), max: z.array(z.array(z.number().nullable())) })
   .meta({ id: 'HeatmapReport' });
+
+/** `POST /api/flood/{room}/ack`: every alert it acknowledged, and those someone had acknowledged first (the zod-free `RoomAckResponse`). */
+export const RoomAckResponseSchema = z
+  .object({
+    room: z.string(),
+    acknowledged: z.array(AlertSchema),
+    /** alerts of the room that needed no acknowledgement by the time this one ran (acknowledged meanwhile) */
+    skipped: z.array(z.object({ id: z.string(), by: z.string(), at: isoTime() })),
+  })
+  .meta({ id: 'RoomAck' }) satisfies z.ZodType<RoomAckResponse>;

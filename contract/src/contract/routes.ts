@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   AlertSchema,
+  ChannelSummarySchema,
   ChecklistItemViewSchema,
   RoomStormViewSchema,
   BindingsImportResultSchema,
@@ -25,7 +26,6 @@ import {
   WarningViewSchema,
 } from './api.ts';
 import {
-  AckBodySchema,
   AlertsQuerySchema,
   BindingBodySchema,
   BindingsImportQuerySchema,
@@ -39,7 +39,6 @@ import {
   IncidentsQuerySchema,
   IncidentSummarySchema,
   NotificationAttemptSchema,
-  NotificationsQuerySchema,
   NotificationStatsSchema,
   ParkingReportQuerySchema,
   ParkingReportSchema,
@@ -48,6 +47,7 @@ import {
   PushSubscriptionViewSchema,
   PushTestResponseSchema,
   PushUnsubscribeBodySchema,
+  RoomAckResponseSchema,
   RangeQuerySchema,
   UsageQuerySchema,
   VenuesReportQuerySchema,
@@ -76,6 +76,8 @@ import {
 } from './auth.ts';
 import { monthlyPdfQuerySchema, reportsCalendarSchema } from './reports.ts';
 import { checklistTickBody } from './storm.ts';
+import { ackBody } from './acknowledge.ts';
+import { notificationsQuery } from './notifications-query.ts';
 import type { Role } from './roles.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -346,8 +348,19 @@ export const ROUTES: readonly RouteDoc[] = [
     tag: 'alerts',
     summary: 'Acknowledge an alert',
     params: { id: 'the alert' },
-    body: { schema: AckBodySchema },
+    body: { schema: ackBody },
     responses: { 200: json('the acknowledged alert', AlertSchema), 404: fail('no such alert'), 409: fail('already resolved and acknowledged') },
+  },
+  {
+    method: 'post',
+    path: '/api/flood/:room/ack',
+    access: 'responder',
+    extension: true,
+    tag: 'alerts',
+    summary: "Acknowledge every alert of a room's incident at once",
+    params: { room: 'the flood room' },
+    body: { schema: ackBody },
+    responses: { 200: json('what was acknowledged, and what someone had acknowledged first', RoomAckResponseSchema), 404: fail('no such room') },
   },
   { method: 'get', path: '/api/incidents', access: 'viewer', extension: true, tag: 'alerts', summary: 'Flood incidents (a room from its first level or rise alert until all are resolved)', query: IncidentsQuerySchema, responses: { 200: list('incidents', IncidentSummarySchema) } },
   {
@@ -368,9 +381,10 @@ export const ROUTES: readonly RouteDoc[] = [
     extension: true,
     tag: 'alerts',
     summary: 'Notification attempts, newest first',
-    query: NotificationsQuerySchema,
+    query: notificationsQuery,
     responses: { 200: list('attempts', NotificationAttemptSchema) },
   },
+  { method: 'get', path: '/api/notifications/channels', access: 'viewer', extension: true, tag: 'alerts', summary: 'What would carry an alert outside the dashboard now (0 channels: nobody is told)', responses: { 200: json('the channels', ChannelSummarySchema) } },
   { method: 'get', path: '/api/notifications/stats', access: 'viewer', extension: true, tag: 'alerts', summary: 'Pending and failed notifications', responses: { 200: json('stats', NotificationStatsSchema) } },
 
   // ---- reports ----

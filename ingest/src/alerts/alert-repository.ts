@@ -93,6 +93,9 @@ CREATE INDEX IF NOT EXISTS alert_notifications_alert ON alert_notifications(aler
 /** The structured findings behind each message (messages.ts words them). */
 const SCHEMA_V2 = `ALTER TABLE alerts ADD COLUMN details TEXT;`;
 
+/** Each change keeps the details it was made with, so the timeline words it in the reader's language. */
+const SCHEMA_V3 = `ALTER TABLE alert_events ADD COLUMN details TEXT;`;
+
 /** An alert as the engine holds it: the contract object plus lifecycle bookkeeping. */
 export interface AlertRecord {
   id: string;
@@ -151,6 +154,8 @@ export interface AlertEventRow {
   value: number | null;
   actor: string | null;
   note: string | null;
+  /** JSON AlertDetails at this change; null for changes stored before version 3 */
+  details: string | null;
 }
 
 export interface IncidentRow {
@@ -195,6 +200,8 @@ export interface NotificationRow {
   ok: boolean;
   attempt: number;
   detail: string | null;
+  /** why it failed, as the notifications module's code (contract/notifications.ts) */
+  errorCode?: string | null;
 }
 
 function fromRow(r: AlertRow): AlertRecord {
@@ -254,6 +261,7 @@ export class AlertRepository {
   constructor(private readonly db: Db) {
     migrate(db, 'alerts', 1, SCHEMA_V1);
     migrate(db, 'alerts', 2, SCHEMA_V2);
+    migrate(db, 'alerts', 3, SCHEMA_V3);
     this.stmts = {
       upsert: db.prepare(`INSERT INTO alerts (id, rule, subject, severity, state, message, details, value, room, eta_min, eta_target, grade,
           started_at, updated_at, acked_at, acked_by, ack_note, resolved_at, escalate_from, escalated_at)
@@ -263,8 +271,8 @@ export class AlertRepository {
           value = excluded.value, eta_min = excluded.eta_min, eta_target = excluded.eta_target, grade = excluded.grade,
           updated_at = excluded.updated_at, acked_at = excluded.acked_at, acked_by = excluded.acked_by, ack_note = excluded.ack_note,
           resolved_at = excluded.resolved_at, escalate_from = excluded.escalate_from, escalated_at = excluded.escalated_at`),
-      event: db.prepare(`INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      event: db.prepare(`INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note, details)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       get: db.prepare('SELECT * FROM alerts WHERE id = ?'),
       active: db.prepare(`SELECT * FROM alerts WHERE state <> 'resolved' OR acked_at IS NULL ORDER BY started_at DESC, id DESC`),
       range: db.prepare(`SELECT * FROM alerts WHERE started_at <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
@@ -281,10 +289,11 @@ export class AlertRepository {
 
   /** Writes the alert and, when given, its change to alert_events in one transaction. */
   save(a: AlertRecord, change?: { change: string; at: number; actor?: string | undefined; note?: string | undefined }): void {
+    const details = a.details === null ? null : JSON.stringify(a.details);
     this.db.transaction(() => {
-      this.stmts.upsert.run({ ...a, details: a.details === null ? null : JSON.stringify(a.details) });
+      this.stmts.upsert.run({ ...a, details });
       if (change) {
-        this.stmts.event.run(a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null);
+        this.stmts.event.run(a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null, details);
       }
     })();
   }
@@ -382,8 +391,9 @@ export class AlertRepository {
         channel: str(channel) ?? 'webhook',
         target: str(target),
         ok: okValue,
-        attempt: attempt !== undefined ? Number(r[attempt]) || 1 : 1,
+        attempt: attempt !== undefined ? Number(r[attempt]) : 1,
         detail: str(detail) ?? str(status),
+        errorCode: str(pick('error_code')),
       };
     });
   }

@@ -4,7 +4,7 @@
  * level peaks, pump starts and stops with run time, notifications) is built from stored rows, so it is the
  * same after a restart, and exports as CSV for the after-action review and the insurer.
  */
-import type { Alert } from '@parkops/contract/api.ts';
+import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type IncidentRow } from './alert-repository.ts';
 import { LocalTimeText } from './messages.ts';
@@ -34,7 +34,17 @@ export interface TimelineEntry {
   value?: number;
   actor?: string;
   note?: string;
+  /** in the site's language (an alert's message) or English (pump and notification lines): for the CSV */
   detail?: string;
+  // Structured, so that readers word the entry in their own language:
+  /** alert-* and notification entries: the alert change */
+  change?: string;
+  /** alert-* entries: what the rule found at this change */
+  details?: AlertDetails;
+  /** notification entries: the channel (`webhook`, `wecom`, `webpush`, ... `none`: nobody was told) */
+  channel?: string;
+  /** notification entries that did not deliver: why, as a code (contract/notifications.ts DeliveryErrorCode) */
+  errorCode?: string;
 }
 
 export interface IncidentSummary {
@@ -192,7 +202,8 @@ export class IncidentTracker {
     add(row.started_at, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
     for (const a of alerts) {
       for (const ev of this.repo.events(a.id)) {
-        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message };
+        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message, change: ev.change };
+        if (ev.details !== null) e.details = JSON.parse(ev.details) as AlertDetails;
         if (ev.value !== null) e.value = ev.value;
         if (ev.actor !== null) e.actor = ev.actor;
         if (ev.note !== null) e.note = ev.note;
@@ -224,7 +235,8 @@ export class IncidentTracker {
     for (const n of this.repo.notifications(alerts.map((a) => a.id))) {
       if (n.ok) sent++;
       else failed++;
-      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: n.ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, n.detail].filter((x) => x).join(' ') };
+      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: n.ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, n.detail].filter((x) => x).join(' '), change: n.change, channel: n.channel };
+      if (n.errorCode) e.errorCode = n.errorCode;
       e.value = n.attempt;
       add(n.at, e);
     }
