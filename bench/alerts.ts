@@ -1,5 +1,5 @@
 /**
- * Alert latency (issue 9, item 2): with 5,000 msg/s of background readings through Mosquitto, the time
+ * Alert latency: with 5,000 msg/s of background readings through Mosquitto, the time
  * from the MQTT publish of a critical water level (both level sensors of a room) until the alert
  * arrives on `park/alerts/#` and on `/api/stream`. Each try uses its own flood room of a bench site
  * (a copy of the default site with 200+ rooms), so no try waits for an earlier alert to clear.
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
-import { DEFAULT_SITE_PATH } from '../ingest/src/site/index.ts';
+import { DEFAULT_SITE_PATH } from '@parkops/contract/site/index.ts';
 import { readFileSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * Footprint (issue 9, item 5): resident memory of the ParkOps process (with embedded Node-RED) idle
+ * Footprint: resident memory of the ParkOps process (with embedded Node-RED) idle
  * and under 5,000 msg/s, beside a bare Node.js express server measured the same way. Optional soak:
  * 1,000 msg/s for a long time with RSS sampled every minute.
  */

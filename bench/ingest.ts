@@ -20,7 +20,7 @@ import { startInfluxd } from '../test/harness/influxd.ts';
 import { deploymentBrokerSettings, startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { startParkOps } from '../test/harness/system.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { publishAll } from './lib/publish.ts';
 import { siteStream } from './lib/stream.ts';
 

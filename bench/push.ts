@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import type { PushKeyResponse, PushPayload } from '../ingest/src/contract/index.ts';
+import type { PushKeyResponse, PushPayload } from '@parkops/contract/index.ts';
 import { startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
 import { PushService } from '../test/integration/push-service.ts';

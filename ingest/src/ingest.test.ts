@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus, type ReadingAccepted } from './bus.ts';
 import { DEFAULT_INGEST_WINDOW } from './config.ts';
-import { Topics } from './contract/index.ts';
+import { Topics } from '@parkops/contract/index.ts';
 import { Ingest, StoreUnavailable } from './ingest.ts';
 import { LiveState } from './live-state.ts';
 import { createLogger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import { loadSite } from './site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 

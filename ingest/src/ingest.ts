@@ -14,13 +14,13 @@
  * batch commits, before the next batch is read.
  */
 import { writeSync } from 'node:fs';
-import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
+import { decodeMessage, type Reading, type Rejection, type Topics } from '@parkops/contract/index.ts';
 import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
-import type { Site } from './site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './store/db.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 

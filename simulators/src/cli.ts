@@ -3,8 +3,8 @@
  * `npm run sim -- [options]`: runs the simulated park against an MQTT broker. See docs/simulators.md.
  */
 import { parseArgs } from 'node:util';
-import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
-import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
+import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/contract/site';
+import { DEFAULT_TOPIC_PREFIX } from '@parkops/contract';
 import { SimModbusServers } from './modbus-server.ts';
 import { ChirpStackNetworkServer, demoPlan, planCsv } from './lorawan/network-server.ts';
 import { MqttPublisher, PublisherError } from './publisher.ts';

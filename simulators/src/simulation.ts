@@ -7,8 +7,8 @@
  * (cars arrive, the pit fills, people enter the gym), then the first messages are every device's
  * state at `startAt` (status `online`, bays, levels, pumps, venue counts since midnight).
  */
-import { Topics } from '@parkops/ingest/contract';
-import type { Site } from '@parkops/ingest/site';
+import { Topics } from '@parkops/contract';
+import type { Site } from '@parkops/contract/site';
 import { EventQueue } from './event-queue.ts';
 import { LocalTime, MINUTE_MS } from './local-time.ts';
 import { FloodRoomDevices } from './models/flood-devices.ts';

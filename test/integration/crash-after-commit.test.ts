@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { metricSum, scrapeMetrics } from '../chaos/support.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { freePort, tieToThisProcess, waitUntil } from '../harness/ports.ts';

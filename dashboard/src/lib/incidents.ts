@@ -12,7 +12,7 @@ export interface IncidentSummary {
   peakMm?: number | null;
   peakAt?: string | null;
 }
-import type { AlertDetails } from '@parkops/ingest/contract';
+import type { AlertDetails } from '@parkops/contract';
 
 export interface TimelineEntry {
   at: string;

@@ -1,16 +1,16 @@
 /**
- * The alert engine (issue 6): evaluates the flood and park rules on every accepted reading and on a 1 s
- * tick, runs the alert lifecycle of CONTRACT.md section 4 (firing -> acknowledged -> resolved, one open
+ * The alert engine: evaluates the flood and park rules on every accepted reading and on a 1 s
+ * tick, runs the alert lifecycle of docs/api.md, the alert object (firing -> acknowledged -> resolved, one open
  * alert per rule and subject), persists everything in SQLite so a restart changes nothing, publishes
  * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
-import type { Topics } from '../contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { AlertRepository, toAlert, type AlertRecord, type NotificationAttempt } from './alert-repository.ts';
 import type { RoomJudgement } from '../flood/room-judge.ts';
@@ -389,7 +389,7 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /**
-   * CONTRACT.md section 2: retained while not resolved; on resolution the resolved object once, not
+   * docs/api.md, ParkOps to clients: retained while not resolved; on resolution the resolved object once, not
    * retained, then an empty retained payload clears the retained message. Publishes of one alert are
    * chained so they reach the broker in order.
    */
@@ -469,7 +469,7 @@ export class AlertEngine implements Module, AlertSink {
       this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
     } else {
       // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
-      // resolved object was already published once (CONTRACT.md section 2), so nothing goes to MQTT.
+      // resolved object was already published once (docs/api.md, ParkOps to clients), so nothing goes to MQTT.
       this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
       this.forget(a.id);
     }

@@ -1,15 +1,15 @@
 /**
- * HTTP routes of the alert engine, mounted by the controller at /api (CONTRACT.md section 3):
+ * HTTP routes of the alert engine, mounted by the controller at /api (docs/api.md, HTTP API):
  * GET /alerts, POST /alerts/:id/ack, POST /flood/:room/ack (one acknowledgement for the room's open
  * alerts, each audited), GET /incidents, GET /incidents/:id (JSON, or CSV with format=csv).
  * Thin on purpose: validate with zod, call the engine, answer `{"error", "code"}` with a fitting status.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Alert, Role } from '../contract/api.ts';
-import { ackBody, type RoomAckResponse } from '../contract/acknowledge.ts';
-import type { ErrorCode, ErrorParams } from '../contract/errors.ts';
-import { parseSubject, roomOf } from '../contract/subjects.ts';
+import type { Alert, Role } from '@parkops/contract/api.ts';
+import { ackBody, type RoomAckResponse } from '@parkops/contract/acknowledge.ts';
+import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 import { errorBody } from '../api/http-errors.ts';
 import type { AuthUser } from '../auth/types.ts';
 import { AlertNotAckable, AlertNotFound, type AlertEngine } from './alert-engine.ts';

@@ -4,12 +4,12 @@
  * level peaks, pump starts and stops with run time, notifications) is built from stored rows, so it is the
  * same after a restart, and exports as CSV for the after-action review and the insurer.
  */
-import type { Alert, AlertDetails } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type IncidentRow } from './alert-repository.ts';
 import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 import { toCsv, type CsvCell } from '../api/csv.ts';
 import { LocalTime } from '../reports/local-time.ts';
 import type { ReportLang } from '../reports/report-text.ts';

@@ -6,12 +6,13 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
-import type { HealthResponse } from '../contract/index.ts';
+import type { HealthResponse } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
 import { enableAsyncRoutes } from './async-routes.ts';
 import { apiNotFound, errorHandler } from './http-errors.ts';
+import { openApiDocument } from './openapi.ts';
 
 export const DASHBOARD_HANDLER = fileURLToPath(new URL('../../../dashboard/build/handler.js', import.meta.url));
 
@@ -39,6 +40,10 @@ export class HttpServer implements Module {
     app.get('/api/health', (_req, res) => {
       const h = deps.health();
       res.status(h.status === 'ok' ? 200 : 503).json(h);
+    });
+    // The API's own description is public, like /api/health: it holds no data, and integrators read it before they have a token.
+    app.get('/api/openapi.json', (_req, res) => {
+      res.json(openApiDocument());
     });
     app.get('/metrics', (_req, res) => {
       res.type('text/plain; version=0.0.4').send(deps.metrics.render());

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Topics, UplinkTopics } from '../contract/topics.ts';
+import { Topics, UplinkTopics } from '@parkops/contract/topics.ts';
 import type { Translation } from '../ingest.ts';
 import { LiveState } from '../live-state.ts';
 import { createLogger } from '../log.ts';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { DeviceRegistry, DevicesError } from './registry.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Node-RED 4 embedded in the ingest service (issue 6, "Notifications and Node-RED"; issue 3 item 5).
+ * Node-RED 4 embedded in the ingest service: its flows deliver notifications, and its editor is for admins only.
  *
  * - The editor and admin API are at `/flows`, for ParkOps admins only, signed in with their dashboard
  *   session (settings.ts, auth/nodered-gate.ts).

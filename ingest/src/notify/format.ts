@@ -11,7 +11,7 @@
  * (`errcode`/`errmsg`, Feishu `code`/`StatusCode`), so `robotError` reads the answer body too. Signed
  * DingTalk and Feishu robots have their own channels (channels/).
  */
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { AlertText, type Named, type NameSource, type TextLang } from '../text/index.ts';
 
 export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';

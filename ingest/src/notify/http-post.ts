@@ -2,7 +2,7 @@
  * One webhook POST with a hard deadline. Whatever the receiver does (refuse, hang before the headers,
  * trickle the body), the promise settles within `timeoutMs` and never rejects.
  */
-import type { DeliveryErrorCode } from '../contract/notifications.ts';
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
 import { robotError } from './format.ts';
 
 export interface PostResult {

@@ -15,9 +15,9 @@
  * at a browser push service or a host PARKOPS_PUSH_ALLOW_HOSTS allows (400 `push.host_not_allowed`).
  */
 import express, { type RequestHandler, type Router } from 'express';
-import { roleAtLeast, type Role } from '../contract/api.ts';
-import type { ErrorCode, ErrorParams } from '../contract/errors.ts';
-import type { PushKeyResponse, PushSubscriptionView } from '../contract/push.ts';
+import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
+import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
+import type { PushKeyResponse, PushSubscriptionView } from '@parkops/contract/push.ts';
 import { errorBody } from '../api/http-errors.ts';
 import type { Logger } from '../log.ts';
 import { serviceOf, type WebPushChannel } from './channels/webpush.ts';

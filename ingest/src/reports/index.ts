@@ -1,5 +1,5 @@
 /**
- * The Reports module (issue 8): keeps 15-minute rollups of the SQLite store up to date as readings
+ * The Reports module: keeps 15-minute rollups of the SQLite store up to date as readings
  * arrive, and answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md) through
  * `reportsRouter`, which the controller mounts at /api.
  *
@@ -13,7 +13,7 @@
 import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';

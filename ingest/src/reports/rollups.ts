@@ -1,5 +1,5 @@
 /**
- * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive (issue 8).
+ * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive.
  *
  * The ingest transaction hook only marks the reading's quarter hour dirty (one `INSERT OR IGNORE` into a
  * tiny WITHOUT ROWID table), inside the same transaction as the reading: a SIGKILL loses both or neither,
@@ -16,10 +16,10 @@
  * (levels); for venues `a1` is the people present at the end of the quarter (the running total carried on).
  * A quarter with neither known time nor counts has no row: an honest gap.
  */
-import { parseSubject, subject, Subjects, type Subject } from '../contract/subjects.ts';
-import type { Reading } from '../contract/index.ts';
+import { parseSubject, subject, Subjects, type Subject } from '@parkops/contract/subjects.ts';
+import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { migrate, type Db } from '../store/db.ts';
 import { DAY_MS, QUARTER_MS, quarter } from './local-time.ts';
 import { FIELDS, F_A1, F_A2, F_A3, F_KNOWN, F_N, F_PEAK, F_PEAK_AT, F_SUM, StepSweep, type SweepSpec } from './step-sweep.ts';

@@ -1,11 +1,11 @@
 /**
- * Report routes (docs/reports.md): `GET /api/usage` (CONTRACT.md section 3), `GET /api/reports/*` and
+ * Report routes (docs/reports.md): `GET /api/usage` (docs/api.md, HTTP API), `GET /api/reports/*` and
  * the monthly PDF, manager role and above, JSON, `format=csv` or PDF. The controller mounts this router
  * at /api.
  */
 import { Router, type Request, type Response } from 'express';
-import type { UsageResponse } from '../contract/index.ts';
-import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '../contract/reports.ts';
+import type { UsageResponse } from '@parkops/contract/index.ts';
+import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '@parkops/contract/reports.ts';
 import { badRequest, zodMessage } from '../api/http-errors.ts';
 import type { Guard } from '../api/live-routes.ts';
 import { parseRange } from '../api/params.ts';

@@ -1,5 +1,5 @@
 /**
- * Durable outbox for InfluxDB writes (issue 4).
+ * Durable outbox for InfluxDB writes.
  *
  * `write()` inserts line protocol into a table of the embedded SQLite database, synchronously, so a
  * reading is durable before ingest acknowledges its MQTT message. A forwarder ships the table to

@@ -4,12 +4,12 @@
  * (same subject and ts) hits the key and is stored once (ENVIRONMENT.md measured 4.5× faster hourly
  * GROUP BY and a 45% smaller file than a rowid table).
  */
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { migrate, type Db } from './db.ts';
 import type { Every, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
 import { sqliteUsage } from '../reports/sqlite-usage.ts';
-import { parseSubject, roomOf, type Subject } from '../contract/subjects.ts';
+import { parseSubject, roomOf, type Subject } from '@parkops/contract/subjects.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, subject TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);

@@ -6,7 +6,7 @@
  * returns, so an acknowledged reading is never only in memory. (In InfluxDB mode the durable step is
  * the local SQLite outbox; a forwarder ships it to InfluxDB.)
  */
-import type { Reading, ParkingSession, UsagePoint } from '../contract/index.ts';
+import type { Reading, ParkingSession, UsagePoint } from '@parkops/contract/index.ts';
 
 export type Every = '15m' | '1h' | '1d';
 export const EVERY_MS: Record<Every, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 };

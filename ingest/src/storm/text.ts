@@ -7,7 +7,7 @@
  * `alerts/messages.ts` (the English alert renderer) and the notification texts call these for the
  * `flood.storm-mode` alert; the storm module writes the checklist's timeline lines with them.
  */
-import type { AlertDetails, ChecklistFinding, ChecklistItemView, ChecklistState, StormWarningRef } from '../contract/api.ts';
+import type { AlertDetails, ChecklistFinding, ChecklistItemView, ChecklistState, StormWarningRef } from '@parkops/contract/api.ts';
 
 /** What the words need of the site: its time zone and names (the Site class has them; so do the notifications' site names). */
 export interface StormTextSite {

@@ -16,8 +16,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import type { FloodBand } from '../../contract/api.ts';
-import { parseSite } from '../../site/index.ts';
+import type { FloodBand } from '@parkops/contract/api.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { BASE_TIME, cleanupDirs, Harness, tempDir, testSiteFile } from '../testing.ts';
 
 const RUNS = Number(process.env.STORM_PROP_RUNS ?? 25);

@@ -22,10 +22,10 @@
  */
 import { createHash } from 'node:crypto';
 import webpush from 'web-push';
-import { roleAtLeast, type Alert, type Role } from '../../contract/api.ts';
-import { alertPath, type PushPayload } from '../../contract/push.ts';
+import { roleAtLeast, type Alert, type Role } from '@parkops/contract/api.ts';
+import { alertPath, type PushPayload } from '@parkops/contract/push.ts';
 import type { Logger } from '../../log.ts';
-import type { DeliveryErrorCode } from '../../contract/notifications.ts';
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
 import { MessageWriter, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type PostResult } from '../http-post.ts';
 import { pushHostProblem, type PushSubscriptionRepository, type StoredPushSubscription } from '../push-subscriptions.ts';

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (fast-check) of the payload decoder and the topic module (issue 10): whatever
+ * Property-based tests (fast-check) of the payload decoder and the topic module: whatever
  * bytes arrive on whatever topic, decodeMessage ends in exactly one of an accepted reading that is
  * valid against the payload schema and the site, or a rejection with a reason. Never a throw, and
  * never the decoder's own "could not be decoded" safety net (which would mean an internal throw).
