@@ -15,11 +15,8 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
 import type { Site } from './site/index.ts';
-import type { Db } from './store/db.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-
-/** Runs inside the ingest transaction after the reading is written (e.g. report rollups). */
-export type TransactionHook = (reading: Reading, applied: boolean) => void;
+import type { Awaitable, TransactionRunner, Tx } from './db/tx.ts';
 
 export type HandleResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 export type Ack = (err?: Error) => void;
@@ -32,8 +29,11 @@ export class StoreUnavailable extends Error {}
  * message: the same decoder and rejections, the same transaction and acknowledgement.
  */
 export type Translation =
-  /** `commit` runs inside the ingest transaction once the reading is written; `undo` if the reading is not committed after all. */
-  | { kind: 'reading'; topic: string; payload: Uint8Array; commit(stored: boolean): void; undo(): void }
+  /**
+   * `commit` is the translator's part of the ingest transaction, called once the reading is written
+   * (`stored` false for a redelivery); `undo` runs if the reading is not committed after all.
+   */
+  | { kind: 'reading'; topic: string; payload: Uint8Array; commit(tx: Tx, stored: boolean): Awaitable<void>; undo(): void }
   | { kind: 'rejected'; rejection: Rejection }
   /** A valid uplink without a reading (unbound DevEUI, device information): acknowledged, nothing stored. */
   | { kind: 'handled' };
@@ -60,9 +60,9 @@ interface Committed {
 /** At most this many messages in one transaction; a larger backlog is committed in several. */
 const MAX_BATCH = 500;
 
+type Item = { reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined };
+
 export class Ingest {
-  private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>) => Committed[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
@@ -71,40 +71,49 @@ export class Ingest {
   translator: UplinkTranslator | null = null;
 
   constructor(
-    private readonly deps: { db: Db; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
-  ) {
-    const { db, store, live } = deps;
-    const tx = db.transaction((items: Array<{ reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined }>, undo: Array<() => void>): Committed[] => {
-      const out: Committed[] = [];
-      for (const { reading, receivedAt, replayed, uplink } of items) {
-        // Planned one by one against memory that already holds the batch's earlier readings.
-        const plan = live.plan(reading, receivedAt, replayed);
-        const stored = store.write(reading);
-        if (stored) {
-          live.persist(plan);
-          for (const hook of this.hooks) hook(reading, plan.applies);
-          undo.push(live.commit(plan));
-        }
-        uplink?.commit(stored);
-        out.push({ plan, stored, receivedAt });
+    private readonly deps: { transactions: TransactionRunner; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
+  ) {}
+
+  /**
+   * The batch transaction, written once for every engine (db/tx.ts): per reading, the store's rows
+   * (readings, and for SQLite the rollup mark), the translator's (uplink counters and telemetry), and
+   * after the batch live state's rows. Each owner writes only its own tables.
+   */
+  private *unit(tx: Tx, items: readonly Item[], undo: Array<() => void>): Generator<unknown, Committed[], unknown> {
+    const { store, live } = this.deps;
+    const out: Committed[] = [];
+    const plans: Plan[] = [];
+    for (const { reading, receivedAt, replayed, uplink } of items) {
+      // Planned one by one against memory that already holds the batch's earlier readings.
+      const plan = live.plan(reading, receivedAt, replayed);
+      const stored = (yield store.participant.write(tx, reading)) as boolean;
+      if (stored) {
+        plans.push(plan);
+        undo.push(live.commit(plan));
       }
-      return out;
-    });
-    this.commitBatch = (items) => {
-      const undo: Array<() => void> = [];
-      try {
-        return tx(items, undo);
-      } catch (err) {
-        for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
-        for (let i = items.length - 1; i >= 0; i--) items[i]!.uplink?.undo();
-        live.forgetPersisted();
-        throw err;
-      }
-    };
+      if (uplink) yield uplink.commit(tx, stored);
+      out.push({ plan, stored, receivedAt });
+    }
+    yield live.persistBatch(tx, plans);
+    return out;
   }
 
-  addTransactionHook(hook: TransactionHook): void {
-    this.hooks.push(hook);
+  /** Commits a batch; on failure undoes what it did to memory and rethrows. */
+  private commitBatch(items: Item[]): Awaitable<Committed[]> {
+    const { transactions, live } = this.deps;
+    const undo: Array<() => void> = [];
+    const fail = (err: unknown): never => {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      for (let i = items.length - 1; i >= 0; i--) items[i]!.uplink?.undo();
+      live.forgetPersisted();
+      throw err;
+    };
+    try {
+      const result = transactions.run((tx) => this.unit(tx, items, undo));
+      return result instanceof Promise ? result.catch(fail) : result;
+    } catch (err) {
+      return fail(err);
+    }
   }
 
   /**
@@ -168,15 +177,25 @@ export class Ingest {
       accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed, uplink });
     }
     if (accepted.length === 0) return;
-    let committed: Committed[];
-    try {
-      committed = this.commitBatch(accepted);
-    } catch (err) {
+    const failed = (err: unknown): void => {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
       for (const a of accepted) a.ack(failure);
+    };
+    let committed: Awaitable<Committed[]>;
+    try {
+      committed = this.commitBatch(accepted);
+    } catch (err) {
+      failed(err);
       return;
     }
+    // SQLite answers synchronously: the acks and events go out in this same pass.
+    if (committed instanceof Promise) committed.then((c) => this.afterCommit(accepted, c, report), failed);
+    else this.afterCommit(accepted, committed, report);
+  }
+
+  private afterCommit(accepted: Array<{ ack: Ack }>, committed: Committed[], report?: (r: HandleResult) => void): void {
+    const { metrics, bus } = this.deps;
     const now = Date.now();
     for (let i = 0; i < committed.length; i++) {
       const { plan, stored, receivedAt } = committed[i]!;

@@ -42,7 +42,7 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   // A critical level in the room: both sensors at 720 mm.
-  h.levels(720);
+  await h.levels(720);
 });
 
 afterAll(async () => {
@@ -62,7 +62,7 @@ async function call(path: string, opts: { role?: string; method?: string; body?:
 }
 
 function criticalId(): string {
-  return engine.list({ state: 'active' }).find((a) => a.rule === 'flood.level')!.id;
+  return engine.active().find((a) => a.rule === 'flood.level')!.id;
 }
 
 describe('GET /api/alerts', () => {
@@ -114,7 +114,7 @@ describe('POST /api/alerts/:id/ack', () => {
     const badNote = await call(`/alerts/${id}/ack`, { role: 'responder', method: 'POST', body: '{"note": 42}' });
     expect(badNote.status).toBe(400);
     expect((badNote.json() as { error: string }).error).toMatch(/^note: /);
-    expect(engine.get(id)!.state).toBe('firing');
+    expect((await engine.get(id))!.state).toBe('firing');
   });
 
   it('acknowledges with the note and who, once', async () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AlertEngine } from '../../ingest/src/alerts/index.ts';
+import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { EventBus, type AlertChanged, type StormEnded, type StormStarted } from '../../ingest/src/bus.ts';
 import { decodeMessage, Topics } from '../../ingest/src/contract/index.ts';
 import { createLogger } from '../../ingest/src/log.ts';
@@ -39,7 +39,7 @@ describe('storm scenario: storm mode ahead of the water', () => {
     const log = createLogger('silent');
     const bus = new EventBus(log);
     const topics = new Topics();
-    const engine = new AlertEngine({ db, bus, site, topics, log, publisher: { publish: async () => undefined } });
+    const engine = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), bus, site, topics, log, publisher: { publish: async () => undefined } });
     const warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log });
     await warnings.start();
     await engine.start();
@@ -55,9 +55,9 @@ describe('storm scenario: storm mode ahead of the water', () => {
       for (let t = START; t < end; t += 1000) {
         for (const msg of sim.advanceTo(t)) {
           if (msg.kind === 'bay' || msg.kind === 'gate') continue;
-          if (msg.at > Date.now()) vi.advanceTimersByTime(msg.at - Date.now());
+          if (msg.at > Date.now()) await vi.advanceTimersByTimeAsync(msg.at - Date.now());
           if (msg.kind === 'warning') {
-            const r = warnings.receive(msg.payload, { via: 'mqtt', origin: msg.topic });
+            const r = await warnings.receive(msg.payload, { via: 'mqtt', origin: msg.topic });
             expect(r.ok).toBe(true);
             continue;
           }
@@ -66,8 +66,11 @@ describe('storm scenario: storm mode ahead of the water', () => {
           const applied = r.reading.ts >= (latest.get(r.reading.subject) ?? -Infinity);
           if (applied) latest.set(r.reading.subject, r.reading.ts);
           bus.emit('reading.accepted', { reading: r.reading, duplicate: false, applied, receivedAt: msg.at });
+          // Alert changes are announced once stored: let them out before the clock moves on.
+          await engine.settled();
         }
-        vi.advanceTimersByTime(t + 1000 - Date.now());
+        await vi.advanceTimersByTimeAsync(t + 1000 - Date.now());
+        await engine.settled();
       }
 
       const firstFlood = alerts.find((a) => a.change === 'opened' && a.alert.subject.startsWith('flood/'));

@@ -4,6 +4,7 @@
  * Thin on purpose: validate with zod, call the engine, answer `{"error"}` with a fitting status.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import { z } from 'zod';
 import type { Role } from '../contract/api.ts';
 import type { AuthUser } from '../auth/types.ts';
@@ -38,23 +39,23 @@ function problem(error: z.ZodError): string {
 const send400 = (res: Response, message: string): void => void res.status(400).json({ error: message });
 
 export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Role): RequestHandler }): express.Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const viewer = guard.requireRole('viewer');
   const responder = guard.requireRole('responder');
 
-  router.get('/alerts', viewer, (req, res) => {
+  router.get('/alerts', viewer, async (req, res) => {
     const q = alertsQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
-    res.json(engine.list(q.data));
+    res.json(await engine.list(q.data));
   });
 
-  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), (req, res) => {
+  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, problem(body.error));
     const user = req.user as AuthUser | undefined;
     if (!user) return void res.status(401).json({ error: 'authentication required' });
     try {
-      res.json(engine.acknowledge(req.params.id ?? '', { username: user.username, ip: req.ip }, body.data.note));
+      res.json(await engine.acknowledge(req.params.id ?? '', { username: user.username, ip: req.ip }, body.data.note));
     } catch (err) {
       if (err instanceof AlertNotFound) return void res.status(404).json({ error: err.message });
       if (err instanceof AlertNotAckable) return void res.status(409).json({ error: err.message });
@@ -62,24 +63,24 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
     }
   });
 
-  router.get('/incidents', viewer, (req, res) => {
+  router.get('/incidents', viewer, async (req, res) => {
     const q = incidentsQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
-    res.json(engine.incidents(q.data));
+    res.json(await engine.incidents(q.data));
   });
 
-  router.get('/incidents/:id', viewer, (req, res) => {
+  router.get('/incidents/:id', viewer, async (req, res) => {
     const q = incidentQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
     const id = req.params.id ?? '';
     if (q.data.format === 'csv') {
-      const csv = engine.incidentCsv(id);
+      const csv = await engine.incidentCsv(id);
       if (csv === undefined) return void res.status(404).json({ error: `no incident with id "${id}"` });
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="incident-${id}.csv"`);
       return void res.send(csv);
     }
-    const d = engine.incident(id);
+    const d = await engine.incident(id);
     if (!d) return void res.status(404).json({ error: `no incident with id "${id}"` });
     res.json(d);
   });

@@ -3,7 +3,8 @@
  * tokens are stored as SHA-256 hashes only: both are 256-bit random values, so a fast hash is enough
  * (no dictionary to attack), and a copy of the database lets nobody log in.
  */
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import type { Role } from '../contract/api.ts';
 import type { AuditEntry, TokenView, UserView } from './types.ts';
 
@@ -64,6 +65,15 @@ DROP TABLE auth_tokens;
 ALTER TABLE auth_tokens_v2 RENAME TO auth_tokens;
 `;
 
+/** The auth module's migrations (db/migrations.ts). */
+export const AUTH_SCHEMA: ModuleSchema = {
+  module: 'auth',
+  migrations: [
+    { version: 1, description: 'users, sessions, API tokens and the audit log', up: SCHEMA_V1 },
+    { version: 2, description: 'tokens may have the feed role', up: SCHEMA_V2 },
+  ],
+};
+
 interface UserRow {
   username: string;
   role: Role;
@@ -95,8 +105,7 @@ export class AuthRepository {
   constructor(private readonly db: Db) {}
 
   migrate(): void {
-    migrate(this.db, 'auth', 1, SCHEMA_V1);
-    migrate(this.db, 'auth', 2, SCHEMA_V2);
+    migrateDatabase(this.db, [AUTH_SCHEMA]);
   }
 
   // --- users

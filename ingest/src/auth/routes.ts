@@ -11,6 +11,7 @@
  * | GET /audit | admin |
  */
 import express from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import { z } from 'zod';
 import { ROLES, USER_ROLES } from '../contract/api.ts';
 import type { AuthService } from './index.ts';
@@ -68,7 +69,7 @@ const handle = (fn: Handler): express.RequestHandler => (req, res, next) => {
 };
 
 export function buildRouter(auth: AuthService): express.Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const viewer = auth.requireRole('viewer');
   const admin = auth.requireRole('admin');
   const actor = (req: express.Request) => req.user!.username;

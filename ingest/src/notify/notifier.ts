@@ -16,12 +16,14 @@
  * Nothing here blocks the bus: the listener only inserts a row; HTTP runs on timers with a hard timeout.
  */
 import express, { type Router } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import type { Alert } from '../contract/api.ts';
 import type { EventBus, AlertChanged } from '../bus.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import { buildBody, describeAlert, pickFormat, redactTarget, type SiteNames, type WebhookFormat } from './format.ts';
 import { postJson } from './http-post.ts';
 import type { Channel, ChannelDelivery } from './channels/types.ts';
@@ -157,6 +159,9 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id, id);
 `;
 
+/** The notifications module's migrations (db/migrations.ts). */
+export const NOTIFY_SCHEMA: ModuleSchema = { module: 'notify', migrations: [{ version: 1, description: 'notification deliveries and attempts', up: SCHEMA }] };
+
 function toAttempt(r: AttemptRow): NotificationAttempt {
   return {
     id: r.id,
@@ -206,7 +211,7 @@ export class Notifier implements Module {
     this.site = deps.site;
     this.options = { ...DEFAULT_NOTIFIER_OPTIONS, ...deps.options };
     for (const c of deps.channels ?? []) this.channels.set(c.name, c);
-    migrate(this.db, 'notify', 1, SCHEMA);
+    migrateDatabase(this.db, [NOTIFY_SCHEMA]);
   }
 
   async start(): Promise<void> {
@@ -291,6 +296,13 @@ export class Notifier implements Module {
     return (this.db.prepare('SELECT * FROM notifications WHERE alert_id = ? ORDER BY id').all(alertId) as AttemptRow[]).map(toAttempt);
   }
 
+  /** Every attempt for these alerts, oldest first: the incident timeline's NotificationLog. */
+  async forAlerts(alertIds: string[]): Promise<NotificationAttempt[]> {
+    if (alertIds.length === 0) return [];
+    const marks = alertIds.map(() => '?').join(',');
+    return (this.db.prepare(`SELECT * FROM notifications WHERE alert_id IN (${marks}) ORDER BY id`).all(...alertIds) as AttemptRow[]).map(toAttempt);
+  }
+
   /** For health and the dashboard: deliveries still retrying, and the ones given up in the last 24 h. */
   stats(): { pending: number; failedLast24h: number; lastFailure: NotificationAttempt | null } {
     const pending = (this.db.prepare("SELECT count(*) AS n FROM notification_deliveries WHERE state = 'pending'").get() as { n: number }).n;
@@ -308,7 +320,7 @@ export class Notifier implements Module {
 
   /** `GET /` -> attempts, newest first; `?alert=ID` one alert's, oldest first; `?status=failed`; `?limit=`. `GET /stats`. Mount behind requireRole('viewer'). */
   router(): Router {
-    const r = express.Router();
+    const r = asyncRouter();
     r.get('/stats', (_req, res) => {
       res.json(this.stats());
     });

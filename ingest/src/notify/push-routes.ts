@@ -14,6 +14,7 @@
  * above. Viewers cannot subscribe: alert pushes go to the people who may acknowledge.
  */
 import express, { type RequestHandler, type Router } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import { roleAtLeast, type Role } from '../contract/api.ts';
 import type { PushKeyResponse, PushSubscriptionView } from '../contract/push.ts';
 import type { Logger } from '../log.ts';
@@ -42,7 +43,7 @@ const TEST_TEXT = {
 const view = (s: StoredPushSubscription): PushSubscriptionView => ({ id: s.id, service: serviceOf(s.endpoint), userAgent: s.userAgent, createdAt: s.createdAt, lastSentAt: s.lastSentAt });
 
 export function pushRouter(deps: PushRoutesDeps): Router {
-  const r = express.Router();
+  const r = asyncRouter();
   const now = deps.now ?? Date.now;
   const { guard, repo } = deps;
 

@@ -2,7 +2,8 @@
  * Report routes (docs/reports.md): `GET /api/usage` (CONTRACT.md section 3) and `GET /api/reports/*`,
  * manager role and above, JSON or `format=csv`. The controller mounts this router at /api.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import type { UsageResponse } from '../contract/index.ts';
 import { badRequest } from '../api/http-errors.ts';
 import type { Guard } from '../api/live-routes.ts';
@@ -66,7 +67,7 @@ const day = (from: string, to: string): string => `${from.slice(0, 10)}_${to.sli
 // ---- router ------------------------------------------------------------------------------------
 
 export function reportsRouter(reports: Reports, guard: Guard): Router {
-  const r = Router();
+  const r = asyncRouter();
   const manager = guard.requireRole('manager');
   const { site, builder } = reports;
   const lt = builder.lt;
