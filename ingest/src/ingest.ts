@@ -146,7 +146,7 @@ export class Ingest {
   }
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
-    const { topics, metrics, bus, site } = this.deps;
+    const { topics, metrics, site } = this.deps;
     const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean; uplink?: Uplink | undefined }> = [];
     for (const m of batch) {
       const parsed = topics.parse(m.topic);

@@ -99,8 +99,8 @@ describe('InfluxDB outbox', () => {
     }
     await s.drained(60_000);
 
-    expect(await (await s.health())).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 0 } });
-    expect(await (await s.metrics())).toMatchObject({ depth: 0, rejectedTotal: 0, rejectedHeld: 0, lastError: null });
+    expect(await s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 0 } });
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 0, rejectedHeld: 0, lastError: null });
     expect((await s.counts()).level).toBe(N);
     const got = new Map<number, number>();
     for (const sensorId of sensors) {
@@ -133,8 +133,8 @@ describe('InfluxDB outbox', () => {
     expect(rejected.map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
     expect(rejected.find((r) => r.line === typeConflict)!.reason).toMatch(/^HTTP 400: .*field type conflict/);
     expect(rejected.find((r) => r.line === unparsable)!.reason).toMatch(/^HTTP 400: .*unable to parse/);
-    expect(await (await s.metrics())).toMatchObject({ depth: 0, rejectedTotal: 2, rejectedHeld: 2, lastError: null });
-    expect(await (await s.health())).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 2 } });
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 2, rejectedHeld: 2, lastError: null });
+    expect(await s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 2 } });
     // A good line written after the rejects goes through on its own.
     await s.write(good(1000));
     await s.drained();
@@ -142,7 +142,7 @@ describe('InfluxDB outbox', () => {
     // Retrying the set-aside lines: still invalid, so they are set aside again, with their reasons.
     expect(await s.outbox.retryRejected()).toBe(2);
     await s.drained();
-    expect(await (await s.metrics())).toMatchObject({ depth: 0, rejectedTotal: 4, rejectedHeld: 2 });
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 4, rejectedHeld: 2 });
     expect((await s.outbox.rejected()).map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
   });
 

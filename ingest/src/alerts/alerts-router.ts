@@ -4,7 +4,7 @@
  * Thin on purpose: validate with zod, call the engine, answer `{"error"}` with a fitting status.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { asyncRouter } from '../api/async-routes.ts';
+import { asyncRouter, caught } from '../api/async-routes.ts';
 import { z } from 'zod';
 import type { Role } from '../contract/api.ts';
 import type { AuthUser } from '../auth/types.ts';
@@ -43,13 +43,13 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
   const viewer = guard.requireRole('viewer');
   const responder = guard.requireRole('responder');
 
-  router.get('/alerts', viewer, async (req, res) => {
+  router.get('/alerts', viewer, caught(async (req, res) => {
     const q = alertsQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
     res.json(await engine.list(q.data));
-  });
+  }));
 
-  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), caught(async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, problem(body.error));
     const user = req.user as AuthUser | undefined;
@@ -61,15 +61,15 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
       if (err instanceof AlertNotAckable) return void res.status(409).json({ error: err.message });
       throw err;
     }
-  });
+  }));
 
-  router.get('/incidents', viewer, async (req, res) => {
+  router.get('/incidents', viewer, caught(async (req, res) => {
     const q = incidentsQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
     res.json(await engine.incidents(q.data));
-  });
+  }));
 
-  router.get('/incidents/:id', viewer, async (req, res) => {
+  router.get('/incidents/:id', viewer, caught(async (req, res) => {
     const q = incidentQuery.safeParse(req.query);
     if (!q.success) return send400(res, problem(q.error));
     const id = req.params.id ?? '';
@@ -83,7 +83,7 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
     const d = await engine.incident(id);
     if (!d) return void res.status(404).json({ error: `no incident with id "${id}"` });
     res.json(d);
-  });
+  }));
 
   // Bad JSON and anything unexpected: a clear message, never a stack trace.
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

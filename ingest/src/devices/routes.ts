@@ -9,7 +9,7 @@
  * Thin: parse, call the registry, answer `{"error"}` with the status the registry chose.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { asyncRouter } from '../api/async-routes.ts';
+import { asyncRouter, caught } from '../api/async-routes.ts';
 import type { Role } from '../contract/api.ts';
 import { DevicesError, type DeviceRegistry } from './registry.ts';
 
@@ -29,32 +29,32 @@ export function devicesRouter(registry: DeviceRegistry, guard: { requireRole(rol
     res.json(registry.devices());
   });
 
-  router.get('/devices/unbound', admin, async (_req, res) => {
+  router.get('/devices/unbound', admin, caught(async (_req, res) => {
     res.json(await registry.unbound());
-  });
+  }));
 
   router.get('/devices/codecs', admin, (_req, res) => {
     res.json(registry.codecs());
   });
 
-  router.put('/devices/:deviceId/binding', admin, async (req, res) => {
+  router.put('/devices/:deviceId/binding', admin, caught(async (req, res) => {
     try {
       res.json(await registry.setBinding(actor(req), req.ip, req.params.deviceId ?? '', req.body as never));
     } catch (err) {
       fail(res, err);
     }
-  });
+  }));
 
-  router.delete('/devices/:deviceId/binding', admin, async (req, res) => {
+  router.delete('/devices/:deviceId/binding', admin, caught(async (req, res) => {
     try {
       await registry.deleteBinding(actor(req), req.ip, req.params.deviceId ?? '');
       res.status(204).end();
     } catch (err) {
       fail(res, err);
     }
-  });
+  }));
 
-  router.post('/devices/bindings.csv', admin, express.text({ type: ['text/csv', 'text/plain', 'application/csv'], limit: IMPORT_LIMIT }), async (req, res) => {
+  router.post('/devices/bindings.csv', admin, express.text({ type: ['text/csv', 'text/plain', 'application/csv'], limit: IMPORT_LIMIT }), caught(async (req, res) => {
     if (typeof req.body !== 'string') {
       res.status(415).json({ error: 'send the CSV file as the request body with Content-Type: text/csv' });
       return;
@@ -65,7 +65,7 @@ export function devicesRouter(registry: DeviceRegistry, guard: { requireRole(rol
     } catch (err) {
       fail(res, err);
     }
-  });
+  }));
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { type?: string };

@@ -15,7 +15,7 @@
  * retries. Each try is a row in `notifications` (the incident timeline and the dashboard read these).
  * Nothing here blocks the bus: the listener only inserts a row; HTTP runs on timers with a hard timeout.
  */
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { asyncRouter } from '../api/async-routes.ts';
 import type { Alert } from '../contract/api.ts';
 import type { EventBus, AlertChanged } from '../bus.ts';

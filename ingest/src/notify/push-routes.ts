@@ -13,7 +13,7 @@
  * (`token:<name>`, e.g. a push relay); it gets alert pushes while that user or token is a responder or
  * above. Viewers cannot subscribe: alert pushes go to the people who may acknowledge.
  */
-import express, { type RequestHandler, type Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { asyncRouter } from '../api/async-routes.ts';
 import { roleAtLeast, type Role } from '../contract/api.ts';
 import type { PushKeyResponse, PushSubscriptionView } from '../contract/push.ts';
