@@ -45,7 +45,7 @@ export class Controller {
   readonly topics: Topics;
   readonly db: Db;
   readonly transactions: SqliteTransactions;
-  readonly live: LiveState;
+  live!: LiveState;
   store!: TimeSeriesStore;
   ingest!: Ingest;
   http!: HttpServer;
@@ -80,7 +80,6 @@ export class Controller {
     this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
     this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
     this.transactions = new SqliteTransactions(this.db);
-    this.live = new LiveState(new SqliteLiveRepository(this.db), site);
   }
 
   private async run(m: Module): Promise<void> {
@@ -91,10 +90,12 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { config, site, log, bus, metrics, topics, db, live } = this;
-    // Before anything reads or writes: every module's schema at the version this code knows, in one
+    const { config, site, log, bus, metrics, topics, db } = this;
+    // Before anything reads or writes (and before any repository is made: a repository opened on its
+    // own migrates its own module): every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
+    const live = (this.live = new LiveState(new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
     if ((await this.store.outboxMetrics()) !== null) {
