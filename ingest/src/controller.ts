@@ -23,7 +23,7 @@ import type { Site } from './site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
 import { AlertEngine, alertsRouter, SqliteAlertRepository, SqliteIncidentRepository } from './alerts/index.ts';
 import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
@@ -33,6 +33,7 @@ import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
@@ -51,12 +52,14 @@ export class Controller {
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
   auth!: AuthService;
+  guard!: AuthMiddleware;
   alerts!: AlertEngine;
   notifier!: Notifier;
   reports!: Reports;
   flood!: FloodView;
   warnings!: WarningService;
   devices!: DeviceRegistry;
+  storm!: StormService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -109,25 +112,63 @@ export class Controller {
     }
     await live.load();
 
-    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log });
-    this.auth = new AuthService({ db, config, log });
+    if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
+    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
+    this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
     await this.run(this.auth);
-    const guard = this.auth;
-    this.reports = new Reports({ store: this.store, site, log });
+    const guard = (this.guard = new AuthMiddleware(this.auth));
+    this.reports = new Reports({
+      store: this.store,
+      site,
+      log,
+      simulated: config.PARKOPS_SIMULATE,
+      pdfFont: config.PARKOPS_PDF_FONT,
+      // The alert engine starts after the reports; the PDF asks it only when one is requested.
+      floodIncidents: async (from, to) => (this.alerts ? await this.alerts.incidents({ from, to }) : []),
+    });
     await this.run(this.reports);
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
-    this.alerts = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    this.alerts = new AlertEngine({
+      repo: new SqliteAlertRepository(db),
+      incidents: new SqliteIncidentRepository(db),
+      notifications,
+      bus,
+      site,
+      topics,
+      publisher: this.publisher,
+      log,
+      audit: (e) => this.auth.audit(e),
+      stormMode: (roomId, now) => this.warnings.stormMode(roomId, now),
+    });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
-    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const roleOf = (owner: string) => this.auth.roleOf(owner);
     const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
-    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
+    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId), (roomId) => this.storm?.view(roomId)));
+    this.storm = new StormService({
+      site,
+      bus,
+      log,
+      repo: new SqliteStormRepository(db),
+      warnings: stormSourceOf(this.warnings),
+      alerts: this.alerts,
+      rooms: flood,
+      store: this.store,
+      contacts: contactRoutes({
+        webhook: config.PARKOPS_WEBHOOK_URL !== undefined,
+        channels: channels.map((c) => c.name),
+        pushSubscriptions: () => push.repo.all().length,
+        escalationContacts: site.notifications.escalationContacts.length,
+        recent: () => this.notifier.recent(1000),
+      }),
+      audit: (e) => this.auth.audit(e),
+    });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -136,16 +177,17 @@ export class Controller {
       flood,
       metrics,
       snapshot: () => this.snapshot(),
-      stillAllowed: (req) => {
-        const user = this.auth.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      stillAllowed: async (req) => {
+        const user = await this.auth.identify({ authorization: req.headers.authorization }, guard.sessionIdOf(req));
         return user !== undefined && roleAtLeast(user.role, 'viewer');
       },
     });
     await this.run(stream);
-    this.http.useApi(this.auth.authenticate(), this.auth.csrf());
-    this.http.useApi(this.auth.router());
+    this.http.useApi(guard.authenticate(), guard.csrf());
+    this.http.useApi(authRouter(this.auth, guard));
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
+    this.http.useApi(stormRouter(this.storm, guard, log));
     this.http.useApi(alertsRouter(this.alerts, guard));
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
@@ -179,6 +221,7 @@ export class Controller {
           bus,
           log,
           onMessage,
+          window: config.MQTT_INGEST_WINDOW,
           connections: config.MQTT_CONNECTIONS,
           filters: [topics.deviceSubscription, ...(uplinksHere ? uplinkTopics.subscriptions : [])],
         })
@@ -195,6 +238,8 @@ export class Controller {
     this.ingest.publisher = this.publisher;
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
+    // After the engine (it raises the storm-mode alert there) and before messages flow.
+    await this.run(this.storm);
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
@@ -240,8 +285,9 @@ export class Controller {
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
   private async startNodeRed(): Promise<void> {
-    const { NodeRedModule } = await import('./nodered/index.ts');
+    const { NodeRedModule, ADMIN_ROOT } = await import('./nodered/index.ts');
     const { config, log, bus, site } = this;
+    const gate = new EditorGate(this.auth, { editorRoot: ADMIN_ROOT });
     const nodeRed = new NodeRedModule({
       app: this.http.app,
       server: this.http.server,
@@ -251,9 +297,8 @@ export class Controller {
       site,
       notifier: this.notifier,
       alerts: this.alerts,
-      verifyAdmin: (u, p) => this.auth.verifyPassword(u, p),
-      userRole: (u) => this.auth.userRole(u),
-      editorGate: this.auth.editorGate(),
+      editorGate: gate.handler(),
+      editorAuth: gate.ports(),
     });
     await this.run(nodeRed);
   }
@@ -288,6 +333,8 @@ export class Controller {
       prefix: config.MQTT_TOPIC_PREFIX,
       seed: config.PARKOPS_SIM_SEED,
       speed: config.PARKOPS_SIM_SPEED,
+      // Faster than real time only makes sense from the past: catch up to now at that speed, then live.
+      from: config.PARKOPS_SIM_SPEED > 1 ? Date.now() - config.PARKOPS_SIM_CATCH_UP_HOURS * 3_600_000 : undefined,
       scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
       log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
     });

@@ -12,7 +12,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsRouter, type AlertEngine } from '../../ingest/src/alerts/index.ts';
 import { Harness, testSiteFile } from '../../ingest/src/alerts/testing.ts';
-import { AuthService } from '../../ingest/src/auth/index.ts';
+import { AuthMiddleware, AuthService, SqliteAuthRepository } from '../../ingest/src/auth/index.ts';
 import { loadConfig } from '../../ingest/src/config.ts';
 import type { Alert } from '../../ingest/src/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
@@ -31,12 +31,13 @@ beforeAll(async () => {
   h = await new Harness(dir, parseSite(testSiteFile()), (e) => auth.audit(e)).start();
   engine = h.engine;
   const config = loadConfig({ PARKOPS_DATA_DIR: dir, PARKOPS_ADMIN_PASSWORD: 'correct-horse-battery' }, { dotenv: false });
-  auth = new AuthService({ db: h.db, config, log: createLogger('silent'), announce: () => undefined });
+  auth = new AuthService({ repo: new SqliteAuthRepository(h.db), config, log: createLogger('silent') });
   await auth.start();
-  for (const role of ['viewer', 'responder'] as const) tokens[role] = auth.createToken('admin', '127.0.0.1', { name: `${role}-bot`, role }).token;
+  for (const role of ['viewer', 'responder'] as const) tokens[role] = (await auth.createToken('admin', '127.0.0.1', { name: `${role}-bot`, role })).token;
+  const guard = new AuthMiddleware(auth);
   const app = express();
-  app.use('/api', auth.authenticate(), auth.csrf());
-  app.use('/api', alertsRouter(engine, auth));
+  app.use('/api', guard.authenticate(), guard.csrf());
+  app.use('/api', alertsRouter(engine, guard));
   server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -151,7 +152,9 @@ describe('GET /api/incidents', () => {
     const csv = await call(`/incidents/${inc!.id}?format=csv`, { role: 'viewer' });
     expect(csv.status).toBe(200);
     expect(csv.type).toContain('text/csv');
-    expect(csv.text.split('\r\n')[0]).toBe('at,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    expect(csv.text.split('\r\n')[0]).toBe('at,at_local,time_zone,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    const zh = await call(`/incidents/${inc!.id}?format=csv&lang=zh-CN`, { role: 'viewer' });
+    expect(zh.text.split('\r\n')[0]).toBe('时间（UTC）,当地时间,时区,事件,对象,告警,规则,级别,状态,数值,操作人,备注,详情');
   });
 
   it('answers 404 for an unknown incident and 400 for an unknown format', async () => {

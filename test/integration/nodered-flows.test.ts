@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../ingest/src/contract/index.ts';
-import { USERS, criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
+import { criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
 import { WebhookReceiver, eventually } from './notify-webhook-receiver.ts';
 
 let stack: Stack;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   await settingsHook.start();
   await flowHook.start();
   stack = await startStack({ PARKOPS_WEBHOOK_URL: settingsHook.url('/cgi-bin/webhook/send?key=k1'), PARKOPS_WEBHOOK_FORMAT: 'wecom' });
-  const got = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+  const got = await login(stack.base, 'admin');
   if (!got.token) throw new Error(`admin login failed: ${got.status}`);
   token = got.token;
 });
@@ -102,9 +102,14 @@ describe('flows with ParkOps nodes', () => {
     ]);
     const level: Reading = { kind: 'level', subject: 'flood/b1-power/levels/L1', ts: Date.now(), roomId: 'b1-power', sensorId: 'L1', mm: 310 };
     const bay: Reading = { kind: 'bay', subject: 'parking/bays/A-001', ts: Date.now(), bayId: 'A-001', zoneId: 'A', occupied: true };
-    stack.bus.emit('reading.accepted', { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: level, duplicate: true, applied: false, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() });
+    // Ingest emits one event per committed batch; the node gets its readings one by one.
+    stack.bus.emit('readings.accepted', {
+      readings: [
+        { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() },
+        { reading: level, duplicate: true, applied: false, receivedAt: Date.now() },
+        { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() },
+      ],
+    });
     await eventually('one reading posted', () => bodies(flowHook, '/reading').length >= 1);
     expect(bodies(flowHook, '/reading')).toEqual([{ ...level, mm: 320, ts: level.ts + 1 }]);
   });

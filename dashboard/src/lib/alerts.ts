@@ -5,7 +5,7 @@
 import { parseSubject, type SubjectKind } from '@parkops/ingest/contract/subjects.ts';
 import type { Alert } from '@parkops/ingest/contract';
 import type { MessageKey } from './i18n/messages.ts';
-import type { Translate } from './format.ts';
+import { formatTime, type Translate } from './format.ts';
 
 const SUBJECT_KINDS: Record<SubjectKind, MessageKey> = {
   parking: 'subject.parking',
@@ -25,6 +25,7 @@ const SUBJECT_KINDS: Record<SubjectKind, MessageKey> = {
 const RULE_KEYS: Record<string, MessageKey> = {
   'flood.level': 'rule.floodLevel',
   'flood.rise': 'rule.floodRise',
+  'flood.storm-mode': 'rule.stormMode',
   'flood.sensors-disagree': 'rule.sensorsDisagree',
   'pump.failed-start': 'rule.pumpFailedStart',
   'pump.no-effect': 'rule.pumpNoEffect',
@@ -87,8 +88,12 @@ export function bySeverity(a: Alert, b: Alert): number {
   return rank[a.severity] - rank[b.severity] || b.startedAt.localeCompare(a.startedAt);
 }
 
-/** The server's message plus the value and the time-to-threshold estimate when there is one. */
-export function describeAlert(t: Translate, a: Alert): string {
+/**
+ * The server's message plus the value and the time-to-threshold estimate when there is one. Storm
+ * mode's alert is worded here from its details, in the reader's language (the warning's own block).
+ */
+export function describeAlert(t: Translate, a: Alert, lang = 'en'): string {
+  if (a.details?.rule === 'flood.storm-mode') return stormAlertText(t, a.details, lang);
   const bits = [a.message];
   if (a.etaMin !== undefined && a.etaMin !== null && Number.isFinite(a.etaMin)) {
     bits.push(a.etaMin <= 0
@@ -106,4 +111,15 @@ export function etaTargetName(t: Translate, target: string | undefined): string 
     case 'floor': case 'floorMm': case undefined: return t('band.floor');
     default: return target;
   }
+}
+
+type StormDetails = Extract<NonNullable<Alert['details']>, { rule: 'flood.storm-mode' }>;
+
+function stormAlertText(t: Translate, d: StormDetails, lang: string): string {
+  const want = lang === 'zh-CN' ? 'zh' : 'en';
+  const block = d.warning.texts.find((x) => x.language.toLowerCase().startsWith(want)) ?? d.warning.texts[0];
+  const headline = block?.headline ?? block?.event ?? d.warning.headline ?? d.warning.event;
+  const time = (iso: string | undefined): string => formatTime(lang, iso, true);
+  if (d.ended) return t('storm.alertEnded', { at: time(d.ended.at), since: time(d.since), headline });
+  return t('storm.alert', { since: time(d.since), headline, onset: time(d.warning.onset), expires: time(d.warning.expires), rate: d.rules.riseWarnMmPerMin, hold: d.rules.holdSec });
 }

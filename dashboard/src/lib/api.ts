@@ -3,7 +3,7 @@
  * server checks Origin/Sec-Fetch-Site on state-changing calls, which plain same-origin fetch passes.
  * Failures become an ApiError whose `key` names a message in the user's language.
  */
-import type { MessageKey } from './i18n/messages.ts';
+import { en, type MessageKey } from './i18n/messages.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -12,6 +12,9 @@ export class ApiError extends Error {
   readonly detail: string | undefined;
   /** for an import the server refused: every bad row, with its number */
   readonly rows: Array<{ row: number; error: string }> | undefined;
+  /** the server's stable error code (`auth.locked`, ...) and its values, when it gave one */
+  code: string | undefined;
+  params: Record<string, string | number> | undefined;
   constructor(status: number, key: MessageKey, detail?: string, rows?: Array<{ row: number; error: string }>) {
     super(detail ?? key);
     this.status = status;
@@ -47,16 +50,23 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}, f: Fetch
   if (!res.ok) {
     let detail: string | undefined;
     let rows: Array<{ row: number; error: string }> | undefined;
+    let code: string | undefined;
+    let params: Record<string, string | number> | undefined;
     try {
-      const body = (await res.json()) as { error?: unknown; rows?: unknown };
+      const body = (await res.json()) as { error?: unknown; rows?: unknown; code?: unknown; params?: unknown };
       if (typeof body.error === 'string') detail = body.error;
       if (Array.isArray(body.rows)) rows = body.rows as Array<{ row: number; error: string }>;
+      if (typeof body.code === 'string') code = body.code;
+      if (body.params && typeof body.params === 'object') params = body.params as Record<string, string | number>;
     } catch {
       // not JSON: keep the translated message only
     }
     const key = errorKeyForStatus(res.status);
     const shown = res.status === 400 || res.status === 409 || res.status === 422;
-    throw new ApiError(res.status, key, shown ? detail : undefined, shown ? rows : undefined);
+    const err = new ApiError(res.status, key, shown ? detail : undefined, shown ? rows : undefined);
+    err.code = code;
+    err.params = params;
+    throw err;
   }
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
@@ -69,13 +79,24 @@ export const api = {
   post: <T>(path: string, body?: unknown, f?: FetchLike) =>
     apiFetch<T>(path, { method: 'POST', body: JSON.stringify(body ?? {}) }, f),
   put: <T>(path: string, body?: unknown, f?: FetchLike) => apiFetch<T>(path, { method: 'PUT', body: JSON.stringify(body ?? {}) }, f),
+  patch: <T>(path: string, body?: unknown, f?: FetchLike) => apiFetch<T>(path, { method: 'PATCH', body: JSON.stringify(body ?? {}) }, f),
   del: <T>(path: string, f?: FetchLike) => apiFetch<T>(path, { method: 'DELETE' }, f),
   /** POST a raw body (a CSV file) with its own content type. */
   send: <T>(path: string, body: string, contentType: string, f?: FetchLike) => apiFetch<T>(path, { method: 'POST', body, headers: { 'content-type': contentType } }, f),
 };
 
-/** Translate any thrown value to a plain message; never a stack trace. */
-export function errorMessage(t: (key: MessageKey) => string, e: unknown): string {
-  if (e instanceof ApiError) return e.detail ? `${t(e.key)} (${e.detail})` : t(e.key);
+/** The message key for a server error code the dashboard knows (`code.<code>` in messages-auth.ts). */
+export function codeKey(code: string | undefined): MessageKey | undefined {
+  const key = `code.${code ?? ''}`;
+  return code !== undefined && key in en ? (key as MessageKey) : undefined;
+}
+
+/** Translate any thrown value to a plain message; never a stack trace. A known error code is said in the user's language. */
+export function errorMessage(t: (key: MessageKey, params?: Record<string, string | number>) => string, e: unknown): string {
+  if (e instanceof ApiError) {
+    const known = codeKey(e.code);
+    if (known) return t(known, e.params);
+    return e.detail ? `${t(e.key)} (${e.detail})` : t(e.key);
+  }
   return t('error.unexpected');
 }

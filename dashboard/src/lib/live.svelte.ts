@@ -18,6 +18,8 @@ import type {
   ParkingResponse,
   PumpView,
   RoomEvent,
+  RoomStormView,
+  ChecklistItemView,
   StreamSnapshot,
   VenueView,
   WarningView,
@@ -194,6 +196,7 @@ export class LiveStore {
     on<Alert>('alert', (a) => this.onAlert(a));
     on<WarningView>('warning', (w) => this.onWarning(w));
     on<{ room: string; stormMode: boolean }>('storm', (e) => this.onStorm(e));
+    on<{ room: string; storm: RoomStormView }>('readiness', (e) => this.onReadiness(e));
     src.onopen = () => {
       if (this.source !== src) return;
       // "live" only once the snapshot arrived: before that the screen still shows old data.
@@ -346,6 +349,19 @@ export class LiveStore {
   private onStorm(e: { room: string; stormMode: boolean }): void {
     this.roomList = this.roomList.map((r) => (r.id === e.room ? { ...r, stormMode: e.stormMode } : r));
     this.dirty.rooms = true;
+  }
+
+  /** The room's storm view as the server evaluated it (storm mode, rules, the readiness checklist). */
+  private onReadiness(e: { room: string; storm: RoomStormView }): void {
+    this.roomList = this.roomList.map((r) => (r.id === e.room ? { ...r, storm: e.storm, stormMode: e.storm.mode } : r));
+    this.dirty.rooms = true;
+  }
+
+  /** A checklist item the client got from an API answer (a tick) without waiting for the stream. */
+  applyChecklistItem(roomId: string, item: ChecklistItemView): void {
+    this.roomList = this.roomList.map((r) => (r.id !== roomId || !r.storm ? r : { ...r, storm: { ...r.storm, checklist: r.storm.checklist.map((i) => (i.id === item.id ? item : i)) } }));
+    this.dirty.rooms = true;
+    this.schedule();
   }
 
   private onAlert(a: Alert): void {

@@ -53,6 +53,8 @@ export interface AlertEngineDeps {
   log: Logger;
   clock?: Clock;
   audit?: (e: AuditEntry) => void;
+  /** Whether a flood room is in storm mode at a time (the warnings module); its rules then use the room's storm settings. */
+  stormMode?: (roomId: string, now: number) => boolean;
 }
 
 /** An open alert whose value or ETA moves is republished at most this often (a change of state, severity or grade goes out at once). */
@@ -73,6 +75,7 @@ export class AlertEngine implements Module, AlertSink {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly audit: ((e: AuditEntry) => void) | undefined;
+  private readonly stormMode: (roomId: string, now: number) => boolean;
 
   private readonly repo: AlertRepository;
   /** The serial write queue's tail; `queued` counts the writes not yet settled. */
@@ -108,6 +111,7 @@ export class AlertEngine implements Module, AlertSink {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
     this.audit = deps.audit;
+    this.stormMode = deps.stormMode ?? (() => false);
     this.messages = new AlertMessages(deps.site);
   }
 
@@ -134,7 +138,7 @@ export class AlertEngine implements Module, AlertSink {
     const aliveAt = this.state.get('meta:aliveAt');
     const downtime = typeof aliveAt === 'number' ? Math.max(0, now - aliveAt) : 0;
     for (const room of this.site.rooms) {
-      const rules = new FloodRoomRules(room, this, store, observer, now);
+      const rules = new FloodRoomRules(room, this, store, observer, now, (at) => this.stormMode(room.id, at));
       rules.creditDowntime(downtime, now);
       this.rooms.set(room.id, rules);
     }
@@ -562,14 +566,23 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
-  async incidentCsv(id: string): Promise<string | undefined> {
+  async incidentCsv(id: string, lang?: 'en' | 'zh-CN'): Promise<string | undefined> {
     const d = await this.incident(id);
-    return d ? timelineCsv(d) : undefined;
+    return d ? timelineCsv(d, { timezone: this.site.timezone, lang }) : undefined;
   }
 
   /** For the HTTP routes: an unexpected failure goes to the log, the client gets a plain message. */
   logError(err: unknown, what: string): void {
     this.log.error({ err }, what);
+  }
+
+  /**
+   * For the storm module: an entry on the room's open incident timeline (storm mode's warning changing,
+   * a readiness-checklist item changing state), written on the engine's write queue. Returns false when
+   * the room has no open incident.
+   */
+  recordIncidentEvent(roomId: string, e: { at?: number; kind: string; subject?: string; value?: number; detail?: string }): boolean {
+    return this.tracker.roomEvent(roomId, e.at ?? this.clock.now(), e.kind, e.subject ?? null, e.value ?? null, e.detail ?? null);
   }
 }
 

@@ -29,7 +29,7 @@ const range = z
 
 const alertsQuery = z.intersection(z.object({ state: z.enum(['active', 'all'], { message: 'must be active or all' }).default('active') }), range);
 const incidentsQuery = z.intersection(z.object({ room: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a room id').optional() }), range);
-const incidentQuery = z.object({ format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).default('json') });
+const incidentQuery = z.object({ format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).default('json'), lang: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).optional() });
 const ackBody = z.object({ note: z.string().max(1000, 'must be at most 1000 characters').optional() });
 
 function problem(error: z.ZodError): string {
@@ -74,7 +74,7 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
     if (!q.success) return send400(res, problem(q.error));
     const id = req.params.id ?? '';
     if (q.data.format === 'csv') {
-      const csv = await engine.incidentCsv(id);
+      const csv = await engine.incidentCsv(id, q.data.lang);
       if (csv === undefined) return void res.status(404).json({ error: `no incident with id "${id}"` });
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="incident-${id}.csv"`);

@@ -62,7 +62,13 @@ describe('flood incidents', () => {
     const csv = (await h.engine.incidentCsv(id))!;
     const lines = csv.split('\r\n');
     // A UTF-8 byte order mark first, so Excel reads Chinese notes as UTF-8.
-    expect(lines[0]).toBe('\uFEFFat,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    expect(lines[0]).toBe('\uFEFFat,at_local,time_zone,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    // The site's local time beside each UTC time.
+    const first = lines[1]!.split(',');
+    expect(first[1]).toBe(new Date(Date.parse(first[0]!) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
+    expect(first[2]).toBe('Asia/Shanghai');
+    // Headers for people in the reader's language.
+    expect((await h.engine.incidentCsv(id, 'zh-CN'))!.split('\r\n')[0]).toBe('\uFEFF时间（UTC）,当地时间,时区,事件,对象,告警,规则,级别,状态,数值,操作人,备注,详情');
     expect(lines.find((l) => l.includes(',alert-acknowledged,'))).toContain(',wang.li,"Sandbags at the door, =pumping ""hard""",');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(await h.engine.incidentCsv('inc-unknown')).toBeUndefined();

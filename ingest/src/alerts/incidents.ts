@@ -17,9 +17,14 @@ import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
 import { parseSubject, Subjects } from '../contract/subjects.ts';
 import { toCsv, type CsvCell } from '../api/csv.ts';
+import { LocalTime } from '../reports/local-time.ts';
+import type { ReportLang } from '../reports/report-text.ts';
 
-/** Rules that open an incident. */
-const OPENS = new Set<string>([RULES.level, RULES.rise]);
+/**
+ * Rules that open an incident. Storm mode opens one too: the team wants one story per storm, from the
+ * warning through the checklist and the water to the all-clear (docs/warnings.md).
+ */
+const OPENS = new Set<string>([RULES.level, RULES.rise, RULES.stormMode]);
 /** Rules attached to a room's incident that keep it open until resolved. */
 const BELONGS = (rule: string): boolean => rule.startsWith('flood.') || rule.startsWith('pump.');
 
@@ -210,6 +215,14 @@ export class IncidentTracker {
     this.store.save(key, p);
   }
 
+  /** Any other entry on the room's open incident timeline; false when none is open. */
+  roomEvent(room: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): boolean {
+    const inc = this.open.get(room);
+    if (!inc) return false;
+    this.event(inc, at, kind, subject, value, detail);
+    return true;
+  }
+
   pump(room: string, pumpId: string, running: boolean, now: number, runMs: number | null): void {
     const inc = this.open.get(room);
     if (!inc) return;
@@ -305,7 +318,17 @@ export class IncidentTracker {
 }
 
 const CSV_COLUMNS = ['at', 'kind', 'subject', 'alertId', 'rule', 'severity', 'state', 'value', 'actor', 'note', 'detail'] as const;
+/** Headers for people (`lang`); the machine names above otherwise. `at_local` and `time_zone` follow `at`. */
+const CSV_HEADERS: Record<ReportLang, Record<(typeof CSV_COLUMNS)[number] | 'at_local' | 'time_zone', string>> = {
+  en: { at: 'Time (UTC)', at_local: 'Local time', time_zone: 'Time zone', kind: 'Event', subject: 'Subject', alertId: 'Alert', rule: 'Rule', severity: 'Severity', state: 'State', value: 'Value', actor: 'By', note: 'Note', detail: 'Detail' },
+  'zh-CN': { at: '时间（UTC）', at_local: '当地时间', time_zone: '时区', kind: '事件', subject: '对象', alertId: '告警', rule: '规则', severity: '级别', state: '状态', value: '数值', actor: '操作人', note: '备注', detail: '详情' },
+};
 
-export function timelineCsv(d: IncidentDetail): string {
-  return toCsv(CSV_COLUMNS, d.timeline.map((e) => CSV_COLUMNS.map((c) => e[c] as CsvCell)));
+/** The timeline as CSV: each UTC time with the site's local time beside it; headers in `lang` when given. */
+export function timelineCsv(d: IncidentDetail, opts: { timezone: string; lang?: ReportLang | null | undefined }): string {
+  const lt = new LocalTime(opts.timezone);
+  const ids = ['at', 'at_local', 'time_zone', ...CSV_COLUMNS.slice(1)] as const;
+  const header = ids.map((c) => (opts.lang ? CSV_HEADERS[opts.lang][c] : c));
+  const rows = d.timeline.map((e) => ids.map((c): CsvCell => (c === 'at_local' ? lt.stamp(Date.parse(e.at)) : c === 'time_zone' ? opts.timezone : (e[c] as CsvCell))));
+  return toCsv(header, rows);
 }

@@ -10,6 +10,7 @@
  */
 import type { AlertDetails } from '../contract/api.ts';
 import type { Site } from '../site/index.ts';
+import { StormText } from '../storm/text.ts';
 
 export type { AlertDetails } from '../contract/api.ts';
 
@@ -39,9 +40,11 @@ export class LocalTimeText {
 
 export class AlertMessages {
   private readonly clock: LocalTimeText;
+  private readonly storm: StormText;
 
   constructor(private readonly site: Site) {
     this.clock = new LocalTimeText(site.timezone);
+    this.storm = new StormText(site);
   }
 
   private roomName(id: string): string {
@@ -82,11 +85,13 @@ export class AlertMessages {
         if (d.stopped !== undefined) {
           return `${room}: water no longer rising fast (${oneDecimal(d.rateMmPerMin)} mm/min) ${this.since(d.stopped.since, now)}; this alert clears at ${this.clock.at(d.stopped.clearsAt, now)} if it stays so${d.levelMm !== null ? `, now ${round(d.levelMm)} mm` : ''}`;
         }
-        let text = `${room}: water rising ${oneDecimal(d.rateMmPerMin)} mm/min over ${round(d.windowMin)} min (alert at ${d.warnMmPerMin} mm/min)`;
+        let text = `${room}: water rising ${oneDecimal(d.rateMmPerMin)} mm/min over ${round(d.windowMin)} min (alert at ${d.warnMmPerMin} mm/min${d.storm === true ? ' in storm mode' : ''})`;
         if (d.levelMm !== null) text += `, now ${round(d.levelMm)} mm`;
         if (d.pumpsOutpace === true) text += '; the running and standby pumps should outpace it before the floor';
         return text;
       }
+      case 'flood.storm-mode':
+        return this.storm.alert(d, now, 'en');
       case 'flood.sensors-disagree':
         return `${this.roomName(d.room)}: level sensors disagree by ${round(d.diffMm)} mm (${this.deviceName(d.room, d.high.sensor)} ${round(d.high.mm)} mm, ${this.deviceName(d.room, d.low.sensor)} ${round(d.low.mm)} mm; allowed ${d.allowedMm} mm); the room's level follows the higher one, check the lower sensor`;
       case 'pump.failed-start':

@@ -8,3 +8,6 @@ export * from './decode.ts';
 export * from './api.ts';
 export * from './cap.ts';
 export * from './push.ts';
+export * from './reports.ts';
+export * from './auth.ts';
+export * from './storm.ts';

@@ -3,7 +3,7 @@
  * everything judged (the room's level and band, each device's freshness and status) from the alert
  * engine's room judge, so the API shows exactly what the alerts act on (CONTRACT.md section 3).
  */
-import type { FloodResponse, FloodRoomView, LevelView, PumpView } from '../contract/api.ts';
+import type { FloodResponse, FloodRoomView, LevelView, PumpView, RoomStormView } from '../contract/api.ts';
 import type { LiveState } from '../live-state.ts';
 import type { FloodRoom, Site } from '../site/index.ts';
 import type { DeviceJudgement, RoomJudgement } from './room-judge.ts';
@@ -25,6 +25,8 @@ export class FloodView {
     private readonly judge: FloodJudge,
     /** Storm mode per room, from the warnings module (docs/warnings.md). */
     private readonly stormMode: (roomId: string) => boolean = () => false,
+    /** Storm mode's view per room (the storm module: the rules in use, the readiness checklist). */
+    private readonly storm: (roomId: string) => RoomStormView | undefined = () => undefined,
   ) {}
 
   rooms(): FloodResponse {
@@ -49,7 +51,7 @@ export class FloodView {
   }
 
   private view(r: FloodRoom, j: RoomJudgement | undefined): FloodRoomView {
-    return {
+    const view: FloodRoomView = {
       id: r.id,
       name: r.name,
       nameZh: r.nameZh,
@@ -60,6 +62,8 @@ export class FloodView {
       pumps: r.pumps.map((p) => this.pumpView(r, p.id, j)),
       stormMode: this.stormMode(r.id),
     };
+    const storm = this.storm(r.id);
+    return storm ? { ...view, storm } : view;
   }
 
   private levelView(r: FloodRoom, id: string, j: RoomJudgement | undefined): LevelView {

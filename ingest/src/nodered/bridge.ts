@@ -59,11 +59,12 @@ export class Bridge implements ParkOpsBridge {
         const copy = structuredClone(alert);
         setImmediate(() => this.dispatchAlert(copy, change));
       }),
-      this.deps.bus.on('reading.accepted', (e) => {
+      // Once per committed batch: one copy and one deferral for all its readings, in order.
+      this.deps.bus.on('readings.accepted', ({ readings }) => {
         if (this.readingListeners.size === 0) return;
-        const copy = structuredClone(e);
+        const copy = structuredClone(readings);
         setImmediate(() => {
-          for (const l of this.readingListeners) this.safely(() => l(structuredClone(copy)), 'parkops-reading');
+          for (const e of copy) for (const l of this.readingListeners) this.safely(() => l(structuredClone(e)), 'parkops-reading');
         });
       }),
     );

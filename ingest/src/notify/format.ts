@@ -12,6 +12,7 @@
  */
 import type { Alert, AlertSeverity } from '../contract/api.ts';
 import { parseSubject, roomOf } from '../contract/subjects.ts';
+import { StormText } from '../storm/text.ts';
 
 export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';
 export type FormatSetting = WebhookFormat | 'auto';
@@ -121,7 +122,9 @@ export function describeAlert(alert: Alert, change: string, site: SiteNames = {}
   const etaZh = alert.etaMin !== undefined ? `，按当前速度约 ${Math.round(alert.etaMin)} 分钟后到达${alert.etaTarget === 'floor' || !alert.etaTarget ? '地面' : alert.etaTarget}` : '';
   const etaEn = alert.etaMin !== undefined ? ` (reaches ${alert.etaTarget ?? 'the floor'} in ~${Math.round(alert.etaMin)} min at the current rate)` : '';
 
-  const zhHead = `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
+  // Storm mode's alert carries the warning: its Chinese words come from the storm renderer (storm/text.ts).
+  const storm = alert.details?.rule === 'flood.storm-mode' && site.room ? new StormText({ timezone: site.timezone ?? 'Asia/Shanghai', room: (id) => site.room?.(id) }).alert(alert.details, Date.now(), 'zh') : null;
+  const zhHead = storm !== null ? `【${sevZh}】${changeZh}：${storm}` : `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
   const enHead = `[${sevEn}] ${change}: ${alert.message}${!place.isRoom || alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
 
   // Devices and places by name, never the subject path ("flood/b1-power/levels/L1" is for machines).

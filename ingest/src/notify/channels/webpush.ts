@@ -109,7 +109,8 @@ export class WebPushChannel implements Channel {
   }
 
   deliveriesFor(alert: Alert, change: string): ChannelDelivery[] {
-    if (alert.severity !== 'critical') return [];
+    // Critical alerts, and storm mode (an info alert, but the call to get ready before the water comes).
+    if (alert.severity !== 'critical' && alert.rule !== 'flood.storm-mode') return [];
     if (!WAKE_CHANGES.includes(change) && !QUIET_CHANGES.includes(change)) return [];
     const body = JSON.stringify(alertPushPayload(alert, change, this.deps.site, new Date(this.now()).toISOString()));
     return this.recipients().map((s) => ({ target: s.endpoint, body }));
