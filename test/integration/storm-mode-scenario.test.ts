@@ -71,8 +71,11 @@ async function runScenario(stormAfterMin: number, site: Site, opts: { untilFirst
       if (msg.at > Date.now()) vi.advanceTimersByTime(msg.at - Date.now());
       if (msg.kind === 'warning') await w.warning(msg.payload);
       else w.send(msg.topic, msg.payload);
+      // Alert changes are announced once stored: let them out before the clock moves on.
+      await w.engine.settled();
     }
     vi.advanceTimersByTime(t + 1000 - Date.now());
+    await w.engine.settled();
     if (t === eventsAt - 1000) {
       await w.settled();
       const p = w.storm.view(ROOM)?.checklist.find((i) => i.id === 'pumps-tested');
