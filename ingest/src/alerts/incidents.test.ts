@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BASE_TIME, useHarness, type Harness } from './testing.ts';
 
 let h!: Harness;
+/**
+ * 75 simulated minutes a second at a time, each step waiting for the engine's stored announcements: a
+ * few seconds alone, several times that on a loaded two-core machine (a resource bound, not an assertion).
+ */
+const STORM_TEST_MS = 60_000;
 useHarness((x) => (h = x));
 
 /**
@@ -54,7 +59,7 @@ describe('flood incidents', () => {
     // Sorted by time.
     const times = d.timeline.map((e) => Date.parse(e.at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-  });
+  }, STORM_TEST_MS);
 
   it('exports the timeline as CSV with quoting and formula protection', async () => {
     await storm();
@@ -72,7 +77,7 @@ describe('flood incidents', () => {
     expect(lines.find((l) => l.includes(',alert-acknowledged,'))).toContain(',wang.li,"Sandbags at the door, =pumping ""hard""",');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(await h.engine.incidentCsv('inc-unknown')).toBeUndefined();
-  });
+  }, STORM_TEST_MS);
 
   it('shows the notification attempts the notifications module reports through its NotificationLog', async () => {
     const { levelId } = await storm();
@@ -89,7 +94,7 @@ describe('flood incidents', () => {
       ['sent', 2, 'wecom opened qyapi.weixin.qq.com HTTP 200'],
     ]);
     expect([d.notificationsSent, d.notificationsFailed]).toEqual([1, 1]);
-  });
+  }, STORM_TEST_MS);
 
   it('a pump alert outside a flood opens no incident', async () => {
     await h.status('P2', false);
