@@ -149,11 +149,14 @@ function fingerprint(): Record<string, string> {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
   // Sessions, the audit log and login attempts (the limiter) change with requests by design, and a
   // token's last use with every request made with it; the alert engine's rule state and events and the
-  // report rollups change with time. Of the alerts, what a request could change is the acknowledgement.
-  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$/i;
+  // report rollups change with time, and so do the storm checklist's automatic checks (a sensor's
+  // freshness) and their entries on the incident timeline; manual ticks (storm_checklist_ticks) are
+  // guarded. Of the alerts, what a request could change is the acknowledgement.
+  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$|^storm_checklist_state$/i;
   const projection: Record<string, string> = {
     alerts: 'SELECT id, acked_at, acked_by, ack_note FROM alerts WHERE acked_by IS NOT NULL',
     auth_tokens: 'SELECT name, role, token_hash, created_by, created_at FROM auth_tokens',
+    incident_events: "SELECT * FROM incident_events WHERE kind <> 'checklist' ORDER BY seq",
   };
   const out: Record<string, string> = {};
   for (const t of tables) {
