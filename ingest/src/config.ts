@@ -161,6 +161,17 @@ const schema = z.object({
    * that batch is acknowledged, to prove redelivery after a crash between commit and PUBACK.
    */
   PARKOPS_TEST_CRASH_AFTER_COMMIT: z.coerce.number({ message: 'must be a whole number >= 1 (test only)' }).int('must be a whole number >= 1 (test only)').min(1, 'must be a whole number >= 1 (test only)').optional(),
+  /**
+   * Hosts that phone push subscriptions may point at besides the browsers' push services (FCM, Mozilla,
+   * Apple, Windows): comma-separated names or `*.domain` patterns, e.g. a push relay on this machine
+   * (127.0.0.1). Anything else is refused, so a responder account cannot make ParkOps POST anywhere.
+   */
+  PARKOPS_PUSH_ALLOW_HOSTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .refine((hosts) => hosts.every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h) || isIPv4(h) || /^\[[0-9a-f:.]+\]$/.test(h)), 'must be comma-separated host names, *.domain patterns or IP addresses (IPv6 in brackets)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -25,7 +25,7 @@ import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
 import { AlertEngine, alertsRouter, SqliteAlertRepository, SqliteIncidentRepository } from './alerts/index.ts';
-import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
+import { NO_CHANNEL_HINT, Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
 import { pushRouter } from './notify/push-routes.ts';
 import { setUpWebPush } from './notify/web-push.ts';
@@ -163,7 +163,7 @@ export class Controller {
       contacts: contactRoutes({
         webhook: config.PARKOPS_WEBHOOK_URL !== undefined,
         channels: channels.map((c) => c.name),
-        pushSubscriptions: () => push.repo.all().length,
+        pushSubscriptions: async () => (await push.repo.all()).length,
         escalationContacts: site.notifications.escalationContacts.length,
         recent: () => this.notifier.recent(1000),
       }),
@@ -188,7 +188,7 @@ export class Controller {
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
     this.http.useApi(stormRouter(this.storm, guard, log));
-    this.http.useApi(alertsRouter(this.alerts, guard));
+    this.http.useApi(alertsRouter(this.alerts, guard, site));
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
@@ -197,7 +197,7 @@ export class Controller {
     this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
-    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
+    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
@@ -264,6 +264,12 @@ export class Controller {
     // After the simulators: their Modbus server (for a site whose devices poll 127.0.0.1) is up by now.
     if (site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
+  }
+
+  /** Lines for the person who started ParkOps (printed by main.ts): what to set up next. */
+  startupNotes(): string[] {
+    const notice = this.notifier?.startupNotice();
+    return notice ? [notice] : [];
   }
 
   /** `{prefix}/warnings/{source}`: a bad source is rejected like a bad device topic, a good one handed to the warnings module. */
@@ -349,6 +355,13 @@ export class Controller {
     if (!store.ok) problems.push(`store: ${store.detail}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
+    // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
+    // working ParkOps), the problem line and `notifications.channels: 0` say it.
+    if (this.notifier) {
+      const n = this.notifier.channelSummary();
+      h.notifications = n;
+      if (n.channels === 0) problems.push(`notifications: ${NO_CHANNEL_HINT}`);
+    }
     if (problems.length > 0) h.problems = problems;
     if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };
     return h;
@@ -364,6 +377,7 @@ export class Controller {
       alerts: this.alerts.active(),
       serverTime: new Date(now).toISOString(),
       warnings,
+      site: { timezone: this.site.timezone, language: this.site.language },
     };
   }
 

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   try {
     await controller.start();
-    process.stderr.write(startupBanner({ config, firstAdmin: controller.auth.takeGeneratedPassword() }));
+    process.stderr.write(startupBanner({ config, firstAdmin: controller.auth.takeGeneratedPassword(), notes: controller.startupNotes() }));
   } catch (err) {
     // The generated password is stored only as a hash: if start-up failed after making it, say it now.
     const firstAdmin = controller.auth?.takeGeneratedPassword();

@@ -9,6 +9,8 @@ export interface StartupFacts {
   config: Pick<Config, 'HOST' | 'PORT' | 'PARKOPS_NODE_RED' | 'PARKOPS_SIMULATE' | 'PARKOPS_SIM_SPEED' | 'PARKOPS_SIM_CATCH_UP_HOURS' | 'PARKOPS_SIM_SCENARIOS' | 'LOG_LEVEL' | 'dataDir'>;
   /** set only on the first start without PARKOPS_ADMIN_PASSWORD */
   firstAdmin?: { username: string; password: string } | undefined;
+  /** what to set up next (e.g. no notification channel yet), one line each */
+  notes?: string[] | undefined;
 }
 
 /** The address a person on this machine types: a wildcard bind is reached as localhost. */
@@ -17,7 +19,7 @@ export function dashboardUrl(config: Pick<Config, 'HOST' | 'PORT'>): string {
   return `http://${host}:${config.PORT}`;
 }
 
-export function startupBanner({ config, firstAdmin }: StartupFacts): string {
+export function startupBanner({ config, firstAdmin, notes = [] }: StartupFacts): string {
   const url = dashboardUrl(config);
   const rows: Array<[string, string]> = [['Dashboard', url]];
   if (firstAdmin) {
@@ -37,7 +39,8 @@ export function startupBanner({ config, firstAdmin }: StartupFacts): string {
   rows.push(['Log', `JSON on stdout, level ${config.LOG_LEVEL} (LOG_LEVEL=info or debug for more)`]);
   rows.push(['Stop', 'Ctrl+C']);
   const width = 'Simulators'.length;
-  return `\n  ParkOps is running\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n\n`;
+  const next = notes.map((n) => `\n  ${n}`).join('');
+  return `\n  ParkOps is running\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n${next}${next ? '\n' : ''}\n`;
 }
 
 /** How long the accelerated catch-up takes in real time: lead / (speed - 1). */

@@ -31,6 +31,7 @@ const CONTRACT: Record<string, Access> = {
   'GET /api/venues': 'viewer',
   'GET /api/alerts': 'viewer',
   'POST /api/alerts/:id/ack': 'responder',
+  'POST /api/flood/:room/ack': 'responder',
   'GET /api/usage': 'manager',
   'GET /api/stream': 'viewer',
   'POST /api/users': 'admin',
@@ -57,6 +58,7 @@ const EXTENSIONS: Record<string, Access> = {
   'GET /api/incidents/:id': 'viewer',
   'GET /api/notifications': 'viewer',
   'GET /api/notifications/stats': 'viewer',
+  'GET /api/notifications/channels': 'viewer',
   'GET /api/reports/parking': 'manager',
   'GET /api/reports/venues': 'manager',
   'GET /api/reports/flood': 'manager',
@@ -86,7 +88,7 @@ const EXTENSIONS: Record<string, Access> = {
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
 const site = loadSite();
-const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, itemId: 'sandbags', id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
+const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, room: site.rooms[0]!.id, itemId: 'sandbags', id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
 
 /** Requests that must succeed (2xx) for an allowed role; the other routes must merely not answer 401/403/5xx. */
 let unique = 0;
@@ -116,6 +118,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/devices/codecs': () => ({}),
   'GET /api/push/key': () => ({}),
   'GET /api/push/subscriptions': () => ({}),
+  'POST /api/flood/:room/ack': () => ({ body: { note: 'walk' } }),
+  'GET /api/notifications/channels': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

@@ -15,7 +15,8 @@ import { loadConfig, type Config } from '../../ingest/src/config.ts';
 import type { Alert } from '../../ingest/src/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { NodeRedModule, type NodeRedDeps } from '../../ingest/src/nodered/index.ts';
-import { Notifier, type NotifierOptions } from '../../ingest/src/notify/index.ts';
+import { robotChannels } from '../../ingest/src/notify/channels/index.ts';
+import { Notifier, NOTIFY_CHANGES, type NotifierOptions } from '../../ingest/src/notify/index.ts';
 import { loadSite } from '../../ingest/src/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 
@@ -74,7 +75,7 @@ export async function startStack(env: Record<string, string> = {}, notifierOptio
   const db = openDatabase(dir);
   const site = loadSite();
   const alerts = new MemoryAlerts(bus);
-  const notifier = new Notifier({ db, bus, config, log, site, options: { timeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0, handoffGraceMs: 60_000, ...notifierOptions } });
+  const notifier = new Notifier({ db, bus, config, log, site, channels: robotChannels(config, site, NOTIFY_CHANGES), options: { timeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0, handoffGraceMs: 60_000, ...notifierOptions } });
   const app = express();
   const server = createServer(app);
   const nodeRed = new NodeRedModule({

@@ -25,6 +25,9 @@ import type {
   WarningView,
 } from '@parkops/ingest/contract';
 import { parseSubject, roomOf } from '@parkops/ingest/contract/subjects.ts';
+import { AlertText } from '@parkops/ingest/text/alert-text.ts';
+import type { NameSource, TextLang } from '@parkops/ingest/text/types.ts';
+import { site } from './site.svelte.ts';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signed-out';
 
@@ -140,6 +143,31 @@ export class LiveStore {
     const r = this.rooms.find((x) => x.id === id);
     if (!r) return undefined;
     return lang === 'zh-CN' && r.nameZh ? r.nameZh : r.name;
+  }
+
+  /** The site's names as the live snapshot carries them, for the alert text renderer. Read lazily: reactive. */
+  readonly names: NameSource = {
+    room: (id) => this.rooms.find((r) => r.id === id),
+    device: (roomId, id) => {
+      const r = this.rooms.find((x) => x.id === roomId);
+      return r?.levels.find((l) => l.id === id) ?? r?.pumps.find((p) => p.id === id);
+    },
+    zone: (id) => this.zones.find((z) => z.id === id),
+    venue: (id) => this.venues.find((v) => v.id === id),
+  };
+
+  private readonly texts = new Map<string, AlertText>();
+
+  /** Alert text in `lang` (the user's), in the site's time zone, from the alerts' structured details. */
+  text(lang: TextLang): AlertText {
+    const tz = site.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const key = `${lang}|${tz}`;
+    let t = this.texts.get(key);
+    if (!t) {
+      t = new AlertText(lang, tz, this.names);
+      this.texts.set(key, t);
+    }
+    return t;
   }
 
   /** Alerts not yet closed, newest first. */
@@ -279,6 +307,10 @@ export class LiveStore {
 
   private onSnapshot(s: StreamSnapshot): void {
     this.attempt = 0;
+    if (s.site) {
+      site.timezone = s.site.timezone;
+      site.language = s.site.language;
+    }
     this.clockOffsetMs = Date.parse(s.serverTime) - this.deps.now();
     this.zoneMeta = s.parking.zones;
     this.bayList = s.parking.bays.slice();

@@ -31,6 +31,15 @@ export class AlertNotFound extends Error {
 }
 export class AlertNotAckable extends Error {
   readonly status = 409;
+  /** For the client: who acknowledged it and when (ISO), and whether it is resolved too. */
+  constructor(
+    message: string,
+    readonly by: string,
+    readonly at: string,
+    readonly resolved: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export interface AuditEntry {
@@ -528,8 +537,8 @@ export class AlertEngine implements Module, AlertSink {
     const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();
-    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`);
-    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`);
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt ?? a.updatedAt).toISOString(), false);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt).toISOString(), true);
     const text = note?.trim() || null;
     a.ackedAt = now;
     a.ackedBy = by.username;

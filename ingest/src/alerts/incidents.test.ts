@@ -47,7 +47,12 @@ describe('flood incidents', () => {
     expect(kinds.at(-1)).toBe('incident-end');
     for (const k of ['alert-opened', 'alert-acknowledged', 'alert-resolved', 'level-peak', 'pump-running', 'pump-start', 'pump-stop', 'notification']) expect(kinds).toContain(k);
     const ack = d.timeline.find((e) => e.kind === 'alert-acknowledged')!;
-    expect(ack).toMatchObject({ alertId: levelId, actor: 'wang.li', note: 'Sandbags at the door, =pumping "hard"' });
+    expect(ack).toMatchObject({ alertId: levelId, actor: 'wang.li', note: 'Sandbags at the door, =pumping "hard"', change: 'acknowledged' });
+    // Each change keeps the details it was made with, so a reader can word it in their own language.
+    const opened = d.timeline.find((e) => e.kind === 'alert-opened' && e.alertId === levelId)!;
+    expect(opened).toMatchObject({ change: 'opened', details: { rule: 'flood.level', room: 'b1', band: 'warning', thresholdMm: 300 } });
+    expect(opened.details).toMatchObject({ levelMm: expect.any(Number) });
+    expect(d.timeline.find((e) => e.kind === 'notification')).toMatchObject({ channel: 'webhook', change: 'opened', state: 'sent' });
     expect(d.timeline.find((e) => e.kind === 'level-peak')).toMatchObject({ value: 380, at: new Date(BASE_TIME + 30 * 60_000).toISOString() });
     // The duty pump started at 250 mm, before the incident: it shows as running from the start and runs to
     // the end. The standby ran 10 minutes.

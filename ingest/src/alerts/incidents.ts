@@ -9,7 +9,7 @@
  * write queue, after the alert change that caused it. Notification attempts are the notifications
  * module's: the timeline asks it through `NotificationLog`.
  */
-import type { Alert } from '../contract/api.ts';
+import type { Alert, AlertDetails } from '../contract/api.ts';
 import type { Site } from '../site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository } from './alert-repository.ts';
 import type { IncidentRecord, IncidentRepository } from './incident-repository.ts';
@@ -40,7 +40,17 @@ export interface TimelineEntry {
   value?: number;
   actor?: string;
   note?: string;
+  /** in the site's language (an alert's message) or English (pump and notification lines): for the CSV */
   detail?: string;
+  // Structured, so that readers word the entry in their own language:
+  /** alert-* and notification entries: the alert change */
+  change?: string;
+  /** alert-* entries: what the rule found at this change */
+  details?: AlertDetails;
+  /** notification entries: the channel (`webhook`, `wecom`, `webpush`, ... `none`: nobody was told) */
+  channel?: string;
+  /** notification entries that did not deliver: why, as a code (contract/notifications.ts DeliveryErrorCode) */
+  errorCode?: string;
 }
 
 export interface IncidentSummary {
@@ -77,6 +87,8 @@ export interface NotificationAttempt {
   status: 'sent' | 'retrying' | 'failed';
   httpStatus: number | null;
   error: string | null;
+  /** why it did not deliver, as the notifications module's code (contract/notifications.ts) */
+  errorCode?: string | null | undefined;
   /** ISO 8601 */
   at: string;
 }
@@ -265,7 +277,8 @@ export class IncidentTracker {
     add(row.startedAt, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
     for (const a of alerts) {
       for (const ev of await this.deps.alerts.events(a.id)) {
-        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message };
+        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message, change: ev.change };
+        if (ev.details !== null) e.details = ev.details;
         if (ev.value !== null) e.value = ev.value;
         if (ev.actor !== null) e.actor = ev.actor;
         if (ev.note !== null) e.note = ev.note;
@@ -300,7 +313,8 @@ export class IncidentTracker {
       if (ok) sent++;
       else failed++;
       const outcome = n.error ?? (n.httpStatus !== null ? `HTTP ${n.httpStatus}` : null);
-      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, outcome].filter((x) => x).join(' ') };
+      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, outcome].filter((x) => x).join(' '), change: n.change, channel: n.channel };
+      if (n.errorCode) e.errorCode = n.errorCode;
       e.value = n.attempt;
       add(Date.parse(n.at), e);
     }

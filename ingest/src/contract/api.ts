@@ -2,6 +2,7 @@
  * HTTP API shapes (CONTRACT.md sections 3 and 4). Times are ISO 8601 UTC strings.
  * The dashboard imports these types; fields marked "extension" are additions the contract allows.
  */
+import type { ChannelSummary } from './notifications.ts';
 
 /**
  * Roles, each including the ones before it, except `feed`: a token role for official warning feeds
@@ -21,9 +22,14 @@ export interface HealthResponse {
   status: 'ok' | 'degraded';
   mqtt: string;
   store: string;
-  /** extension: why degraded, and the outbox in InfluxDB mode */
+  /**
+   * extension: why degraded, and warnings that do not degrade (no notification channel configured:
+   * the status stays ok), and the outbox in InfluxDB mode
+   */
   problems?: string[];
   outbox?: { depth: number; oldestAgeSec: number | null };
+  /** extension: what carries alerts outside the dashboard; `channels` 0 means nobody is told */
+  notifications?: ChannelSummary;
 }
 
 export interface BayView {
@@ -64,6 +70,8 @@ export interface ParkingSession {
 export interface LevelView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   mm: number | null;
   ts: string | null;
   /** extension: when the value last changed, apart from when it was last seen */
@@ -78,6 +86,8 @@ export interface LevelView {
 export interface PumpView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   role: 'duty' | 'standby';
   running: boolean | null;
   amps: number | null;
@@ -375,6 +385,8 @@ export interface StreamSnapshot {
   serverTime: string;
   /** extension: warnings in force for the site */
   warnings?: WarningView[];
+  /** extension: the site's time zone (times for people are site-local) and the language of its messages */
+  site?: { timezone: string; language: 'zh-CN' | 'en' };
 }
 export interface StreamEvents {
   snapshot: StreamSnapshot;

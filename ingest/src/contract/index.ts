@@ -11,3 +11,7 @@ export * from './push.ts';
 export * from './reports.ts';
 export * from './auth.ts';
 export * from './storm.ts';
+export * from './notifications.ts';
+export * from './notifications-query.ts';
+export * from './errors.ts';
+export * from './acknowledge.ts';

@@ -6,7 +6,7 @@ import { ALERTS_SCHEMA } from '../alerts/alert-repository.ts';
 import { AUTH_SCHEMA } from '../auth/sqlite-repository.ts';
 import { DEVICES_SCHEMA } from '../devices/repository.ts';
 import { LIVE_SCHEMA } from '../live-state.ts';
-import { NOTIFY_SCHEMA } from '../notify/notifier.ts';
+import { NOTIFY_SCHEMA } from '../notify/repository.ts';
 import { PUSH_SCHEMA } from '../notify/push-subscriptions.ts';
 import { STORM_SCHEMA } from '../storm/repository.ts';
 import { ROLLUPS_SCHEMA } from '../reports/rollups.ts';

@@ -70,13 +70,13 @@ export class FloodView {
     const s = r.levels.find((l) => l.id === id)!;
     const v = this.live.levelValue(r.id, id);
     const d = j?.levels.find((x) => x.id === id) ?? { id, ...UNJUDGED };
-    return { id, name: s.name, mm: v?.mm ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+    return { id, name: s.name, nameZh: s.nameZh, mm: v?.mm ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
   }
 
   private pumpView(r: FloodRoom, id: string, j: RoomJudgement | undefined): PumpView {
     const p = r.pumps.find((x) => x.id === id)!;
     const v = this.live.pumpValue(r.id, id);
     const d = j?.pumps.find((x) => x.id === id) ?? { id, ...UNJUDGED };
-    return { id, name: p.name, role: p.role, running: v?.running ?? null, amps: v?.amps ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+    return { id, name: p.name, nameZh: p.nameZh, role: p.role, running: v?.running ?? null, amps: v?.amps ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
   }
 }

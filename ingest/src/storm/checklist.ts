@@ -139,7 +139,7 @@ export interface ChecklistSources {
   view: FloodRoomView | undefined;
   history: PumpHistory;
   isOpen(rule: RuleName, subject: string): boolean;
-  routes(): ContactRoute[];
+  routes(): Promise<ContactRoute[]>;
   tick(itemId: string): ChecklistTick | undefined;
   /** A check failed to read its data (logged by the caller; people see only that it could not be checked). */
   onError?(err: unknown, itemId: string): void;
@@ -165,7 +165,7 @@ export async function evaluateItem(item: ChecklistItem, src: ChecklistSources): 
       case 'sensors-fresh':
         return sensorsFresh(src);
       case 'contacts-reachable':
-        return contactsReachable(src);
+        return await contactsReachable(src);
       case 'manual':
         return manual(item, src);
     }
@@ -246,8 +246,8 @@ function sensorsFresh(src: ChecklistSources): ItemResult {
   return { state: findings.some((f) => f.code === 'sensor-stale') ? 'flagged' : 'ok', findings };
 }
 
-function contactsReachable(src: ChecklistSources): ItemResult {
-  const routes = src.routes();
+async function contactsReachable(src: ChecklistSources): Promise<ItemResult> {
+  const routes = await src.routes();
   if (routes.length === 0) return { state: 'flagged', findings: [{ code: 'no-route' }] };
   const findings: ChecklistFinding[] = routes.map((r) =>
     r.last === null ? { code: 'route-untried', channel: r.channel } : r.last.ok ? { code: 'route-ok', channel: r.channel, at: iso(r.last.at) } : { code: 'route-failed', channel: r.channel, at: iso(r.last.at), error: r.last.error },

@@ -25,19 +25,19 @@ export function contactRoutes(o: {
   webhook: boolean;
   /** the channels built from the settings: `wecom`, `dingtalk`, `feishu`, `webpush` */
   channels: readonly string[];
-  pushSubscriptions: () => number;
+  pushSubscriptions: () => Promise<number>;
   escalationContacts: number;
   /** delivery attempts, newest first (the notifications module keeps the last 1000 here) */
-  recent: () => DeliveryAttempt[];
-}): { routes(): ContactRoute[] } {
+  recent: () => Promise<DeliveryAttempt[]>;
+}): { routes(): Promise<ContactRoute[]> } {
   return {
-    routes(): ContactRoute[] {
+    async routes(): Promise<ContactRoute[]> {
       const names: string[] = [];
       if (o.webhook) names.push('webhook');
-      for (const c of o.channels) if (c !== 'webpush' || o.pushSubscriptions() > 0) names.push(c);
+      for (const c of o.channels) if (c !== 'webpush' || (await o.pushSubscriptions()) > 0) names.push(c);
       if (o.escalationContacts > 0) names.push('escalation');
       if (names.length === 0) return [];
-      const attempts = o.recent();
+      const attempts = await o.recent();
       return names.map((channel) => {
         const of = ATTEMPTS_OF[channel] ?? [channel];
         const a = attempts.find((x) => of.includes(x.channel) && x.status !== 'retrying');

@@ -146,7 +146,8 @@ describe('storm mode', () => {
     expect(opened.map((c) => c.change)).toEqual(['opened']);
     const alert = opened[0]!.alert;
     expect(alert).toMatchObject({ severity: 'info', state: 'firing', subject: `flood/${ROOM}`, room: ROOM, startedAt: new Date(T0 + 10 * MIN).toISOString() });
-    expect(alert.message).toBe('Chuangqi building B1 power-distribution room: storm mode since 10:10: "Yellow rainstorm warning [level III / heavy]" (Rainstorm), in force 10:10 to 16:00; rise alert at 5 mm/min, band hold 10 s; work through the readiness checklist');
+    // The message is in the site's language (zh-CN for the bundled site).
+    expect(alert.message).toBe('创启大厦B1配电室：暴雨模式，自 10:10:00 起。济宁市气象台发布暴雨黄色预警[Ⅲ级/较重]（暴雨），有效期 10:10:00 至 16:00:00。涨速告警阈值 5 毫米/分钟，水位段确认时间 10 秒；请完成暴雨准备检查');
     expect(alert.details).toMatchObject({ rule: 'flood.storm-mode', warning: { severity: 'Moderate', texts: [{ language: 'zh-CN', headline: '济宁市气象台发布暴雨黄色预警[Ⅲ级/较重]' }, { language: 'en-US' }] }, rules: { riseWarnMmPerMin: 5, holdSec: 10 } });
 
     const v = w.storm.view(ROOM)!;
@@ -171,7 +172,7 @@ describe('storm mode', () => {
     await w.settled();
     const resolved = w.changes.filter((c) => c.alert.rule === 'flood.storm-mode' && c.change === 'resolved');
     expect(resolved).toHaveLength(1);
-    expect(resolved[0]!.alert.message).toBe('Chuangqi building B1 power-distribution room: storm mode ended at 10:30 (the warning was cancelled); it began at 10:10 with "Yellow rainstorm warning [level III / heavy]"');
+    expect(resolved[0]!.alert.message).toBe('创启大厦B1配电室：暴雨模式已于 10:30:00 结束（预警已解除）；自 10:10:00 起因「济宁市气象台发布暴雨黄色预警[Ⅲ级/较重]」进入暴雨模式');
     expect((await w.engine.incidents({ room: ROOM }))[0]).toMatchObject({ state: 'closed', endedAt: new Date(T0 + 30 * MIN).toISOString() });
     expect(item(w.storm.view(ROOM), 'sandbags').state).toBe('todo');
     expect((await w.storm.readiness(ROOM)).mode).toBe(false);

@@ -65,7 +65,7 @@ export interface StormServiceDeps {
   rooms: { room(roomId: string): FloodRoomView | undefined };
   store: Pick<TimeSeriesStore, 'series' | 'readings'>;
   /** routes to people outside the dashboard and their last deliveries */
-  contacts: { routes(): ContactRoute[] };
+  contacts: { routes(): Promise<ContactRoute[]> };
   audit?: (e: StormAuditEntry) => void;
   clock?: Clock;
   /** the language of the timeline's lines (the site's language) */

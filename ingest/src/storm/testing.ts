@@ -77,7 +77,7 @@ export class StormWorld {
       alerts: this.engine,
       rooms: this.flood,
       store: this.store,
-      contacts: { routes: () => this.routes },
+      contacts: { routes: async () => this.routes },
       audit: (e) => void this.audits.push(e),
     });
     await this.engine.start();

@@ -53,8 +53,6 @@ export function warningText(w: StormWarningRef, lang: Lang): { event: string; he
   return { event: block?.event ?? w.event, headline: block?.headline ?? w.headline };
 }
 
-const ENDED_EN: Record<string, string> = { expired: 'the warning expired', cancelled: 'the warning was cancelled', updated: 'the warning was updated to one that is no longer a rainstorm or flood warning', disabled: 'storm mode was turned off for the room' };
-const ENDED_ZH: Record<string, string> = { expired: '预警已到期', cancelled: '预警已解除', updated: '预警已更新，不再是暴雨或洪水预警', disabled: '该房间已关闭暴雨模式' };
 
 export class StormText {
   private readonly clock: StormClock;
@@ -66,21 +64,6 @@ export class StormText {
   roomName(id: string, lang: Lang): string {
     const r = this.site.room(id);
     return lang === 'zh' ? (r?.nameZh ?? r?.name ?? id) : (r?.name ?? id);
-  }
-
-  /** The `flood.storm-mode` alert's text. */
-  alert(d: StormDetails, now: number, lang: Lang): string {
-    const room = this.roomName(d.room, lang);
-    const w = warningText(d.warning, lang);
-    const title = w.headline ?? w.event;
-    const t = (iso: string | undefined): string => this.clock.at(iso, now, lang);
-    const r = d.rules;
-    if (lang === 'zh') {
-      if (d.ended) return `${room}：暴雨模式已于 ${t(d.ended.at)} 结束${d.ended.reason ? `（${ENDED_ZH[d.ended.reason]}）` : ''}；自 ${t(d.since)} 起因「${title}」进入暴雨模式`;
-      return `${room}：暴雨模式，自 ${t(d.since)} 起。${title}（${w.event}），有效期 ${t(d.warning.onset)} 至 ${t(d.warning.expires)}。涨速告警阈值 ${r.riseWarnMmPerMin} 毫米/分钟，水位段确认时间 ${r.holdSec} 秒；请完成暴雨准备检查`;
-    }
-    if (d.ended) return `${room}: storm mode ended at ${t(d.ended.at)}${d.ended.reason ? ` (${ENDED_EN[d.ended.reason]})` : ''}; it began at ${t(d.since)} with "${title}"`;
-    return `${room}: storm mode since ${t(d.since)}: "${title}" (${w.event}), in force ${t(d.warning.onset)} to ${t(d.warning.expires)}; rise alert at ${r.riseWarnMmPerMin} mm/min, band hold ${r.holdSec} s; work through the readiness checklist`;
   }
 
   /** The storm warning now in force (a warning updated while in storm mode), for the timeline. */
