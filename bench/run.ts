@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: every figure beside its baseline from the same run, as a ratio with the absolute
  * numbers; writes docs/benchmarks.md. `-- --quick` for a one-minute version, `-- --soak 30m` adds a
- * soak at 1,000 msg/s. Exits non-zero only when it could not run, never because a goal was missed.
+ * soak at 1,000 msg/s, `-- --only=pg,ops --write` measures those sections and replaces only them in
+ * docs/benchmarks.md (each says when and under what load it ran). Exits non-zero only when it could not
+ * run, never because a goal was missed.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runAlertBench, type LatencyResult } from './alerts.ts';
 import { runFootprintBench, type FootprintResult } from './footprint.ts';
@@ -18,6 +20,7 @@ const quick = args.includes('--quick');
 const soakArg = args.indexOf('--soak');
 const soakMinutes = soakArg >= 0 ? Number.parseInt(args[soakArg + 1] ?? '30', 10) : undefined;
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const writeSections = args.includes('--write');
 const want = (s: string) => !only || only.includes(s);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
@@ -165,9 +168,32 @@ const md = [
 ].join('\n');
 
 const out = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-// Only a full run of every section replaces docs/benchmarks.md; --quick and --only print.
+// A full run replaces docs/benchmarks.md; `--only=... --write` replaces just its sections; otherwise print.
 const partial = only !== undefined || quick;
 if (!partial) writeFileSync(out, md + '\n');
+else if (writeSections && only !== undefined && !quick) writeFileSync(out, replaceSections(readFileSync(out, 'utf8'), sections, m.load, machine().load) + '\n');
 log(md);
-log(`\n${partial ? 'printed only (--quick and --only do not replace docs/benchmarks.md)' : `wrote ${out}`} in ${took} s`);
+log(`\n${!partial ? `wrote ${out}` : writeSections && !quick ? `replaced ${sections.map((x) => x.title).join(', ')} in ${out}` : 'printed only (--quick and --only do not replace docs/benchmarks.md; add --write to --only)'} in ${took} s`);
+
+/** The document with each measured section put in place of the one of the same title (or added at the end). */
+function replaceSections(doc: string, fresh: typeof sections, loadStart: string, loadEnd: string): string {
+  const blocks = doc.trimEnd().split(/\n(?=## )/).map((b) => b.trimEnd());
+  const when = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  for (const s of fresh) {
+    const text = [
+      `## ${s.title}`,
+      '',
+      `*This section alone: \`${command}\` on ${when}, on the machine above; load average ${loadStart} at its start, ${loadEnd} at its end.*`,
+      '',
+      s.intro,
+      '',
+      ...(s.rows.length > 0 ? [`| ${s.header.join(' | ')} |`, `|${s.header.map(() => '---').join('|')}|`, ...s.rows.map((r) => `| ${r.join(' | ')} |`), ''] : []),
+      ...s.notes,
+    ].join('\n').trimEnd();
+    const at = blocks.findIndex((b) => b.startsWith(`## ${s.title}\n`));
+    if (at >= 0) blocks[at] = text;
+    else blocks.push(text);
+  }
+  return blocks.join('\n\n');
+}
 process.exit(0);

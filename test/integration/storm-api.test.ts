@@ -96,7 +96,9 @@ describe('storm mode through the API', () => {
     await wecom.waitFor(1);
     expect(wecom.refused()).toEqual([]);
     const [text] = wecomTexts();
-    expect(text).toMatch(/^\*\*【提示】新告警：创启大厦B1配电室：暴雨模式，自 \d\d:\d\d 起。济宁市气象台发布暴雨黄色预警\[Ⅲ级\/较重\]（暴雨），有效期 \d\d:\d\d 至 \d\d:\d\d。涨速告警阈值 5 毫米\/分钟，水位段确认时间 10 秒；请完成暴雨准备检查\*\*/);
+    // The robot's first line is the alert's headline; the full message follows.
+    expect(text).toMatch(/^\*\*【提示】新告警：创启大厦B1配电室：暴雨模式\*\*/);
+    expect(text).toMatch(/暴雨模式，自 \d\d:\d\d:\d\d 起。济宁市气象台发布暴雨黄色预警\[Ⅲ级\/较重\]（暴雨），有效期 \d\d:\d\d:\d\d 至 \d\d:\d\d:\d\d。涨速告警阈值 5 毫米\/分钟，水位段确认时间 10 秒；请完成暴雨准备检查/);
 
     const alerts = (await call<{ rule: string; severity: string; state: string }[]>('GET', '/api/alerts', tokens.viewer!)).body.filter((a) => a.rule === 'flood.storm-mode');
     expect(alerts).toMatchObject([{ severity: 'info', state: 'firing' }]);
@@ -142,7 +144,8 @@ describe('storm mode through the API', () => {
   it('the Cancel ends storm mode: the team is told, the tick is cleared, the incident closes', async () => {
     expect(await postCap(buildCap({ identifier: 'API-STORM-1-C', sent: at(Date.now(), 0), msgType: 'Cancel', references: `sd-jining@cma.gov.cn,API-STORM-1,${at(sent, -10)}`, infos: [{ polygon: JINING_POLYGON }] }))).toBe(202);
     await wecom.waitFor(2);
-    expect(wecomTexts()[1]).toMatch(/^\*\*【提示】已恢复：创启大厦B1配电室：暴雨模式已于 \d\d:\d\d 结束（预警已解除）；自 \d\d:\d\d 起因「济宁市气象台发布暴雨黄色预警\[Ⅲ级\/较重\]」进入暴雨模式\*\*/);
+    expect(wecomTexts()[1]).toMatch(/^\*\*【提示】已解除：创启大厦B1配电室：暴雨模式已结束\*\*/);
+    expect(wecomTexts()[1]).toMatch(/暴雨模式已于 \d\d:\d\d:\d\d 结束（预警已解除）；自 \d\d:\d\d:\d\d 起因「济宁市气象台发布暴雨黄色预警\[Ⅲ级\/较重\]」进入暴雨模式/);
     const v = await storm();
     expect(v.mode).toBe(false);
     expect(item(v, 'sandbags').state).toBe('todo');
