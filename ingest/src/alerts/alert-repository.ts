@@ -109,7 +109,15 @@ export const ALERTS_SCHEMA: ModuleSchema = {
     { version: 1, description: 'alerts, their events, rule state and flood incidents', up: SCHEMA_V1 },
     { version: 2, description: 'structured details of each alert', up: SCHEMA_V2 },
     { version: 3, description: 'drop alert_notifications (never written; attempts are the notifications module\'s)', up: 'DROP TABLE IF EXISTS alert_notifications;' },
-    { version: 4, description: 'each change keeps its structured details', up: SCHEMA_V4 },
+    {
+      version: 4,
+      description: 'each change keeps its structured details',
+      // Development databases of a build that numbered this step 3 have the column already (and were
+      // never released): add it only where it is missing.
+      up: (db) => {
+        if (db.prepare("SELECT 1 FROM pragma_table_info('alert_events') WHERE name = 'details'").get() === undefined) db.exec(SCHEMA_V4);
+      },
+    },
   ],
 };
 
