@@ -14,7 +14,8 @@ import { EventBus } from '../ingest/src/bus.ts';
 import { Topics, UplinkTopics } from '@parkops/contract/topics.ts';
 import { DeviceRegistry } from '../ingest/src/devices/registry.ts';
 import { Ingest } from '../ingest/src/ingest.ts';
-import { LiveState } from '../ingest/src/live-state.ts';
+import { LiveState, SqliteLiveRepository } from '../ingest/src/live-state.ts';
+import { SqliteTransactions } from '../ingest/src/db/tx.ts';
 import { createLogger } from '../ingest/src/log.ts';
 import { Metrics } from '../ingest/src/metrics.ts';
 import { loadSite } from '@parkops/contract/site/index.ts';
@@ -31,13 +32,13 @@ async function setup() {
   const db = openDatabase(dir);
   const store = new SqliteStore(db, site);
   await store.start();
-  const live = new LiveState(db, site);
-  live.load();
+  const live = new LiveState(new SqliteLiveRepository(db), site);
+  await live.load();
   const topics = new Topics();
-  const ingest = new Ingest({ db, store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
+  const ingest = new Ingest({ transactions: new SqliteTransactions(db), store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
   const registry = new DeviceRegistry({ db, site, topics, uplinkTopics: new UplinkTopics({ chirpstack: 'application/+/device/+/event/up', tts: null }), live, log, audit: () => undefined });
   await registry.start();
-  registry.setBinding('bench', undefined, 'L1', { devEui: '24E124710B423527', codec: 'milesight-em310-udl', params: { mountMm: 2500 } });
+  await registry.setBinding('bench', undefined, 'L1', { devEui: '24E124710B423527', codec: 'milesight-em310-udl', params: { mountMm: 2500 } });
   ingest.translator = registry;
   return { ingest, done: async () => { await store.stop(); db.close(); rmSync(dir, { recursive: true, force: true }); } };
 }

@@ -8,13 +8,14 @@ import { roleAtLeast, Topics, UplinkTopics } from '@parkops/contract/index.ts';
 import { EventBus } from './bus.ts';
 import type { Config } from './config.ts';
 import { Ingest } from './ingest.ts';
-import { LiveState } from './live-state.ts';
+import { LiveState, SqliteLiveRepository } from './live-state.ts';
 import type { Logger } from './log.ts';
 import { Metrics, Gauge } from './metrics.ts';
 import type { Module, Publisher } from './module.ts';
 import { MqttClientLink } from './mqtt/client-link.ts';
 import { EmbeddedBroker } from './mqtt/embedded-broker.ts';
 import { HttpServer } from './api/server.ts';
+import { caught } from './api/async-routes.ts';
 import { FloodView } from './flood/flood-view.ts';
 import { liveRoutes } from './api/live-routes.ts';
 import { StreamHub } from './api/stream.ts';
@@ -23,7 +24,7 @@ import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
-import { AlertEngine, alertsRouter } from './alerts/index.ts';
+import { AlertEngine, alertsRouter, SqliteAlertRepository, SqliteIncidentRepository } from './alerts/index.ts';
 import { NO_CHANNEL_HINT, Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
 import { pushRouter } from './notify/push-routes.ts';
@@ -34,13 +35,18 @@ import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } f
 import { DeviceRegistry } from './devices/registry.ts';
 import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
+import { SqliteDevicesRepository } from './devices/repository.ts';
+import { migrateDatabase } from './db/migrations.ts';
+import { SCHEMAS } from './db/schemas.ts';
+import { SqliteTransactions } from './db/tx.ts';
 
 export class Controller {
   readonly bus: EventBus;
   readonly metrics = new Metrics();
   readonly topics: Topics;
   readonly db: Db;
-  readonly live: LiveState;
+  readonly transactions: SqliteTransactions;
+  live!: LiveState;
   store!: TimeSeriesStore;
   ingest!: Ingest;
   http!: HttpServer;
@@ -76,7 +82,7 @@ export class Controller {
     this.bus = new EventBus(log);
     this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
     this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
-    this.live = new LiveState(this.db, site);
+    this.transactions = new SqliteTransactions(this.db);
   }
 
   private async run(m: Module): Promise<void> {
@@ -87,31 +93,34 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { config, site, log, bus, metrics, topics, db, live } = this;
+    const { config, site, log, bus, metrics, topics, db } = this;
+    // Before anything reads or writes (and before any repository is made: a repository opened on its
+    // own migrates its own module): every module's schema at the version this code knows, in one
+    // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
+    migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
+    const live = (this.live = new LiveState(new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
-    const outbox = (this.store as { metrics?: () => { depth: number; oldestAgeSec: number | null; sentTotal: number; rejectedTotal: number; rejectedHeld: number; lastError: string | null } }).metrics?.bind(this.store);
-    if (outbox) {
-      metrics.add(new Gauge('parkops_outbox_depth', 'Readings in the InfluxDB outbox, not yet accepted by InfluxDB', () => outbox().depth));
-      metrics.add(new Gauge('parkops_outbox_oldest_age_seconds', 'Age of the oldest reading waiting in the outbox (0 when empty)', () => outbox().oldestAgeSec ?? 0));
-      metrics.add(new Gauge('parkops_outbox_sent_total', 'Lines InfluxDB accepted from the outbox since start', () => outbox().sentTotal));
-      metrics.add(new Gauge('parkops_outbox_rejected_total', 'Lines InfluxDB rejected as invalid since start (set aside with the reason)', () => outbox().rejectedTotal));
-      metrics.add(new Gauge('parkops_outbox_rejected_held', 'Rejected lines held aside', () => outbox().rejectedHeld));
-      metrics.add(new Gauge('parkops_outbox_failing', 'The last send to InfluxDB failed (1) or not (0)', () => (outbox().lastError === null ? 0 : 1)));
+    if ((await this.store.outboxMetrics()) !== null) {
+      const outbox = async () => (await this.store.outboxMetrics())!;
+      metrics.add(new Gauge('parkops_outbox_depth', 'Readings in the InfluxDB outbox, not yet accepted by InfluxDB', async () => (await outbox()).depth));
+      metrics.add(new Gauge('parkops_outbox_oldest_age_seconds', 'Age of the oldest reading waiting in the outbox (0 when empty)', async () => (await outbox()).oldestAgeSec ?? 0));
+      metrics.add(new Gauge('parkops_outbox_sent_total', 'Lines InfluxDB accepted from the outbox since start', async () => (await outbox()).sentTotal));
+      metrics.add(new Gauge('parkops_outbox_rejected_total', 'Lines InfluxDB rejected as invalid since start (set aside with the reason)', async () => (await outbox()).rejectedTotal));
+      metrics.add(new Gauge('parkops_outbox_rejected_held', 'Rejected lines held aside', async () => (await outbox()).rejectedHeld));
+      metrics.add(new Gauge('parkops_outbox_failing', 'The last send to InfluxDB failed (1) or not (0)', async () => ((await outbox()).lastError === null ? 0 : 1)));
     }
-    live.load();
+    await live.load();
 
     if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
-    this.ingest = new Ingest({ db, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
+    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
     this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
     await this.run(this.auth);
     const guard = (this.guard = new AuthMiddleware(this.auth));
     this.reports = new Reports({
-      db,
       store: this.store,
       site,
       log,
-      ingest: this.ingest,
       simulated: config.PARKOPS_SIMULATE,
       pdfFont: config.PARKOPS_PDF_FONT,
       // The alert engine starts after the reports; the PDF asks it only when one is requested.
@@ -121,7 +130,20 @@ export class Controller {
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
     await this.run(this.warnings);
-    this.alerts = new AlertEngine({ db, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e), stormMode: (roomId, now) => this.warnings.stormMode(roomId, now) });
+    // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
+    const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
+    this.alerts = new AlertEngine({
+      repo: new SqliteAlertRepository(db),
+      incidents: new SqliteIncidentRepository(db),
+      notifications,
+      bus,
+      site,
+      topics,
+      publisher: this.publisher,
+      log,
+      audit: (e) => this.auth.audit(e),
+      stormMode: (roomId, now) => this.warnings.stormMode(roomId, now),
+    });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
     const roleOf = (owner: string) => this.auth.roleOf(owner);
@@ -170,13 +192,13 @@ export class Controller {
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
-    this.devices = new DeviceRegistry({ db, site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
+    this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
     this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
-    this.http.app.use('/api/notifications', guard.requireRole('viewer'), this.notifier.router());
+    this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
-    this.http.app.get('/api/stream', guard.requireRole('viewer'), stream.handler);
+    this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
@@ -306,7 +328,7 @@ export class Controller {
     let lorawan: { plan: ReturnType<typeof sim.demoPlan>; mqttUrl: string | undefined } | undefined;
     if (config.PARKOPS_SIM_LORAWAN === 'chirpstack') {
       const plan = sim.demoPlan(site);
-      const seeded = this.devices.seedBindings('simulator', plan);
+      const seeded = await this.devices.seedBindings('simulator', plan);
       log.info({ module: 'simulators', devices: plan.length, bindingsCreated: seeded }, 'simulated LoRaWAN devices speak as ChirpStack v4');
       lorawan = { plan, mqttUrl: config.LORAWAN_MQTT_URL };
     }
@@ -325,8 +347,8 @@ export class Controller {
     this.started.push({ name: 'simulators', start: async () => undefined, stop: () => running.stop() });
   }
 
-  health(): HealthResponse {
-    const store = this.store?.health() ?? { ok: false, detail: 'starting' };
+  async health(): Promise<HealthResponse> {
+    const store = this.store ? await this.store.health() : { ok: false, detail: 'starting' };
     const mqttOk = this.mqtt?.connected ?? false;
     const problems: string[] = [];
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
@@ -345,15 +367,16 @@ export class Controller {
     return h;
   }
 
-  snapshot(): StreamSnapshot {
+  async snapshot(): Promise<StreamSnapshot> {
+    const warnings = await this.warnings.inForceNow();
     const now = Date.now();
     return {
       parking: this.live.parking(now),
       flood: this.flood.rooms(),
       venues: this.live.venuesView(now),
-      alerts: this.alerts.list({ state: 'active' }),
+      alerts: this.alerts.active(),
       serverTime: new Date(now).toISOString(),
-      warnings: this.warnings.inForceNow(),
+      warnings,
       site: { timezone: this.site.timezone, language: this.site.language },
     };
   }

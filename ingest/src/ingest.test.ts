@@ -12,12 +12,13 @@ import { EventBus, type ReadingAccepted } from './bus.ts';
 import { DEFAULT_INGEST_WINDOW } from './config.ts';
 import { Topics } from '@parkops/contract/index.ts';
 import { Ingest, StoreUnavailable } from './ingest.ts';
-import { LiveState } from './live-state.ts';
+import { LiveState, SqliteLiveRepository } from './live-state.ts';
 import { createLogger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { SqliteTransactions } from './db/tx.ts';
 
 const site = loadSite();
 const topics = new Topics('park');
@@ -34,11 +35,11 @@ async function open(): Promise<void> {
   db = openDatabase(dir);
   const store = new SqliteStore(db, site);
   await store.start();
-  live = new LiveState(db, site);
-  live.load();
+  live = new LiveState(new SqliteLiveRepository(db), site);
+  await live.load();
   bus = new EventBus(log);
   metrics = new Metrics();
-  ingest = new Ingest({ db, store, live, bus, topics, site, metrics, log });
+  ingest = new Ingest({ transactions: new SqliteTransactions(db), store, live, bus, topics, site, metrics, log });
 }
 
 beforeEach(async () => {
@@ -52,7 +53,7 @@ afterEach(() => {
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const bay = (id: string, occupied: boolean, ts: number): [string, Buffer] => [topics.bay(id), Buffer.from(JSON.stringify({ occupied, ts }))];
-const histogramCount = (name: string): number => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(metrics.render())?.[1]);
+const histogramCount = async (name: string): Promise<number> => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(await metrics.render())?.[1]);
 
 describe('Ingest batches', () => {
   it('commits one turn of messages in one transaction, acks in order after it, then emits per reading and once per batch', async () => {
@@ -73,9 +74,9 @@ describe('Ingest batches', () => {
     await nextTurn();
     expect(acks).toEqual([0, 1, 2, 3, 4].map((i) => [i, undefined]));
     expect(order).toEqual(['ack 0', 'ack 1', 'ack 2', 'ack 3', 'ack 4', 'reading parking/bays/A-001 0', 'reading parking/bays/A-002 1', 'reading parking/bays/A-001 2', 'batch of 3']);
-    expect(histogramCount('parkops_ingest_batch_size')).toBe(1);
-    expect(metrics.received.get()).toBe(4);
-    expect(metrics.accepted.get({ kind: 'bay' })).toBe(3);
+    expect(await histogramCount('parkops_ingest_batch_size')).toBe(1);
+    expect(await metrics.received.get()).toBe(4);
+    expect(await metrics.accepted.get({ kind: 'bay' })).toBe(3);
   });
 
   it('keeps one latest row per subject for a batch, with the last state, across a restart', async () => {
@@ -118,7 +119,7 @@ describe('Ingest batches', () => {
     expect(events).toEqual([]);
     expect(live.bayView('C-001', Date.now())).toMatchObject({ occupied: true });
     expect(live.bayView('C-003', Date.now())).toMatchObject({ occupied: null });
-    expect(metrics.storeErrors.get()).toBe(2);
+    expect(await metrics.storeErrors.get()).toBe(2);
     // Once the store writes again, the redelivered messages go in and state moves on.
     db.pragma('query_only = OFF');
     ingest.enqueue(...bay('C-001', false, t + 1), Date.now(), () => undefined);

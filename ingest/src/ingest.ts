@@ -8,6 +8,12 @@
  * connections of a `$share` group, or several devices on the embedded broker. A transaction's
  * BEGIN/COMMIT and WAL write were a quarter of the ingest CPU time when every message paid its own.
  *
+ * The batch transaction spans several owners' tables, and each owner writes its own rows through its
+ * participant (db/tx.ts): the store (readings, and for SQLite the rollup marks the reports read), the
+ * device registry for uplinks (counters, telemetry), live state (`latest`, recent gate scans). The unit
+ * of work is written once; SQLite runs it synchronously between BEGIN and COMMIT, another engine may
+ * run it asynchronously on one client, and the acknowledgements wait for its COMMIT either way.
+ *
  * After the commit, in this order and in one synchronous pass: the batch's metrics, the acks (in the
  * order received; the adapter writes their PUBACKs once the pass ends), `reading.accepted` per reading
  * and one `readings.accepted` for the batch. So an alert that a reading raises is raised when its
@@ -21,11 +27,8 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import type { Db } from './store/db.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-
-/** Runs inside the ingest transaction after the reading is written (e.g. report rollups). */
-export type TransactionHook = (reading: Reading, applied: boolean) => void;
+import type { Awaitable, TransactionRunner, Tx } from './db/tx.ts';
 
 export type HandleResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 export type Ack = (err?: Error) => void;
@@ -38,8 +41,11 @@ export class StoreUnavailable extends Error {}
  * message: the same decoder and rejections, the same transaction and acknowledgement.
  */
 export type Translation =
-  /** `commit` runs inside the ingest transaction once the reading is written; `undo` if the reading is not committed after all. */
-  | { kind: 'reading'; topic: string; payload: Uint8Array; commit(stored: boolean): void; undo(): void }
+  /**
+   * `commit` is the translator's part of the ingest transaction, called once the reading is written
+   * (`stored` false for a redelivery); `undo` runs if the reading is not committed after all.
+   */
+  | { kind: 'reading'; topic: string; payload: Uint8Array; commit(tx: Tx, stored: boolean): Awaitable<void>; undo(): void }
   | { kind: 'rejected'; rejection: Rejection }
   /** A valid uplink without a reading (unbound DevEUI, device information): acknowledged, nothing stored. */
   | { kind: 'handled' };
@@ -73,8 +79,6 @@ interface ToCommit {
 const MAX_BATCH = 8000;
 
 export class Ingest {
-  private readonly hooks: TransactionHook[] = [];
-  private readonly commitBatch: (items: ToCommit[]) => ReadingAccepted[];
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
@@ -86,7 +90,7 @@ export class Ingest {
 
   constructor(
     private readonly deps: {
-      db: Db;
+      transactions: TransactionRunner;
       store: TimeSeriesStore;
       live: LiveState;
       bus: EventBus;
@@ -97,42 +101,49 @@ export class Ingest {
       /** Test only (PARKOPS_TEST_CRASH_AFTER_COMMIT): SIGKILL this process right after the n-th commit, before its acks. */
       crashAfterCommit?: number | undefined;
     },
-  ) {
-    const { db, store, live } = deps;
-    const tx = db.transaction((items: ToCommit[], undo: Array<() => void>): ReadingAccepted[] => {
-      const out: ReadingAccepted[] = new Array(items.length);
-      const plans: Plan[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const { reading, receivedAt, replayed, uplink } = items[i]!;
-        // Planned one by one against memory that already holds the batch's earlier readings.
-        const plan = live.plan(reading, receivedAt, replayed);
-        const stored = store.write(reading);
-        if (stored) {
-          plans.push(plan);
-          for (const hook of this.hooks) hook(reading, plan.applies);
-          undo.push(live.commit(plan));
-        }
-        uplink?.commit(stored);
-        out[i] = { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
+  ) {}
+
+  /**
+   * The batch transaction, written once for every engine (db/tx.ts): per reading, the store's rows and
+   * the translator's (uplink counters and telemetry); after the batch, live state's rows. Each owner
+   * writes only its own tables.
+   */
+  private *unit(tx: Tx, items: readonly ToCommit[], undo: Array<() => void>): Generator<unknown, ReadingAccepted[], unknown> {
+    const { store, live } = this.deps;
+    const out: ReadingAccepted[] = new Array(items.length);
+    const plans: Plan[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const { reading, receivedAt, replayed, uplink } = items[i]!;
+      // Planned one by one against memory that already holds the batch's earlier readings.
+      const plan = live.plan(reading, receivedAt, replayed);
+      const stored = (yield store.participant.write(tx, reading)) as boolean;
+      if (stored) {
+        plans.push(plan);
+        undo.push(live.commit(plan));
       }
-      live.persistBatch(plans);
-      return out;
-    });
-    this.commitBatch = (items) => {
-      const undo: Array<() => void> = [];
-      try {
-        return tx(items, undo);
-      } catch (err) {
-        for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
-        for (let i = items.length - 1; i >= 0; i--) items[i]!.uplink?.undo();
-        live.forgetPersisted();
-        throw err;
-      }
-    };
+      if (uplink) yield uplink.commit(tx, stored);
+      out[i] = { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
+    }
+    yield live.persistBatch(tx, plans);
+    return out;
   }
 
-  addTransactionHook(hook: TransactionHook): void {
-    this.hooks.push(hook);
+  /** Commits a batch; on failure undoes what it did to memory and rethrows (or rejects). */
+  private commitBatch(items: ToCommit[]): Awaitable<ReadingAccepted[]> {
+    const { transactions, live } = this.deps;
+    const undo: Array<() => void> = [];
+    const fail = (err: unknown): never => {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      for (let i = items.length - 1; i >= 0; i--) items[i]!.uplink?.undo();
+      live.forgetPersisted();
+      throw err;
+    };
+    try {
+      const result = transactions.run((tx) => this.unit(tx, items, undo));
+      return result instanceof Promise ? result.catch(fail) : result;
+    } catch (err) {
+      return fail(err);
+    }
   }
 
   /**
@@ -165,7 +176,7 @@ export class Ingest {
   }
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
-    const { topics, metrics, bus, site } = this.deps;
+    const { topics, metrics, site } = this.deps;
     const accepted: ToCommit[] = [];
     /** Per message of the batch: 1 when it is a reading to commit (ignored and rejected ones are acked as they are). */
     const toCommit = new Uint8Array(batch.length);
@@ -201,20 +212,30 @@ export class Ingest {
       for (const m of batch) m.ack();
       return;
     }
-    let events: ReadingAccepted[];
-    try {
-      events = this.commitBatch(accepted);
-    } catch (err) {
+    const failed = (err: unknown): void => {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
       for (let i = 0; i < batch.length; i++) batch[i]!.ack(toCommit[i] === 1 ? failure : undefined);
+    };
+    let committed: Awaitable<ReadingAccepted[]>;
+    try {
+      committed = this.commitBatch(accepted);
+    } catch (err) {
+      failed(err);
       return;
     }
+    // SQLite answers synchronously: the acks and events go out in this same pass.
+    if (committed instanceof Promise) void committed.then((events) => this.afterCommit(batch, events, report), failed);
+    else this.afterCommit(batch, committed, report);
+  }
+
+  private afterCommit(batch: Pending[], events: ReadingAccepted[], report?: (r: HandleResult) => void): void {
+    const { bus } = this.deps;
     this.commits++;
     if (this.deps.crashAfterCommit !== undefined && this.commits >= this.deps.crashAfterCommit) {
       // Test only: the batch is on disk and none of it is acknowledged; the broker must redeliver it.
       // Written synchronously: the logger's buffered output would die with the process.
-      writeSync(2, `PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks (commit ${this.commits}, ${accepted.length} readings)\n`);
+      writeSync(2, `PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks (commit ${this.commits}, ${events.length} readings)\n`);
       process.kill(process.pid, 'SIGKILL');
     }
     this.countBatch(events);

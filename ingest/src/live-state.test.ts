@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testSiteFile } from './alerts/testing.ts';
 import type { Reading } from '@parkops/contract/readings.ts';
-import { LiveState } from './live-state.ts';
+import { LiveState, SqliteLiveRepository } from './live-state.ts';
+import { SqliteTransactions } from './db/tx.ts';
 import { parseSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 
@@ -13,20 +14,23 @@ let dir: string;
 let db: Db;
 let live: LiveState;
 
+/** As ingest does it: plan, apply to memory, persist in a transaction. */
 function apply(r: Reading, receivedAt: number, replayed = false): boolean {
   const plan = live.plan(r, receivedAt, replayed);
-  live.persistBatch([plan]);
   live.commit(plan);
+  new SqliteTransactions(db).run(function* (tx) {
+    yield live.persistBatch(tx, [plan]);
+  });
   return plan.applies;
 }
 const bay = (occupied: boolean, ts: number): Reading => ({ kind: 'bay', subject: 'parking/bays/A1', ts, bayId: 'A1', zoneId: 'A', occupied });
 const status = (deviceId: string, online: boolean, at: number): Reading => ({ kind: 'status', subject: `devices/${deviceId}/status`, ts: at, deviceId, online });
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parkops-live-'));
   db = openDatabase(dir);
-  live = new LiveState(db, parseSite(testSiteFile()));
-  live.load();
+  live = new LiveState(new SqliteLiveRepository(db), parseSite(testSiteFile()));
+  await live.load();
 });
 afterEach(() => {
   db.close();

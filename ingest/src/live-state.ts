@@ -5,20 +5,106 @@
  *
  * `plan()` works out a reading's effect without touching memory; ingest applies it with `commit()`,
  * which returns an undo step, and persists the batch's plans with `persistBatch()` inside the same
- * SQLite transaction as the readings: if the transaction fails, ingest undoes the batch, so memory
- * never runs ahead of what is on disk.
+ * transaction as the readings: if the transaction fails, ingest undoes the batch, so memory never runs
+ * ahead of what is stored.
+ *
+ * Storage goes through `LiveRepository` (owner of `latest` and `recent_gate_scans`).
  */
 import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from '@parkops/contract/index.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import { migrate, type Db } from './store/db.ts';
+import type { Db } from './store/db.ts';
 import { parseSubject } from '@parkops/contract/subjects.ts';
+import { migrateDatabase, type ModuleSchema } from './db/migrations.ts';
+import { sqliteOf, type Awaitable, type Tx } from './db/tx.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS latest (subject TEXT PRIMARY KEY, kind TEXT NOT NULL, ts INTEGER NOT NULL, changed_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS recent_gate_scans (id INTEGER PRIMARY KEY, gate_id TEXT NOT NULL, event TEXT NOT NULL, pass TEXT NOT NULL, ts INTEGER NOT NULL);
 `;
+
+/** Live state's migrations (db/migrations.ts). */
+export const LIVE_SCHEMA: ModuleSchema = { module: 'live', migrations: [{ version: 1, description: 'newest state per subject and recent gate scans', up: SCHEMA }] };
+
 const RECENT_SCANS = 50;
 const HEARTBEAT_PERSIST_MS = 60_000;
+
+/** The newest state of one subject as stored. */
+export interface LatestRow {
+  subject: string;
+  kind: Reading['kind'];
+  /** reading time, epoch ms */
+  ts: number;
+  changedAt: number;
+  seenAt: number;
+  data: unknown;
+}
+
+export interface GateScanRow {
+  gateId: string;
+  event: 'entry' | 'exit';
+  pass: string;
+  ts: number;
+}
+
+/** Storage of live state. */
+export interface LiveRepository {
+  /** Live state's part of the ingest transaction. */
+  readonly participant: {
+    /** Inserts or replaces the rows, one per subject. */
+    putLatest(tx: Tx, rows: readonly LatestRow[]): Awaitable<void>;
+    /** Appends gate scans, oldest first; keeps at least the newest `keep`. */
+    addScans(tx: Tx, scans: readonly GateScanRow[], keep: number): Awaitable<void>;
+  };
+  /** Every stored subject, and the newest `scans` gate scans, newest first. */
+  load(scans: number): Promise<{ latest: LatestRow[]; scans: GateScanRow[] }>;
+}
+
+export class SqliteLiveRepository implements LiveRepository {
+  private readonly stmts;
+  private scanInserts = 0;
+
+  constructor(private readonly db: Db) {
+    migrateDatabase(db, [LIVE_SCHEMA]);
+    this.stmts = {
+      upsert: db.prepare(
+        'INSERT INTO latest (subject, kind, ts, changed_at, seen_at, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET ts = excluded.ts, changed_at = excluded.changed_at, seen_at = excluded.seen_at, data = excluded.data',
+      ),
+      scan: db.prepare('INSERT INTO recent_gate_scans (gate_id, event, pass, ts) VALUES (?, ?, ?, ?)'),
+      // A few times the number shown, so a trim now and then is enough.
+      trim: db.prepare('DELETE FROM recent_gate_scans WHERE id <= (SELECT max(id) FROM recent_gate_scans) - ?'),
+    };
+  }
+
+  readonly participant = {
+    putLatest: (tx: Tx, rows: readonly LatestRow[]): void => {
+      sqliteOf(tx);
+      for (const r of rows) this.stmts.upsert.run(r.subject, r.kind, r.ts, r.changedAt, r.seenAt, JSON.stringify(r.data));
+    },
+    addScans: (tx: Tx, scans: readonly GateScanRow[], keep: number): void => {
+      sqliteOf(tx);
+      for (const g of scans) {
+        this.stmts.scan.run(g.gateId, g.event, g.pass, g.ts);
+        if (++this.scanInserts % keep === 0) this.stmts.trim.run(keep * 4);
+      }
+    },
+  };
+
+  async load(scans: number): Promise<{ latest: LatestRow[]; scans: GateScanRow[] }> {
+    const rows = this.db.prepare('SELECT subject, kind, ts, changed_at, seen_at, data FROM latest').all() as Array<{
+      subject: string;
+      kind: Reading['kind'];
+      ts: number;
+      changed_at: number;
+      seen_at: number;
+      data: string;
+    }>;
+    const recent = this.db.prepare('SELECT gate_id, event, pass, ts FROM recent_gate_scans ORDER BY ts DESC, id DESC LIMIT ?').all(scans) as Array<{ gate_id: string; event: 'entry' | 'exit'; pass: string; ts: number }>;
+    return {
+      latest: rows.map((r) => ({ subject: r.subject, kind: r.kind, ts: r.ts, changedAt: r.changed_at, seenAt: r.seen_at, data: JSON.parse(r.data) as unknown })),
+      scans: recent.map((r) => ({ gateId: r.gate_id, event: r.event, pass: r.pass, ts: r.ts })),
+    };
+  }
+}
 
 interface Entry<T> {
   /** reading time of the newest value, epoch ms */
@@ -51,41 +137,22 @@ export class LiveState {
   private readonly status = new Map<string, Entry<StatusData>>();
   private readonly gates = new Map<string, Entry<GateScanView>>();
   private recentScans: GateScanView[] = [];
-  private stmts!: { upsert: import('better-sqlite3').Statement; scan: import('better-sqlite3').Statement; trim: import('better-sqlite3').Statement };
-  private scanInserts = 0;
   /** What the `latest` table holds per subject (its ts and changedAt), to skip heartbeat rewrites. */
   private readonly persistedAt = new Map<string, { ts: number; changedAt: number }>();
 
   constructor(
-    private readonly db: Db,
+    private readonly repo: LiveRepository,
     private readonly site: Site,
   ) {}
 
-  load(): void {
-    migrate(this.db, 'live', 1, SCHEMA);
-    this.stmts = {
-      upsert: this.db.prepare(
-        'INSERT INTO latest (subject, kind, ts, changed_at, seen_at, data) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET ts = excluded.ts, changed_at = excluded.changed_at, seen_at = excluded.seen_at, data = excluded.data',
-      ),
-      scan: this.db.prepare('INSERT INTO recent_gate_scans (gate_id, event, pass, ts) VALUES (?, ?, ?, ?)'),
-      trim: this.db.prepare(`DELETE FROM recent_gate_scans WHERE id <= (SELECT max(id) FROM recent_gate_scans) - ${RECENT_SCANS * 4}`),
-    };
-    const rows = this.db.prepare('SELECT subject, kind, ts, changed_at, seen_at, data FROM latest').all() as {
-      subject: string;
-      kind: Reading['kind'];
-      ts: number;
-      changed_at: number;
-      seen_at: number;
-      data: string;
-    }[];
-    for (const row of rows) {
-      const entry: Entry<unknown> = { ts: row.ts, changedAt: row.changed_at, seenAt: row.seen_at, data: JSON.parse(row.data) };
+  async load(): Promise<void> {
+    const { latest, scans } = await this.repo.load(RECENT_SCANS);
+    for (const row of latest) {
+      const entry: Entry<unknown> = { ts: row.ts, changedAt: row.changedAt, seenAt: row.seenAt, data: row.data };
       this.mapFor(row.kind).set(keyOfSubject(row.subject), entry as Entry<never>);
-      this.persistedAt.set(`${row.kind}:${row.subject}`, { ts: row.ts, changedAt: row.changed_at });
+      this.persistedAt.set(`${row.kind}:${row.subject}`, { ts: row.ts, changedAt: row.changedAt });
     }
-    this.recentScans = (this.db.prepare(`SELECT gate_id, event, pass, ts FROM recent_gate_scans ORDER BY ts DESC, id DESC LIMIT ${RECENT_SCANS}`).all() as { gate_id: string; event: 'entry' | 'exit'; pass: string; ts: number }[]).map(
-      (r) => ({ gateId: r.gate_id, event: r.event, pass: r.pass, ts: iso(r.ts)! }),
-    );
+    this.recentScans = scans.map((r) => ({ gateId: r.gateId, event: r.event, pass: r.pass, ts: iso(r.ts)! }));
   }
 
   private mapFor(kind: Reading['kind']): Map<string, Entry<never>> {
@@ -174,36 +241,37 @@ export class LiveState {
   }
 
   /**
-   * Writes a committed batch's new state into the `latest` table; called inside the ingest transaction
-   * after the batch's readings. One row per subject, from its last plan in the batch (each plan is made
-   * against memory holding the earlier ones, so the last one carries the subject's final state), and
-   * every gate scan in order.
+   * Live state's part of the ingest transaction: writes a committed batch's new state, after the
+   * batch's readings. One row per subject, from its last plan in the batch (each plan is made against
+   * memory holding the earlier ones, so the last one carries the subject's final state), and every
+   * gate scan in order.
    * A heartbeat that changes nothing but the time is written at most once a minute per device: after a
    * crash its last-seen time may be up to a minute early, far inside every staleness threshold, and
    * the busiest traffic (bay heartbeats) costs one statement instead of two.
    */
-  persistBatch(plans: Plan[]): void {
+  persistBatch(tx: Tx, plans: readonly Plan[]): Awaitable<void> {
     const last = new Map<string, Plan>();
+    const scans: GateScanRow[] = [];
     for (const p of plans) {
       if (!p.applies || !p.entry) continue;
       last.set(p.reading.subject, p);
       const r = p.reading;
-      if (r.kind === 'gate') {
-        this.stmts.scan.run(r.gateId, r.event, r.pass, r.ts);
-        if (++this.scanInserts % RECENT_SCANS === 0) this.stmts.trim.run();
-      }
+      if (r.kind === 'gate') scans.push({ gateId: r.gateId, event: r.event, pass: r.pass, ts: r.ts });
     }
-    for (const p of last.values()) this.persistLatest(p);
-  }
-
-  private persistLatest(p: Plan): void {
-    const r = p.reading;
-    const entry = p.entry!;
-    const key = `${r.kind}:${r.subject}`;
-    const last = this.persistedAt.get(key);
-    if (last !== undefined && entry.changedAt === last.changedAt && entry.ts - last.ts < HEARTBEAT_PERSIST_MS) return;
-    this.persistedAt.set(key, { ts: entry.ts, changedAt: entry.changedAt });
-    this.stmts.upsert.run(r.subject, r.kind, entry.ts, entry.changedAt, entry.seenAt, JSON.stringify(entry.data));
+    const rows: LatestRow[] = [];
+    for (const p of last.values()) {
+      const r = p.reading;
+      const entry = p.entry!;
+      const key = `${r.kind}:${r.subject}`;
+      const prev = this.persistedAt.get(key);
+      if (prev !== undefined && entry.changedAt === prev.changedAt && entry.ts - prev.ts < HEARTBEAT_PERSIST_MS) continue;
+      this.persistedAt.set(key, { ts: entry.ts, changedAt: entry.changedAt });
+      rows.push({ subject: r.subject, kind: r.kind, ts: entry.ts, changedAt: entry.changedAt, seenAt: entry.seenAt, data: entry.data });
+    }
+    const put = rows.length > 0 ? this.repo.participant.putLatest(tx, rows) : undefined;
+    if (scans.length === 0) return put;
+    if (put instanceof Promise) return put.then(() => this.repo.participant.addScans(tx, scans, RECENT_SCANS));
+    return this.repo.participant.addScans(tx, scans, RECENT_SCANS);
   }
 
   /** After a failed transaction: forget what was thought persisted, so the next readings write it again. */

@@ -1,91 +1,96 @@
-/** A small Prometheus text-format registry: counters, gauges and histograms, no dependency. */
+/**
+ * `/metrics` in the Prometheus text format, through prom-client: one registry per ParkOps process
+ * (no global state, so tests can run several), the process and Node.js metrics prom-client collects,
+ * and ParkOps' own counters, gauges and histograms.
+ *
+ * The small classes here keep the module's old API (a name, a help text, `inc`/`set`/`observe`, a
+ * gauge read at scrape time from a callback) over prom-client's metrics; labels are declared up front
+ * because prom-client checks every label set against them.
+ */
+import client from 'prom-client';
 
 type Labels = Record<string, string>;
-const labelKey = (l: Labels | undefined): string =>
-  l && Object.keys(l).length > 0
-    ? `{${Object.entries(l)
-        .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-        .join(',')}}`
-    : '';
 
 interface Metric {
-  render(): string;
+  /** The prom-client metric to register. */
+  readonly collector: client.Metric;
 }
 
 export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
+  readonly collector: client.Counter;
   constructor(
     readonly name: string,
     readonly help: string,
-  ) {}
+    labelNames: readonly string[] = [],
+  ) {
+    this.collector = new client.Counter({ name, help, labelNames, registers: [] });
+  }
   inc(labels?: Labels, by = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
+    if (labels) this.collector.inc(labels, by);
+    else this.collector.inc(by);
   }
-  get(labels?: Labels): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [k, v] of this.values) lines.push(`${this.name}${k} ${v}`);
-    return lines.join('\n');
+  /** The count now: of one label set, or the total of every label set. */
+  async get(labels?: Labels): Promise<number> {
+    const { values } = await this.collector.get();
+    const matches = (l: Record<string, unknown>): boolean => labels === undefined || Object.entries(labels).every(([k, v]) => l[k] === v);
+    return values.filter((v) => matches(v.labels)).reduce((n, v) => n + v.value, 0);
   }
 }
 
+/** A gauge set by its owner, or read at each scrape from `collect` (a number, or one value per label set). */
 export class Gauge implements Metric {
-  private readonly values = new Map<string, number>();
+  readonly collector: client.Gauge;
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly collect?: () => number | Array<[Labels, number]>,
-  ) {}
-  set(value: number, labels?: Labels): void {
-    this.values.set(labelKey(labels), value);
+    collect?: () => number | Array<[Labels, number]> | Promise<number | Array<[Labels, number]>>,
+    labelNames: readonly string[] = [],
+  ) {
+    this.collector = new client.Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [],
+      ...(collect
+        ? {
+            async collect(this: client.Gauge) {
+              const v = await collect();
+              // Label sets that are gone (a peer removed) must not linger from an earlier scrape.
+              this.reset();
+              if (typeof v === 'number') this.set(v);
+              else for (const [l, n] of v) this.set(l, n);
+            },
+          }
+        : {}),
+    });
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.collect) {
-      const v = this.collect();
-      if (typeof v === 'number') lines.push(`${this.name} ${v}`);
-      else for (const [l, n] of v) lines.push(`${this.name}${labelKey(l)} ${n}`);
-    }
-    for (const [k, v] of this.values) lines.push(`${this.name}${k} ${v}`);
-    return lines.join('\n');
+  set(value: number, labels?: Labels): void {
+    if (labels) this.collector.set(labels, value);
+    else this.collector.set(value);
   }
 }
 
 export class Histogram implements Metric {
-  private readonly counts: number[];
-  private sum = 0;
-  private count = 0;
+  readonly collector: client.Histogram;
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly buckets: number[],
+    buckets: number[],
   ) {
-    this.counts = buckets.map(() => 0);
+    this.collector = new client.Histogram({ name, help, buckets, registers: [] });
   }
   /** `times` observations of the same value at once (a batch received in one read). */
   observe(v: number, times = 1): void {
-    this.sum += v * times;
-    this.count += times;
-    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]! += times;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`));
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
-    return lines.join('\n');
+    for (let i = 0; i < times; i++) this.collector.observe(v);
   }
 }
 
 export class Metrics {
-  private readonly all: Metric[] = [];
+  readonly registry = new client.Registry();
   readonly received = this.add(new Counter('parkops_messages_received_total', 'Device messages received from MQTT'));
-  readonly accepted = this.add(new Counter('parkops_messages_accepted_total', 'Device messages accepted, by reading kind'));
+  readonly accepted = this.add(new Counter('parkops_messages_accepted_total', 'Device messages accepted, by reading kind', ['kind']));
   readonly duplicates = this.add(new Counter('parkops_messages_duplicate_total', 'Accepted messages that were redeliveries of a stored reading'));
-  readonly rejected = this.add(new Counter('parkops_messages_rejected_total', 'Device messages rejected, by reason'));
+  readonly rejected = this.add(new Counter('parkops_messages_rejected_total', 'Device messages rejected, by reason', ['reason']));
   readonly storeErrors = this.add(new Counter('parkops_store_errors_total', 'Failed durable writes (message left unacknowledged for redelivery)'));
   readonly commitSeconds = this.add(
     new Histogram('parkops_commit_seconds', 'Time from message receipt to durable commit', [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]),
@@ -93,20 +98,25 @@ export class Metrics {
   readonly batchSize = this.add(new Histogram('parkops_ingest_batch_size', 'Readings committed together in one transaction', [1, 10, 50, 100, 250, 500, 1000, 2000]));
   readonly sseClients = this.add(new Gauge('parkops_sse_clients', 'Open /api/stream connections'));
 
+  constructor() {
+    // process_resident_memory_bytes ("Resident memory size in bytes.") and the rest of prom-client's
+    // process and Node.js metrics; the two below are ParkOps' own from before prom-client.
+    client.collectDefaultMetrics({ register: this.registry });
+    this.add(new Gauge('nodejs_heap_used_bytes', 'V8 heap used.', () => process.memoryUsage().heapUsed));
+    this.add(new Gauge('process_uptime_seconds', 'Process uptime.', () => Math.round(process.uptime())));
+  }
+
   add<T extends Metric>(m: T): T {
-    this.all.push(m);
+    this.registry.registerMetric(m.collector);
     return m;
   }
 
-  render(): string {
-    const mem = process.memoryUsage();
-    return (
-      [
-        ...this.all.map((m) => m.render()),
-        `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${mem.rss}`,
-        `# HELP nodejs_heap_used_bytes V8 heap used.\n# TYPE nodejs_heap_used_bytes gauge\nnodejs_heap_used_bytes ${mem.heapUsed}`,
-        `# HELP process_uptime_seconds Process uptime.\n# TYPE process_uptime_seconds gauge\nprocess_uptime_seconds ${Math.round(process.uptime())}`,
-      ].join('\n') + '\n'
-    );
+  /** The text `/metrics` answers. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   // A critical level in the room: both sensors at 720 mm.
-  h.levels(720);
+  await h.levels(720);
 });
 
 afterAll(async () => {
@@ -63,7 +63,7 @@ async function call(path: string, opts: { role?: string; method?: string; body?:
 }
 
 function criticalId(): string {
-  return engine.list({ state: 'active' }).find((a) => a.rule === 'flood.level')!.id;
+  return engine.active().find((a) => a.rule === 'flood.level')!.id;
 }
 
 describe('GET /api/alerts', () => {
@@ -115,7 +115,7 @@ describe('POST /api/alerts/:id/ack', () => {
     const badNote = await call(`/alerts/${id}/ack`, { role: 'responder', method: 'POST', body: '{"note": 42}' });
     expect(badNote.status).toBe(400);
     expect(badNote.json()).toMatchObject({ error: expect.stringMatching(/^note: /), code: 'validation', params: { field: 'note' } });
-    expect(engine.get(id)!.state).toBe('firing');
+    expect((await engine.get(id))!.state).toBe('firing');
   });
 
   it('acknowledges with the note and who, once', async () => {
@@ -143,7 +143,7 @@ describe('POST /api/flood/:room/ack', () => {
     const now = Date.now();
     engine.raise('pump.short-cycling', 'flood/b1/pumps/P1', { severity: 'warning', room: 'b1', grade: 1, details: { rule: 'pump.short-cycling', room: 'b1', pump: 'P1', role: 'duty', starts: 14, maxPerHour: 12 } }, now);
     engine.raise('pump.short-cycling', 'flood/b1/pumps/P2', { severity: 'warning', room: 'b1', grade: 1, details: { rule: 'pump.short-cycling', room: 'b1', pump: 'P2', role: 'standby', starts: 13, maxPerHour: 12 } }, now);
-    const waiting = engine.list({ state: 'active' }).filter((a) => a.room === 'b1' && a.state === 'firing').map((a) => a.id);
+    const waiting = engine.active().filter((a) => a.room === 'b1' && a.state === 'firing').map((a) => a.id);
     expect(waiting).toHaveLength(2);
     expect((await call('/flood/b1/ack', { role: 'viewer', method: 'POST', body: '{}' })).status).toBe(403);
     const unknown = await call('/flood/nope/ack', { role: 'responder', method: 'POST', body: '{}' });

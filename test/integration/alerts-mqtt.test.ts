@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../ingest/src/alerts/index.ts';
+import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { testSiteFile } from '../../ingest/src/alerts/testing.ts';
 import { EventBus } from '../../ingest/src/bus.ts';
 import type { Alert } from '@parkops/contract/api.ts';
@@ -52,7 +52,7 @@ beforeAll(async () => {
   const log = createLogger('silent');
   link = new MqttClientLink({ url: broker.url, clientId: 'alerts-mqtt-test', topics, bus, log, onMessage: (_t, _p, _at, ack) => ack() });
   await link.start();
-  engine = new AlertEngine({ db, bus, site: parseSite(testSiteFile()), topics, publisher: link, log, clock });
+  engine = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), bus, site: parseSite(testSiteFile()), topics, publisher: link, log, clock });
   await engine.start();
 });
 
@@ -69,7 +69,7 @@ describe('park/alerts/{id} on Mosquitto', () => {
     const live = await collect(broker.url, topics.alerts);
     levels(100);
     levels(720);
-    const alert = engine.list({ state: 'active' }).find((a) => a.rule === 'flood.level')!;
+    const alert = engine.active().find((a) => a.rule === 'flood.level')!;
     const topic = topics.alert(alert.id);
 
     const opened = await live.waitFor((m) => m.topic === topic);
@@ -82,7 +82,7 @@ describe('park/alerts/{id} on Mosquitto', () => {
     expect(late[0]!.retain).toBe(true);
     expect(JSON.parse(late[0]!.payload) as Alert).toMatchObject({ id: alert.id, state: 'firing' });
 
-    engine.acknowledge(alert.id, { username: 'wang.li' }, 'on it');
+    await engine.acknowledge(alert.id, { username: 'wang.li' }, 'on it');
     await engine.settled();
     const acked = (await retainedNow()).filter((m) => m.topic === topic);
     expect(JSON.parse(acked[0]!.payload)).toMatchObject({ state: 'acknowledged', ackedBy: 'wang.li', ackNote: 'on it' });
@@ -91,7 +91,7 @@ describe('park/alerts/{id} on Mosquitto', () => {
     levels(100);
     clock.t += 121_000;
     levels(100);
-    expect(engine.get(alert.id)!.state).toBe('resolved');
+    expect((await engine.get(alert.id))!.state).toBe('resolved');
     await engine.settled();
 
     // Live subscribers: the resolved object once, then the empty payload that clears the retained message.

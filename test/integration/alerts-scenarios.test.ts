@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AlertEngine } from '../../ingest/src/alerts/index.ts';
+import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { EventBus, type AlertChanged } from '../../ingest/src/bus.ts';
 import { decodeMessage, Topics } from '@parkops/contract/index.ts';
 import { createLogger } from '../../ingest/src/log.ts';
@@ -28,7 +28,7 @@ async function runScenario(scenario: string, hours: number): Promise<{ changes: 
   const bus = new EventBus(log);
   const clock = { t: START, now: () => clock.t };
   const topics = new Topics();
-  const engine = new AlertEngine({ db, bus, site, topics, log, clock, publisher: { publish: async () => undefined } });
+  const engine = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), bus, site, topics, log, clock, publisher: { publish: async () => undefined } });
   await engine.start();
   const changes: (AlertChanged & { min: number })[] = [];
   bus.on('alert.changed', (e) => void changes.push({ ...e, min: (clock.t - START) / 60_000 }));
@@ -42,9 +42,12 @@ async function runScenario(scenario: string, hours: number): Promise<{ changes: 
       const applied = r.reading.ts >= (latest.get(r.reading.subject) ?? -Infinity);
       if (applied) latest.set(r.reading.subject, r.reading.ts);
       bus.emit('reading.accepted', { reading: r.reading, duplicate: false, applied, receivedAt: msg.at });
+      await engine.settled();
     }
     clock.t = t;
     engine.tick();
+    // Changes are announced once stored: let them out before the clock moves on (their `min`).
+    await engine.settled();
   }
   return {
     changes,
@@ -78,7 +81,7 @@ describe('simulator scenarios through the alert engine', () => {
         ['worsened', 'critical'],
         ['resolved', 'warning'],
       ]);
-      const incidents = run.engine.incidents();
+      const incidents = await run.engine.incidents();
       expect(incidents).toHaveLength(1);
       expect(incidents[0]).toMatchObject({ state: 'closed', room: 'b1-power' });
       expect(incidents[0]!.peakMm).toBeGreaterThan(700);

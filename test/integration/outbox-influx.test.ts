@@ -13,6 +13,7 @@ import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 import { InfluxStore, toLine } from '../../ingest/src/store/influx-store.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
+import { SqliteTransactions } from '../../ingest/src/db/tx.ts';
 
 const site = loadSite();
 const room = site.rooms[0]!;
@@ -61,9 +62,10 @@ describe('InfluxDB outbox', () => {
     let written = 0;
     const writeChunk = () => {
       // One SQLite transaction per chunk, as ingest commits a batch of MQTT messages.
-      db!.transaction(() => {
-        for (let k = 0; k < CHUNK && written < N; k++) expect(s.write(reading(written++))).toBe(true);
-      })();
+      const store = s;
+      new SqliteTransactions(db!).run(function* (tx) {
+        for (let k = 0; k < CHUNK && written < N; k++) expect((yield store.participant.write(tx, reading(written++))) as boolean).toBe(true);
+      });
     };
 
     for (let c = 0; c < 8; c++) {
@@ -76,29 +78,29 @@ describe('InfluxDB outbox', () => {
       writeChunk();
       await sleep(300);
     }
-    expect(s.health().ok).toBe(false);
-    expect(s.health().outbox!.depth).toBeGreaterThan(0);
-    expect(s.metrics().lastError).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
+    expect((await s.health()).ok).toBe(false);
+    expect((await s.health()).outbox!.depth).toBeGreaterThan(0);
+    expect((await s.metrics()).lastError).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
 
     // ParkOps restarts while InfluxDB is still down: the queue is on disk.
-    const depthBefore = s.metrics().depth;
+    const depthBefore = (await s.metrics()).depth;
     await s.stop();
     db!.close();
     db = openDatabase(dir);
     await influx.start();
     s = store = new InfluxStore({ db, site, url: influx.url, database: 'outage', outbox: { batchSize: 1_000, lingerMs: 5, minRetryDelayMs: 50, maxRetryDelayMs: 400 } });
-    expect(s.metrics().depth).toBe(depthBefore);
+    expect((await s.metrics()).depth).toBe(depthBefore);
     await s.start();
     // The redeliveries that follow a restart (unacknowledged MQTT messages) are recognised.
-    expect(s.write(reading(written - 1))).toBe(false);
+    expect(await s.write(reading(written - 1))).toBe(false);
     while (written < N) {
       writeChunk();
       await sleep(10);
     }
     await s.drained(60_000);
 
-    expect(s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 0 } });
-    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 0, rejectedHeld: 0, lastError: null });
+    expect(await s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 0 } });
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 0, rejectedHeld: 0, lastError: null });
     expect((await s.counts()).level).toBe(N);
     const got = new Map<number, number>();
     for (const sensorId of sensors) {
@@ -115,33 +117,33 @@ describe('InfluxDB outbox', () => {
     const s = await open(join(root, 'bad'), 'bad');
     const good = (i: number): Reading => ({ kind: 'level', subject: `flood/${room.id}/levels/${sensors[0]}`, ts: T0 + i * 1000, roomId: room.id, sensorId: sensors[0]!, mm: i });
     // Establish mm as a float field first, so a string mm later is a type conflict.
-    s.write(good(0));
+    await s.write(good(0));
     await s.drained();
     const typeConflict = `flood_level,room=${room.id},sensor=${sensors[0]} mm="deep" ${T0 + 500}`;
     const unparsable = 'flood_level,room=x mm=';
     for (let i = 1; i <= 500; i++) {
-      s.write(good(i));
-      if (i === 123) s.outbox.write(typeConflict);
-      if (i === 400) s.outbox.write(unparsable);
+      await s.write(good(i));
+      if (i === 123) await s.outbox.write(typeConflict);
+      if (i === 400) await s.outbox.write(unparsable);
     }
     await s.drained();
 
     expect((await s.counts()).level).toBe(501);
-    const rejected = s.outbox.rejected();
+    const rejected = await s.outbox.rejected();
     expect(rejected.map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
     expect(rejected.find((r) => r.line === typeConflict)!.reason).toMatch(/^HTTP 400: .*field type conflict/);
     expect(rejected.find((r) => r.line === unparsable)!.reason).toMatch(/^HTTP 400: .*unable to parse/);
-    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 2, rejectedHeld: 2, lastError: null });
-    expect(s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 2 } });
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 2, rejectedHeld: 2, lastError: null });
+    expect(await s.health()).toMatchObject({ ok: true, outbox: { depth: 0, rejected: 2 } });
     // A good line written after the rejects goes through on its own.
-    s.write(good(1000));
+    await s.write(good(1000));
     await s.drained();
     expect((await s.counts()).level).toBe(502);
     // Retrying the set-aside lines: still invalid, so they are set aside again, with their reasons.
-    expect(s.outbox.retryRejected()).toBe(2);
+    expect(await s.outbox.retryRejected()).toBe(2);
     await s.drained();
-    expect(s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 4, rejectedHeld: 2 });
-    expect(s.outbox.rejected().map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
+    expect(await s.metrics()).toMatchObject({ depth: 0, rejectedTotal: 4, rejectedHeld: 2 });
+    expect((await s.outbox.rejected()).map((r) => r.line).sort()).toEqual([typeConflict, unparsable].sort());
   });
 
   it('escapes what it writes: passes with line-protocol specials round-trip (gzip bodies)', async () => {
@@ -149,7 +151,7 @@ describe('InfluxDB outbox', () => {
     const pass = 'a "quoted", pass=with\\backslash and space\nand a newline';
     const r: Reading = { kind: 'gate', subject: `parking/gates/${site.gates[0]!.id}`, ts: T0, gateId: site.gates[0]!.id, event: 'entry', pass };
     expect(toLine(r)).toContain('pass="a \\"quoted\\", pass=with\\\\backslash and space\nand a newline"');
-    s.write(r);
+    await s.write(r);
     await s.drained();
     expect(await s.readings(r.subject, { from: T0, to: T0 + 1 })).toEqual([r]);
   });

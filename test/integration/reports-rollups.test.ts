@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Every } from '@parkops/ingest/store/types.ts';
 import { openPipeline, writeKnownHistory, type Pipeline } from '../../ingest/src/reports/testing.ts';
+import type { SqliteStore } from '../../ingest/src/store/sqlite-store.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const local = (s: string): number => Date.parse(`${s}+08:00`);
@@ -52,7 +53,7 @@ describe('rollups', () => {
       const b = await figures(reverse);
       expect(b).toEqual(a);
       expect(roundRows(rollupRows(reverse))).toEqual(roundRows(rollupRows(forward)));
-      expect(forward.reports.rollups!.pending()).toBe(0);
+      expect(await forward.reports.rollups!.pending()).toBe(0);
     } finally {
       await forward.close();
       await reverse.close();
@@ -85,10 +86,10 @@ describe('rollups', () => {
       const before = await figures(p);
       const rows = rollupRows(p);
       p.db.exec('DELETE FROM report_rollup_15m');
+      (p.store as SqliteStore).rollupIndex.markHistory();
       const rollups = p.reports.rollups!;
-      rollups.markHistory();
       let slices = 0;
-      while (rollups.refresh(undefined, { maxMarks: 37 }) > 0) slices++;
+      while ((await rollups.refresh({ maxMarks: 37 })) > 0) slices++;
       expect(slices).toBeGreaterThan(10);
       expect(roundRows(rollupRows(p))).toEqual(roundRows(rows));
       expect(await figures(p)).toEqual(before);
@@ -126,14 +127,14 @@ describe('rollups', () => {
     try {
       const readings = Object.values(await p.store.counts()).reduce((a, b) => a + b, 0);
       expect(readings).toBeGreaterThanOrEqual(sent);
-      expect(p.reports.rollups!.pending()).toBe(0);
+      expect(await p.reports.rollups!.pending()).toBe(0);
       const afterStart = rollupRows(p);
       expect(afterStart.length).toBeGreaterThan(0);
       const figs = await figures(p);
       // The same readings rolled up from scratch.
       p.db.exec('DELETE FROM report_rollup_15m');
-      p.reports.rollups!.markHistory();
-      p.reports.rollups!.refresh();
+      (p.store as SqliteStore).rollupIndex.markHistory();
+      await p.reports.rollups!.refresh();
       expect(roundRows(rollupRows(p))).toEqual(roundRows(afterStart));
       expect(await figures(p)).toEqual(figs);
     } finally {

@@ -59,12 +59,12 @@ describe('InfluxStore redelivery window', () => {
     const T0 = Date.UTC(2026, 0, 5);
     const old = { kind: 'level' as const, subject, ts: T0, roomId: site.rooms[0]!.id, sensorId: sensor.id, mm: 5 };
     const recent = { ...old, ts: T0 + 4 * 86_400_000, mm: 6 };
-    expect(s.store.write(old)).toBe(true);
-    expect(s.store.write(recent)).toBe(true);
+    expect(await s.store.write(old)).toBe(true);
+    expect(await s.store.write(recent)).toBe(true);
     await s.settle();
     s = await s.reopen(); // start() prunes keys more than 3 days older than the newest
-    expect(s.store.write(recent)).toBe(false);
-    expect(s.store.write(old)).toBe(true);
+    expect(await s.store.write(recent)).toBe(false);
+    expect(await s.store.write(old)).toBe(true);
     await s.settle();
     expect(await s.store.readings(subject, { from: T0, to: T0 + 5 * 86_400_000 })).toEqual([old, recent]);
     await s.close();
@@ -103,7 +103,7 @@ describe('InfluxStore start-up against a real influxd', () => {
       await store.start();
       const bay = site.bays[0]!;
       const r = { kind: 'bay' as const, subject: `parking/bays/${bay.id}`, ts: Date.UTC(2026, 0, 5), bayId: bay.id, zoneId: bay.zone, occupied: true };
-      expect(store.write(r)).toBe(true);
+      expect(await store.write(r)).toBe(true);
       await store.drained(30_000);
       expect(await store.readings(r.subject, { from: r.ts, to: r.ts + 1 })).toEqual([r]);
       await store.stop();

@@ -77,7 +77,7 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
     it('writes every reading kind and reads it back, oldest first', async () => {
       const s = await start();
       const written = everything();
-      for (const r of written) expect(s.store.write(r)).toBe(true);
+      for (const r of written) expect(await s.store.write(r)).toBe(true);
       await s.settle();
       for (const subject of Object.values(subjects)) {
         const expected = written.filter((r) => r.subject === subject);
@@ -93,12 +93,12 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
     it('stores a redelivered reading (same subject and ts) once', async () => {
       const s = await start();
       const r = levelReading(T0 + H, 40);
-      expect(s.store.write(r)).toBe(true);
-      expect(s.store.write({ ...r })).toBe(false);
+      expect(await s.store.write(r)).toBe(true);
+      expect(await s.store.write({ ...r })).toBe(false);
       await s.settle();
-      expect(s.store.write({ ...r })).toBe(false);
+      expect(await s.store.write({ ...r })).toBe(false);
       // Same ts on another subject is a different reading.
-      expect(s.store.write(pumpReading(T0 + H, true, 1))).toBe(true);
+      expect(await s.store.write(pumpReading(T0 + H, true, 1))).toBe(true);
       await s.settle();
       expect(await s.store.readings(subjects.level, all)).toEqual([r]);
       expect((await s.store.counts()).level).toBe(1);
@@ -109,10 +109,10 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
       const late = levelReading(T0 + 3 * H, 30);
       const earlier = levelReading(T0 + 1 * H, 10);
       const middle = levelReading(T0 + 2 * H, 20);
-      expect(s.store.write(late)).toBe(true);
+      expect(await s.store.write(late)).toBe(true);
       await s.settle();
-      expect(s.store.write(earlier)).toBe(true);
-      expect(s.store.write(middle)).toBe(true);
+      expect(await s.store.write(earlier)).toBe(true);
+      expect(await s.store.write(middle)).toBe(true);
       await s.settle();
       expect(await s.store.readings(subjects.level, all)).toEqual([earlier, middle, late]);
     });
@@ -127,10 +127,10 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
         [T0 + 2 * H, 100],
         [T0 + DAY + H, 7],
       ];
-      for (const [ts, mm] of points) s.store.write(levelReading(ts, mm));
+      for (const [ts, mm] of points) await s.store.write(levelReading(ts, mm));
       // Outside the queried range: must not leak into the first or last bucket.
-      s.store.write(levelReading(T0 - 1, 999));
-      s.store.write(levelReading(T0 + 2 * DAY, 999));
+      await s.store.write(levelReading(T0 - 1, 999));
+      await s.store.write(levelReading(T0 + 2 * DAY, 999));
       await s.settle();
       const range = { from: T0, to: T0 + 2 * DAY };
 
@@ -154,10 +154,10 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
 
     it('aggregates booleans as a 0..1 share', async () => {
       const s = await start();
-      s.store.write(pumpReading(T0 + 1 * M, true, 5));
-      s.store.write(pumpReading(T0 + 2 * M, false));
-      s.store.write(pumpReading(T0 + 3 * M, true, 7));
-      s.store.write(pumpReading(T0 + 4 * M, false));
+      await s.store.write(pumpReading(T0 + 1 * M, true, 5));
+      await s.store.write(pumpReading(T0 + 2 * M, false));
+      await s.store.write(pumpReading(T0 + 3 * M, true, 7));
+      await s.store.write(pumpReading(T0 + 4 * M, false));
       await s.settle();
       const range = { from: T0, to: T0 + H };
       expect(await s.store.series(subjects.pump, 'running', range, H)).toEqual([{ t: T0, avg: 0.5, min: 0, max: 1, last: 0, count: 4 }]);
@@ -184,7 +184,7 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
         scan(at(13), 'exit', 'P4', other),
         scan(at(14), 'exit', 'P5', other),
       ];
-      for (const r of scans) s.store.write(r);
+      for (const r of scans) await s.store.write(r);
       await s.settle();
       const iso = (ms: number) => new Date(ms).toISOString();
       expect(await s.store.sessions({ from: at(8.5), to: at(12) })).toEqual([
@@ -201,14 +201,14 @@ export function storeSuite(name: string, open: () => Promise<StoreUnderTest>): v
     it('keeps its data across a restart', async () => {
       let s = await start();
       const written = everything();
-      for (const r of written) s.store.write(r);
+      for (const r of written) await s.store.write(r);
       await s.settle();
       s = current = await s.reopen();
       expect(await s.store.readings(subjects.level, all)).toEqual(written.filter((r) => r.subject === subjects.level));
       expect(await s.store.counts()).toEqual({ bay: 2, gate: 1, level: 2, pump: 2, venue: 2, status: 2 });
       // Redeliveries after the restart are still recognised.
-      expect(s.store.write(written[3]!)).toBe(false);
-      expect(s.store.write(levelReading(T0 + 2 * H, 1))).toBe(true);
+      expect(await s.store.write(written[3]!)).toBe(false);
+      expect(await s.store.write(levelReading(T0 + 2 * H, 1))).toBe(true);
       await s.settle();
       expect((await s.store.counts()).level).toBe(3);
     });

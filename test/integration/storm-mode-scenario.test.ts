@@ -69,20 +69,23 @@ async function runScenario(stormAfterMin: number, site: Site, opts: { untilFirst
     for (const msg of sim.advanceTo(t)) {
       if (msg.kind === 'bay' || msg.kind === 'gate') continue;
       if (msg.at > Date.now()) vi.advanceTimersByTime(msg.at - Date.now());
-      if (msg.kind === 'warning') w.warning(msg.payload);
+      if (msg.kind === 'warning') await w.warning(msg.payload);
       else w.send(msg.topic, msg.payload);
+      // Alert changes are announced once stored: let them out before the clock moves on.
+      await w.engine.settled();
     }
     vi.advanceTimersByTime(t + 1000 - Date.now());
+    await w.engine.settled();
     if (t === eventsAt - 1000) {
-      await w.storm.settled();
+      await w.settled();
       const p = w.storm.view(ROOM)?.checklist.find((i) => i.id === 'pumps-tested');
       pumpsBeforeRain = p ? new StormText(site).item(ROOM, p, Date.now(), 'en') : null;
     }
     // The run without storm mode is only measured: it stops once both first alerts are in.
     if (opts.untilFirstAlerts && ['flood.rise', 'flood.level'].every((r) => alerts.some((a) => a.change === 'opened' && a.alert.rule === r))) break;
     if (started.length > 0 && checklistAtStart.length === 0) {
-      await w.storm.settled();
-      checklistAtStart = w.timeline().filter((e) => e.kind === 'checklist-start').map((e) => e.detail ?? '');
+      await w.settled();
+      checklistAtStart = (await w.timeline()).filter((e) => e.kind === 'checklist-start').map((e) => e.detail ?? '');
     }
   }
   const first = (rule: string): number => alerts.find((a) => a.change === 'opened' && a.alert.rule === rule)?.at ?? Infinity;

@@ -1,8 +1,14 @@
 /**
  * The alert engine: evaluates the flood and park rules on every accepted reading and on a 1 s
  * tick, runs the alert lifecycle of docs/api.md, the alert object (firing -> acknowledged -> resolved, one open
- * alert per rule and subject), persists everything in SQLite so a restart changes nothing, publishes
+ * alert per rule and subject), persists everything so a restart changes nothing, publishes
  * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
+ *
+ * Memory is authoritative and synchronous: a rule raises, and the alert is open, before the reading's
+ * handler returns. Every durable change (alert, its event, rule state, incident) goes through one
+ * serial write queue, and the external effects of a change (MQTT publish, `alert.changed`, and so the
+ * notifications) run only after its write settled, in the order of the changes: stored before
+ * published. With SQLite a write is one synchronous statement, so the queue adds microseconds.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
@@ -11,12 +17,12 @@ import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import type { Db } from '../store/db.ts';
-import { AlertRepository, toAlert, type AlertRecord, type NotificationAttempt } from './alert-repository.ts';
+import { toAlert, type AlertRecord, type AlertRepository, type ChangeRecord } from './alert-repository.ts';
+import type { IncidentRepository } from './incident-repository.ts';
 import type { RoomJudgement } from '../flood/room-judge.ts';
 import { FloodRoomRules, type FloodObserver, type RoomChanges } from './flood/room-rules.ts';
 import { AlertMessages } from './messages.ts';
-import { IncidentTracker, timelineCsv, type IncidentDetail, type IncidentSummary } from './incidents.ts';
+import { IncidentTracker, timelineCsv, type IncidentDetail, type IncidentSummary, type NotificationLog } from './incidents.ts';
 import { ParkRules } from './park-rules.ts';
 import type { AlertChange, AlertSink, Condition, RuleName, StateStore } from './types.ts';
 
@@ -45,7 +51,10 @@ export interface AuditEntry {
 }
 
 export interface AlertEngineDeps {
-  db: Db;
+  repo: AlertRepository;
+  incidents: IncidentRepository;
+  /** Notification attempts for the incident timeline (the Notifier); none: the timeline has none. */
+  notifications?: NotificationLog | undefined;
   bus: EventBus;
   site: Site;
   topics: Topics;
@@ -68,7 +77,6 @@ const LIST_LIMIT = 1000;
 
 export class AlertEngine implements Module, AlertSink {
   readonly name = 'alerts';
-  private readonly db: Db;
   private readonly bus: EventBus;
   private readonly site: Site;
   private readonly topics: Topics;
@@ -78,7 +86,12 @@ export class AlertEngine implements Module, AlertSink {
   private readonly audit: ((e: AuditEntry) => void) | undefined;
   private readonly stormMode: (roomId: string, now: number) => boolean;
 
-  private repo!: AlertRepository;
+  private readonly repo: AlertRepository;
+  /** The serial write queue's tail; `queued` counts the writes not yet settled. */
+  private writes: Promise<void> = Promise.resolve();
+  private queued = 0;
+  /** Writes that failed since start (logged; for tests and the log). */
+  writeFailures = 0;
   /** Open (not resolved) alerts by `rule|subject`. */
   private readonly open = new Map<string, AlertRecord>();
   /** Open alerts and resolved ones nobody acknowledged yet, by id: the `active` list. */
@@ -98,8 +111,8 @@ export class AlertEngine implements Module, AlertSink {
   private committed = false;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(deps: AlertEngineDeps) {
-    this.db = deps.db;
+  constructor(private readonly deps: AlertEngineDeps) {
+    this.repo = deps.repo;
     this.bus = deps.bus;
     this.site = deps.site;
     this.topics = deps.topics;
@@ -113,9 +126,8 @@ export class AlertEngine implements Module, AlertSink {
 
   async start(): Promise<void> {
     const now = this.clock.now();
-    this.repo = new AlertRepository(this.db);
-    for (const [k, v] of this.repo.allState()) this.state.set(k, v);
-    for (const a of this.repo.active()) {
+    for (const [k, v] of await this.repo.allState()) this.state.set(k, v);
+    for (const a of await this.repo.active()) {
       this.byId.set(a.id, a);
       if (a.state !== 'resolved') this.open.set(`${a.rule}|${a.subject}`, a);
     }
@@ -140,12 +152,14 @@ export class AlertEngine implements Module, AlertSink {
       this.rooms.set(room.id, rules);
     }
     this.park = new ParkRules(this.site, this, store);
-    this.tracker = new IncidentTracker(
-      this.repo,
-      this.site,
+    this.tracker = new IncidentTracker({
+      repo: this.deps.incidents,
+      alerts: this.repo,
+      notifications: this.deps.notifications,
+      site: this.site,
       store,
-      (prefix, at) => this.newId(prefix, at),
-      (roomId) => {
+      newId: (prefix, at) => this.newId(prefix, at),
+      runningPumps: (roomId) => {
         const rules = this.rooms.get(roomId);
         if (!rules) return [];
         return rules.room.pumps.flatMap((p) => {
@@ -153,12 +167,15 @@ export class AlertEngine implements Module, AlertSink {
           return d?.running === true ? [{ id: p.id, startedAt: d.startedAt ?? null }] : [];
         });
       },
-      (roomId) => [...this.open.values()].filter((a) => a.room === roomId),
-    );
+      openAlerts: (roomId) => [...this.open.values()].filter((a) => a.room === roomId),
+      current: (id) => this.byId.get(id),
+      write: (what, w) => void this.enqueue(what, w),
+    });
+    await this.tracker.load();
     // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
     // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
     for (const a of this.open.values()) this.publish(a);
-    for (const id of this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
+    for (const id of await this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
     this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
     // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
     // entered at start, and the API shows the room as the alerts stand from the first request.
@@ -173,15 +190,46 @@ export class AlertEngine implements Module, AlertSink {
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.repo) {
+    if (this.tracker) {
       for (const id of this.dirtyAlerts) {
         const a = this.byId.get(id);
-        if (a) this.repo.save(a);
+        if (a) {
+          const snapshot = { ...a };
+          void this.enqueue('alert value', () => this.repo.save(snapshot));
+        }
       }
       this.dirtyAlerts.clear();
       this.flushState(this.clock.now(), true);
     }
     await this.settled();
+  }
+
+  /**
+   * The serial write queue: `write` runs after every write queued before it, and `after` (the external
+   * effects of the change) once it settled, in queue order. A failed write is logged and its effects
+   * still run: people are told about a flood even when the disk is failing (memory keeps the change,
+   * and the record's next change writes it whole again).
+   */
+  private enqueue(what: string, write: () => Promise<void>, after?: () => void): Promise<void> {
+    this.queued++;
+    const job = this.writes.then(async () => {
+      try {
+        await write();
+      } catch (err) {
+        this.writeFailures++;
+        this.log.error({ err, what }, 'alert engine: a write failed; the change stays in memory and is announced anyway');
+      } finally {
+        this.queued--;
+      }
+      after?.();
+    });
+    this.writes = job.catch((err: unknown) => this.log.error({ err, what }, 'alert engine: announcing a change failed'));
+    return job;
+  }
+
+  /** Resolves once every write queued so far has settled (reads of stored rows wait for it). */
+  private async caughtUp(): Promise<void> {
+    while (this.queued > 0) await this.writes;
   }
 
   // ---- evaluation ---------------------------------------------------------------------------------
@@ -227,9 +275,12 @@ export class AlertEngine implements Module, AlertSink {
     }
   }
 
-  /** Tells the live stream that a room's judgement moved (after the alerts it caused are committed). */
+  /** Tells the live stream that a room's judgement moved (after the alerts it caused are stored and announced). */
   private judged(room: string, c: RoomChanges): void {
-    if (c.level || c.devices.length > 0) this.bus.emit('flood.judged', { room, level: c.level, devices: c.devices });
+    if (!c.level && c.devices.length === 0) return;
+    const event = { room, level: c.level, devices: c.devices };
+    if (this.queued === 0) this.bus.emit('flood.judged', event);
+    else void this.enqueue('judgement', async () => undefined, () => this.bus.emit('flood.judged', event));
   }
 
   /** A flood room as the engine judges it now: level, band, device freshness (for the API and the stream). */
@@ -245,7 +296,7 @@ export class AlertEngine implements Module, AlertSink {
       for (const a of [...this.open.values()]) this.lifecycleTimers(a, now);
       for (const id of [...this.dirtyAlerts]) {
         const a = this.byId.get(id);
-        if (a && now - (this.lastPublished.get(id) ?? 0) >= UPDATE_EVERY_MS) this.commit(a, 'updated', now, { event: false });
+        if (a && now - (this.lastPublished.get(id) ?? 0) >= UPDATE_EVERY_MS) void this.commit(a, 'updated', now, { event: false });
       }
       this.flushState(now);
     } catch (err) {
@@ -261,11 +312,11 @@ export class AlertEngine implements Module, AlertSink {
       a.state = 'firing';
       a.escalateFrom = now;
       a.escalatedAt = null;
-      this.commit(a, 'renotified', now, { note: `acknowledgement by ${a.ackedBy ?? 'unknown'} expired after ${ackExpiresMin} min` });
+      void this.commit(a, 'renotified', now, { note: `acknowledgement by ${a.ackedBy ?? 'unknown'} expired after ${ackExpiresMin} min` });
     } else if (a.state === 'firing' && a.escalatedAt === null && now - a.escalateFrom >= escalateAfterMin * 60_000) {
       a.escalatedAt = now;
       const contacts = this.site.notifications.escalationContacts;
-      this.commit(a, 'escalated', now, { note: `unacknowledged for ${escalateAfterMin} min; escalation contacts: ${contacts.length > 0 ? contacts.join(', ') : 'none configured'}` });
+      void this.commit(a, 'escalated', now, { note: `unacknowledged for ${escalateAfterMin} min; escalation contacts: ${contacts.length > 0 ? contacts.join(', ') : 'none configured'}` });
     }
   }
 
@@ -273,10 +324,12 @@ export class AlertEngine implements Module, AlertSink {
     this.committed = false;
     // meta:aliveAt (how long the engine was down, see start) only needs a few seconds' precision.
     if (!force && this.dirtyState.size === 0 && now - ((this.state.get('meta:aliveAt') as number | undefined) ?? 0) < ALIVE_EVERY_MS) return;
-    const entries: [string, unknown][] = [...this.dirtyState].map((k) => [k, this.state.get(k)]);
+    // Copied now: rule state objects change in place, and what is written must be the state of this
+    // moment, behind the alert changes queued before it and never ahead of those queued after.
+    const entries: [string, unknown][] = [...this.dirtyState].map((k) => [k, structuredClone(this.state.get(k))]);
     entries.push(['meta:aliveAt', now]);
     this.state.set('meta:aliveAt', now);
-    this.repo.saveState(entries, now);
+    void this.enqueue('rule state', () => this.repo.saveState(entries, now));
     this.dirtyState.clear();
   }
 
@@ -316,7 +369,7 @@ export class AlertEngine implements Module, AlertSink {
       };
       this.open.set(key, rec);
       this.byId.set(rec.id, rec);
-      this.commit(rec, 'opened', now);
+      void this.commit(rec, 'opened', now);
       this.tracker.onAlertOpened(rec, now);
       return;
     }
@@ -349,10 +402,10 @@ export class AlertEngine implements Module, AlertSink {
     a.etaMin = cond.etaMin ?? null;
     a.etaTarget = cond.etaTarget ?? null;
     a.grade = cond.grade;
-    if (change !== null) this.commit(a, change, now);
-    else if (severityChanged) this.commit(a, 'updated', now);
+    if (change !== null) void this.commit(a, change, now);
+    else if (severityChanged) void this.commit(a, 'updated', now);
     else if (moved) {
-      if (now - (this.lastPublished.get(a.id) ?? 0) >= UPDATE_EVERY_MS) this.commit(a, 'updated', now, { event: false });
+      if (now - (this.lastPublished.get(a.id) ?? 0) >= UPDATE_EVERY_MS) void this.commit(a, 'updated', now, { event: false });
       else this.dirtyAlerts.add(a.id);
     }
   }
@@ -366,7 +419,7 @@ export class AlertEngine implements Module, AlertSink {
     a.resolvedAt = now;
     a.etaMin = null;
     a.etaTarget = null;
-    this.commit(a, 'resolved', now);
+    void this.commit(a, 'resolved', now);
     if (a.ackedAt !== null) this.forget(a.id);
     this.tracker.onAlertResolved(a, now);
   }
@@ -377,15 +430,23 @@ export class AlertEngine implements Module, AlertSink {
     this.lastPublished.delete(id);
   }
 
-  /** Stores the alert (and the change, unless `event: false`), publishes it and emits `alert.changed`. */
-  private commit(a: AlertRecord, change: AlertChange, now: number, opts: { event?: boolean; actor?: string; note?: string; publish?: boolean } = {}): void {
+  /**
+   * Queues the alert's write (and the change's, unless `event: false`); once it settled, publishes the
+   * alert and emits `alert.changed`. Resolves to the alert as it was at this change.
+   */
+  private commit(a: AlertRecord, change: AlertChange, now: number, opts: { event?: boolean; actor?: string; note?: string; publish?: boolean } = {}): Promise<Alert> {
     a.updatedAt = now;
     this.committed = true;
-    this.repo.save(a, opts.event === false ? undefined : { change, at: now, actor: opts.actor, note: opts.note });
     this.dirtyAlerts.delete(a.id);
     this.lastPublished.set(a.id, now);
-    if (opts.publish !== false) this.publish(a);
-    this.bus.emit('alert.changed', { alert: toAlert(a), change });
+    // The record changes on; what is written and announced is this moment's copy.
+    const snapshot: AlertRecord = { ...a };
+    const alert = toAlert(snapshot);
+    const record: ChangeRecord | undefined = opts.event === false ? undefined : { change, at: now, actor: opts.actor, note: opts.note };
+    return this.enqueue(`alert ${change}`, () => this.repo.save(snapshot, record), () => {
+      if (opts.publish !== false) this.publish(snapshot);
+      this.bus.emit('alert.changed', { alert, change });
+    }).then(() => alert);
   }
 
   /**
@@ -424,9 +485,13 @@ export class AlertEngine implements Module, AlertSink {
     });
   }
 
-  /** Resolves once every publish handed to the broker so far has finished (tests, shutdown). */
+  /** Resolves once every write queued so far has settled and every publish it led to has finished (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.publishing.size > 0) await Promise.allSettled([...this.publishing.values()]);
+    for (;;) {
+      await this.caughtUp();
+      if (this.publishing.size === 0) return;
+      await Promise.allSettled([...this.publishing.values()]);
+    }
   }
 
   private newId(prefix: string, now: number): string {
@@ -435,27 +500,41 @@ export class AlertEngine implements Module, AlertSink {
 
   // ---- queries and acknowledgement ----------------------------------------------------------------
 
-  /** Newest first. `active`: not resolved, or resolved but never acknowledged. `from`/`to` (epoch ms) keep alerts overlapping the range. */
-  list(q: { state: 'active' | 'all'; from?: number | undefined; to?: number | undefined }): Alert[] {
+  /**
+   * The active alerts (not resolved, or resolved but never acknowledged), newest first, from memory:
+   * what the engine holds now, at once. `from`/`to` (epoch ms) keep alerts overlapping the range.
+   */
+  active(q: { from?: number | undefined; to?: number | undefined } = {}): Alert[] {
     const from = q.from ?? -Infinity;
     const to = q.to ?? Infinity;
-    let rows: AlertRecord[];
-    if (q.state === 'active') {
-      rows = [...this.byId.values()].filter((a) => (a.state !== 'resolved' || a.ackedAt === null) && a.startedAt <= to && (a.resolvedAt === null || a.resolvedAt >= from));
-    } else {
-      rows = this.repo.range(Number.isFinite(from) ? from : 0, Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER, LIST_LIMIT).map((r) => this.byId.get(r.id) ?? r);
-    }
-    rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
-    return rows.map(toAlert);
+    const rows = [...this.byId.values()].filter((a) => (a.state !== 'resolved' || a.ackedAt === null) && a.startedAt <= to && (a.resolvedAt === null || a.resolvedAt >= from));
+    return newestFirst(rows).map(toAlert);
   }
 
-  get(id: string): Alert | undefined {
-    const a = this.byId.get(id) ?? this.repo.get(id);
+  /** Newest first. `active`: as `active()`; `all`: every stored alert overlapping the range (at most 1,000). */
+  async list(q: { state: 'active' | 'all'; from?: number | undefined; to?: number | undefined }): Promise<Alert[]> {
+    if (q.state === 'active') return this.active(q);
+    const from = q.from ?? -Infinity;
+    const to = q.to ?? Infinity;
+    await this.caughtUp();
+    const rows = (await this.repo.range(Number.isFinite(from) ? from : 0, Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER, LIST_LIMIT)).map((r) => this.byId.get(r.id) ?? r);
+    return newestFirst(rows).map(toAlert);
+  }
+
+  async get(id: string): Promise<Alert | undefined> {
+    const a = this.byId.get(id) ?? (await this.stored(id));
     return a ? toAlert(a) : undefined;
   }
 
-  acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Alert {
-    const a = this.byId.get(id) ?? this.repo.get(id);
+  /** A stored alert, once the writes queued before this read are in. */
+  private async stored(id: string): Promise<AlertRecord | undefined> {
+    await this.caughtUp();
+    return this.byId.get(id) ?? this.repo.get(id);
+  }
+
+  /** Acknowledges an alert; resolves once the acknowledgement is stored, to the acknowledged alert. */
+  async acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Promise<Alert> {
+    const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();
     if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt ?? a.updatedAt).toISOString(), false);
@@ -464,13 +543,14 @@ export class AlertEngine implements Module, AlertSink {
     a.ackedAt = now;
     a.ackedBy = by.username;
     a.ackNote = text;
+    let stored: Promise<Alert>;
     if (a.state === 'firing') {
       a.state = 'acknowledged';
-      this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
+      stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
     } else {
       // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
       // resolved object was already published once (docs/api.md, ParkOps to clients), so nothing goes to MQTT.
-      this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
+      stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
       this.forget(a.id);
     }
     const entry: AuditEntry = { actor: by.username, action: 'alert.acknowledge', target: id, detail: { rule: a.rule, subject: a.subject, note: text } };
@@ -480,21 +560,23 @@ export class AlertEngine implements Module, AlertSink {
     } catch (err) {
       this.log.error({ err }, 'audit of an acknowledgement failed');
     }
-    return toAlert(a);
+    return stored;
   }
 
   /** Flood incidents overlapping [from, to] (epoch ms), newest first. */
-  incidents(q: { from?: number | undefined; to?: number | undefined; room?: string | undefined } = {}): IncidentSummary[] {
+  async incidents(q: { from?: number | undefined; to?: number | undefined; room?: string | undefined } = {}): Promise<IncidentSummary[]> {
+    await this.caughtUp();
     return this.tracker.list({ from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, room: q.room, limit: LIST_LIMIT });
   }
 
-  incident(id: string): IncidentDetail | undefined {
+  async incident(id: string): Promise<IncidentDetail | undefined> {
+    await this.caughtUp();
     return this.tracker.detail(id, this.clock.now());
   }
 
   /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
-  incidentCsv(id: string, lang?: 'en' | 'zh-CN'): string | undefined {
-    const d = this.incident(id);
+  async incidentCsv(id: string, lang?: 'en' | 'zh-CN'): Promise<string | undefined> {
+    const d = await this.incident(id);
     return d ? timelineCsv(d, { timezone: this.site.timezone, lang }) : undefined;
   }
 
@@ -505,14 +587,14 @@ export class AlertEngine implements Module, AlertSink {
 
   /**
    * For the storm module: an entry on the room's open incident timeline (storm mode's warning changing,
-   * a readiness-checklist item changing state). Returns false when the room has no open incident.
+   * a readiness-checklist item changing state), written on the engine's write queue. Returns false when
+   * the room has no open incident.
    */
   recordIncidentEvent(roomId: string, e: { at?: number; kind: string; subject?: string; value?: number; detail?: string }): boolean {
-    return this.tracker.event(roomId, e.at ?? this.clock.now(), e.kind, e.subject ?? null, e.value ?? null, e.detail ?? null);
+    return this.tracker.roomEvent(roomId, e.at ?? this.clock.now(), e.kind, e.subject ?? null, e.value ?? null, e.detail ?? null);
   }
+}
 
-  /** For the notifications module: record a delivery attempt so the incident timeline shows it. */
-  recordNotification(n: Omit<NotificationAttempt, 'at'> & { at?: number }): void {
-    this.repo.recordNotification({ ...n, at: n.at ?? this.clock.now() });
-  }
+function newestFirst(rows: AlertRecord[]): AlertRecord[] {
+  return rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
 }

@@ -1,9 +1,15 @@
 /**
- * SQLite tables of the alert engine: alerts, every state change (alert_events), rule state, incidents and
- * the notification attempts the webhook module reports. Times are epoch ms.
+ * Storage of the alert engine: alerts, every state change (`alert_events`) and rule state
+ * (`alert_rule_state`). The interface speaks alerts, not SQL, so a PostgreSQL implementation can
+ * follow; `SqliteAlertRepository` owns those tables. Times are epoch ms.
+ *
+ * The first schema version also created the incident tables (the incidents repository owns them
+ * now, incident-repository.ts) and an `alert_notifications` table that nothing ever wrote: version 3
+ * drops it (notification attempts are the notifications module's, read through NotificationLog).
  */
 import type { Alert, AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS alerts (
@@ -94,7 +100,26 @@ CREATE INDEX IF NOT EXISTS alert_notifications_alert ON alert_notifications(aler
 const SCHEMA_V2 = `ALTER TABLE alerts ADD COLUMN details TEXT;`;
 
 /** Each change keeps the details it was made with, so the timeline words it in the reader's language. */
-const SCHEMA_V3 = `ALTER TABLE alert_events ADD COLUMN details TEXT;`;
+const SCHEMA_V4 = `ALTER TABLE alert_events ADD COLUMN details TEXT;`;
+
+/** The alert engine's migrations (db/migrations.ts). */
+export const ALERTS_SCHEMA: ModuleSchema = {
+  module: 'alerts',
+  migrations: [
+    { version: 1, description: 'alerts, their events, rule state and flood incidents', up: SCHEMA_V1 },
+    { version: 2, description: 'structured details of each alert', up: SCHEMA_V2 },
+    { version: 3, description: 'drop alert_notifications (never written; attempts are the notifications module\'s)', up: 'DROP TABLE IF EXISTS alert_notifications;' },
+    {
+      version: 4,
+      description: 'each change keeps its structured details',
+      // Development databases of a build that numbered this step 3 have the column already (and were
+      // never released): add it only where it is missing.
+      up: (db) => {
+        if (db.prepare("SELECT 1 FROM pragma_table_info('alert_events') WHERE name = 'details'").get() === undefined) db.exec(SCHEMA_V4);
+      },
+    },
+  ],
+};
 
 /** An alert as the engine holds it: the contract object plus lifecycle bookkeeping. */
 export interface AlertRecord {
@@ -143,9 +168,10 @@ interface AlertRow {
   escalated_at: number | null;
 }
 
-export interface AlertEventRow {
+/** One change of an alert, as `alert_events` keeps it. */
+export interface AlertEvent {
   seq: number;
-  alert_id: string;
+  alertId: string;
   at: number;
   change: string;
   state: AlertState;
@@ -154,54 +180,34 @@ export interface AlertEventRow {
   value: number | null;
   actor: string | null;
   note: string | null;
-  /** JSON AlertDetails at this change; null for changes stored before version 3 */
-  details: string | null;
+  /** What the rule found at this change; null for changes stored before schema version 4. */
+  details: AlertDetails | null;
 }
 
-export interface IncidentRow {
-  id: string;
-  room: string;
-  started_at: number;
-  ended_at: number | null;
-  peak_mm: number | null;
-  peak_at: number | null;
-}
-
-export interface IncidentEventRow {
-  seq: number;
-  incident_id: string;
-  at: number;
-  kind: string;
-  subject: string | null;
-  value: number | null;
-  detail: string | null;
-}
-
-export interface NotificationAttempt {
-  alertId: string;
+/** A change to record with the alert: what happened, when, by whom. */
+export interface ChangeRecord {
   change: string;
-  /** e.g. `webhook`, `escalation` */
-  channel: string;
-  /** where it went, without secrets (a host name, a contact name) */
-  target?: string | undefined;
-  ok: boolean;
-  attempt: number;
-  /** HTTP status, robot errcode, error text */
-  detail?: string | undefined;
   at: number;
+  actor?: string | undefined;
+  note?: string | undefined;
 }
 
-export interface NotificationRow {
-  at: number;
-  alertId: string;
-  change: string;
-  channel: string;
-  target: string | null;
-  ok: boolean;
-  attempt: number;
-  detail: string | null;
-  /** why it failed, as the notifications module's code (contract/notifications.ts) */
-  errorCode?: string | null;
+export interface AlertRepository {
+  /** Writes the alert and, when given, its change, in one transaction. */
+  save(a: AlertRecord, change?: ChangeRecord): Promise<void>;
+  get(id: string): Promise<AlertRecord | undefined>;
+  /** These alerts, oldest first (by start, then id); unknown ids are left out. */
+  byIds(ids: readonly string[]): Promise<AlertRecord[]>;
+  /** Not resolved, or resolved but never acknowledged. */
+  active(): Promise<AlertRecord[]>;
+  /** Alerts that overlap [from, to], newest first. */
+  range(from: number, to: number, limit: number): Promise<AlertRecord[]>;
+  /** Ids of alerts resolved since `t`: their retained messages are cleared again at start, in case a clear was lost. */
+  resolvedSince(t: number): Promise<string[]>;
+  /** Every change of one alert, in order. */
+  events(alertId: string): Promise<AlertEvent[]>;
+  allState(): Promise<Map<string, unknown>>;
+  saveState(entries: ReadonlyArray<[string, unknown]>, now: number): Promise<void>;
 }
 
 function fromRow(r: AlertRow): AlertRecord {
@@ -255,13 +261,11 @@ export function toAlert(a: AlertRecord): Alert {
   return out;
 }
 
-export class AlertRepository {
+export class SqliteAlertRepository implements AlertRepository {
   private readonly stmts;
 
   constructor(private readonly db: Db) {
-    migrate(db, 'alerts', 1, SCHEMA_V1);
-    migrate(db, 'alerts', 2, SCHEMA_V2);
-    migrate(db, 'alerts', 3, SCHEMA_V3);
+    migrateDatabase(db, [ALERTS_SCHEMA]);
     this.stmts = {
       upsert: db.prepare(`INSERT INTO alerts (id, rule, subject, severity, state, message, details, value, room, eta_min, eta_target, grade,
           started_at, updated_at, acked_at, acked_by, ack_note, resolved_at, escalate_from, escalated_at)
@@ -277,18 +281,15 @@ export class AlertRepository {
       active: db.prepare(`SELECT * FROM alerts WHERE state <> 'resolved' OR acked_at IS NULL ORDER BY started_at DESC, id DESC`),
       range: db.prepare(`SELECT * FROM alerts WHERE started_at <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
         ORDER BY started_at DESC, id DESC LIMIT @limit`),
+      resolvedSince: db.prepare('SELECT id FROM alerts WHERE resolved_at >= ?'),
       eventsOf: db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY seq'),
-      stateGet: db.prepare('SELECT value FROM alert_rule_state WHERE key = ?'),
       stateAll: db.prepare('SELECT key, value FROM alert_rule_state'),
       statePut: db.prepare(`INSERT INTO alert_rule_state (key, value, updated_at) VALUES (?, ?, ?)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
-      notify: db.prepare(`INSERT INTO alert_notifications (alert_id, at, change, channel, target, ok, attempt, detail)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     };
   }
 
-  /** Writes the alert and, when given, its change to alert_events in one transaction. */
-  save(a: AlertRecord, change?: { change: string; at: number; actor?: string | undefined; note?: string | undefined }): void {
+  async save(a: AlertRecord, change?: ChangeRecord): Promise<void> {
     const details = a.details === null ? null : JSON.stringify(a.details);
     this.db.transaction(() => {
       this.stmts.upsert.run({ ...a, details });
@@ -298,141 +299,55 @@ export class AlertRepository {
     })();
   }
 
-  get(id: string): AlertRecord | undefined {
+  async get(id: string): Promise<AlertRecord | undefined> {
     const r = this.stmts.get.get(id) as AlertRow | undefined;
     return r ? fromRow(r) : undefined;
   }
 
-  /** Not resolved, or resolved but never acknowledged. */
-  active(): AlertRecord[] {
+  async byIds(ids: readonly string[]): Promise<AlertRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare(`SELECT * FROM alerts WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY started_at, id`).all(...ids) as AlertRow[];
+    return rows.map(fromRow);
+  }
+
+  async active(): Promise<AlertRecord[]> {
     return (this.stmts.active.all() as AlertRow[]).map(fromRow);
   }
 
-  /** Alerts that overlap [from, to], newest first. */
-  range(from: number, to: number, limit: number): AlertRecord[] {
+  async range(from: number, to: number, limit: number): Promise<AlertRecord[]> {
     return (this.stmts.range.all({ from, to, limit }) as AlertRow[]).map(fromRow);
   }
 
-  /** Ids of alerts resolved since `t`: their retained messages are cleared again at start, in case a clear was lost. */
-  resolvedSince(t: number): string[] {
-    return (this.db.prepare('SELECT id FROM alerts WHERE resolved_at >= ?').all(t) as { id: string }[]).map((r) => r.id);
+  async resolvedSince(t: number): Promise<string[]> {
+    return (this.stmts.resolvedSince.all(t) as { id: string }[]).map((r) => r.id);
   }
 
-  events(alertId: string): AlertEventRow[] {
-    return this.stmts.eventsOf.all(alertId) as AlertEventRow[];
+  async events(alertId: string): Promise<AlertEvent[]> {
+    const rows = this.stmts.eventsOf.all(alertId) as Array<{ seq: number; alert_id: string; at: number; change: string; state: AlertState; severity: AlertSeverity; message: string; value: number | null; actor: string | null; note: string | null; details: string | null }>;
+    return rows.map((r) => ({
+      seq: r.seq,
+      alertId: r.alert_id,
+      at: r.at,
+      change: r.change,
+      state: r.state,
+      severity: r.severity,
+      message: r.message,
+      value: r.value,
+      actor: r.actor,
+      note: r.note,
+      details: r.details === null ? null : (JSON.parse(r.details) as AlertDetails),
+    }));
   }
 
-  loadState<T>(key: string): T | undefined {
-    const r = this.stmts.stateGet.get(key) as { value: string } | undefined;
-    return r ? (JSON.parse(r.value) as T) : undefined;
-  }
-
-  allState(): Map<string, unknown> {
+  async allState(): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
     for (const r of this.stmts.stateAll.all() as { key: string; value: string }[]) out.set(r.key, JSON.parse(r.value));
     return out;
   }
 
-  saveState(entries: Iterable<[string, unknown]>, now: number): void {
+  async saveState(entries: ReadonlyArray<[string, unknown]>, now: number): Promise<void> {
     this.db.transaction(() => {
       for (const [key, value] of entries) this.stmts.statePut.run(key, JSON.stringify(value), now);
     })();
-  }
-
-  recordNotification(n: NotificationAttempt): void {
-    this.stmts.notify.run(n.alertId, n.at, n.change, n.channel, n.target ?? null, n.ok ? 1 : 0, n.attempt, n.detail ?? null);
-  }
-
-  /**
-   * Notification attempts for some alerts: the ones reported through `recordNotification`, plus rows of a
-   * `notifications` table if the notifications module keeps its own (read by whatever columns it has).
-   */
-  notifications(alertIds: string[]): NotificationRow[] {
-    if (alertIds.length === 0) return [];
-    const marks = alertIds.map(() => '?').join(',');
-    const rows = (
-      this.db.prepare(`SELECT * FROM alert_notifications WHERE alert_id IN (${marks}) ORDER BY at, seq`).all(...alertIds) as {
-        alert_id: string;
-        at: number;
-        change: string;
-        channel: string;
-        target: string | null;
-        ok: number;
-        attempt: number;
-        detail: string | null;
-      }[]
-    ).map((r) => ({ at: r.at, alertId: r.alert_id, change: r.change, channel: r.channel, target: r.target, ok: r.ok === 1, attempt: r.attempt, detail: r.detail }));
-    return rows.concat(this.foreignNotifications(alertIds, marks)).sort((a, b) => a.at - b.at);
-  }
-
-  private foreignNotifications(alertIds: string[], marks: string): NotificationRow[] {
-    const cols = new Set((this.db.prepare(`PRAGMA table_info(notifications)`).all() as { name: string }[]).map((c) => c.name));
-    if (!cols.has('alert_id')) return [];
-    const pick = (...names: string[]): string | undefined => names.find((n) => cols.has(n));
-    const at = pick('at', 'sent_at', 'created_at', 'ts', 'time');
-    if (at === undefined) return [];
-    const change = pick('change', 'event');
-    const channel = pick('channel', 'kind', 'format');
-    const target = pick('target', 'url', 'host', 'contact');
-    const ok = pick('ok', 'success', 'delivered');
-    const status = pick('status', 'result', 'outcome');
-    const attempt = pick('attempt', 'attempts', 'try');
-    const detail = pick('detail', 'error', 'response', 'http_status');
-    const rows = this.db.prepare(`SELECT * FROM notifications WHERE alert_id IN (${marks})`).all(...alertIds) as Record<string, unknown>[];
-    return rows.map((r) => {
-      const rawAt = r[at];
-      const atMs = typeof rawAt === 'number' ? rawAt : Date.parse(String(rawAt));
-      const okValue = ok !== undefined ? r[ok] === 1 || r[ok] === true || r[ok] === 'true' : status !== undefined ? /^(ok|sent|delivered|success)/i.test(String(r[status])) : false;
-      const str = (k: string | undefined): string | null => (k !== undefined && r[k] !== null && r[k] !== undefined ? String(r[k]) : null);
-      return {
-        at: Number.isFinite(atMs) ? atMs : 0,
-        alertId: String(r['alert_id']),
-        change: str(change) ?? '',
-        channel: str(channel) ?? 'webhook',
-        target: str(target),
-        ok: okValue,
-        attempt: attempt !== undefined ? Number(r[attempt]) : 1,
-        detail: str(detail) ?? str(status),
-        errorCode: str(pick('error_code')),
-      };
-    });
-  }
-
-  openIncident(row: IncidentRow): void {
-    this.db.prepare('INSERT INTO incidents (id, room, started_at, ended_at, peak_mm, peak_at) VALUES (@id, @room, @started_at, @ended_at, @peak_mm, @peak_at)').run(row);
-  }
-  openIncidents(): IncidentRow[] {
-    return this.db.prepare('SELECT * FROM incidents WHERE ended_at IS NULL').all() as IncidentRow[];
-  }
-  endIncident(id: string, at: number): void {
-    this.db.prepare('UPDATE incidents SET ended_at = ? WHERE id = ?').run(at, id);
-  }
-  setPeak(id: string, mm: number, at: number): void {
-    this.db.prepare('UPDATE incidents SET peak_mm = ?, peak_at = ? WHERE id = ?').run(mm, at, id);
-  }
-  attach(incidentId: string, alertId: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO incident_alerts (incident_id, alert_id) VALUES (?, ?)').run(incidentId, alertId);
-  }
-  incidentAlerts(incidentId: string): AlertRecord[] {
-    return (
-      this.db.prepare('SELECT a.* FROM alerts a JOIN incident_alerts i ON i.alert_id = a.id WHERE i.incident_id = ? ORDER BY a.started_at, a.id').all(incidentId) as AlertRow[]
-    ).map(fromRow);
-  }
-  incidentEvent(incidentId: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): void {
-    this.db.prepare('INSERT INTO incident_events (incident_id, at, kind, subject, value, detail) VALUES (?, ?, ?, ?, ?, ?)').run(incidentId, at, kind, subject, value, detail);
-  }
-  incidentEvents(incidentId: string): IncidentEventRow[] {
-    return this.db.prepare('SELECT * FROM incident_events WHERE incident_id = ? ORDER BY at, seq').all(incidentId) as IncidentEventRow[];
-  }
-  incident(id: string): IncidentRow | undefined {
-    return this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined;
-  }
-  incidents(from: number, to: number, room: string | undefined, limit: number): IncidentRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM incidents WHERE started_at <= @to AND (ended_at IS NULL OR ended_at >= @from) AND (@room IS NULL OR room = @room)
-         ORDER BY started_at DESC, id DESC LIMIT @limit`,
-      )
-      .all({ from, to, room: room ?? null, limit }) as IncidentRow[];
   }
 }

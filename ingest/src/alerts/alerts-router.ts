@@ -5,6 +5,7 @@
  * Thin on purpose: validate with zod, call the engine, answer `{"error", "code"}` with a fitting status.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { asyncRouter, caught } from '../api/async-routes.ts';
 import { z } from 'zod';
 import type { Alert, Role } from '@parkops/contract/api.ts';
 import { ackBody, type RoomAckResponse } from '@parkops/contract/acknowledge.ts';
@@ -50,35 +51,35 @@ const needsAck = (a: Alert): boolean => a.state === 'firing' || (a.state === 're
 const roomOfAlert = (a: Alert): string | undefined => a.room ?? roomOf(parseSubject(a.subject));
 
 export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Role): RequestHandler }, site?: { room(id: string): unknown }): express.Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const viewer = guard.requireRole('viewer');
   const responder = guard.requireRole('responder');
 
-  router.get('/alerts', viewer, (req, res) => {
+  router.get('/alerts', viewer, caught(async (req, res) => {
     const q = alertsQuery.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
-    res.json(engine.list(q.data));
-  });
+    res.json(await engine.list(q.data));
+  }));
 
-  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), (req, res) => {
+  router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), caught(async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, body.error);
     const user = req.user as AuthUser | undefined;
     if (!user) return sendError(res, 401, 'authentication required', 'auth.required');
     const id = req.params.id ?? '';
     try {
-      res.json(engine.acknowledge(id, { username: user.username, ip: req.ip }, body.data.note));
+      res.json(await engine.acknowledge(id, { username: user.username, ip: req.ip }, body.data.note));
     } catch (err) {
       if (err instanceof AlertNotFound) return sendError(res, 404, err.message, 'alert.not_found', { id });
       if (err instanceof AlertNotAckable) return sendError(res, 409, err.message, err.resolved ? 'alert.resolved_acked' : 'alert.already_acked', { by: err.by, at: err.at });
       throw err;
     }
-  });
+  }));
 
   // One acknowledgement for the room's incident: every alert of the room that still needs one, each
   // acknowledged (and audited) on its own, with the same note. One that someone else acknowledged a
   // moment earlier is reported as skipped, not as an error: the room is acknowledged either way.
-  router.post('/flood/:room/ack', responder, express.json({ limit: '16kb' }), (req, res) => {
+  router.post('/flood/:room/ack', responder, express.json({ limit: '16kb' }), caught(async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, body.error);
     const user = req.user as AuthUser | undefined;
@@ -86,39 +87,39 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
     const room = req.params.room ?? '';
     if (site && !site.room(room)) return sendError(res, 404, `no flood room "${room.slice(0, 64)}"`, 'room.not_found', { room: room.slice(0, 64) });
     const out: RoomAckResponse = { room, acknowledged: [], skipped: [] };
-    for (const a of engine.list({ state: 'active' })) {
+    for (const a of engine.active()) {
       if (roomOfAlert(a) !== room || !needsAck(a)) continue;
       try {
-        out.acknowledged.push(engine.acknowledge(a.id, { username: user.username, ip: req.ip }, body.data.note));
+        out.acknowledged.push(await engine.acknowledge(a.id, { username: user.username, ip: req.ip }, body.data.note));
       } catch (err) {
         if (err instanceof AlertNotAckable) out.skipped.push({ id: a.id, by: err.by, at: err.at });
         else if (!(err instanceof AlertNotFound)) throw err;
       }
     }
     res.json(out);
-  });
+  }));
 
-  router.get('/incidents', viewer, (req, res) => {
+  router.get('/incidents', viewer, caught(async (req, res) => {
     const q = incidentsQuery.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
-    res.json(engine.incidents(q.data));
-  });
+    res.json(await engine.incidents(q.data));
+  }));
 
-  router.get('/incidents/:id', viewer, (req, res) => {
+  router.get('/incidents/:id', viewer, caught(async (req, res) => {
     const q = incidentQuery.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
     const id = req.params.id ?? '';
     if (q.data.format === 'csv') {
-      const csv = engine.incidentCsv(id, q.data.lang);
+      const csv = await engine.incidentCsv(id, q.data.lang);
       if (csv === undefined) return void res.status(404).json({ error: `no incident with id "${id}"` });
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
       res.setHeader('Content-Disposition', `attachment; filename="incident-${id}.csv"`);
       return void res.send(csv);
     }
-    const d = engine.incident(id);
+    const d = await engine.incident(id);
     if (!d) return void res.status(404).json({ error: `no incident with id "${id}"` });
     res.json(d);
-  });
+  }));
 
   // Bad JSON and anything unexpected: a clear message, never a stack trace.
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

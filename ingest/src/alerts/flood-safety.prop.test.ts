@@ -31,13 +31,16 @@ import { EventBus } from '../bus.ts';
 import { Topics } from '@parkops/contract/topics.ts';
 import { FloodView } from '../flood/flood-view.ts';
 import { Ingest } from '../ingest.ts';
-import { LiveState } from '../live-state.ts';
+import { LiveState, SqliteLiveRepository } from '../live-state.ts';
+import { SqliteTransactions } from '../db/tx.ts';
 import { createLogger } from '../log.ts';
 import { Metrics } from '../metrics.ts';
 import { parseSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { AlertEngine } from './alert-engine.ts';
+import { SqliteAlertRepository } from './alert-repository.ts';
+import { SqliteIncidentRepository } from './incident-repository.ts';
 import { BASE_TIME, testSiteFile } from './testing.ts';
 
 const RUNS = Number(process.env.FLOOD_PROP_RUNS ?? 30);
@@ -185,10 +188,10 @@ class System {
     const bus = new EventBus(log);
     this.store = new SqliteStore(this.db, site);
     await this.store.start();
-    const live = new LiveState(this.db, site);
-    live.load();
-    this.ingest = new Ingest({ db: this.db, store: this.store, live, bus, topics, site, metrics: new Metrics(), log });
-    this.engine = new AlertEngine({ db: this.db, bus, site, topics, log, publisher: { publish: async () => undefined } });
+    const live = new LiveState(new SqliteLiveRepository(this.db), site);
+    await live.load();
+    this.ingest = new Ingest({ transactions: new SqliteTransactions(this.db), store: this.store, live, bus, topics, site, metrics: new Metrics(), log });
+    this.engine = new AlertEngine({ repo: new SqliteAlertRepository(this.db), incidents: new SqliteIncidentRepository(this.db), bus, site, topics, log, publisher: { publish: async () => undefined } });
     await this.engine.start();
     this.view = new FloodView(live, site, this.engine);
   }
@@ -217,7 +220,7 @@ class System {
 function check(sys: System, model: Model, now: number): void {
   model.sample(now);
   const view = sys.view.room('b1')!;
-  const open = sys.engine.list({ state: 'active' }).filter((a) => a.rule === 'flood.level' && a.state !== 'resolved');
+  const open = sys.engine.active().filter((a) => a.rule === 'flood.level' && a.state !== 'resolved');
   expect(open.length).toBeLessThanOrEqual(1);
   const alertBand = open[0]?.details?.rule === 'flood.level' ? BAND_INDEX[open[0].details.band]! : 0;
 

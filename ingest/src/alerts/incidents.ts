@@ -3,10 +3,16 @@
  * flood and pump alert attached to it is resolved. The timeline (alerts, acknowledgements with notes,
  * level peaks, pump starts and stops with run time, notifications) is built from stored rows, so it is the
  * same after a restart, and exports as CSV for the after-action review and the insurer.
+ *
+ * Which incident is open and which alerts it holds is kept in memory, decided synchronously as the
+ * alerts change; each change is written through the incident repository on the alert engine's serial
+ * write queue, after the alert change that caused it. Notification attempts are the notifications
+ * module's: the timeline asks it through `NotificationLog`.
  */
 import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import { toAlert, type AlertRecord, type AlertRepository, type IncidentRow } from './alert-repository.ts';
+import { toAlert, type AlertRecord, type AlertRepository } from './alert-repository.ts';
+import type { IncidentRecord, IncidentRepository } from './incident-repository.ts';
 import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
 import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
@@ -69,6 +75,30 @@ export interface IncidentDetail extends IncidentSummary {
   timeline: TimelineEntry[];
 }
 
+/** One delivery attempt of a notification, as the notifications module records it. */
+export interface NotificationAttempt {
+  alertId: string;
+  change: string;
+  /** `webhook`, `escalation`, `node-red`, a channel's name */
+  channel: string;
+  /** where it went, secrets masked */
+  target: string;
+  attempt: number;
+  status: 'sent' | 'retrying' | 'failed';
+  httpStatus: number | null;
+  error: string | null;
+  /** why it did not deliver, as the notifications module's code (contract/notifications.ts) */
+  errorCode?: string | null | undefined;
+  /** ISO 8601 */
+  at: string;
+}
+
+/** What the incident timeline needs from the notifications module (the controller hands it the Notifier). */
+export interface NotificationLog {
+  /** Every attempt for these alerts, oldest first. */
+  forAlerts(alertIds: string[]): Promise<NotificationAttempt[]>;
+}
+
 interface PeakState {
   mode: 'rising' | 'falling';
   mm: number;
@@ -77,24 +107,61 @@ interface PeakState {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export class IncidentTracker {
-  private readonly open = new Map<string, IncidentRow>();
-  private readonly clock: LocalTimeText;
+export interface IncidentTrackerDeps {
+  repo: IncidentRepository;
+  alerts: AlertRepository;
+  notifications?: NotificationLog | undefined;
+  site: Site;
+  store: StateStore;
+  newId: (prefix: string, now: number) => string;
+  runningPumps: (room: string) => { id: string; startedAt: number | null }[];
+  /** The room's alerts that are not resolved, from the engine's memory. */
+  openAlerts: (room: string) => AlertRecord[];
+  /** The engine's record of an alert while it is active (fresher than storage), else undefined. */
+  current: (alertId: string) => AlertRecord | undefined;
+  /** Queues a write on the engine's serial write queue. */
+  write: (what: string, w: () => Promise<void>) => void;
+}
 
-  constructor(
-    private readonly repo: AlertRepository,
-    private readonly site: Site,
-    private readonly store: StateStore,
-    private readonly newId: (prefix: string, now: number) => string,
-    private readonly runningPumps: (room: string) => { id: string; startedAt: number | null }[],
-    private readonly openAlerts: (room: string) => AlertRecord[],
-  ) {
-    for (const row of repo.openIncidents()) this.open.set(row.room, row);
-    this.clock = new LocalTimeText(site.timezone);
+export class IncidentTracker {
+  /** Open incidents by room. */
+  private readonly open = new Map<string, IncidentRecord>();
+  /** Alert ids attached to each open incident. */
+  private readonly attached = new Map<string, Set<string>>();
+  private readonly clock: LocalTimeText;
+  private readonly repo: IncidentRepository;
+  private readonly site: Site;
+  private readonly store: StateStore;
+
+  constructor(private readonly deps: IncidentTrackerDeps) {
+    this.repo = deps.repo;
+    this.site = deps.site;
+    this.store = deps.store;
+    this.clock = new LocalTimeText(deps.site.timezone);
   }
 
-  openIncidentOf(room: string): IncidentRow | undefined {
+  /** Reads the open incidents and their alerts (at start). */
+  async load(): Promise<void> {
+    for (const row of await this.repo.openIncidents()) {
+      this.open.set(row.room, row);
+      this.attached.set(row.id, new Set(await this.repo.alertIds(row.id)));
+    }
+  }
+
+  openIncidentOf(room: string): IncidentRecord | undefined {
     return this.open.get(room);
+  }
+
+  private attach(inc: IncidentRecord, alertId: string): void {
+    const set = this.attached.get(inc.id) ?? new Set<string>();
+    this.attached.set(inc.id, set);
+    if (set.has(alertId)) return;
+    set.add(alertId);
+    this.deps.write('incident attach', () => this.repo.attach(inc.id, alertId));
+  }
+
+  private event(inc: IncidentRecord, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): void {
+    this.deps.write('incident event', () => this.repo.addEvent(inc.id, { at, kind, subject, value, detail }));
   }
 
   onAlertOpened(a: AlertRecord, now: number): void {
@@ -104,42 +171,47 @@ export class IncidentTracker {
       if (!OPENS.has(a.rule)) return;
       // A pump that failed to start (or does not move water) opens below the warning band: the incident
       // starts with the first of the room's flood and pump alerts still open.
-      const earlier = this.openAlerts(a.room).filter((x) => BELONGS(x.rule) && x.id !== a.id);
+      const earlier = this.deps.openAlerts(a.room).filter((x) => BELONGS(x.rule) && x.id !== a.id);
       const startedAt = Math.min(now, ...earlier.map((x) => x.startedAt));
-      inc = { id: this.newId('inc', now), room: a.room, started_at: startedAt, ended_at: null, peak_mm: null, peak_at: null };
-      this.repo.openIncident(inc);
+      const opened: IncidentRecord = { id: this.deps.newId('inc', now), room: a.room, startedAt, endedAt: null, peakMm: null, peakAt: null };
+      inc = opened;
+      const snapshot = { ...opened };
+      this.deps.write('incident open', () => this.repo.open(snapshot));
       this.open.set(a.room, inc);
+      this.attached.set(inc.id, new Set());
       this.store.save(`peak:${a.room}`, null);
-      for (const p of this.runningPumps(a.room)) {
+      for (const p of this.deps.runningPumps(a.room)) {
         const since = Math.max(p.startedAt ?? startedAt, startedAt);
-        this.repo.incidentEvent(inc.id, since, 'pump-running', Subjects.pump(a.room, p.id), null, p.startedAt !== null ? `running since ${this.clock.at(iso(p.startedAt), now)}` : 'running');
+        this.event(inc, since, 'pump-running', Subjects.pump(a.room, p.id), null, p.startedAt !== null ? `running since ${this.clock.at(iso(p.startedAt), now)}` : 'running');
       }
-      for (const other of earlier) this.repo.attach(inc.id, other.id);
+      for (const other of earlier) this.attach(inc, other.id);
     }
-    this.repo.attach(inc.id, a.id);
+    this.attach(inc, a.id);
   }
 
   onAlertResolved(a: AlertRecord, now: number): void {
     if (a.room === null || !BELONGS(a.rule)) return;
     const inc = this.open.get(a.room);
     if (!inc) return;
-    const stillOpen = this.repo.incidentAlerts(inc.id).some((x) => x.state !== 'resolved' && x.id !== a.id);
+    const stillOpen = [...(this.attached.get(inc.id) ?? [])].some((id) => id !== a.id && (this.deps.current(id)?.state ?? 'resolved') !== 'resolved');
     if (stillOpen) return;
     const peak = this.store.load<PeakState | null>(`peak:${a.room}`);
-    if (peak && peak.mode === 'rising') this.repo.incidentEvent(inc.id, peak.at, 'level-peak', Subjects.roomLevel(a.room), peak.mm, null);
+    if (peak && peak.mode === 'rising') this.event(inc, peak.at, 'level-peak', Subjects.roomLevel(a.room), peak.mm, null);
     this.store.save(`peak:${a.room}`, null);
-    this.repo.endIncident(inc.id, now);
+    inc.endedAt = now;
+    this.deps.write('incident end', () => this.repo.end(inc.id, now));
     this.open.delete(a.room);
+    this.attached.delete(inc.id);
   }
 
   /** Combined level of a room: keeps the incident's peak, and records each local peak (a fall of deadbandMm after a rise). */
   level(room: string, mm: number, now: number): void {
     const inc = this.open.get(room);
     if (!inc) return;
-    if (inc.peak_mm === null || mm > inc.peak_mm) {
-      inc.peak_mm = mm;
-      inc.peak_at = now;
-      this.repo.setPeak(inc.id, mm, now);
+    if (inc.peakMm === null || mm > inc.peakMm) {
+      inc.peakMm = mm;
+      inc.peakAt = now;
+      this.deps.write('incident peak', () => this.repo.setPeak(inc.id, mm, now));
     }
     const db = this.site.room(room)?.bands.deadbandMm ?? 20;
     const key = `peak:${room}`;
@@ -147,7 +219,7 @@ export class IncidentTracker {
     if (p.mode === 'rising') {
       if (mm > p.mm) Object.assign(p, { mm, at: now });
       else if (mm <= p.mm - db) {
-        this.repo.incidentEvent(inc.id, p.at, 'level-peak', Subjects.roomLevel(room), p.mm, null);
+        this.event(inc, p.at, 'level-peak', Subjects.roomLevel(room), p.mm, null);
         Object.assign(p, { mode: 'falling', mm, at: now });
       }
     } else if (mm < p.mm) Object.assign(p, { mm, at: now });
@@ -156,10 +228,10 @@ export class IncidentTracker {
   }
 
   /** Any other entry on the room's open incident timeline; false when none is open. */
-  event(room: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): boolean {
+  roomEvent(room: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): boolean {
     const inc = this.open.get(room);
     if (!inc) return false;
-    this.repo.incidentEvent(inc.id, at, kind, subject, value, detail);
+    this.event(inc, at, kind, subject, value, detail);
     return true;
   }
 
@@ -167,43 +239,46 @@ export class IncidentTracker {
     const inc = this.open.get(room);
     if (!inc) return;
     const subject = Subjects.pump(room, pumpId);
-    if (running) this.repo.incidentEvent(inc.id, now, 'pump-start', subject, null, null);
-    else this.repo.incidentEvent(inc.id, now, 'pump-stop', subject, runMs !== null ? Math.round(runMs / 1000) : null, runMs !== null ? `ran ${Math.round(runMs / 1000)} s` : null);
+    if (running) this.event(inc, now, 'pump-start', subject, null, null);
+    else this.event(inc, now, 'pump-stop', subject, runMs !== null ? Math.round(runMs / 1000) : null, runMs !== null ? `ran ${Math.round(runMs / 1000)} s` : null);
   }
 
-  list(q: { from: number; to: number; room?: string | undefined; limit: number }): IncidentSummary[] {
-    return this.repo.incidents(q.from, q.to, q.room, q.limit).map((row) => this.summary(row, this.repo.incidentAlerts(row.id).length));
+  async list(q: { from: number; to: number; room?: string | undefined; limit: number }): Promise<IncidentSummary[]> {
+    const rows = await this.repo.list(q);
+    const counts = await this.repo.alertCounts(rows.map((r) => r.id));
+    return rows.map((row) => this.summary(row, counts.get(row.id) ?? 0));
   }
 
-  private summary(row: IncidentRow, alertCount: number): IncidentSummary {
+  private summary(row: IncidentRecord, alertCount: number): IncidentSummary {
     const s: IncidentSummary = {
       id: row.id,
       room: row.room,
       roomName: this.site.room(row.room)?.name ?? row.room,
-      state: row.ended_at === null ? 'open' : 'closed',
-      startedAt: iso(row.started_at),
+      state: row.endedAt === null ? 'open' : 'closed',
+      startedAt: iso(row.startedAt),
       alertCount,
     };
-    if (row.ended_at !== null) s.endedAt = iso(row.ended_at);
-    if (row.peak_mm !== null) s.peakMm = row.peak_mm;
-    if (row.peak_at !== null) s.peakAt = iso(row.peak_at);
+    if (row.endedAt !== null) s.endedAt = iso(row.endedAt);
+    if (row.peakMm !== null) s.peakMm = row.peakMm;
+    if (row.peakAt !== null) s.peakAt = iso(row.peakAt);
     return s;
   }
 
-  detail(id: string, now: number): IncidentDetail | undefined {
-    const row = this.repo.incident(id);
+  async detail(id: string, now: number): Promise<IncidentDetail | undefined> {
+    const row = await this.repo.get(id);
     if (!row) return undefined;
-    const alerts = this.repo.incidentAlerts(id);
+    const stored = await this.deps.alerts.byIds(await this.repo.alertIds(id));
+    const alerts = stored.map((a) => this.deps.current(a.id) ?? a);
     const entries: { at: number; seq: number; e: TimelineEntry }[] = [];
     let seq = 0;
     const add = (at: number, e: Omit<TimelineEntry, 'at'>): void => {
       entries.push({ at, seq: seq++, e: { at: iso(at), ...e } });
     };
-    add(row.started_at, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
+    add(row.startedAt, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
     for (const a of alerts) {
-      for (const ev of this.repo.events(a.id)) {
+      for (const ev of await this.deps.alerts.events(a.id)) {
         const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message, change: ev.change };
-        if (ev.details !== null) e.details = JSON.parse(ev.details) as AlertDetails;
+        if (ev.details !== null) e.details = ev.details;
         if (ev.value !== null) e.value = ev.value;
         if (ev.actor !== null) e.actor = ev.actor;
         if (ev.note !== null) e.note = ev.note;
@@ -212,8 +287,8 @@ export class IncidentTracker {
     }
     const pumpRunSec: Record<string, number> = {};
     const runningSince = new Map<string, number>();
-    const end = row.ended_at ?? now;
-    for (const ev of this.repo.incidentEvents(id)) {
+    const end = row.endedAt ?? now;
+    for (const ev of await this.repo.events(id)) {
       const e: Omit<TimelineEntry, 'at'> = { kind: ev.kind };
       if (ev.subject !== null) e.subject = ev.subject;
       if (ev.value !== null) e.value = ev.value;
@@ -224,7 +299,7 @@ export class IncidentTracker {
       const pumpId = target.pumpId;
       if (ev.kind === 'pump-start' || ev.kind === 'pump-running') runningSince.set(pumpId, ev.at);
       else if (ev.kind === 'pump-stop') {
-        const from = runningSince.get(pumpId) ?? row.started_at;
+        const from = runningSince.get(pumpId) ?? row.startedAt;
         pumpRunSec[pumpId] = (pumpRunSec[pumpId] ?? 0) + Math.round((ev.at - from) / 1000);
         runningSince.delete(pumpId);
       }
@@ -232,15 +307,18 @@ export class IncidentTracker {
     for (const [pumpId, from] of runningSince) pumpRunSec[pumpId] = (pumpRunSec[pumpId] ?? 0) + Math.round((end - from) / 1000);
     let sent = 0;
     let failed = 0;
-    for (const n of this.repo.notifications(alerts.map((a) => a.id))) {
-      if (n.ok) sent++;
+    const attempts = this.deps.notifications ? await this.deps.notifications.forAlerts(alerts.map((a) => a.id)) : [];
+    for (const n of attempts) {
+      const ok = n.status === 'sent';
+      if (ok) sent++;
       else failed++;
-      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: n.ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, n.detail].filter((x) => x).join(' '), change: n.change, channel: n.channel };
+      const outcome = n.error ?? (n.httpStatus !== null ? `HTTP ${n.httpStatus}` : null);
+      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, outcome].filter((x) => x).join(' '), change: n.change, channel: n.channel };
       if (n.errorCode) e.errorCode = n.errorCode;
       e.value = n.attempt;
-      add(n.at, e);
+      add(Date.parse(n.at), e);
     }
-    if (row.ended_at !== null) add(row.ended_at, { kind: 'incident-end', subject: Subjects.room(row.room) });
+    if (row.endedAt !== null) add(row.endedAt, { kind: 'incident-end', subject: Subjects.room(row.room) });
     entries.sort((a, b) => a.at - b.at || a.seq - b.seq);
     return {
       ...this.summary(row, alerts.length),

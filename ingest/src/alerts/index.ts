@@ -2,5 +2,6 @@
 export { AlertEngine, AlertNotAckable, AlertNotFound, type AlertEngineDeps, type AuditEntry } from './alert-engine.ts';
 export { alertsRouter } from './alerts-router.ts';
 export { RULES, type AlertChange, type RuleName } from './types.ts';
-export type { IncidentDetail, IncidentSummary, TimelineEntry } from './incidents.ts';
-export type { NotificationAttempt } from './alert-repository.ts';
+export type { IncidentDetail, IncidentSummary, NotificationAttempt, NotificationLog, TimelineEntry } from './incidents.ts';
+export { SqliteAlertRepository, ALERTS_SCHEMA } from './alert-repository.ts';
+export { SqliteIncidentRepository } from './incident-repository.ts';

@@ -20,7 +20,7 @@ describe('rate of rise and time to threshold', () => {
   it('measures mm/min over the window and estimates the next band and the floor with the pumps counted', async () => {
     h = await startHarness();
     // 12 mm/min from 330 mm, the duty pump running (10 L/min over 2 m² = 5 mm/min out), the standby idle.
-    h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
+    await h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
     const opened = h.changesOf(RISE);
     expect(opened.map((c) => c.change)).toEqual(['opened']);
     const a = opened[0]!.alert;
@@ -34,7 +34,7 @@ describe('rate of rise and time to threshold', () => {
 
     // The level alert carries the estimate to the next band. The time to a threshold is in etaMin/etaTarget
     // only, so whoever shows the alert says it once (the banner used to say it twice, with two numbers).
-    const level = h.engine.list({ state: 'active' }).find((x) => x.rule === LEVEL)!;
+    const level = (await h.engine.list({ state: 'active' })).find((x) => x.rule === LEVEL)!;
     expect(level.etaTarget).toBe('alarm');
     expect(level.etaMin).toBeGreaterThan(12);
     expect(level.etaMin).toBeLessThan(15);
@@ -51,7 +51,7 @@ describe('rate of rise and time to threshold', () => {
         { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 450, stopMm: 150, capacityLpm: 40, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
       ],
     });
-    h.run(200, (t) => 280 + 0.2 * t, { pumps: p1Running });
+    await h.run(200, (t) => 280 + 0.2 * t, { pumps: p1Running });
     const a = h.changesOf(RISE)[0]!.alert;
     // It never reaches alarm (500 mm) nor the floor: the standby starting at 450 mm turns it.
     expect(a.value).toBe(12);
@@ -67,8 +67,8 @@ describe('rate of rise and time to threshold', () => {
         { id: 'P2', name: 'Standby pump', role: 'standby', startMm: 450, stopMm: 150, capacityLpm: 40, ampsMin: 3, ampsMax: 9, intervalSec: 30 },
       ],
     });
-    h.status('P2', false);
-    h.run(200, (t) => 280 + 0.2 * t, { pumps: () => ({ P1: { running: true, amps: 5 }, P2: null }) });
+    await h.status('P2', false);
+    await h.run(200, (t) => 280 + 0.2 * t, { pumps: () => ({ P1: { running: true, amps: 5 }, P2: null }) });
     const a = h.changesOf(RISE)[0]!.alert;
     // Only the duty pump: net 12 mm/min all the way up. From about 310 mm to 900 mm: about 49 min.
     expect(a.etaTarget).toBe('floor');
@@ -80,9 +80,9 @@ describe('rate of rise and time to threshold', () => {
   it('a fast rise is no alert while a healthy pump still has to start: the pit filling and pumping as designed', async () => {
     h = await startHarness();
     // 12 mm/min from 100 mm; the duty pump runs from 250 mm, the standby would start at 450 mm.
-    h.run(800, (t) => 100 + (12 / 60) * t, { pumps: (t) => ({ P1: { running: 100 + (12 / 60) * t >= 250, amps: 5 }, P2: { running: false, amps: 0 } }) });
+    await h.run(800, (t) => 100 + (12 / 60) * t, { pumps: (t) => ({ P1: { running: 100 + (12 / 60) * t >= 250, amps: 5 }, P2: { running: false, amps: 0 } }) });
     expect(h.changesOf(RISE)).toEqual([]); // 100 -> 258 mm
-    h.run(300, (t) => 260 + (12 / 60) * t, { pumps: p1Running }); // into the warning band at 300 mm
+    await h.run(300, (t) => 260 + (12 / 60) * t, { pumps: p1Running }); // into the warning band at 300 mm
     expect(h.changesOf(RISE).map((c) => c.change)).toEqual(['opened']);
     expect(Number(/now (\d+) mm/.exec(h.changesOf(RISE)[0]!.alert.message)![1])).toBeGreaterThanOrEqual(300);
   });
@@ -96,7 +96,7 @@ describe('rate of rise and time to threshold', () => {
       ],
     });
     const both = () => ({ P1: { running: true, amps: 5 }, P2: { running: true, amps: 5 } });
-    h.run(200, (t) => 160 + (12 / 60) * t, { pumps: both });
+    await h.run(200, (t) => 160 + (12 / 60) * t, { pumps: both });
     const opened = h.changesOf(RISE);
     expect(opened.map((c) => c.change)).toEqual(['opened']);
     const at = Number(/now (\d+) mm/.exec(opened[0]!.alert.message)![1]);
@@ -106,18 +106,18 @@ describe('rate of rise and time to threshold', () => {
 
   it('does not fire below riseWarnMmPerMin', async () => {
     h = await startHarness();
-    h.run(600, (t) => 100 + (8 / 60) * t); // 8 mm/min < 10
+    await h.run(600, (t) => 100 + (8 / 60) * t); // 8 mm/min < 10
     expect(h.changesOf(RISE)).toEqual([]);
   });
 
   it('a faster rise sends an acknowledged rise alert back to firing at once', async () => {
     h = await startHarness();
-    h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
+    await h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
     const id = h.changesOf(RISE)[0]!.alert.id;
-    h.engine.acknowledge(id, { username: 'li' }, 'watching it');
+    await h.engine.acknowledge(id, { username: 'li' }, 'watching it');
     const at = 330 + 0.2 * 200;
     // Now 60 mm/min (five times the warning rate): the windowed rate passes 20 mm/min within a minute or two.
-    h.run(180, (t) => at + 1 * t, { pumps: p1Running });
+    await h.run(180, (t) => at + 1 * t, { pumps: p1Running });
     const changes = h.changesOf(RISE);
     expect(changes.map((c) => c.change)).toEqual(['opened', 'acknowledged', 'worsened', 'worsened']);
     expect(changes[2]!.alert).toMatchObject({ state: 'firing', severity: 'critical', ackedBy: 'li' });
@@ -125,18 +125,18 @@ describe('rate of rise and time to threshold', () => {
 
   it('clears once the rise has stopped for the window (5 min), and the dip when the standby joins does not resolve it', async () => {
     h = await startHarness();
-    h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
+    await h.run(200, (t) => 330 + 0.2 * t, { pumps: p1Running });
     // The standby joins: a 4-minute dip, then rising again.
-    h.run(240, (t) => 370 - 0.2 * t, { pumps: p1Running });
-    h.run(300, (t) => 322 + 0.2 * t, { pumps: p1Running });
+    await h.run(240, (t) => 370 - 0.2 * t, { pumps: p1Running });
+    await h.run(300, (t) => 322 + 0.2 * t, { pumps: p1Running });
     expect(h.changesOf(RISE).map((c) => c.change)).toEqual(['opened']);
     // Flat from here. The robust rate drops under half the warning rate about 2.5 min in (half the window);
     // then the 5-minute hold, during which the message says the rise stopped and when the alert clears.
-    h.run(300, () => 380, { pumps: p1Running });
+    await h.run(300, () => 380, { pumps: p1Running });
     expect(h.changesOf(RISE).map((c) => c.change)).toEqual(['opened']);
     const holding = h.openOf(RISE)[0]!;
     expect(holding.message).toMatch(/^B1 power room: water no longer rising fast \(-?\d+\.\d mm\/min\) since \d\d:\d\d:\d\d; this alert clears at \d\d:\d\d:\d\d if it stays so, now 380 mm$/);
-    h.run(300, () => 380, { pumps: p1Running });
+    await h.run(300, () => 380, { pumps: p1Running });
     expect(h.changesOf(RISE).map((c) => c.change)).toEqual(['opened', 'resolved']);
     // Resolved within 8 min of the level going flat (it was 10 min and more with the old 2 x window hold).
     expect(Date.parse(h.changesOf(RISE)[1]!.alert.resolvedAt!) - (BASE_TIME + 740_000)).toBeLessThanOrEqual(8 * 60_000);
@@ -146,11 +146,11 @@ describe('rate of rise and time to threshold', () => {
     h = await startHarness();
     // Flat at 350 mm (warning band, both pumps idle is fine: the duty pump fault is not what this is about).
     const pumps = () => ({ P1: { running: true, amps: 5 }, P2: { running: false, amps: 0 } });
-    h.run(300, () => 350, { pumps, stepSec: 2 });
+    await h.run(300, () => 350, { pumps, stepSec: 2 });
     const before = h.changes.length;
     // Both sensors jump 150 mm for 12 s: least squares read this as 144 mm/min and held a critical rise open.
-    h.run(12, () => 500, { pumps, stepSec: 2 });
-    h.run(600, () => 350, { pumps, stepSec: 2 });
+    await h.run(12, () => 500, { pumps, stepSec: 2 });
+    await h.run(600, () => 350, { pumps, stepSec: 2 });
     expect(h.changesOf(RISE)).toEqual([]);
     expect(h.changes.slice(before).filter((c) => c.change === 'opened')).toEqual([]);
   });

@@ -30,36 +30,36 @@ describe('storm mode in the rules', () => {
   it('enters a band after the storm hold (10 s) instead of the normal 30 s, and the API shows the shorter pending hold', async () => {
     h = await startHarness();
     h.storm = true;
-    h.run(30, () => 100);
-    h.levels(320);
+    await h.run(30, () => 100);
+    await h.levels(320);
     const pending = h.engine.floodJudgement('b1')!.level!.pending!;
     expect(pending.band).toBe('warning');
     expect(Date.parse(pending.at) - Date.now()).toBe(10_000);
-    h.run(10, () => 320);
-    h.levels(320);
+    await h.run(10, () => 320);
+    await h.levels(320);
     expect(h.changesOf(LEVEL).map((c) => [c.change, c.alert.severity])).toEqual([['opened', 'warning']]);
     expect(h.changesOf(LEVEL)[0]!.alert.startedAt).toBe(new Date(BASE_TIME + 40_000).toISOString());
   });
 
   it('without storm mode the same water waits the normal 30 s', async () => {
     h = await startHarness();
-    h.run(30, () => 100);
-    h.run(20, () => 320);
+    await h.run(30, () => 100);
+    await h.run(20, () => 320);
     expect(h.changesOf(LEVEL)).toEqual([]);
-    h.run(20, () => 320);
+    await h.run(20, () => 320);
     expect(h.changesOf(LEVEL).map((c) => c.change)).toEqual(['opened']);
   });
 
   it('raises the rise alert at the storm rate (7 mm/min is below the normal 10 and above the storm 5), worded as storm mode', async () => {
     const rise = (mm0: number) => (t: number) => mm0 + (7 / 60) * t;
     h = await startHarness();
-    h.run(400, rise(310));
+    await h.run(400, rise(310));
     expect(h.changesOf(RISE)).toEqual([]);
     await h.stop();
 
     h = await startHarness();
     h.storm = true;
-    h.run(400, rise(310));
+    await h.run(400, rise(310));
     const opened = h.changesOf(RISE);
     expect(opened.map((c) => c.change)).toEqual(['opened']);
     expect(opened[0]!.alert.details).toMatchObject({ rule: RISE, warnMmPerMin: 5, storm: true });
@@ -70,15 +70,15 @@ describe('storm mode in the rules', () => {
     h = await startHarness();
     // A warning-band level alert and a 7 mm/min rise, opened in storm mode.
     h.storm = true;
-    h.run(400, (t) => 310 + (7 / 60) * t);
+    await h.run(400, (t) => 310 + (7 / 60) * t);
     expect(h.openOf(LEVEL)).toHaveLength(1);
     expect(h.openOf(RISE)).toHaveLength(1);
     // Storm mode ends (the warning is cancelled) while the water still rises at 7 mm/min: nothing closes
     // at that instant; the rise alert stays open (7 is above half the normal 10 mm/min).
     h.storm = false;
-    h.run(60, (t) => 357 + (7 / 60) * t);
+    await h.run(60, (t) => 357 + (7 / 60) * t);
     h.storm = true;
-    h.run(60, (t) => 364 + (7 / 60) * t);
+    await h.run(60, (t) => 364 + (7 / 60) * t);
     const changes = h.changes.filter((c) => c.change !== 'updated' && (c.alert.rule === LEVEL || c.alert.rule === RISE)).map((c) => [c.alert.rule, c.change]);
     expect(changes).toEqual([
       [LEVEL, 'opened'],
@@ -89,15 +89,15 @@ describe('storm mode in the rules', () => {
   it('a fall waiting out a long clear hold does not complete at the instant a shorter storm clear hold begins', async () => {
     // Normal clear hold 120 s, storm clear hold 30 s.
     h = await startHarness({ pumps: HIGH_PUMPS, storm: { clearHoldSec: 30 } });
-    h.run(60, () => 320); // warning band entered after 30 s
+    await h.run(60, () => 320); // warning band entered after 30 s
     expect(h.openOf(LEVEL)).toHaveLength(1);
-    h.run(100, () => 200); // 100 s below the deadband: 20 s left of the normal hold
+    await h.run(100, () => 200); // 100 s below the deadband: 20 s left of the normal hold
     expect(h.openOf(LEVEL)).toHaveLength(1);
     h.storm = true; // the storm hold (30 s) is shorter than the 100 s waited, but counts from now
-    h.run(10, () => 200);
+    await h.run(10, () => 200);
     expect(h.openOf(LEVEL)).toHaveLength(1);
     // It completes at min(fall + 120 s, storm start + 30 s) = storm start + 20 s: no later than normal.
-    h.run(20, () => 200);
+    await h.run(20, () => 200);
     const resolved = h.changesOf(LEVEL).find((c) => c.change === 'resolved');
     expect(resolved).toBeDefined();
     expect(Date.parse(resolved!.alert.resolvedAt!) - BASE_TIME).toBeLessThanOrEqual(60_000 + 120_000 + 10_000);
@@ -107,10 +107,10 @@ describe('storm mode in the rules', () => {
     const dir = tempDir();
     const site = parseSite(testSiteFile({ pumps: HIGH_PUMPS, storm: { clearHoldSec: 30 } }));
     h = await new Harness(dir, site).start();
-    h.run(60, () => 320); // warning from 30 s
-    h.run(60, () => 200); // falling since 60 s
+    await h.run(60, () => 320); // warning from 30 s
+    await h.run(60, () => 200); // falling since 60 s
     h.storm = true; // storm mode from 120 s: the fall completes at min(60 + 120, 120 + 30) = 150 s
-    h.run(10, () => 200);
+    await h.run(10, () => 200);
     await h.stop();
     vi.advanceTimersByTime(10_000); // down for 10 s, back at 140 s
     // The warnings module starts before the engine: storm mode is known at the engine's first tick.
@@ -118,7 +118,7 @@ describe('storm mode in the rules', () => {
     h.storm = true;
     await h.start();
     expect(h.openOf(LEVEL)).toHaveLength(1);
-    h.run(20, () => 200);
+    await h.run(20, () => 200);
     // Had the restart forgotten storm mode's start, the guard would count from 140 s and hold until 170 s.
     const resolved = h.changesOf(LEVEL).find((c) => c.change === 'resolved');
     expect(resolved?.alert.resolvedAt).toBe(new Date(BASE_TIME + 150_000).toISOString());

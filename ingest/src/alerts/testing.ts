@@ -2,6 +2,10 @@
  * Test harness for the alert engine: a real SQLite file in a temp folder, a real EventBus, a Publisher
  * that records what would go to MQTT, and helpers that feed readings the way ingest emits them. Time is
  * vitest's fake clock (`vi.useFakeTimers()`): the engine's tick and `Date.now()` both follow it.
+ *
+ * The engine announces a change (MQTT, `alert.changed`) once its write settled, so the feeding
+ * helpers resolve after `engine.settled()`: when one resolves, every change it caused is stored,
+ * published and in `changes`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +20,9 @@ import type { PublishOptions, Publisher } from '../module.ts';
 import { parseSite, type Site, type SiteFile } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { AlertEngine, type AuditEntry } from './alert-engine.ts';
+import { SqliteAlertRepository } from './alert-repository.ts';
+import { SqliteIncidentRepository } from './incident-repository.ts';
+import type { NotificationAttempt, NotificationLog } from './incidents.ts';
 import { Subjects } from '@parkops/contract/subjects.ts';
 
 export interface Published {
@@ -83,6 +90,15 @@ export function testSiteFile(room: Record<string, unknown> = {}, extra: Partial<
   } as SiteFile;
 }
 
+/** Notification attempts as the notifications module would report them (the NotificationLog seam). */
+export class RecordedNotifications implements NotificationLog {
+  readonly attempts: NotificationAttempt[] = [];
+  async forAlerts(alertIds: string[]): Promise<NotificationAttempt[]> {
+    const ids = new Set(alertIds);
+    return this.attempts.filter((a) => ids.has(a.alertId));
+  }
+}
+
 export interface PumpReport {
   running: boolean;
   amps?: number;
@@ -93,6 +109,7 @@ export class Harness {
   readonly publisher = new RecordingPublisher();
   readonly changes: AlertChanged[] = [];
   readonly audits: AuditEntry[] = [];
+  readonly notifications = new RecordedNotifications();
   engine!: AlertEngine;
   db!: Db;
   /** Storm mode of every room, as the warnings module would answer it (tests switch it). */
@@ -111,7 +128,9 @@ export class Harness {
   async start(): Promise<this> {
     this.db = openDatabase(this.dir);
     this.engine = new AlertEngine({
-      db: this.db,
+      repo: new SqliteAlertRepository(this.db),
+      incidents: new SqliteIncidentRepository(this.db),
+      notifications: this.notifications,
       bus: this.bus,
       site: this.site,
       topics: new Topics('park'),
@@ -136,50 +155,78 @@ export class Harness {
     this.db.close();
   }
 
-  emit(reading: Reading, opts: { applied?: boolean; duplicate?: boolean } = {}): void {
+  /** Resolves once every change so far is stored, published and in `changes`. */
+  settle(): Promise<void> {
+    return this.engine.settled();
+  }
+
+  private feed(reading: Reading, opts: { applied?: boolean; duplicate?: boolean } = {}): void {
     this.bus.emit('reading.accepted', { reading, applied: opts.applied ?? true, duplicate: opts.duplicate ?? false, receivedAt: Date.now() });
   }
 
-  level(sensorId: string, mm: number, room = 'b1'): void {
-    const r: LevelReading = { kind: 'level', subject: Subjects.level(room, sensorId), ts: Date.now(), roomId: room, sensorId, mm };
-    this.emit(r);
+  async emit(reading: Reading, opts: { applied?: boolean; duplicate?: boolean } = {}): Promise<void> {
+    this.feed(reading, opts);
+    await this.settle();
+  }
+
+  private levelReading(sensorId: string, mm: number, room: string): LevelReading {
+    return { kind: 'level', subject: Subjects.level(room, sensorId), ts: Date.now(), roomId: room, sensorId, mm };
+  }
+  private pumpReading(pumpId: string, p: PumpReport, room: string): PumpReading {
+    return { kind: 'pump', subject: Subjects.pump(room, pumpId), ts: Date.now(), roomId: room, pumpId, running: p.running, amps: p.amps };
+  }
+
+  async level(sensorId: string, mm: number, room = 'b1'): Promise<void> {
+    await this.emit(this.levelReading(sensorId, mm, room));
   }
   /** Both level sensors report `mm` (or each its own value). */
-  levels(mm: number | [number, number], room = 'b1'): void {
+  async levels(mm: number | [number, number], room = 'b1'): Promise<void> {
     const [a, b] = typeof mm === 'number' ? [mm, mm] : mm;
-    this.level('L1', a, room);
-    this.level('L2', b, room);
+    this.feed(this.levelReading('L1', a, room));
+    this.feed(this.levelReading('L2', b, room));
+    await this.settle();
   }
-  pump(pumpId: string, p: PumpReport, room = 'b1'): void {
-    const r: PumpReading = { kind: 'pump', subject: Subjects.pump(room, pumpId), ts: Date.now(), roomId: room, pumpId, running: p.running, amps: p.amps };
-    this.emit(r);
+  async pump(pumpId: string, p: PumpReport, room = 'b1'): Promise<void> {
+    await this.emit(this.pumpReading(pumpId, p, room));
   }
-  status(deviceId: string, online: boolean): void {
+  async status(deviceId: string, online: boolean): Promise<void> {
     const r: StatusReading = { kind: 'status', subject: `devices/${deviceId}/status`, ts: Date.now(), deviceId, online };
-    this.emit(r);
+    await this.emit(r);
   }
-  bay(bayId: string, zoneId: string, occupied: boolean, battery?: number): void {
+  async bay(bayId: string, zoneId: string, occupied: boolean, battery?: number): Promise<void> {
     const r: BayReading = { kind: 'bay', subject: `parking/bays/${bayId}`, ts: Date.now(), bayId, zoneId, occupied, battery };
-    this.emit(r);
+    await this.emit(r);
   }
-  venue(venueId: string, occupancy: number): void {
+  async venue(venueId: string, occupancy: number): Promise<void> {
     const r: VenueReading = { kind: 'venue', subject: Subjects.venueCounts(venueId), ts: Date.now(), venueId, in: 0, out: 0, occupancy };
-    this.emit(r);
+    await this.emit(r);
+  }
+
+  /** Moves fake time on (the engine's tick runs) and resolves once what it caused is announced. */
+  async advance(ms: number): Promise<void> {
+    vi.advanceTimersByTime(ms);
+    await this.settle();
   }
 
   /**
    * Runs the world for `seconds` in steps of `stepSec`: at each step both level sensors report
    * `level(tSec)` and the pumps report (idle by default), then fake time moves on by one step.
+   * Resolves once everything it caused is stored and announced.
    */
-  run(seconds: number, level: (tSec: number) => number | [number, number] | null, opts: { stepSec?: number; pumps?: (tSec: number) => Record<string, PumpReport | null> } = {}): void {
+  async run(seconds: number, level: (tSec: number) => number | [number, number] | null, opts: { stepSec?: number; pumps?: (tSec: number) => Record<string, PumpReport | null> } = {}): Promise<void> {
     const step = opts.stepSec ?? 10;
     for (let t = 0; t < seconds; t += step) {
       const pumps = opts.pumps?.(t) ?? { P1: { running: false, amps: 0 }, P2: { running: false, amps: 0 } };
-      for (const [id, p] of Object.entries(pumps)) if (p) this.pump(id, p);
+      for (const [id, p] of Object.entries(pumps)) if (p) this.feed(this.pumpReading(id, p, 'b1'));
       const mm = level(t);
-      if (mm !== null) this.levels(mm);
+      if (mm !== null) {
+        const [a, b] = typeof mm === 'number' ? [mm, mm] : mm;
+        this.feed(this.levelReading('L1', a, 'b1'));
+        this.feed(this.levelReading('L2', b, 'b1'));
+      }
       vi.advanceTimersByTime(step * 1000);
     }
+    await this.settle();
   }
 
   /** Lifecycle changes of one rule (optionally one subject); `updated` (a value or ETA moved) only when asked. */
@@ -187,7 +234,7 @@ export class Harness {
     return this.changes.filter((c) => c.alert.rule === rule && (subject === undefined || c.alert.subject === subject) && (withUpdates || c.change !== 'updated'));
   }
   openOf(rule: string, subject?: string): Alert[] {
-    return this.engine.list({ state: 'active' }).filter((a) => a.rule === rule && a.state !== 'resolved' && (subject === undefined || a.subject === subject));
+    return this.engine.active().filter((a) => a.rule === rule && a.state !== 'resolved' && (subject === undefined || a.subject === subject));
   }
 }
 

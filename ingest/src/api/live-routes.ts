@@ -1,5 +1,6 @@
-/** Live-state routes of docs/api.md, HTTP API: parking, sessions, flood, venues (viewer and up). */
-import { Router, type RequestHandler } from 'express';
+/** Live-state routes of docs/api.md, the HTTP API: parking, sessions, flood, venues (viewer and up). */
+import type { RequestHandler, Router } from 'express';
+import { asyncRouter } from './async-routes.ts';
 import type { Role } from '@parkops/contract/index.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
@@ -23,7 +24,7 @@ export function bucketFor(spanMs: number, points = 300): number {
 
 export function liveRoutes(deps: { live: LiveState; flood: FloodView; store: TimeSeriesStore; site: Site; guard: Guard }): Router {
   const { live, flood, store, site, guard } = deps;
-  const r = Router();
+  const r = asyncRouter();
   const viewer = guard.requireRole('viewer');
 
   r.get('/parking', viewer, (_req, res) => {

@@ -10,9 +10,9 @@ import type { HealthResponse } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
-import { enableAsyncRoutes } from './async-routes.ts';
-import { apiNotFound, errorHandler } from './http-errors.ts';
+import { caught } from './async-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { apiNotFound, errorHandler } from './http-errors.ts';
 
 export const DASHBOARD_HANDLER = fileURLToPath(new URL('../../../dashboard/build/handler.js', import.meta.url));
 
@@ -23,9 +23,8 @@ export class HttpServer implements Module {
   private finished = false;
 
   constructor(
-    private readonly deps: { host: string; port: number; log: Logger; metrics: Metrics; health: () => HealthResponse; trustProxy: boolean },
+    private readonly deps: { host: string; port: number; log: Logger; metrics: Metrics; health: () => Promise<HealthResponse>; trustProxy: boolean },
   ) {
-    enableAsyncRoutes();
     const app = express();
     this.app = app;
     app.disable('x-powered-by');
@@ -37,17 +36,18 @@ export class HttpServer implements Module {
       res.setHeader('X-Frame-Options', 'SAMEORIGIN');
       next();
     });
-    app.get('/api/health', (_req, res) => {
-      const h = deps.health();
+    app.get('/api/health', caught(async (_req, res) => {
+      const h = await deps.health();
       res.status(h.status === 'ok' ? 200 : 503).json(h);
-    });
+    }));
     // The API's own description is public, like /api/health: it holds no data, and integrators read it before they have a token.
     app.get('/api/openapi.json', (_req, res) => {
       res.json(openApiDocument());
     });
-    app.get('/metrics', (_req, res) => {
-      res.type('text/plain; version=0.0.4').send(deps.metrics.render());
-    });
+    app.get('/metrics', caught(async (_req, res) => {
+      const text = await deps.metrics.render();
+      res.type(deps.metrics.contentType).send(text);
+    }));
     app.use('/api', (_req, res, next) => {
       res.setHeader('Cache-Control', 'no-store');
       next();
@@ -57,9 +57,9 @@ export class HttpServer implements Module {
     this.server.keepAliveTimeout = 65_000;
   }
 
-  /** Mounts API middleware or routers under /api, in order. */
+  /** Mounts API middleware or routers under /api, in order; an async middleware's failure reaches the error handler. */
   useApi(...handlers: RequestHandler[]): void {
-    this.app.use('/api', ...handlers);
+    this.app.use('/api', ...handlers.map((h) => caught(h)));
   }
 
   /** After every module mounted its routes: the /api 404, the dashboard, and the error handler. */

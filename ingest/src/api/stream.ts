@@ -31,7 +31,7 @@ export class StreamHub implements Module {
       live: LiveState;
       flood: FloodView;
       metrics: Metrics;
-      snapshot: () => StreamSnapshot;
+      snapshot: () => Promise<StreamSnapshot>;
       /** Checked at every heartbeat: a stream whose session was logged out, expired or demoted is closed. */
       /** Asked at every heartbeat: a session that ended (logout, revoked, expired) loses its stream. */
       stillAllowed?: (req: Request) => Promise<boolean>;
@@ -151,7 +151,10 @@ export class StreamHub implements Module {
     }
   }
 
-  handler = (req: Request, res: Response): void => {
+  /** The route: the snapshot (built once what it reads from storage is in), then the client joins the broadcast. */
+  handler = async (req: Request, res: Response): Promise<void> => {
+    const snapshot = await this.deps.snapshot();
+    if (req.destroyed || res.writableEnded) return;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -159,7 +162,7 @@ export class StreamHub implements Module {
       'X-Accel-Buffering': 'no',
     });
     res.write(`retry: 2000\n\n`);
-    res.write(`event: snapshot\ndata: ${JSON.stringify(this.deps.snapshot())}\n\n`);
+    res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
     this.clients.add(res);
     this.requests.set(res, req);
     this.deps.metrics.sseClients.set(this.clients.size);

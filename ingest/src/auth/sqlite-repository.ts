@@ -5,7 +5,8 @@
  */
 import type { Role, UserRole } from '@parkops/contract/api.ts';
 import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
 
 /** The auth module's migrations, in order. Version 1 is the schema of release 0.1.0. */
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
 `,
   },
   {
-    // Tokens may have the `feed` role (warning feeds, docs/api.md, official warnings). SQLite cannot change a
+    // Tokens may have the `feed` role (warning feeds, docs/api.md, warnings and storm mode). SQLite cannot change a
     // CHECK constraint in place, so the table is copied into one with the wider constraint.
     version: 2,
     sql: `
@@ -105,6 +106,18 @@ CREATE INDEX audit_log_target ON audit_log(target, id);
 `,
   },
 ];
+
+const AUTH_STEPS: Record<number, string> = {
+  1: 'users, sessions, API tokens and the audit log',
+  2: 'tokens may have the feed role',
+  3: 'disabled accounts, must-change passwords, wall-screen links, sliding sessions',
+};
+
+/** The auth module's migrations for the one migration runner (db/migrations.ts). */
+export const AUTH_SCHEMA: ModuleSchema = {
+  module: 'auth',
+  migrations: AUTH_MIGRATIONS.map((m) => ({ version: m.version, description: AUTH_STEPS[m.version] ?? `auth schema ${m.version}`, up: m.sql })),
+};
 
 interface UserRow {
   username: string;
@@ -169,7 +182,7 @@ export class SqliteAuthRepository implements AuthRepository {
   constructor(private readonly db: Db) {}
 
   async init(): Promise<void> {
-    for (const m of AUTH_MIGRATIONS) migrate(this.db, 'auth', m.version, m.sql);
+    migrateDatabase(this.db, [AUTH_SCHEMA]);
   }
 
   // --- users

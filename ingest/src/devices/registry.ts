@@ -17,7 +17,8 @@ import type { DeviceRef, Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { parseBindingsCsv } from './bindings-csv.ts';
 import { CODECS, type AnyCodec, type CounterState, type CounterStore, type Telemetry } from './codecs/index.ts';
-import { SqliteDevicesRepository, type BindingRecord, type DevicesRepository, type TelemetryRecord } from './repository.ts';
+import { SqliteDevicesRepository, type BindingRecord, type CounterRecord, type DevicesRepository, type TelemetryRecord } from './repository.ts';
+import type { Tx } from '../db/tx.ts';
 import { decodeBase64, normalizeDevEui, parseUplink, type Uplink } from './uplinks.ts';
 
 export class DevicesError extends Error {
@@ -101,17 +102,16 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   }
 
   async start(): Promise<void> {
-    this.repo.migrate();
-    for (const b of this.repo.bindings()) {
+    for (const b of await this.repo.bindings()) {
       this.byDevice.set(b.deviceId, b);
       this.byEui.set(b.devEui, b);
       if (!this.deps.site.device(b.deviceId)) this.log.warn({ deviceId: b.deviceId, devEui: b.devEui }, 'a binding names a device that is not in the site file: its uplinks are rejected');
     }
-    for (const t of this.repo.telemetry()) {
+    for (const t of await this.repo.telemetry()) {
       this.telemetry.set(t.deviceId, t);
       this.telemetryWritten.set(t.deviceId, t);
     }
-    for (const c of this.repo.counters()) this.counters.set(`${c.devEui}/${c.key}`, { in: c.in, out: c.out, ts: c.ts });
+    for (const c of await this.repo.counters()) this.counters.set(`${c.devEui}/${c.key}`, { in: c.in, out: c.out, ts: c.ts });
     this.log.debug({ bindings: this.byDevice.size }, 'device registry loaded');
   }
 
@@ -166,20 +166,21 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     // puts them back if this reading is rejected or its transaction fails.
     const before = [...pending.keys()].map((key) => [key, this.counters.get(`${up.devEui}/${key}`)] as const);
     for (const [key, value] of pending) this.counters.set(`${up.devEui}/${key}`, value);
-    const persistCounters = (): void => {
-      for (const [key, value] of pending) this.repo.putCounter({ devEui: up.devEui, key, ...value });
-    };
+    const counterRows: CounterRecord[] = [...pending].map(([key, value]) => ({ devEui: up.devEui, key, ...value }));
 
     if (result.fields === null) {
-      try {
-        this.repo.transaction(() => {
-          persistCounters();
-          this.saveTelemetry(binding, up, ts, result.telemetry, false);
-        });
-      } catch (err) {
+      const telemetryBefore = this.telemetry.get(binding.deviceId);
+      const written = this.telemetryWritten.get(binding.deviceId);
+      const toWrite = this.saveTelemetry(binding, up, ts, result.telemetry, false);
+      // Memory moved already (the next uplink builds on it); a failed write puts it back.
+      this.repo.saveUplinkState(counterRows, toWrite).catch((err: unknown) => {
         for (const [key, value] of before) this.restoreCounter(up.devEui, key, value);
+        if (telemetryBefore) this.telemetry.set(binding.deviceId, telemetryBefore);
+        else this.telemetry.delete(binding.deviceId);
+        if (written) this.telemetryWritten.set(binding.deviceId, written);
+        else this.telemetryWritten.delete(binding.deviceId);
         this.log.error({ err, devEui: up.devEui }, 'device telemetry write failed');
-      }
+      });
       return { kind: 'handled' };
     }
     const body = JSON.stringify({ ...result.fields, ts });
@@ -189,12 +190,15 @@ export class DeviceRegistry implements Module, UplinkTranslator {
       kind: 'reading',
       topic: this.deps.topics.of(deviceTopic(ref)),
       payload: Buffer.from(body),
-      commit: (stored) => {
-        persistCounters();
-        if (!stored) return;
+      commit: (tx: Tx, stored: boolean) => {
+        const counters = counterRows.length > 0 ? this.repo.participant.putCounters(tx, counterRows) : undefined;
+        if (!stored) return counters;
         telemetryBefore = this.telemetry.get(binding.deviceId);
         committed = true;
-        this.saveTelemetry(binding, up, ts, result.telemetry, true);
+        const toWrite = this.saveTelemetry(binding, up, ts, result.telemetry, true);
+        if (!toWrite) return counters;
+        if (counters instanceof Promise) return counters.then(() => this.repo.participant.putTelemetry(tx, toWrite));
+        return this.repo.participant.putTelemetry(tx, toWrite);
       },
       undo: () => {
         for (const [key, value] of before) this.restoreCounter(up.devEui, key, value);
@@ -213,11 +217,14 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     else this.counters.set(`${devEui}/${key}`, value);
   }
 
-  /** Battery, RSSI, SNR of the newest uplink; an older one (late, redelivered) changes nothing. */
-  private saveTelemetry(binding: BindingRecord, up: Uplink, ts: number, t: Telemetry, withReading: boolean): void {
+  /**
+   * Battery, RSSI, SNR of the newest uplink, in memory; an older one (late, redelivered) changes
+   * nothing. Returns the record to write, or null when the table needs no write.
+   */
+  private saveTelemetry(binding: BindingRecord, up: Uplink, ts: number, t: Telemetry, withReading: boolean): TelemetryRecord | null {
     const prev = this.telemetry.get(binding.deviceId);
     const same = prev?.devEui === binding.devEui ? prev : undefined;
-    if (same && ts < same.lastUplinkAt) return;
+    if (same && ts < same.lastUplinkAt) return null;
     const next: TelemetryRecord = {
       deviceId: binding.deviceId,
       devEui: binding.devEui,
@@ -234,19 +241,18 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     // written at most once a minute per device (after a crash, last seen may be up to a minute early).
     const written = this.telemetryWritten.get(binding.deviceId);
     const changed = !written || written.devEui !== next.devEui || written.battery !== next.battery || written.batteryMv !== next.batteryMv || written.problem !== next.problem;
-    if (changed || next.lastUplinkAt - written.lastUplinkAt >= TELEMETRY_PERSIST_MS) {
-      this.repo.putTelemetry(next);
-      this.telemetryWritten.set(binding.deviceId, next);
-    }
     this.telemetry.set(binding.deviceId, next);
+    if (changed || next.lastUplinkAt - written.lastUplinkAt >= TELEMETRY_PERSIST_MS) {
+      this.telemetryWritten.set(binding.deviceId, next);
+      return next;
+    }
+    return null;
   }
 
   private seenUnbound(up: Uplink, receivedAt: number): void {
-    try {
-      this.repo.seenUnbound({ devEui: up.devEui, network: up.network, name: up.name, applicationId: up.applicationId }, receivedAt);
-    } catch (err) {
+    this.repo.seenUnbound({ devEui: up.devEui, network: up.network, name: up.name, applicationId: up.applicationId }, receivedAt).catch((err: unknown) => {
       this.log.error({ err, devEui: up.devEui }, 'could not record an unbound DevEUI');
-    }
+    });
     if (!this.unboundLogged.has(up.devEui) && this.unboundLogged.size < 1000) {
       this.unboundLogged.add(up.devEui);
       this.log.info({ devEui: up.devEui, network: up.network, name: up.name }, 'uplink from a DevEUI without a binding: listed under GET /api/devices/unbound');
@@ -285,7 +291,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   }
 
   /** PUT /api/devices/{deviceId}/binding. Throws DevicesError (400 naming the field, 404, 409). */
-  setBinding(actor: string, ip: string | undefined, deviceId: string, input: BindingInput): BindingView {
+  async setBinding(actor: string, ip: string | undefined, deviceId: string, input: BindingInput): Promise<BindingView> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DevicesError(400, 'body: must be a JSON object {"devEui", "codec", "params"?}');
     const r = this.resolve(deviceId, input);
     if ('error' in r) throw new DevicesError(r.status, r.error);
@@ -294,7 +300,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     const previous = this.byDevice.get(r.ref.id);
     if (previous && previous.devEui === r.devEui && previous.codec === r.codec.name && sameParams(previous.params, r.params)) return this.view(previous);
     const record: BindingRecord = { deviceId: r.ref.id, devEui: r.devEui, codec: r.codec.name, params: r.params, updatedAt: this.clock.now(), updatedBy: actor };
-    this.apply([record]);
+    await this.apply([record]);
     this.deps.audit({
       actor,
       action: 'device.binding_set',
@@ -306,18 +312,10 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     return this.view(record);
   }
 
-  /** Writes bindings (new or changed) in one transaction and applies them to memory. */
-  private apply(records: BindingRecord[]): void {
-    this.repo.transaction(() => {
-      for (const r of records) {
-        const previous = this.byDevice.get(r.deviceId);
-        // A counter's baseline belongs to one device, codec and line: any change starts it again.
-        if (previous) this.repo.deleteCounters(previous.devEui);
-        this.repo.deleteCounters(r.devEui);
-        this.repo.putBinding(r);
-        this.repo.forgetUnbound(r.devEui);
-      }
-    });
+  /** Writes bindings (new or changed) in one transaction, then applies them to memory. */
+  private async apply(records: BindingRecord[]): Promise<void> {
+    // A counter's baseline belongs to one device, codec and line: any change starts it again.
+    await this.repo.applyBindings(records.map((r) => ({ record: r, previousDevEui: this.byDevice.get(r.deviceId)?.devEui })));
     for (const r of records) {
       const previous = this.byDevice.get(r.deviceId);
       if (previous && this.byEui.get(previous.devEui) === previous) this.byEui.delete(previous.devEui);
@@ -337,15 +335,13 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   }
 
   /** DELETE /api/devices/{deviceId}/binding: 404 for an unknown device; no binding is already the goal. */
-  deleteBinding(actor: string, ip: string | undefined, deviceId: string): void {
+  async deleteBinding(actor: string, ip: string | undefined, deviceId: string): Promise<void> {
     const ref = this.deps.site.device(deviceId);
     if (!ref) throw new DevicesError(404, `no device "${deviceId.slice(0, 64)}" in the site configuration`);
     const b = this.byDevice.get(ref.id);
     if (!b) return;
-    this.repo.transaction(() => {
-      this.repo.deleteBinding(ref.id);
-      this.repo.deleteCounters(b.devEui);
-    });
+    await this.repo.deleteBinding(ref.id, b.devEui);
+    if (this.byDevice.get(ref.id) !== b) return;
     this.byDevice.delete(ref.id);
     if (this.byEui.get(b.devEui) === b) this.byEui.delete(b.devEui);
     this.dropCounters(b.devEui);
@@ -359,7 +355,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
    * row is bad nothing is imported. A half-applied import of 600 bays would leave an installer not
    * knowing which bays report; the file is fixed and imported again instead (importing is idempotent).
    */
-  importCsv(actor: string, ip: string | undefined, text: string, dryRun: boolean): BindingsImportResult {
+  async importCsv(actor: string, ip: string | undefined, text: string, dryRun: boolean): Promise<BindingsImportResult> {
     const parsed = parseBindingsCsv(text);
     if (!parsed.ok) throw new DevicesError(400, parsed.error);
     const problems = [...parsed.problems];
@@ -413,7 +409,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     }
     const result: BindingsImportResult = { dryRun, rows: good.length, created, updated: changed.length - created, unchanged };
     if (dryRun || changed.length === 0) return result;
-    this.apply(changed);
+    await this.apply(changed);
     this.deps.audit({ actor, action: 'device.bindings_imported', ...(ip ? { ip } : {}), detail: { ...result, devices: changed.map((c) => c.deviceId) } });
     this.log.info({ actor, ...result }, 'bindings imported');
     return result;
@@ -423,7 +419,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
    * Bindings for the simulated park's LoRaWAN devices (PARKOPS_SIM_LORAWAN): only for devices that
    * have none and DevEUIs bound to nobody, so an admin's own bindings always win. Audited as one entry.
    */
-  seedBindings(actor: string, plan: ReadonlyArray<{ deviceId: string; devEui: string; codec: string; params: Record<string, unknown> }>): number {
+  async seedBindings(actor: string, plan: ReadonlyArray<{ deviceId: string; devEui: string; codec: string; params: Record<string, unknown> }>): Promise<number> {
     const now = this.clock.now();
     const records: BindingRecord[] = [];
     for (const p of plan) {
@@ -436,7 +432,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
       records.push({ deviceId: r.ref.id, devEui: r.devEui, codec: r.codec.name, params: r.params, updatedAt: now, updatedBy: actor });
     }
     if (records.length === 0) return 0;
-    this.apply(records);
+    await this.apply(records);
     this.deps.audit({ actor, action: 'device.bindings_seeded', detail: { created: records.length, devices: records.map((r) => r.deviceId) } });
     return records.length;
   }
@@ -448,8 +444,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     return [...CODECS.values()].map((c) => ({ name: c.name, kinds: [...c.kinds], description: c.description, ...(c.paramsExample ? { paramsExample: c.paramsExample } : {}) }));
   }
 
-  unbound(): UnboundDeviceView[] {
-    return this.repo.unbound().map((u) => ({
+  async unbound(): Promise<UnboundDeviceView[]> {
+    return (await this.repo.unbound()).map((u) => ({
       devEui: u.devEui,
       network: u.network,
       ...(u.name !== undefined ? { name: u.name } : {}),

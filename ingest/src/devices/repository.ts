@@ -5,7 +5,9 @@
  * writes through this repository. Times are epoch ms.
  */
 import type { UplinkNetwork } from '@parkops/contract/topics.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
+import { sqliteOf, type Awaitable, type Tx } from '../db/tx.ts';
 import type { CounterState } from './codecs/index.ts';
 
 export interface BindingRecord {
@@ -46,22 +48,36 @@ export interface CounterRecord extends CounterState {
   key: string;
 }
 
+/** A binding to write, with the DevEUI the device had before (its counters start again). */
+export interface BindingChange {
+  record: BindingRecord;
+  previousDevEui?: string | undefined;
+}
+
 /** Storage of the registry. Kept free of SQLite specifics: a PostgreSQL implementation can follow. */
 export interface DevicesRepository {
-  migrate(): void;
-  /** Runs `fn` atomically (inside an enclosing transaction it joins that one). */
-  transaction<T>(fn: () => T): T;
-  bindings(): BindingRecord[];
-  putBinding(b: BindingRecord): void;
-  deleteBinding(deviceId: string): boolean;
-  unbound(): UnboundRecord[];
-  seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): void;
-  forgetUnbound(devEui: string): void;
-  telemetry(): TelemetryRecord[];
-  putTelemetry(t: TelemetryRecord): void;
-  counters(): CounterRecord[];
-  putCounter(c: CounterRecord): void;
-  deleteCounters(devEui: string): void;
+  /** The registry's part of the ingest transaction: what an uplink with a reading changes. */
+  readonly participant: {
+    putCounters(tx: Tx, counters: readonly CounterRecord[]): Awaitable<void>;
+    putTelemetry(tx: Tx, t: TelemetryRecord): Awaitable<void>;
+  };
+  bindings(): Promise<BindingRecord[]>;
+  /**
+   * Writes bindings in one transaction. Per change: the counters of the previous DevEUI and of the new
+   * one are deleted (a counter's baseline belongs to one device, codec and line), and the DevEUI leaves
+   * the unbound list.
+   */
+  applyBindings(changes: readonly BindingChange[]): Promise<void>;
+  /** Deletes a device's binding and its DevEUI's counters, in one transaction; false when there was none. */
+  deleteBinding(deviceId: string, devEui: string): Promise<boolean>;
+  /** Newest first, at most MAX_UNBOUND kept. */
+  unbound(): Promise<UnboundRecord[]>;
+  /** Counts an uplink from a DevEUI without a binding. */
+  seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): Promise<void>;
+  telemetry(): Promise<TelemetryRecord[]>;
+  counters(): Promise<CounterRecord[]>;
+  /** What an uplink without a reading (device information) changes, in one transaction. */
+  saveUplinkState(counters: readonly CounterRecord[], telemetry: TelemetryRecord | null): Promise<void>;
 }
 
 const SCHEMA_V1 = `
@@ -104,20 +120,21 @@ CREATE TABLE IF NOT EXISTS device_counters (
 ) WITHOUT ROWID;
 `;
 
+/** The registry's migrations (db/migrations.ts). */
+export const DEVICES_SCHEMA: ModuleSchema = { module: 'devices', migrations: [{ version: 1, description: 'bindings, unbound DevEUIs, uplink telemetry and counter totals', up: SCHEMA_V1 }] };
+
 /** DevEUIs heard without a binding, at most: a shared broker can carry a neighbour's whole network. */
 export const MAX_UNBOUND = 2000;
 
 const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 export class SqliteDevicesRepository implements DevicesRepository {
-  private stmts!: Record<'putBinding' | 'deleteBinding' | 'seenUnbound' | 'trimUnbound' | 'forgetUnbound' | 'putTelemetry' | 'putCounter' | 'deleteCounters', import('better-sqlite3').Statement>;
+  private readonly stmts: Record<'putBinding' | 'deleteBinding' | 'seenUnbound' | 'trimUnbound' | 'forgetUnbound' | 'putTelemetry' | 'putCounter' | 'deleteCounters', import('better-sqlite3').Statement>;
 
   private unboundWrites = 0;
 
-  constructor(private readonly db: Db) {}
-
-  migrate(): void {
-    migrate(this.db, 'devices', 1, SCHEMA_V1);
+  constructor(private readonly db: Db) {
+    migrateDatabase(db, [DEVICES_SCHEMA]);
     const p = (sql: string) => this.db.prepare(sql);
     this.stmts = {
       putBinding: p(
@@ -139,11 +156,44 @@ export class SqliteDevicesRepository implements DevicesRepository {
     };
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  readonly participant = {
+    putCounters: (tx: Tx, counters: readonly CounterRecord[]): void => {
+      sqliteOf(tx);
+      for (const c of counters) this.putCounter(c);
+    },
+    putTelemetry: (tx: Tx, t: TelemetryRecord): void => {
+      sqliteOf(tx);
+      this.putTelemetry(t);
+    },
+  };
+
+  async applyBindings(changes: readonly BindingChange[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const { record, previousDevEui } of changes) {
+        if (previousDevEui !== undefined) this.stmts.deleteCounters.run(previousDevEui);
+        this.stmts.deleteCounters.run(record.devEui);
+        this.stmts.putBinding.run(record.deviceId, record.devEui, record.codec, JSON.stringify(record.params), record.updatedAt, record.updatedBy);
+        this.stmts.forgetUnbound.run(record.devEui);
+      }
+    })();
   }
 
-  bindings(): BindingRecord[] {
+  async deleteBinding(deviceId: string, devEui: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const n = this.stmts.deleteBinding.run(deviceId).changes;
+      this.stmts.deleteCounters.run(devEui);
+      return n > 0;
+    })();
+  }
+
+  async saveUplinkState(counters: readonly CounterRecord[], telemetry: TelemetryRecord | null): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of counters) this.putCounter(c);
+      if (telemetry) this.putTelemetry(telemetry);
+    })();
+  }
+
+  async bindings(): Promise<BindingRecord[]> {
     const rows = this.db.prepare('SELECT device_id, dev_eui, codec, params, updated_at, updated_by FROM device_bindings ORDER BY device_id').all() as Array<{
       device_id: string;
       dev_eui: string;
@@ -155,15 +205,7 @@ export class SqliteDevicesRepository implements DevicesRepository {
     return rows.map((r) => ({ deviceId: r.device_id, devEui: r.dev_eui, codec: r.codec, params: JSON.parse(r.params) as Record<string, unknown>, updatedAt: r.updated_at, updatedBy: r.updated_by }));
   }
 
-  putBinding(b: BindingRecord): void {
-    this.stmts.putBinding.run(b.deviceId, b.devEui, b.codec, JSON.stringify(b.params), b.updatedAt, b.updatedBy);
-  }
-
-  deleteBinding(deviceId: string): boolean {
-    return this.stmts.deleteBinding.run(deviceId).changes > 0;
-  }
-
-  unbound(): UnboundRecord[] {
+  async unbound(): Promise<UnboundRecord[]> {
     const rows = this.db.prepare('SELECT dev_eui, network, name, application_id, first_seen, last_seen, uplinks FROM device_unbound ORDER BY last_seen DESC, dev_eui').all() as Array<{
       dev_eui: string;
       network: UplinkNetwork;
@@ -176,16 +218,12 @@ export class SqliteDevicesRepository implements DevicesRepository {
     return rows.map((r) => ({ devEui: r.dev_eui, network: r.network, name: orUndefined(r.name), applicationId: orUndefined(r.application_id), firstSeen: r.first_seen, lastSeen: r.last_seen, uplinks: r.uplinks }));
   }
 
-  seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): void {
+  async seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): Promise<void> {
     this.stmts.seenUnbound.run(u.devEui, u.network, u.name ?? null, u.applicationId ?? null, at, at);
     if (++this.unboundWrites % 100 === 0) this.stmts.trimUnbound.run();
   }
 
-  forgetUnbound(devEui: string): void {
-    this.stmts.forgetUnbound.run(devEui);
-  }
-
-  telemetry(): TelemetryRecord[] {
+  async telemetry(): Promise<TelemetryRecord[]> {
     const rows = this.db.prepare('SELECT device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem FROM device_telemetry').all() as Array<{
       device_id: string;
       dev_eui: string;
@@ -210,20 +248,16 @@ export class SqliteDevicesRepository implements DevicesRepository {
     }));
   }
 
-  putTelemetry(t: TelemetryRecord): void {
+  private putTelemetry(t: TelemetryRecord): void {
     this.stmts.putTelemetry.run(t.deviceId, t.devEui, t.lastUplinkAt, t.battery ?? null, t.batteryMv ?? null, t.rssi ?? null, t.snr ?? null, t.fCnt ?? null, t.problem ?? null);
   }
 
-  counters(): CounterRecord[] {
+  async counters(): Promise<CounterRecord[]> {
     const rows = this.db.prepare('SELECT dev_eui, key, total_in, total_out, ts FROM device_counters').all() as Array<{ dev_eui: string; key: string; total_in: number; total_out: number; ts: number }>;
     return rows.map((r) => ({ devEui: r.dev_eui, key: r.key, in: r.total_in, out: r.total_out, ts: r.ts }));
   }
 
-  putCounter(c: CounterRecord): void {
+  private putCounter(c: CounterRecord): void {
     this.stmts.putCounter.run(c.devEui, c.key, c.in, c.out, c.ts);
-  }
-
-  deleteCounters(devEui: string): void {
-    this.stmts.deleteCounters.run(devEui);
   }
 }

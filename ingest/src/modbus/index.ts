@@ -49,8 +49,8 @@ export class ModbusModule implements Module {
           retryMaxMs: opts.retryMaxMs,
         }),
     );
-    opts.metrics?.add(new Gauge('parkops_modbus_peer_up', 'Modbus TCP peer answered its last poll (1) or not (0)', () => this.status().map((s): [Record<string, string>, number] => [{ peer: s.peer }, s.state === 'up' ? 1 : 0])));
-    opts.metrics?.add(new Gauge('parkops_modbus_peer_failures', 'Failed connects or polls of a Modbus TCP peer since it last answered', () => this.status().map((s): [Record<string, string>, number] => [{ peer: s.peer }, s.failures])));
+    opts.metrics?.add(new Gauge('parkops_modbus_peer_up', 'Modbus TCP peer answered its last poll (1) or not (0)', () => this.status().map((s): [Record<string, string>, number] => [{ peer: s.peer }, s.state === 'up' ? 1 : 0]), ['peer']));
+    opts.metrics?.add(new Gauge('parkops_modbus_peer_failures', 'Failed connects or polls of a Modbus TCP peer since it last answered', () => this.status().map((s): [Record<string, string>, number] => [{ peer: s.peer }, s.failures]), ['peer']));
   }
 
   async start(): Promise<void> {

@@ -23,7 +23,7 @@ export interface AlertEvent {
 
 export interface AlertsPort {
   acknowledge(id: string, by: { username: string }, note?: string): unknown;
-  list(q: { state: 'active' | 'all' }): unknown[];
+  list(q: { state: 'active' | 'all' }): unknown[] | Promise<unknown[]>;
 }
 
 /** What the Notifier offers flows (see notify/notifier.ts). */
@@ -37,7 +37,7 @@ export interface ParkOpsBridge {
   onAlert(listener: (e: AlertEvent) => void): () => void;
   onReading(listener: (e: ReadingAccepted) => void): () => void;
   acknowledge(id: unknown, by: unknown, note: unknown): Promise<unknown>;
-  listAlerts(state: 'active' | 'all'): unknown[];
+  listAlerts(state: 'active' | 'all'): Promise<unknown[]>;
   handOff(h: HandOff): Promise<number>;
   hasNotifier(): boolean;
   settingsWebhook(): { url: string | null; format: WebhookFormat };
@@ -122,8 +122,8 @@ export class Bridge implements ParkOpsBridge {
     return await this.deps.alerts.acknowledge(id.trim(), { username }, trimmedNote);
   }
 
-  listAlerts(state: 'active' | 'all'): unknown[] {
-    return structuredClone(this.deps.alerts.list({ state }));
+  async listAlerts(state: 'active' | 'all'): Promise<unknown[]> {
+    return structuredClone(await this.deps.alerts.list({ state }));
   }
 
   hasNotifier(): boolean {

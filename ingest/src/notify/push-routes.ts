@@ -14,7 +14,8 @@
  * above. Viewers cannot subscribe: alert pushes go to the people who may acknowledge. Endpoints must be
  * at a browser push service or a host PARKOPS_PUSH_ALLOW_HOSTS allows (400 `push.host_not_allowed`).
  */
-import express, { type RequestHandler, type Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
 import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
 import type { PushKeyResponse, PushSubscriptionView } from '@parkops/contract/push.ts';
@@ -44,11 +45,11 @@ const TEST_TEXT = {
   en: { title: 'ParkOps: test notification', body: 'This device receives ParkOps critical alert notifications. Tap to open the flood page.' },
 };
 
-const fail = (res: express.Response, status: number, error: string, code: ErrorCode, params?: ErrorParams): void => void res.status(status).json(errorBody(error, code, params));
+const fail = (res: Response, status: number, error: string, code: ErrorCode, params?: ErrorParams): void => void res.status(status).json(errorBody(error, code, params));
 
 /** Express 4 does not catch rejected promises of handlers: pass them on to the error handler. */
 const wrap =
-  (fn: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler =>
+  (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
   (req, res, next) => {
     fn(req, res).catch(next);
   };
@@ -56,7 +57,7 @@ const wrap =
 const view = (s: StoredPushSubscription): PushSubscriptionView => ({ id: s.id, service: serviceOf(s.endpoint), userAgent: s.userAgent, createdAt: s.createdAt, lastSentAt: s.lastSentAt });
 
 export function pushRouter(deps: PushRoutesDeps): Router {
-  const r = express.Router();
+  const r = asyncRouter();
   const now = deps.now ?? Date.now;
   const { guard, repo } = deps;
 

@@ -8,7 +8,8 @@
  * subscribes again with the new key.
  */
 import { createECDH } from 'node:crypto';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
 export interface PushSubscriptionInput {
   endpoint: string;
@@ -68,6 +69,9 @@ interface Row {
   last_sent_at: string | null;
 }
 
+/** Web Push subscriptions' migrations (db/migrations.ts). */
+export const PUSH_SCHEMA: ModuleSchema = { module: 'push', migrations: [{ version: 1, description: 'Web Push subscriptions', up: SCHEMA }] };
+
 const toSubscription = (r: Row): StoredPushSubscription => ({
   id: r.id,
   username: r.username,
@@ -82,7 +86,7 @@ const toSubscription = (r: Row): StoredPushSubscription => ({
 
 export class SqlitePushSubscriptions implements PushSubscriptionRepository {
   constructor(private readonly db: Db) {
-    migrate(db, 'push', 1, SCHEMA);
+    migrateDatabase(db, [PUSH_SCHEMA]);
   }
 
   async save(username: string, sub: PushSubscriptionInput, serverKey: string, userAgent: string | null, at: string): Promise<{ subscription: StoredPushSubscription; created: boolean }> {

@@ -10,7 +10,8 @@
  * to the same rules.
  */
 import type { AttemptStatus, DeliveryErrorCode, NotificationAttempt } from '@parkops/contract/notifications.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
 export interface NewDelivery {
   alertId: string;
@@ -112,6 +113,15 @@ CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id, id);
 /** Why an attempt failed, as a code the dashboard words in the reader's language. */
 const SCHEMA_V2 = `ALTER TABLE notifications ADD COLUMN error_code TEXT;`;
 
+/** The notifications module's migrations (db/migrations.ts). */
+export const NOTIFY_SCHEMA: ModuleSchema = {
+  module: 'notify',
+  migrations: [
+    { version: 1, description: 'notification deliveries and attempts', up: SCHEMA_V1 },
+    { version: 2, description: 'why an attempt failed, as a code', up: SCHEMA_V2 },
+  ],
+};
+
 interface AttemptRow {
   id: number;
   delivery_id: number;
@@ -153,8 +163,7 @@ export class SqliteNotificationRepository implements NotificationRepository {
   private readonly stmts;
 
   constructor(private readonly db: Db) {
-    migrate(db, 'notify', 1, SCHEMA_V1);
-    migrate(db, 'notify', 2, SCHEMA_V2);
+    migrateDatabase(db, [NOTIFY_SCHEMA]);
     this.stmts = {
       create: db.prepare(
         "INSERT INTO notification_deliveries (alert_id, change, channel, target, body, state, attempts, next_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",

@@ -3,11 +3,10 @@
  * arrive already validated and aligned to quarter hours; days, hours and weekdays are local to the site.
  */
 import type { Site } from '@parkops/contract/site/index.ts';
-import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type LocalTime } from './local-time.ts';
-import { R_A1, R_A2, R_A3, R_BUCKET, R_KNOWN, R_N, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow, type Rollups } from './rollups.ts';
-import { SqliteReportSource, StoreReportSource, type ReportSource, type SessionRow } from './sources.ts';
+import { R_A1, R_A2, R_A3, R_BUCKET, R_KNOWN, R_N, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow } from './rollups.ts';
+import type { ReportSource, SessionRow } from './sources.ts';
 import type {
   BandMinutes,
   Every,
@@ -60,10 +59,10 @@ export class ReportBuilder {
   readonly lt: LocalTime;
   private readonly site: Site;
 
-  constructor(deps: { db: Db; store: TimeSeriesStore; site: Site; rollups: Rollups | null; lt: LocalTime }) {
+  constructor(deps: { store: TimeSeriesStore; site: Site; lt: LocalTime }) {
     this.site = deps.site;
     this.lt = deps.lt;
-    this.source = deps.rollups ? new SqliteReportSource(deps.db, deps.site, deps.rollups, deps.lt) : new StoreReportSource(deps.store, deps.site, deps.lt);
+    this.source = deps.store.reportSource(deps.lt);
   }
 
   /** Default bucket of an occupancy series for a span. */

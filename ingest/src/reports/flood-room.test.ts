@@ -49,7 +49,7 @@ describe('flood report: the room level is combined as the room judge combines it
     try {
       p = await openPipeline({ dir });
       for (let s = 0; s < 600; s += 10) p.level('b1-power', 'L1', 350, T0 + s * 1000);
-      p.reports.rollups!.refresh();
+      await p.reports.rollups!.refresh();
       await p.close({ keep: true });
       p = undefined;
       // What a version-1 database looks like: no room rows, version 1.

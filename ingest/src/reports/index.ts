@@ -1,23 +1,21 @@
 /**
- * The Reports module: keeps 15-minute rollups of the SQLite store up to date as readings
- * arrive, and answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md) through
- * `reportsRouter`, which the controller mounts at /api.
+ * The Reports module: answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md)
+ * through `reportsRouter`, which the controller mounts at /api, and keeps the store's rollups up to
+ * date in the background where it has them (the SQLite store's 15-minute rollups; a stored reading
+ * marks its quarter in the ingest transaction, this module rolls the marks up).
  *
- *   const reports = new Reports({ db, store, site, log, ingest });
- *   await reports.start();                       // registers the rollup hook, rolls up the tail
+ *   const reports = new Reports({ store, site, log });
+ *   await reports.start();                       // rolls up the tail left by the last run
  *   http.useApi(reportsRouter(reports, guard));
  *
- * With the InfluxDB store the raw readings are not in SQLite: no hook, no rollups; usage comes from
- * `store.usage()` (InfluxQL GROUP BY time) and the reports are built from it and `store.sessions()`.
+ * A store without rollups (InfluxDB): usage comes from `store.usage()` (InfluxQL GROUP BY time) and
+ * the reports are built from it and `store.sessions()` (the store's `reportSource`).
  */
-import type { Ingest } from '../ingest.ts';
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import type { Db } from '../store/db.ts';
-import type { TimeSeriesStore } from '../store/types.ts';
+import type { RollupMaintenance, TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';
-import { rollupsFor, type Rollups } from './rollups.ts';
 import { localTimeOf } from './sqlite-usage.ts';
 import type { FloodIncident } from './monthly-pdf.ts';
 import { stopPdfWorkers } from './pdf-render.ts';
@@ -33,11 +31,9 @@ export const CATCH_UP_BLOCKING_MARKS = 5_000;
 export const CATCH_UP_SLICE_MARKS = 700;
 
 export interface ReportsDeps {
-  db: Db;
   store: TimeSeriesStore;
   site: Site;
   log: Logger;
-  ingest: Ingest;
   /** true when ParkOps runs the device simulators itself (PARKOPS_SIMULATE): a fresh install is told how to back-fill history */
   simulated?: boolean;
   /** PARKOPS_PDF_FONT: the CJK font of the monthly PDF, when not one of the known system paths */
@@ -50,14 +46,13 @@ export class Reports implements Module {
   readonly name = 'reports';
   readonly site: Site;
   readonly store: TimeSeriesStore;
-  /** null with the InfluxDB store */
-  readonly rollups: Rollups | null;
+  /** null for a store without rollups */
+  readonly rollups: RollupMaintenance | null;
   readonly builder: ReportBuilder;
   readonly simulated: boolean;
   readonly pdfFont: string | undefined;
   readonly floodIncidents: ((from: number, to: number) => Promise<FloodIncident[]>) | undefined;
   private timer: NodeJS.Timeout | null = null;
-  private hooked = false;
 
   constructor(private readonly deps: ReportsDeps) {
     this.site = deps.site;
@@ -65,26 +60,22 @@ export class Reports implements Module {
     this.simulated = deps.simulated ?? false;
     this.pdfFont = deps.pdfFont;
     this.floodIncidents = deps.floodIncidents;
-    this.rollups = deps.store.kind === 'sqlite' ? rollupsFor(deps.db, deps.site) : null;
-    this.builder = new ReportBuilder({ db: deps.db, store: deps.store, site: deps.site, rollups: this.rollups, lt: localTimeOf(deps.site) });
+    this.rollups = deps.store.rollups();
+    this.builder = new ReportBuilder({ store: deps.store, site: deps.site, lt: localTimeOf(deps.site) });
   }
 
   async start(): Promise<void> {
     const { rollups } = this;
     if (!rollups) return;
-    rollups.init();
-    if (!this.hooked) {
-      this.deps.ingest.addTransactionHook(rollups.hook);
-      this.hooked = true;
-    }
     // The tail after a crash (or the whole history the first time): marks are as durable as readings.
     // A short tail is rolled up before start returns; a long history (rollups added to a store that
     // already holds months) in slices that yield to the event loop, so ingest and the API keep going.
     this.stopped = false;
     this.caughtUp = this.catchUp();
-    if (rollups.pending() <= CATCH_UP_BLOCKING_MARKS) await this.caughtUp;
-    else this.deps.log.info({ module: 'reports', marks: rollups.pending() }, 'rolling up the stored history in the background');
-    this.timer = setInterval(() => this.refresh(), REFRESH_EVERY_MS);
+    const pending = await rollups.pending();
+    if (pending <= CATCH_UP_BLOCKING_MARKS) await this.caughtUp;
+    else this.deps.log.info({ module: 'reports', marks: pending }, 'rolling up the stored history in the background');
+    this.timer = setInterval(() => void this.refresh(), REFRESH_EVERY_MS);
     this.timer.unref();
   }
 
@@ -102,7 +93,7 @@ export class Reports implements Module {
     try {
       for (;;) {
         if (this.stopped) return;
-        const n = rollups.refresh(undefined, { maxMarks: CATCH_UP_SLICE_MARKS });
+        const n = await rollups.refresh({ maxMarks: CATCH_UP_SLICE_MARKS });
         if (n === 0) break;
         total += n;
         await new Promise((resolve) => setImmediate(resolve));
@@ -117,10 +108,10 @@ export class Reports implements Module {
   }
 
   /** Rolls up what is dirty, a slice at a time; errors are logged, never thrown (a timer calls it). */
-  refresh(): void {
+  async refresh(): Promise<void> {
     if (this.catchingUp) return;
     try {
-      this.rollups?.refresh(undefined, { maxMarks: CATCH_UP_SLICE_MARKS });
+      await this.rollups?.refresh({ maxMarks: CATCH_UP_SLICE_MARKS });
     } catch (err) {
       this.deps.log.error({ module: 'reports', err }, 'rollup refresh failed; will retry');
     }

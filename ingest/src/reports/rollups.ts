@@ -15,12 +15,19 @@
  * `n` arrivals (parking), `in` sum (venues) or starts (pumps), `a1..a3` ms at or above warn/alarm/critical
  * (levels); for venues `a1` is the people present at the end of the quarter (the running total carried on).
  * A quarter with neither known time nor counts has no row: an honest gap.
+ *
+ * Owner: these tables are an index of the SQLite time-series store's raw readings, recomputed from its
+ * tables, so the SQLite store (store/sqlite-store.ts) creates the one `Rollups` of its database and
+ * offers it through `TimeSeriesStore.reportSource()` and `rollups()`; nothing else opens them. The
+ * marks are the rollups' part of the ingest transaction (`participant`).
  */
 import { parseSubject, subject, Subjects, type Subject } from '@parkops/contract/subjects.ts';
 import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { sqliteOf, type Tx } from '../db/tx.ts';
+import type { ModuleSchema } from '../db/migrations.ts';
 import { DAY_MS, QUARTER_MS, quarter } from './local-time.ts';
 import { FIELDS, F_A1, F_A2, F_A3, F_KNOWN, F_N, F_PEAK, F_PEAK_AT, F_SUM, StepSweep, type SweepSpec } from './step-sweep.ts';
 
@@ -31,6 +38,29 @@ CREATE TABLE IF NOT EXISTS report_rollup_15m (
   PRIMARY KEY (key, bucket)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS report_dirty (key TEXT NOT NULL, bucket INTEGER NOT NULL, PRIMARY KEY (key, bucket)) WITHOUT ROWID;
 `;
+
+/**
+ * The rollups' migrations (db/migrations.ts). Version 2 added the rooms' combined level: the history
+ * already stored must be rolled up for it. A migration only touches its own tables, so it leaves a
+ * note in `report_backfill` and the rollups mark the history at start (`init`): everything when the
+ * rollups are new (also rollups added to a store that already holds readings), the room levels when
+ * they existed before.
+ */
+export const ROLLUPS_SCHEMA: ModuleSchema = {
+  module: 'reports',
+  migrations: [
+    { version: 1, description: '15-minute report rollups and their dirty marks', up: SCHEMA },
+    {
+      version: 2,
+      description: "rooms' combined level: roll up the stored history",
+      up: (db) => {
+        db.exec('CREATE TABLE IF NOT EXISTS report_backfill (what TEXT PRIMARY KEY)');
+        const fresh = db.prepare('SELECT 1 FROM report_rollup_15m LIMIT 1').get() === undefined && db.prepare('SELECT 1 FROM report_dirty LIMIT 1').get() === undefined;
+        db.prepare('INSERT OR IGNORE INTO report_backfill (what) VALUES (?)').run(fresh ? 'all' : 'room-levels');
+      },
+    },
+  ],
+};
 
 /** One rollup row: [bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3] (raw arrays: fast to read). */
 export type RollupRow = [number, number, number, number | null, number | null, number, number, number, number];
@@ -80,18 +110,6 @@ export function rollupKeysOf(series: Subject | null): string[] {
   }
 }
 
-const registry = new WeakMap<Db, Rollups>();
-
-/** The one Rollups instance of a database (the store's `usage()` and the Reports module share it). */
-export function rollupsFor(db: Db, site: Site): Rollups {
-  let r = registry.get(db);
-  if (!r) {
-    r = new Rollups(db, site);
-    registry.set(db, r);
-  }
-  return r;
-}
-
 export class Rollups {
   private mark!: import('better-sqlite3').Statement;
   private readRows!: import('better-sqlite3').Statement;
@@ -104,19 +122,17 @@ export class Rollups {
     private readonly site: Site,
   ) {}
 
-  /** Creates the tables; the first time, marks the whole existing history dirty so it is rolled up. */
+  /** Prepares the statements; marks the history a migration asked for (see ROLLUPS_SCHEMA). Tables must exist. */
   init(): void {
     if (this.ready) return;
-    const existed = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'report_rollup_15m'").get() !== undefined;
-    migrate(this.db, 'reports', 1, SCHEMA);
-    const version = (this.db.prepare("SELECT version FROM schema_versions WHERE module = 'reports'").pluck().get() as number | undefined) ?? 0;
-    if (existed && version < 2) {
-      // Version 2 added the rooms' combined level: roll it up over the history already stored.
+    const notes = this.db.prepare('SELECT what FROM report_backfill').pluck().all() as string[];
+    if (notes.length > 0) {
       this.db.transaction(() => {
-        this.markRoomLevels();
-        migrate(this.db, 'reports', 2, '');
+        if (notes.includes('all')) this.markSeries(() => true);
+        else if (notes.includes('room-levels')) this.markRoomLevels();
+        this.db.prepare('DELETE FROM report_backfill').run();
       })();
-    } else migrate(this.db, 'reports', 2, '');
+    }
     this.mark = this.db.prepare('INSERT OR IGNORE INTO report_dirty (key, bucket) VALUES (?, ?)');
     this.readRows = this.db.prepare('SELECT bucket, known_ms, sum_ms, peak, peak_at, n, a1, a2, a3 FROM report_rollup_15m WHERE key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket').raw(true);
     this.sumStmt = this.db
@@ -135,10 +151,9 @@ export class Rollups {
       )
       .raw(true);
     this.ready = true;
-    if (!existed) this.markHistory();
   }
 
-  /** Marks every quarter that has raw readings dirty (rollups created on a store that already holds data). */
+  /** Marks every quarter that has raw readings dirty (the bench's back-fill, which bypasses ingest). */
   markHistory(): void {
     this.db.transaction(() => this.markSeries(() => true))();
   }
@@ -165,11 +180,20 @@ export class Rollups {
     this.markSeries((key) => parseSubject(key)?.kind === 'room-level');
   }
 
-  /** The ingest transaction hook: one small insert per reading, in the reading's own transaction. */
-  readonly hook = (reading: Reading): void => {
+  /** The rollups' part of the ingest transaction: one small insert per stored reading. */
+  readonly participant = {
+    mark: (tx: Tx, reading: Reading): void => {
+      sqliteOf(tx);
+      this.markReading(reading);
+    },
+  };
+
+  /** Marks the reading's quarter dirty; the caller holds the transaction the reading is written in. */
+  markReading(reading: Reading): void {
+    this.init();
     const q = quarter(reading.ts);
     for (const key of rollupKeysOf(parseSubject(reading.subject))) this.mark.run(key, q);
-  };
+  }
 
   /** Number of dirty quarter marks waiting (for tests and metrics). */
   pending(): number {

@@ -1,9 +1,10 @@
 /**
- * Report routes (docs/reports.md): `GET /api/usage` (docs/api.md, HTTP API), `GET /api/reports/*` and
+ * Report routes (docs/reports.md): `GET /api/usage` (docs/api.md, the HTTP API), `GET /api/reports/*` and
  * the monthly PDF, manager role and above, JSON, `format=csv` or PDF. The controller mounts this router
  * at /api.
  */
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
+import { asyncRouter } from '../api/async-routes.ts';
 import type { UsageResponse } from '@parkops/contract/index.ts';
 import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '@parkops/contract/reports.ts';
 import { badRequest, zodMessage } from '../api/http-errors.ts';
@@ -92,7 +93,7 @@ function csv(res: Response, lang: ReportLang | null, name: string, columns: read
 // ---- router ------------------------------------------------------------------------------------
 
 export function reportsRouter(reports: Reports, guard: Guard): Router {
-  const r = Router();
+  const r = asyncRouter();
   const manager = guard.requireRole('manager');
   const { site, builder } = reports;
   const lt = builder.lt;

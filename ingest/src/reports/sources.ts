@@ -1,7 +1,9 @@
 /**
- * Where the report builder gets its data. The SQLite source reads the 15-minute rollups, the sessions
- * table and a few indexed lookups; the generic source works on any TimeSeriesStore (the InfluxDB store)
- * through `usage()`, `series()`, `sessions()` and `readings()`, at 15-minute resolution.
+ * Where the report builder gets its data; each store gives its own (`TimeSeriesStore.reportSource`).
+ * The SQLite source is the SQLite store's: it reads that store's 15-minute rollups, sessions table and
+ * a few indexed lookups, and only the SQLite store constructs it. The generic source works on any
+ * TimeSeriesStore (the InfluxDB store) through `usage()`, `series()`, `sessions()` and `readings()`, at
+ * 15-minute resolution.
  */
 import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';

@@ -5,10 +5,9 @@
  */
 import type { UsagePoint } from '@parkops/contract/index.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import type { Db } from '../store/db.ts';
 import type { Every, TimeRange } from '../store/types.ts';
 import { DAY_MS, LocalTime, STEP_MS } from './local-time.ts';
-import { groupRows, rollupsFor, type RollupRow, type Rollups } from './rollups.ts';
+import { groupRows, type RollupRow, type Rollups } from './rollups.ts';
 import type { Every as ReportEvery } from './types.ts';
 import { alignRange, avgOf, foldRows, maxOf, resolveSubject, type Agg } from './usage.ts';
 
@@ -22,12 +21,11 @@ export function localTimeOf(site: Site): LocalTime {
   return lt;
 }
 
-export function sqliteUsage(db: Db, site: Site, subject: string, range: TimeRange, every: Every): UsagePoint[] {
+export function sqliteUsage(rollups: Rollups, site: Site, subject: string, range: TimeRange, every: Every): UsagePoint[] {
   const s = resolveSubject(site, subject);
   if (typeof s === 'string') throw new Error(s);
   const lt = localTimeOf(site);
   const { from, to } = alignRange(lt, range.from, range.to, every);
-  const rollups = rollupsFor(db, site);
   rollups.refresh([s.key]);
   return usageAggs(rollups, lt, s.key, from, to, every).map((a) => ({ t: new Date(a.t).toISOString(), avg: avgOf(a, s.kind), max: maxOf(a, s.kind) }));
 }

@@ -1,6 +1,6 @@
 /**
- * Test and benchmark support: the real pipeline (SQLite file, store, live state, Ingest with the
- * rollup hook, Reports module) and, on request, the report router behind the real AuthService on a
+ * Test and benchmark support: the real pipeline (SQLite file, store with its rollups, live state,
+ * Ingest, Reports module) and, on request, the report router behind the real AuthService on a
  * loopback port. Used by test/integration/reports-*.test.ts; nothing here is mocked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,14 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { enableAsyncRoutes } from '../api/async-routes.ts';
 import { apiNotFound, errorHandler } from '../api/http-errors.ts';
 import { AuthMiddleware, AuthService, SqliteAuthRepository } from '../auth/index.ts';
 import { EventBus } from '../bus.ts';
 import { loadConfig } from '../config.ts';
 import { ROLES, Topics, type Role } from '@parkops/contract/index.ts';
 import { Ingest, type HandleResult } from '../ingest.ts';
-import { LiveState } from '../live-state.ts';
+import { LiveState, SqliteLiveRepository } from '../live-state.ts';
+import { SqliteTransactions } from '../db/tx.ts';
 import { createLogger } from '../log.ts';
 import { Metrics } from '../metrics.ts';
 import { loadSite, type Site } from '@parkops/contract/site/index.ts';
@@ -33,7 +33,7 @@ export interface Pipeline {
   ingest: Ingest;
   reports: Reports;
   topics: Topics;
-  /** Sends one device message through Ingest.handle (decode, store, live state, hooks). */
+  /** Sends one device message through Ingest.handle (decode, store and rollup marks, live state). */
   send(topic: string, payload: object, receivedAt?: number): HandleResult;
   bay(bayId: string, occupied: boolean, ts: number): HandleResult;
   gate(gateId: string, event: 'entry' | 'exit', pass: string, ts: number): HandleResult;
@@ -51,11 +51,11 @@ export async function openPipeline(opts: { dir?: string; site?: Site; store?: (d
   const db = openDatabase(dir);
   const store = opts.store ? opts.store(db, site) : new SqliteStore(db, site);
   await store.start();
-  const live = new LiveState(db, site);
-  live.load();
+  const live = new LiveState(new SqliteLiveRepository(db), site);
+  await live.load();
   const topics = new Topics('park');
-  const ingest = new Ingest({ db, store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
-  const reports = new Reports({ db, store, site, log, ingest, ...opts.reports });
+  const ingest = new Ingest({ transactions: new SqliteTransactions(db), store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
+  const reports = new Reports({ store, site, log, ...opts.reports });
   await reports.start();
   await reports.caughtUp;
   const send = (topic: string, payload: object, receivedAt = Date.now()): HandleResult => ingest.handle(topic, Buffer.from(JSON.stringify(payload)), receivedAt);
@@ -91,7 +91,6 @@ export interface ReportsHttp {
 
 /** The report router behind the real AuthService (tokens), on a free loopback port. */
 export async function serveReports(p: Pipeline): Promise<ReportsHttp> {
-  enableAsyncRoutes();
   const config = loadConfig({ PARKOPS_DATA_DIR: p.dir, PARKOPS_ADMIN_PASSWORD: 'reports-test-admin-1' }, { dotenv: false });
   const auth = new AuthService({ repo: new SqliteAuthRepository(p.db), config, log: createLogger('silent'), scryptParams: { ln: 10, r: 8, p: 1 } });
   await auth.start();

@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../store/db.ts';
 import { LocalTime } from './local-time.ts';
-import { rollupsFor } from './rollups.ts';
+import { Rollups, ROLLUPS_SCHEMA } from './rollups.ts';
+import { migrateDatabase } from '../db/migrations.ts';
+import { TIMESERIES_SCHEMA } from '../store/sqlite-store.ts';
 import { usageAggs } from './sqlite-usage.ts';
 import { foldRows } from './usage.ts';
 
@@ -37,7 +39,8 @@ describe('LocalTime', () => {
 describe('usageAggs (SQL grouping) agrees with folding quarter rows', () => {
   const site = loadSite();
   const db = openDatabase(dir);
-  const rollups = rollupsFor(db, site);
+  migrateDatabase(db, [TIMESERIES_SCHEMA, ROLLUPS_SCHEMA]);
+  const rollups = new Rollups(db, site);
   rollups.init();
   const ins = db.prepare('INSERT INTO report_rollup_15m VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0)');
   const from = Date.parse('2026-03-20T00:00:00Z');

@@ -29,14 +29,3 @@ export function openDatabase(dataDir: string, opts: { file?: string; synchronous
   db.pragma('mmap_size = 268435456');
   return db;
 }
-
-/** Applies a module's schema once; modules own their tables (`CREATE TABLE IF NOT EXISTS`). */
-export function migrate(db: Db, module: string, version: number, sql: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(module) as { version: number } | undefined;
-  if (row && row.version >= version) return;
-  db.transaction(() => {
-    db.exec(sql);
-    db.prepare('INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version').run(module, version);
-  })();
-}

@@ -21,17 +21,22 @@
  *   venue_count,venue=V         in=3i,out=1i,occupancy=40i
  *   device_status,device=D      online=1i
  *
- * Accounts, alerts, live state and the outbox stay in the embedded SQLite database.
+ * Accounts, alerts, live state and the outbox stay in the embedded SQLite database. This store owns
+ * `influx_seen_ts` (schema module `influx_store`); the outbox owns its own tables (outbox.ts).
  */
 import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
 import { Topics, type DeviceTopic } from '@parkops/contract/topics.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
-import { migrate, type Db } from './db.ts';
-import { describeInfluxError, InfluxOutbox, type OutboxMetrics, type OutboxOptions } from './outbox.ts';
+import type { Db } from './db.ts';
+import { describeInfluxError, InfluxOutbox, SqliteOutboxRepository, type OutboxOptions } from './outbox.ts';
 import { MAX_OPEN_SESSION_MS, toSession } from './sqlite-store.ts';
-import type { Every, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
+import type { Every, OutboxMetrics, ReadingsParticipant, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
+import { SqliteTransactions, sqliteOf, type Awaitable, type Tx } from '../db/tx.ts';
+import type { LocalTime } from '../reports/local-time.ts';
+import { StoreReportSource, type ReportSource } from '../reports/sources.ts';
 
 export interface StoreLog {
   info(obj: object, msg: string): void;
@@ -66,6 +71,47 @@ const SCHEMA = `
 DROP TABLE IF EXISTS influx_seen;
 CREATE TABLE IF NOT EXISTS influx_seen_ts (ts INTEGER NOT NULL, subject TEXT NOT NULL, PRIMARY KEY (ts, subject)) WITHOUT ROWID;
 `;
+
+/** The redelivery keys' migrations (db/migrations.ts); version 2 replaced the first table of keys. */
+export const INFLUX_STORE_SCHEMA: ModuleSchema = { module: 'influx_store', migrations: [{ version: 2, description: 'keys of recent readings, (ts, subject) without rowid', up: SCHEMA }] };
+
+/** Keys of recent readings (ts, subject): how the InfluxDB store knows a redelivery. */
+export interface SeenKeysRepository {
+  /** Inside the ingest transaction: records the key; false when it was already there. */
+  readonly participant: { firstTime(tx: Tx, ts: number, subject: string): Awaitable<boolean> };
+  /** The newest key's time, or null. */
+  newest(): Promise<number | null>;
+  /** Deletes up to `max` keys older than `before`; resolves to how many. */
+  prune(before: number, max: number): Promise<number>;
+}
+
+export class SqliteSeenKeys implements SeenKeysRepository {
+  private readonly stmts;
+
+  constructor(db: Db) {
+    migrateDatabase(db, [INFLUX_STORE_SCHEMA]);
+    this.stmts = {
+      seen: db.prepare('INSERT OR IGNORE INTO influx_seen_ts (ts, subject) VALUES (?, ?)'),
+      prune: db.prepare('DELETE FROM influx_seen_ts WHERE (ts, subject) IN (SELECT ts, subject FROM influx_seen_ts WHERE ts < ? ORDER BY ts LIMIT ?)'),
+      maxSeen: db.prepare('SELECT max(ts) AS m FROM influx_seen_ts'),
+    };
+  }
+
+  readonly participant = {
+    firstTime: (tx: Tx, ts: number, subject: string): boolean => {
+      sqliteOf(tx);
+      return this.stmts.seen.run(ts, subject).changes === 1;
+    },
+  };
+
+  async newest(): Promise<number | null> {
+    return (this.stmts.maxSeen.get() as { m: number | null }).m;
+  }
+
+  async prune(before: number, max: number): Promise<number> {
+    return this.stmts.prune.run(before, max).changes;
+  }
+}
 
 const MEASUREMENT: Record<Reading['kind'], string> = {
   bay: 'parking_bay',
@@ -158,11 +204,12 @@ export class InfluxStartError extends Error {}
 export class InfluxStore implements TimeSeriesStore {
   readonly kind = 'influxdb' as const;
   readonly outbox: InfluxOutbox;
+  private readonly seen: SeenKeysRepository;
+  private readonly transactions: SqliteTransactions;
   private readonly transport: Transport;
   private readonly headers: Record<string, string>;
   private readonly topics = new Topics('s');
   private readonly opts: InfluxStoreOptions;
-  private stmts!: { seen: { run(ts: number, subject: string): { changes: number } }; prune: { run(before: number): { changes: number } }; maxSeen: { get(): unknown } };
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: InfluxStoreOptions) {
@@ -172,11 +219,12 @@ export class InfluxStore implements TimeSeriesStore {
     this.transport = new InfluxDB({ url, timeout: 30_000 }).transport;
     this.headers = authHeaders(opts.token);
     if (opts.log) routeClientLog(opts.log);
-    migrate(opts.db, 'influx_store', 2, SCHEMA);
+    this.seen = new SqliteSeenKeys(opts.db);
+    this.transactions = new SqliteTransactions(opts.db);
     const params = new URLSearchParams({ db: opts.database, precision: 'ms' });
     const isLoopback = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(`${url}/`);
     this.outbox = new InfluxOutbox({
-      db: opts.db,
+      repo: new SqliteOutboxRepository(opts.db),
       transport: this.transport,
       writePath: `/write?${params}`,
       headers: this.headers,
@@ -190,12 +238,6 @@ export class InfluxStore implements TimeSeriesStore {
   /** Checks the server, the credentials and the database (creating it on 1.x when allowed), then starts forwarding. */
   async start(): Promise<void> {
     const { url, database } = this.opts;
-    const db = this.opts.db;
-    this.stmts = {
-      seen: db.prepare('INSERT OR IGNORE INTO influx_seen_ts (ts, subject) VALUES (?, ?)'),
-      prune: db.prepare('DELETE FROM influx_seen_ts WHERE (ts, subject) IN (SELECT ts, subject FROM influx_seen_ts WHERE ts < ? ORDER BY ts LIMIT 20000)'),
-      maxSeen: db.prepare('SELECT max(ts) AS m FROM influx_seen_ts'),
-    };
     try {
       // A SELECT, not SHOW MEASUREMENTS: 1.6 answers the latter without error for a missing database.
       await this.query(`SELECT ${ident(REQUIRED_FIELD.bay)} FROM ${ident(MEASUREMENT.bay)} LIMIT 1`);
@@ -217,8 +259,8 @@ export class InfluxStore implements TimeSeriesStore {
       }
     }
     this.outbox.start();
-    this.pruneSeen();
-    this.pruneTimer = setInterval(() => this.pruneSeen(), 10 * 60_000);
+    await this.pruneSeen();
+    this.pruneTimer = setInterval(() => void this.pruneSeen(), 10 * 60_000);
     this.pruneTimer.unref();
   }
 
@@ -233,15 +275,24 @@ export class InfluxStore implements TimeSeriesStore {
    * was written before and is within `dedupeWindowMs` of the newest reading. A duplicate of an older
    * reading is queued again, and InfluxDB overwrites the point with itself: still stored once.
    */
-  write(reading: Reading): boolean {
-    const line = toLine(reading);
-    const db = this.opts.db;
-    const apply = () => {
-      if (this.stmts.seen.run(reading.ts, reading.subject).changes === 0) return false;
-      this.outbox.write(line);
-      return true;
-    };
-    return db.inTransaction ? apply() : db.transaction(apply)();
+  readonly participant: ReadingsParticipant = {
+    write: (tx, reading) => {
+      const line = toLine(reading);
+      const seen = this.seen.participant.firstTime(tx, reading.ts, reading.subject);
+      const queue = (first: boolean): Awaitable<boolean> => {
+        if (!first) return false;
+        const queued = this.outbox.participant.enqueue(tx, [line]);
+        return queued instanceof Promise ? queued.then(() => true) : true;
+      };
+      return seen instanceof Promise ? seen.then(queue) : queue(seen);
+    },
+  };
+
+  async write(reading: Reading): Promise<boolean> {
+    const p = this.participant;
+    return this.transactions.run(function* (tx) {
+      return (yield p.write(tx, reading)) as boolean;
+    });
   }
 
   /** Resolves once every queued line reached InfluxDB (or was set aside). For tests and shutdown drains. */
@@ -249,8 +300,21 @@ export class InfluxStore implements TimeSeriesStore {
     return this.outbox.drained(timeoutMs);
   }
 
-  metrics(): OutboxMetrics {
+  metrics(): Promise<OutboxMetrics> {
     return this.outbox.metrics();
+  }
+
+  outboxMetrics(): Promise<OutboxMetrics> {
+    return this.outbox.metrics();
+  }
+
+  reportSource(lt: LocalTime): ReportSource {
+    return new StoreReportSource(this, this.opts.site, lt);
+  }
+
+  /** InfluxDB aggregates at query time: nothing to roll up here. */
+  rollups(): null {
+    return null;
   }
 
   async readings(subject: string, range: TimeRange, limit = 100_000): Promise<Reading[]> {
@@ -327,8 +391,8 @@ export class InfluxStore implements TimeSeriesStore {
     return out;
   }
 
-  health(): StoreHealth {
-    const m = this.outbox.metrics();
+  async health(): Promise<StoreHealth> {
+    const m = await this.outbox.metrics();
     const degradedAfter = this.opts.degradedAfterSec ?? 60;
     const backlog = `outbox ${m.depth}${m.oldestAgeSec !== null ? `, oldest ${Math.round(m.oldestAgeSec)} s` : ''}${m.rejectedHeld > 0 ? `, ${m.rejectedHeld} rejected lines set aside` : ''}`;
     const outbox = { depth: m.depth, oldestAgeSec: m.oldestAgeSec, rejected: m.rejectedHeld };
@@ -361,13 +425,17 @@ export class InfluxStore implements TimeSeriesStore {
     }
   }
 
-  private pruneSeen(): void {
-    const max = (this.stmts.maxSeen.get() as { m: number | null }).m;
-    if (max === null) return;
-    const before = max - (this.opts.dedupeWindowMs ?? 3 * 86_400_000);
-    // Chunks of 20,000 keep each delete short on the ingest thread.
-    for (let i = 0; i < 50; i++) {
-      if (this.stmts.prune.run(before).changes < 20_000) break;
+  private async pruneSeen(): Promise<void> {
+    try {
+      const max = await this.seen.newest();
+      if (max === null) return;
+      const before = max - (this.opts.dedupeWindowMs ?? 3 * 86_400_000);
+      // Chunks of 20,000 keep each delete short on the ingest thread.
+      for (let i = 0; i < 50; i++) {
+        if ((await this.seen.prune(before, 20_000)) < 20_000) break;
+      }
+    } catch (err) {
+      this.opts.log?.error({ err: describeInfluxError(err) }, 'influx store: pruning the redelivery keys failed; will retry');
     }
   }
 }

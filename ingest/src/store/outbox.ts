@@ -1,8 +1,9 @@
 /**
  * Durable outbox for InfluxDB writes.
  *
- * `write()` inserts line protocol into a table of the embedded SQLite database, synchronously, so a
- * reading is durable before ingest acknowledges its MQTT message. A forwarder ships the table to
+ * Lines of line protocol are queued through the outbox's repository (`OutboxRepository`, owner of
+ * `influx_outbox` and `influx_outbox_rejected`) inside the ingest transaction, so a reading is durable
+ * before ingest acknowledges its MQTT message. The forwarder (`InfluxOutbox`) ships the queue to
  * InfluxDB's v1 `/write` in batches, and deletes lines only after InfluxDB answered 204.
  *
  * Why not the client's WriteApi: it buffers in memory only (a crash loses what it held), retries only
@@ -20,30 +21,125 @@
  * enough for /api/health and /metrics on the ingest thread).
  */
 import { HttpError, type Transport } from '@influxdata/influxdb-client';
-import { migrate, type Db } from './db.ts';
+import type { Db } from './db.ts';
+import type { OutboxMetrics } from './types.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
+import { SqliteTransactions, sqliteOf, type Awaitable, type Tx } from '../db/tx.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY, line TEXT NOT NULL, queued_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS influx_outbox_rejected (id INTEGER PRIMARY KEY, line TEXT NOT NULL, reason TEXT NOT NULL, queued_at INTEGER NOT NULL, rejected_at INTEGER NOT NULL);
 `;
 
-export interface OutboxMetrics {
-  /** lines waiting in the outbox */
-  depth: number;
-  /** age of the oldest waiting line, seconds; null when empty */
-  oldestAgeSec: number | null;
-  /** lines InfluxDB accepted since start */
-  sentTotal: number;
-  /** lines InfluxDB rejected as invalid since start (a counter) */
-  rejectedTotal: number;
-  /** lines set aside in `influx_outbox_rejected` now (persists across restarts) */
-  rejectedHeld: number;
-  /** the last failure to deliver, cleared by the next successful request */
-  lastError: string | null;
+/** The outbox's migrations (db/migrations.ts). */
+export const OUTBOX_SCHEMA: ModuleSchema = { module: 'influx_outbox', migrations: [{ version: 1, description: 'InfluxDB outbox and the lines InfluxDB refused', up: SCHEMA }] };
+
+export interface OutboxRow {
+  id: number;
+  line: string;
+  queuedAt: number;
+}
+
+/**
+ * Storage of the outbox. Rows get ids above every existing row, so the queue is always one contiguous
+ * id range (see the ordering invariant above) on every engine that implements this.
+ */
+export interface OutboxRepository {
+  /** The outbox's part of the ingest transaction. */
+  readonly participant: { enqueue(tx: Tx, lines: readonly string[], at: number): Awaitable<void> };
+  /** Queues lines in a transaction of their own. */
+  enqueue(lines: readonly string[], at: number): Promise<void>;
+  /** The oldest `limit` lines, in id order. */
+  batch(limit: number): Promise<OutboxRow[]>;
+  /** Deletes the delivered lines `fromId..toId`. */
+  delivered(fromId: number, toId: number): Promise<void>;
+  /** Moves one line aside with InfluxDB's reason. */
+  setAside(row: OutboxRow, reason: string, at: number): Promise<void>;
+  /** Lines waiting and the queue time of the oldest. */
+  depth(): Promise<{ depth: number; oldestQueuedAt: number | null }>;
+  /** Lines set aside now. */
+  rejectedHeld(): Promise<number>;
+  /** The most recent lines set aside, newest first. */
+  rejected(limit: number): Promise<Array<{ line: string; reason: string; rejectedAt: number }>>;
+  /** Moves every line set aside back into the queue; resolves to how many. */
+  retryRejected(): Promise<number>;
+}
+
+export class SqliteOutboxRepository implements OutboxRepository {
+  private readonly stmts;
+  private readonly transactions: SqliteTransactions;
+
+  constructor(private readonly db: Db) {
+    migrateDatabase(db, [OUTBOX_SCHEMA]);
+    this.transactions = new SqliteTransactions(db);
+    this.stmts = {
+      insert: db.prepare('INSERT INTO influx_outbox (line, queued_at) VALUES (?, ?)'),
+      batch: db.prepare('SELECT id, line, queued_at AS queuedAt FROM influx_outbox ORDER BY id LIMIT ?'),
+      deleteRange: db.prepare('DELETE FROM influx_outbox WHERE id BETWEEN ? AND ?'),
+      deleteOne: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
+      reject: db.prepare('INSERT INTO influx_outbox_rejected (line, reason, queued_at, rejected_at) VALUES (?, ?, ?, ?)'),
+      countRejected: db.prepare('SELECT count(*) AS n FROM influx_outbox_rejected'),
+      bounds: db.prepare('SELECT (SELECT min(id) FROM influx_outbox) AS lo, (SELECT max(id) FROM influx_outbox) AS hi'),
+      oldest: db.prepare('SELECT queued_at FROM influx_outbox ORDER BY id LIMIT 1'),
+      rejected: db.prepare('SELECT line, reason, rejected_at FROM influx_outbox_rejected ORDER BY id DESC LIMIT ?'),
+    };
+  }
+
+  readonly participant = {
+    enqueue: (tx: Tx, lines: readonly string[], at: number): void => {
+      sqliteOf(tx);
+      for (const l of lines) this.stmts.insert.run(l, at);
+    },
+  };
+
+  async enqueue(lines: readonly string[], at: number): Promise<void> {
+    const p = this.participant;
+    this.transactions.run(function* (tx) {
+      yield p.enqueue(tx, lines, at);
+    });
+  }
+
+  async batch(limit: number): Promise<OutboxRow[]> {
+    return this.stmts.batch.all(limit) as OutboxRow[];
+  }
+
+  async delivered(fromId: number, toId: number): Promise<void> {
+    this.stmts.deleteRange.run(fromId, toId);
+  }
+
+  async setAside(row: OutboxRow, reason: string, at: number): Promise<void> {
+    this.db.transaction(() => {
+      this.stmts.reject.run(row.line, reason, row.queuedAt, at);
+      this.stmts.deleteOne.run(row.id);
+    })();
+  }
+
+  async depth(): Promise<{ depth: number; oldestQueuedAt: number | null }> {
+    const { lo, hi } = this.stmts.bounds.get() as { lo: number | null; hi: number | null };
+    const depth = lo === null || hi === null ? 0 : hi - lo + 1;
+    const oldest = depth > 0 ? (this.stmts.oldest.get() as { queued_at: number } | undefined) : undefined;
+    return { depth, oldestQueuedAt: oldest?.queued_at ?? null };
+  }
+
+  async rejectedHeld(): Promise<number> {
+    return (this.stmts.countRejected.get() as { n: number }).n;
+  }
+
+  async rejected(limit: number): Promise<Array<{ line: string; reason: string; rejectedAt: number }>> {
+    return (this.stmts.rejected.all(limit) as Array<{ line: string; reason: string; rejected_at: number }>).map((r) => ({ line: r.line, reason: r.reason, rejectedAt: r.rejected_at }));
+  }
+
+  async retryRejected(): Promise<number> {
+    return this.db.transaction(() => {
+      const n = this.db.prepare('INSERT INTO influx_outbox (line, queued_at) SELECT line, queued_at FROM influx_outbox_rejected ORDER BY id').run().changes;
+      this.db.prepare('DELETE FROM influx_outbox_rejected').run();
+      return n;
+    })();
+  }
 }
 
 export interface OutboxOptions {
-  db: Db;
+  repo: OutboxRepository;
   /** The client's HTTP transport (`new InfluxDB({url}).transport`). */
   transport: Transport;
   /** `/write?db=...&precision=ms` */
@@ -85,14 +181,14 @@ export function describeInfluxError(err: unknown): string {
 
 class Stopped extends Error {}
 
+/** The forwarder: ships the queue to InfluxDB, front to back, one request at a time. */
 export class InfluxOutbox {
-  private readonly db: Db;
-  private readonly opts: Required<Omit<OutboxOptions, 'db' | 'transport' | 'log' | 'headers' | 'gzip' | 'now'>> & { gzip: boolean };
+  readonly repo: OutboxRepository;
+  private readonly opts: Required<Omit<OutboxOptions, 'repo' | 'transport' | 'log' | 'headers' | 'gzip' | 'now'>> & { gzip: boolean };
   private readonly transport: Transport;
   private readonly headers: Record<string, string>;
   private readonly log: OutboxOptions['log'];
   private readonly now: () => number;
-  private stmts!: ReturnType<InfluxOutbox['prepare']>;
 
   private running = false;
   private loop: Promise<void> | undefined;
@@ -107,7 +203,7 @@ export class InfluxOutbox {
   private failures = 0;
 
   constructor(o: OutboxOptions) {
-    this.db = o.db;
+    this.repo = o.repo;
     this.transport = o.transport;
     this.headers = { 'content-type': 'text/plain; charset=utf-8', ...o.headers };
     this.log = o.log;
@@ -121,60 +217,39 @@ export class InfluxOutbox {
       maxRetryDelayMs: o.maxRetryDelayMs ?? 5_000,
       timeoutMs: o.timeoutMs ?? 30_000,
     };
-    migrate(this.db, 'influx_outbox', 1, SCHEMA);
-    this.stmts = this.prepare();
   }
 
-  private prepare() {
-    const db = this.db;
-    return {
-      insert: db.prepare('INSERT INTO influx_outbox (line, queued_at) VALUES (?, ?)'),
-      batch: db.prepare('SELECT id, line, queued_at FROM influx_outbox ORDER BY id LIMIT ?'),
-      deleteRange: db.prepare('DELETE FROM influx_outbox WHERE id BETWEEN ? AND ?'),
-      deleteOne: db.prepare('DELETE FROM influx_outbox WHERE id = ?'),
-      reject: db.prepare('INSERT INTO influx_outbox_rejected (line, reason, queued_at, rejected_at) VALUES (?, ?, ?, ?)'),
-      countRejected: db.prepare('SELECT count(*) AS n FROM influx_outbox_rejected'),
-      bounds: db.prepare('SELECT (SELECT min(id) FROM influx_outbox) AS lo, (SELECT max(id) FROM influx_outbox) AS hi'),
-      oldest: db.prepare('SELECT queued_at FROM influx_outbox ORDER BY id LIMIT 1'),
-      rejected: db.prepare('SELECT line, reason, rejected_at FROM influx_outbox_rejected ORDER BY id DESC LIMIT ?'),
-    };
-  }
+  /** The outbox's part of the ingest transaction: queues lines, and wakes the forwarder after they are written. */
+  readonly participant = {
+    enqueue: (tx: Tx, lines: readonly string[]): Awaitable<void> => {
+      const done = this.repo.participant.enqueue(tx, lines, this.now());
+      // Waking early is harmless: the forwarder reads only what is committed.
+      this.wake?.();
+      return done;
+    },
+  };
 
-  /**
-   * Durably queues line protocol. Synchronous: runs inside the caller's SQLite transaction when there
-   * is one (ingest commits a batch of messages at once), else in its own.
-   */
-  write(lines: string | readonly string[]): void {
-    const now = this.now();
-    if (typeof lines === 'string') {
-      this.stmts.insert.run(lines, now);
-    } else if (this.db.inTransaction) {
-      for (const l of lines) this.stmts.insert.run(l, now);
-    } else {
-      this.db.transaction(() => {
-        for (const l of lines) this.stmts.insert.run(l, now);
-      })();
-    }
+  /** Durably queues line protocol in a transaction of its own. */
+  async write(lines: string | readonly string[]): Promise<void> {
+    await this.repo.enqueue(typeof lines === 'string' ? [lines] : lines, this.now());
     this.wake?.();
   }
 
-  metrics(): OutboxMetrics {
-    const { lo, hi } = this.stmts.bounds.get() as { lo: number | null; hi: number | null };
-    const depth = lo === null || hi === null ? 0 : hi - lo + 1;
-    const oldest = depth > 0 ? (this.stmts.oldest.get() as { queued_at: number } | undefined) : undefined;
+  async metrics(): Promise<OutboxMetrics> {
+    const { depth, oldestQueuedAt } = await this.repo.depth();
     return {
       depth,
-      oldestAgeSec: oldest ? Math.max(0, Math.round((this.now() - oldest.queued_at) / 100) / 10) : null,
+      oldestAgeSec: oldestQueuedAt !== null ? Math.max(0, Math.round((this.now() - oldestQueuedAt) / 100) / 10) : null,
       sentTotal: this.sentTotal,
       rejectedTotal: this.rejectedTotal,
-      rejectedHeld: (this.stmts.countRejected.get() as { n: number }).n,
+      rejectedHeld: await this.repo.rejectedHeld(),
       lastError: this.lastError,
     };
   }
 
   /** The most recent lines kept aside, newest first (for an admin view and tests). */
-  rejected(limit = 100): Array<{ line: string; reason: string; rejectedAt: number }> {
-    return (this.stmts.rejected.all(limit) as Array<{ line: string; reason: string; rejected_at: number }>).map((r) => ({ line: r.line, reason: r.reason, rejectedAt: r.rejected_at }));
+  rejected(limit = 100): Promise<Array<{ line: string; reason: string; rejectedAt: number }>> {
+    return this.repo.rejected(limit);
   }
 
   start(): void {
@@ -200,25 +275,23 @@ export class InfluxOutbox {
    * Moves the lines set aside back into the outbox, e.g. after fixing a field type conflict in
    * InfluxDB. Returns how many. A line InfluxDB still refuses is set aside again.
    */
-  retryRejected(): number {
-    const moved = this.db.transaction(() => {
-      const n = this.db.prepare('INSERT INTO influx_outbox (line, queued_at) SELECT line, queued_at FROM influx_outbox_rejected ORDER BY id').run().changes;
-      this.db.prepare('DELETE FROM influx_outbox_rejected').run();
-      return n;
-    })();
+  async retryRejected(): Promise<number> {
+    const moved = await this.repo.retryRejected();
     this.wake?.();
     return moved;
   }
 
   /** Resolves when the outbox is empty (everything sent or set aside). Rejects after `timeoutMs`. */
   async drained(timeoutMs = 60_000): Promise<void> {
-    if (this.metrics().depth === 0) return;
+    if ((await this.repo.depth()).depth === 0) return;
     this.wake?.();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.drainWaiters = this.drainWaiters.filter((w) => w !== done);
-        const m = this.metrics();
-        reject(new Error(`influx outbox not drained after ${timeoutMs} ms: ${m.depth} lines waiting${m.lastError ? `, last error ${m.lastError}` : ''}`));
+        void this.repo.depth().then(
+          ({ depth }) => reject(new Error(`influx outbox not drained after ${timeoutMs} ms: ${depth} lines waiting${this.lastError ? `, last error ${this.lastError}` : ''}`)),
+          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+        );
       }, timeoutMs);
       const done = (stopped?: boolean) => {
         clearTimeout(timer);
@@ -231,7 +304,7 @@ export class InfluxOutbox {
 
   private async forward(): Promise<void> {
     while (this.running) {
-      const rows = this.stmts.batch.all(this.opts.batchSize) as Row[];
+      const rows = await this.repo.batch(this.opts.batchSize);
       if (rows.length === 0) {
         for (const w of this.drainWaiters.splice(0)) w();
         await this.idle();
@@ -249,7 +322,7 @@ export class InfluxOutbox {
         if (err instanceof Stopped || !this.running) return;
         this.failures++;
         const reason = describeInfluxError(err);
-        if (this.lastError !== reason || this.failures === 1) this.log?.warn({ err: reason, depth: this.metrics().depth }, 'influx outbox: write failed, will retry');
+        if (this.lastError !== reason || this.failures === 1) this.log?.warn({ err: reason, depth: (await this.repo.depth()).depth }, 'influx outbox: write failed, will retry');
         this.lastError = reason;
         await this.sleep(this.retryDelay(err));
       }
@@ -265,7 +338,7 @@ export class InfluxOutbox {
   }
 
   /** Sends `rows`; on 400/422/413 splits them until the bad lines are isolated. Throws on retryable errors. */
-  private async deliver(rows: Row[]): Promise<void> {
+  private async deliver(rows: OutboxRow[]): Promise<void> {
     try {
       await this.post(rows);
     } catch (err) {
@@ -274,10 +347,7 @@ export class InfluxOutbox {
       if (rows.length === 1) {
         const row = rows[0]!;
         const reason = describeInfluxError(err);
-        this.db.transaction(() => {
-          this.stmts.reject.run(row.line, reason, row.queued_at, this.now());
-          this.stmts.deleteOne.run(row.id);
-        })();
+        await this.repo.setAside(row, reason, this.now());
         this.rejectedTotal++;
         this.log?.warn({ line: row.line.slice(0, 300), reason }, 'influx outbox: line rejected by InfluxDB, kept aside');
         return;
@@ -287,11 +357,11 @@ export class InfluxOutbox {
       await this.deliver(rows.slice(mid));
       return;
     }
-    this.stmts.deleteRange.run(rows[0]!.id, rows[rows.length - 1]!.id);
+    await this.repo.delivered(rows[0]!.id, rows[rows.length - 1]!.id);
     this.sentTotal += rows.length;
   }
 
-  private async post(rows: Row[]): Promise<void> {
+  private async post(rows: OutboxRow[]): Promise<void> {
     const body = rows.map((r) => r.line).join('\n');
     this.abort = new AbortController();
     const timer = setTimeout(() => this.abort?.abort(), this.opts.timeoutMs);
@@ -315,8 +385,16 @@ export class InfluxOutbox {
         this.wake = undefined;
         resolve();
       };
-      // A line written between the empty SELECT and now would otherwise wait for the next write.
-      if (!this.running || (this.stmts.oldest.get() as unknown) !== undefined) this.wake();
+      // A line written between the empty read and now would otherwise wait for the next write.
+      if (!this.running) this.wake();
+      else {
+        void this.repo.depth().then(
+          ({ depth }) => {
+            if (depth > 0) this.wake?.();
+          },
+          () => this.wake?.(),
+        );
+      }
     });
   }
 
@@ -332,10 +410,4 @@ export class InfluxOutbox {
       this.sleepers.add(done);
     });
   }
-}
-
-interface Row {
-  id: number;
-  line: string;
-  queued_at: number;
 }

@@ -1,12 +1,19 @@
 /**
  * The time-series store interface. The SQLite store (the embedded default) and the InfluxDB store
- * (deployments) both implement it and pass the same behaviour suite (test/store-suite.ts).
+ * (deployments) both implement it and pass the same behaviour suite (test/integration/store-suite.ts);
+ * a PostgreSQL store will too.
  *
- * Writes are synchronous and durable on return: ingest acknowledges the MQTT message after `write`
- * returns, so an acknowledged reading is never only in memory. (In InfluxDB mode the durable step is
- * the local SQLite outbox; a forwarder ships it to InfluxDB.)
+ * Writes are durable when they resolve: ingest writes readings through `participant` inside its batch
+ * transaction and acknowledges the MQTT messages after the commit, so an acknowledged reading is never
+ * only in memory. (In InfluxDB mode the durable step is the local outbox; a forwarder ships it.)
+ *
+ * Nothing outside a store looks at what kind it is: what differs (an outbox, exact rollups for the
+ * reports) is a capability here, null where the store has none.
  */
 import type { Reading, ParkingSession, UsagePoint } from '@parkops/contract/index.ts';
+import type { Awaitable, Tx } from '../db/tx.ts';
+import type { LocalTime } from '../reports/local-time.ts';
+import type { ReportSource } from '../reports/sources.ts';
 
 export type Every = '15m' | '1h' | '1d';
 export const EVERY_MS: Record<Every, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -36,16 +43,48 @@ export interface StoreHealth {
   outbox?: { depth: number; oldestAgeSec: number | null; rejected: number };
 }
 
+/** The outbox's figures, for /metrics and health (InfluxDB mode). */
+export interface OutboxMetrics {
+  /** lines waiting in the outbox */
+  depth: number;
+  /** age of the oldest waiting line, seconds; null when empty */
+  oldestAgeSec: number | null;
+  /** lines InfluxDB accepted since start */
+  sentTotal: number;
+  /** lines InfluxDB rejected as invalid since start (a counter) */
+  rejectedTotal: number;
+  /** lines set aside now (persists across restarts) */
+  rejectedHeld: number;
+  /** the last failure to deliver, cleared by the next successful request */
+  lastError: string | null;
+}
+
+/** The store's part of the ingest transaction. */
+export interface ReadingsParticipant {
+  /**
+   * Records one reading inside the caller's transaction. Returns false when the same reading (same
+   * subject and ts) was already stored, so QoS 1 redeliveries are stored once.
+   */
+  write(tx: Tx, reading: Reading): Awaitable<boolean>;
+}
+
+/** Keeping a store's report rollups up to date (the SQLite store's 15-minute rollups). */
+export interface RollupMaintenance {
+  /** Quarter-hour marks waiting to be rolled up. */
+  pending(): Promise<number>;
+  /** Rolls up what is dirty, at most `maxMarks` marks per key; resolves to the marks consumed. */
+  refresh(opts?: { maxMarks?: number }): Promise<number>;
+}
+
 export interface TimeSeriesStore {
+  /** For logs and the health text only; nothing branches on it. */
   readonly kind: 'sqlite' | 'influxdb';
   /** Opens files or checks the server; throws a clear error when it cannot. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /**
-   * Durably records one reading. Returns false when the same reading (same subject and ts) was
-   * already stored, so QoS 1 redeliveries are stored once.
-   */
-  write(reading: Reading): boolean;
+  readonly participant: ReadingsParticipant;
+  /** Durably records one reading in a transaction of its own; false for a reading already stored. */
+  write(reading: Reading): Promise<boolean>;
   /** Raw readings of one subject in a range, oldest first (for exports, the incident timeline and tests). */
   readings(subject: string, range: TimeRange, limit?: number): Promise<Reading[]>;
   /** Numeric series of one field of one subject, bucketed by `bucketMs` aligned to the epoch (UTC). */
@@ -60,5 +99,11 @@ export interface TimeSeriesStore {
   usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]>;
   /** Total readings stored, per kind (for tests, metrics and the benchmarks). */
   counts(): Promise<Record<Reading['kind'], number>>;
-  health(): StoreHealth;
+  health(): Promise<StoreHealth>;
+  /** The outbox's figures; null for a store without one. */
+  outboxMetrics(): Promise<OutboxMetrics | null>;
+  /** Where the report builder reads: exact rollups where the store keeps them, else rebuilt from the queries above. */
+  reportSource(lt: LocalTime): ReportSource;
+  /** The rollups to keep up to date in the background; null for a store without them. */
+  rollups(): RollupMaintenance | null;
 }

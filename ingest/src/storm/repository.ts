@@ -9,7 +9,8 @@
  * `storm_checklist_state` and runs each statement before it returns.
  */
 import type { ChecklistState } from '@parkops/contract/api.ts';
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
 export interface ChecklistTick {
   room: string;
@@ -66,6 +67,9 @@ CREATE TABLE IF NOT EXISTS storm_checklist_state (
 );
 `;
 
+/** The storm module's migrations (db/migrations.ts). */
+export const STORM_SCHEMA: ModuleSchema = { module: 'storm', migrations: [{ version: 1, description: 'storm checklist ticks and item states', up: SCHEMA_V1 }] };
+
 interface TickRow {
   seq: number;
   room: string;
@@ -83,7 +87,7 @@ export class SqliteStormRepository implements StormRepository {
   constructor(private readonly db: Db) {}
 
   async migrate(): Promise<void> {
-    migrate(this.db, 'storm', 1, SCHEMA_V1);
+    migrateDatabase(this.db, [STORM_SCHEMA]);
   }
 
   async addTick(t: ChecklistTick): Promise<void> {

@@ -65,7 +65,7 @@ beforeEach(async () => {
   w = await world();
   dryRoomWithHistory(w);
   run(w, 30);
-  await w.storm.settled();
+  await w.settled();
 });
 afterEach(async () => {
   for (const x of worlds.splice(0)) {
@@ -127,21 +127,21 @@ describe('the readiness checklist before any warning', () => {
 
   it('a silent level sensor is flagged as the room judge sees it', async () => {
     run(w, 60, 100, { silent: ['L2'] });
-    await w.storm.settled();
+    await w.settled();
     const v = w.storm.view(ROOM)!;
     expect(item(v, 'sensors-fresh')).toMatchObject({ state: 'flagged', findings: [{ code: 'sensor-fresh', sensor: 'L1' }, { code: 'sensor-stale', sensor: 'L2' }] });
     // No storm and no flood: nothing to put it on.
-    expect(w.timeline()).toEqual([]);
+    expect((await w.timeline())).toEqual([]);
   });
 });
 
 describe('storm mode', () => {
   it('opens an info alert and the room\'s incident at the onset; the checklist goes on its timeline; the Cancel ends both', async () => {
-    w.warning(stormCap('JN-STORM-1', 0, 10, 360));
+    await w.warning(stormCap('JN-STORM-1', 0, 10, 360));
     run(w, 9 * 60);
     expect(w.changes.filter((c) => c.alert.rule === 'flood.storm-mode')).toEqual([]);
     run(w, 70);
-    await w.storm.settled();
+    await w.settled();
     const opened = w.changes.filter((c) => c.alert.rule === 'flood.storm-mode');
     expect(opened.map((c) => c.change)).toEqual(['opened']);
     const alert = opened[0]!.alert;
@@ -153,7 +153,7 @@ describe('storm mode', () => {
     const v = w.storm.view(ROOM)!;
     expect(v).toMatchObject({ mode: true, since: new Date(T0 + 10 * MIN).toISOString(), warning: { severity: 'Moderate' }, rules: { riseWarnMmPerMin: 5, holdSec: 10 } });
     expect(w.readiness.at(-1)?.storm.mode).toBe(true);
-    const timeline = w.timeline();
+    const timeline = (await w.timeline());
     expect(timeline.map((e) => e.kind)).toEqual(['incident-start', 'alert-opened', 'checklist-start', 'checklist-start', 'checklist-start', 'checklist-start', 'checklist-start']);
     expect(timeline[2]!.detail).toMatch(/^Every pump has run in the last 7 days: FLAGGED \(duty pump P1 last ran 14 Jul 10:00 \(1\.0 days ago\); standby pump P2 idle 8\.0 days, last ran 7 Jul 10:00 \(must run every 7\)\)$/);
 
@@ -162,42 +162,43 @@ describe('storm mode', () => {
     const ticked = await w.storm.tick(ROOM, 'sandbags', { done: true, note: ' 40 bags at the ramp ' }, { username: 'duty', ip: '127.0.0.1' });
     expect(ticked).toMatchObject({ state: 'ok', findings: [{ code: 'ticked', by: 'duty', at: new Date(Date.now()).toISOString(), note: '40 bags at the ramp' }] });
     expect(w.audits).toEqual([{ actor: 'duty', action: 'storm.checklist.tick', target: `${ROOM}/sandbags`, ip: '127.0.0.1', detail: { note: '40 bags at the ramp' } }]);
-    expect(w.timeline().at(-1)).toMatchObject({ kind: 'checklist', detail: 'Sandbags and flood boards are at the B1 ramp and doors: ok (ticked by duty at 10:11: 40 bags at the ramp)' });
+    expect((await w.timeline()).at(-1)).toMatchObject({ kind: 'checklist', detail: 'Sandbags and flood boards are at the B1 ramp and doors: ok (ticked by duty at 10:11: 40 bags at the ramp)' });
     await expect(w.storm.tick(ROOM, 'sensors-fresh', { done: true }, { username: 'duty' })).rejects.toMatchObject({ status: 409, code: 'storm.not-manual' });
     await expect(w.storm.tick(ROOM, 'nope', { done: true }, { username: 'duty' })).rejects.toMatchObject({ status: 404, code: 'storm.unknown-item' });
 
     run(w, 18 * 60 + 20); // to 10:30
     // The warning is lifted: the alert resolves with its reason, the incident (nothing else in it) ends, the tick is cleared.
-    w.warning(buildCap({ identifier: 'JN-STORM-1-C', sent: at(T0, 30), msgType: 'Cancel', references: `sd-jining@cma.gov.cn,JN-STORM-1,${at(T0, 0)}`, infos: [{ polygon: JINING_POLYGON }] }));
-    await w.storm.settled();
+    await w.warning(buildCap({ identifier: 'JN-STORM-1-C', sent: at(T0, 30), msgType: 'Cancel', references: `sd-jining@cma.gov.cn,JN-STORM-1,${at(T0, 0)}`, infos: [{ polygon: JINING_POLYGON }] }));
+    await w.settled();
     const resolved = w.changes.filter((c) => c.alert.rule === 'flood.storm-mode' && c.change === 'resolved');
     expect(resolved).toHaveLength(1);
     expect(resolved[0]!.alert.message).toBe('创启大厦B1配电室：暴雨模式已于 10:30:00 结束（预警已解除）；自 10:10:00 起因「济宁市气象台发布暴雨黄色预警[Ⅲ级/较重]」进入暴雨模式');
-    expect(w.engine.incidents({ room: ROOM })[0]).toMatchObject({ state: 'closed', endedAt: new Date(T0 + 30 * MIN).toISOString() });
+    expect((await w.engine.incidents({ room: ROOM }))[0]).toMatchObject({ state: 'closed', endedAt: new Date(T0 + 30 * MIN).toISOString() });
     expect(item(w.storm.view(ROOM), 'sandbags').state).toBe('todo');
     expect((await w.storm.readiness(ROOM)).mode).toBe(false);
   });
 
   it('the water\'s alerts join the storm\'s incident: one story per storm', async () => {
     const postedAt = Date.now();
-    w.warning(stormCap('JN-STORM-2', 0, 0, 360));
+    await w.warning(stormCap('JN-STORM-2', 0, 0, 360));
     run(w, 20);
-    await w.storm.settled();
+    await w.settled();
     run(w, 30, 320);
+    await w.settled();
     const level = w.changes.filter((c) => c.alert.rule === 'flood.level' && c.change === 'opened');
     expect(level).toHaveLength(1);
-    const incidents = w.engine.incidents({ room: ROOM });
+    const incidents = (await w.engine.incidents({ room: ROOM }));
     expect(incidents).toHaveLength(1);
-    const d = w.engine.incident(incidents[0]!.id)!;
+    const d = (await w.engine.incident(incidents[0]!.id))!;
     expect(d.alerts.map((a) => a.rule).sort()).toEqual(['flood.level', 'flood.storm-mode']);
     // The story starts with storm mode, which began when the warning (already in force) arrived.
     expect(d.startedAt).toBe(new Date(postedAt).toISOString());
   });
 
   it('an upgraded warning (yellow to orange) worsens the storm-mode alert and goes on the timeline', async () => {
-    w.warning(stormCap('JN-STORM-3', 0, 0, 360));
+    await w.warning(stormCap('JN-STORM-3', 0, 0, 360));
     run(w, 20);
-    w.warning(
+    await w.warning(
       buildCap({
         identifier: 'JN-STORM-3-U',
         sent: at(T0, 1),
@@ -206,23 +207,23 @@ describe('storm mode', () => {
         infos: [{ language: 'en-US', event: 'Rainstorm', severity: 'Severe', headline: 'Orange rainstorm warning [level II / severe]', polygon: JINING_POLYGON, onset: at(T0, 0), expires: at(T0, 480) }],
       }),
     );
-    await w.storm.settled();
+    await w.settled();
     expect(w.changes.filter((c) => c.alert.rule === 'flood.storm-mode').map((c) => c.change).filter((c) => c !== 'updated')).toEqual(['opened', 'worsened']);
-    expect(w.timeline().find((e) => e.kind === 'storm-warning')?.detail).toBe('warning now: "Orange rainstorm warning [level II / severe]" (Rainstorm, Severe), in force 10:00 to 18:00');
+    expect((await w.timeline()).find((e) => e.kind === 'storm-warning')?.detail).toBe('warning now: "Orange rainstorm warning [level II / severe]" (Rainstorm, Severe), in force 10:00 to 18:00');
   });
 
   it('a restart neither opens the storm alert again nor repeats the checklist; storm mode that ended while down ends at start', async () => {
-    w.warning(stormCap('JN-STORM-4', 0, 0, 60));
+    await w.warning(stormCap('JN-STORM-4', 0, 0, 60));
     run(w, 20);
-    await w.storm.settled();
+    await w.settled();
     const dir = w.dir;
     await w.stop();
     vi.advanceTimersByTime(5 * MIN);
     const again = await world(dir);
     run(again, 20);
-    await again.storm.settled();
+    await again.settled();
     expect(again.changes.filter((c) => c.alert.rule === 'flood.storm-mode' && c.change !== 'updated')).toEqual([]);
-    expect(again.timeline().filter((e) => e.kind === 'checklist-start')).toHaveLength(5);
+    expect((await again.timeline()).filter((e) => e.kind === 'checklist-start')).toHaveLength(5);
     await again.stop();
     // Down past the warning's expiry (60 min after its onset).
     vi.advanceTimersByTime(60 * MIN);

@@ -11,13 +11,16 @@ import { EventBus, type AlertChanged, type StormReadiness } from '../bus.ts';
 import { Topics } from '@parkops/contract/topics.ts';
 import { FloodView } from '../flood/flood-view.ts';
 import { Ingest } from '../ingest.ts';
-import { LiveState } from '../live-state.ts';
+import { LiveState, SqliteLiveRepository } from '../live-state.ts';
+import { SqliteTransactions } from '../db/tx.ts';
 import { createLogger } from '../log.ts';
 import { Metrics } from '../metrics.ts';
 import { loadSite, type Site } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { AlertEngine } from '../alerts/alert-engine.ts';
+import { SqliteAlertRepository } from '../alerts/alert-repository.ts';
+import { SqliteIncidentRepository } from '../alerts/incident-repository.ts';
 import { SqliteWarningRepository, WarningService } from '../warnings/index.ts';
 import type { ContactRoute } from './checklist.ts';
 import { SqliteStormRepository } from './repository.ts';
@@ -57,13 +60,13 @@ export class StormWorld {
     this.bus.on('storm.readiness', (e) => void this.readiness.push(e));
     this.store = new SqliteStore(this.db, this.site);
     await this.store.start();
-    this.live = new LiveState(this.db, this.site);
-    this.live.load();
-    this.ingest = new Ingest({ db: this.db, store: this.store, live: this.live, bus: this.bus, topics: this.topics, site: this.site, metrics: new Metrics(), log });
+    this.live = new LiveState(new SqliteLiveRepository(this.db), this.site);
+    await this.live.load();
+    this.ingest = new Ingest({ transactions: new SqliteTransactions(this.db), store: this.store, live: this.live, bus: this.bus, topics: this.topics, site: this.site, metrics: new Metrics(), log });
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(this.db), site: this.site, bus: this.bus, log });
     await this.warnings.start();
     const warnings = this.warnings;
-    this.engine = new AlertEngine({ db: this.db, bus: this.bus, site: this.site, topics: this.topics, log, publisher: { publish: async () => undefined }, stormMode: (r, now) => warnings.stormMode(r, now) });
+    this.engine = new AlertEngine({ repo: new SqliteAlertRepository(this.db), incidents: new SqliteIncidentRepository(this.db), bus: this.bus, site: this.site, topics: this.topics, log, publisher: { publish: async () => undefined }, stormMode: (r, now) => warnings.stormMode(r, now) });
     this.flood = new FloodView(this.live, this.site, this.engine, (r) => warnings.stormMode(r), (r) => this.storm?.view(r));
     this.storm = new StormService({
       site: this.site,
@@ -93,6 +96,18 @@ export class StormWorld {
     this.db.close();
   }
 
+  /**
+   * Resolves once the storm module's work and the alert engine's writes have settled: the engine
+   * announces a change (`alert.changed`, so `changes`) once it is stored, and the storm module's own
+   * work may queue more of them.
+   */
+  async settled(): Promise<void> {
+    await this.storm.settled();
+    await this.engine.settled();
+    await this.storm.settled();
+    await this.engine.settled();
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -107,14 +122,14 @@ export class StormWorld {
   pump(pump: string, running: boolean, amps: number, ts = Date.now()): void {
     this.send(this.topics.pump(ROOM, pump), JSON.stringify({ running, amps, ts }));
   }
-  warning(xml: string): void {
-    const r = this.warnings.receive(xml, { via: 'http', origin: 'token:test' });
+  async warning(xml: string): Promise<void> {
+    const r = await this.warnings.receive(xml, { via: 'http', origin: 'token:test' });
     if (!r.ok) throw new Error(r.reason);
   }
 
   /** The room's open incident's timeline, or [] without one. */
-  timeline(): { kind: string; detail?: string; rule?: string }[] {
-    const inc = this.engine.incidents({ room: ROOM }).find((i) => i.state === 'open');
-    return inc ? (this.engine.incident(inc.id)?.timeline ?? []) : [];
+  async timeline(): Promise<{ kind: string; detail?: string; rule?: string }[]> {
+    const inc = (await this.engine.incidents({ room: ROOM })).find((i) => i.state === 'open');
+    return inc ? ((await this.engine.incident(inc.id))?.timeline ?? []) : [];
   }
 }

@@ -66,7 +66,7 @@ afterEach(async () => {
 });
 
 const poller = (path: string) => new FeedPoller({ url: `${base}${path}`, intervalMs: 60_000, warnings: service, log });
-const stored = () => service.list({ state: 'all' }).map((w) => w.identifier).sort();
+const stored = async () => (await service.list({ state: 'all' })).map((w) => w.identifier).sort();
 
 describe('polling a CAP feed URL', () => {
   it('takes a single CAP document, then asks with If-None-Match and gets 304', async () => {
@@ -78,8 +78,8 @@ describe('polling a CAP feed URL', () => {
       [false, 200],
       [true, 304],
     ]);
-    expect(stored()).toEqual(['37080041600000_20260708053000']);
-    expect(service.list({ state: 'all' })[0]!.via).toBe('feed');
+    expect((await stored())).toEqual(['37080041600000_20260708053000']);
+    expect((await service.list({ state: 'all' }))[0]!.via).toBe('feed');
   });
 
   it('reads an RSS 2.0 feed of CAP links (relative and absolute), fetching each document once', async () => {
@@ -89,7 +89,7 @@ describe('polling a CAP feed URL', () => {
       <item><title>A</title><link>/a.xml</link></item><item><title>B</title><link>${base}/b.xml</link></item></channel></rss>` });
     const p = poller('/rss');
     expect(await p.pollOnce()).toMatchObject({ status: 'feed', stored: 2, failed: 0 });
-    expect(stored()).toEqual(['RSS-A', 'RSS-B']);
+    expect((await stored())).toEqual(['RSS-A', 'RSS-B']);
     // Unchanged feed: one conditional request (If-Modified-Since), no documents fetched again.
     expect(await p.pollOnce()).toMatchObject({ status: 'not-modified' });
     expect(hits.filter((h) => h.path !== '/rss')).toHaveLength(2);
@@ -106,7 +106,7 @@ describe('polling a CAP feed URL', () => {
     docs.set('/atom', { type: 'application/atom+xml', etag: '"a1"', body: `<feed xmlns="http://www.w3.org/2005/Atom"><title>w</title>
       <entry><title>Rainstorm</title><link rel="alternate" type="text/html" href="/page.html"/><link rel="related" type="application/cap+xml" href="/x.cap"/></entry></feed>` });
     expect(await poller('/atom').pollOnce()).toMatchObject({ status: 'feed', stored: 1 });
-    expect(stored()).toEqual(['ATOM-1']);
+    expect((await stored())).toEqual(['ATOM-1']);
     expect(hits.some((h) => h.path === '/page.html')).toBe(false);
   });
 
@@ -119,7 +119,7 @@ describe('polling a CAP feed URL', () => {
     // The feed's ETag was not kept (an entry failed), so it is read again in full.
     expect(await p.pollOnce()).toMatchObject({ status: 'feed', stored: 1, refused: 0, failed: 0 });
     expect(hits.filter((h) => h.path === '/rss').map((h) => h.conditional)).toEqual([false, false]);
-    expect(stored()).toEqual(['LATER']);
+    expect((await stored())).toEqual(['LATER']);
   });
 
   it('survives a failing feed, says why, and works again when it recovers', async () => {
@@ -144,10 +144,10 @@ describe('polling a CAP feed URL', () => {
     const p = poller('/cap.xml');
     await p.start();
     await new Promise<void>((resolve) => {
-      const check = (): void => (stored().includes('TIMED') ? resolve() : void setTimeout(check, 20));
+      const check = (): void => void stored().then((ids) => (ids.includes('TIMED') ? resolve() : void setTimeout(check, 20)));
       check();
     });
     await p.stop();
-    expect(stored()).toEqual(['TIMED']);
+    expect((await stored())).toEqual(['TIMED']);
   });
 });

@@ -103,7 +103,7 @@ export class FeedPoller implements Module {
       let more = false;
       if (parsed.ok) {
         result.status = 'document';
-        this.take(body, url, result);
+        await this.take(body, url, result);
       } else if (parsed.feed) {
         result.status = 'feed';
         let fetched = 0;
@@ -121,7 +121,7 @@ export class FeedPoller implements Module {
           try {
             const entry = await this.get(link, { accept: 'application/cap+xml, application/xml;q=0.9, text/xml;q=0.8', 'user-agent': 'ParkOps CAP feed poller' });
             if (!entry.ok) throw new Error(`HTTP ${entry.status}`);
-            this.take(await readLimited(entry, MAX_CAP_BYTES), link, result);
+            await this.take(await readLimited(entry, MAX_CAP_BYTES), link, result);
             this.remember(link);
           } catch (err) {
             result.failed++;
@@ -148,8 +148,8 @@ export class FeedPoller implements Module {
     }
   }
 
-  private take(body: Uint8Array, origin: string, result: PollResult): void {
-    const r = this.deps.warnings.receive(body, { via: 'feed', origin });
+  private async take(body: Uint8Array, origin: string, result: PollResult): Promise<void> {
+    const r = await this.deps.warnings.receive(body, { via: 'feed', origin });
     if (!r.ok) {
       result.refused++;
       this.deps.log.warn({ origin, reason: r.reason }, 'CAP document from the feed refused');

@@ -6,7 +6,8 @@
  * The interface speaks warnings, not SQL, so a PostgreSQL implementation can follow; the SQLite one
  * owns the tables `warnings`, `warning_references` and `warning_storm_state`.
  */
-import { migrate, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import type { CapAlert } from './cap.ts';
 import type { Judgement } from './relevance.ts';
 
@@ -36,26 +37,25 @@ export interface StormState {
 }
 
 export interface WarningRepository {
-  migrate(): void;
   /**
    * Stores a warning and marks `supersedes` as superseded by it, in one step. Returns false, changing
    * nothing, when a warning with the same sender and identifier is already stored (CAP identifiers
    * are unique per sender, CAP 1.2 section 3.2.1).
    */
-  insert(w: StoredWarning, supersedes: readonly string[]): boolean;
-  get(id: string): StoredWarning | undefined;
-  byKey(sender: string, identifier: string): StoredWarning | undefined;
+  insert(w: StoredWarning, supersedes: readonly string[]): Promise<boolean>;
+  get(id: string): Promise<StoredWarning | undefined>;
+  byKey(sender: string, identifier: string): Promise<StoredWarning | undefined>;
   /** Stored messages whose references name this sender and identifier, oldest first. */
-  referencing(sender: string, identifier: string): StoredWarning[];
+  referencing(sender: string, identifier: string): Promise<StoredWarning[]>;
   /** Newest first (by sent, then receipt); `inForceAt` keeps only those in force then. */
-  list(q: { limit: number; inForceAt?: number | undefined }): StoredWarning[];
+  list(q: { limit: number; inForceAt?: number | undefined }): Promise<StoredWarning[]>;
   /** Not superseded, and with a window that ends after `now`: those that are or will be in force. */
-  current(now: number): StoredWarning[];
+  current(now: number): Promise<StoredWarning[]>;
   /** Received since `since` (epoch ms), oldest first: re-judged at start when the site file changed. */
-  receivedSince(since: number): StoredWarning[];
-  updateJudgement(id: string, judgement: Judgement): void;
-  stormStates(): Map<string, StormState>;
-  saveStormState(roomId: string, state: StormState): void;
+  receivedSince(since: number): Promise<StoredWarning[]>;
+  updateJudgement(id: string, judgement: Judgement): Promise<void>;
+  stormStates(): Promise<Map<string, StormState>>;
+  saveStormState(roomId: string, state: StormState): Promise<void>;
 }
 
 const SCHEMA_V1 = `
@@ -98,6 +98,9 @@ CREATE TABLE IF NOT EXISTS warning_storm_state (
 );
 `;
 
+/** The warnings module's migrations (db/migrations.ts). */
+export const WARNINGS_SCHEMA: ModuleSchema = { module: 'warnings', migrations: [{ version: 1, description: 'CAP warnings, their references and storm-mode state', up: SCHEMA_V1 }] };
+
 interface Row {
   id: string;
   received_at: number;
@@ -123,13 +126,11 @@ const fromRow = (r: Row): StoredWarning => ({
 });
 
 export class SqliteWarningRepository implements WarningRepository {
-  constructor(private readonly db: Db) {}
-
-  migrate(): void {
-    migrate(this.db, 'warnings', 1, SCHEMA_V1);
+  constructor(private readonly db: Db) {
+    migrateDatabase(db, [WARNINGS_SCHEMA]);
   }
 
-  insert(w: StoredWarning, supersedes: readonly string[]): boolean {
+  async insert(w: StoredWarning, supersedes: readonly string[]): Promise<boolean> {
     return this.db.transaction((): boolean => {
       const a = w.alert;
       const j = w.judgement;
@@ -150,24 +151,24 @@ export class SqliteWarningRepository implements WarningRepository {
     })();
   }
 
-  get(id: string): StoredWarning | undefined {
+  async get(id: string): Promise<StoredWarning | undefined> {
     const row = this.db.prepare('SELECT * FROM warnings WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
-  byKey(sender: string, identifier: string): StoredWarning | undefined {
+  async byKey(sender: string, identifier: string): Promise<StoredWarning | undefined> {
     const row = this.db.prepare('SELECT * FROM warnings WHERE sender = ? AND identifier = ?').get(sender, identifier) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
-  referencing(sender: string, identifier: string): StoredWarning[] {
+  async referencing(sender: string, identifier: string): Promise<StoredWarning[]> {
     const rows = this.db
       .prepare('SELECT w.* FROM warning_references r JOIN warnings w ON w.id = r.warning_id WHERE r.sender = ? AND r.identifier = ? ORDER BY w.received_at, w.id')
       .all(sender, identifier) as Row[];
     return rows.map(fromRow);
   }
 
-  list(q: { limit: number; inForceAt?: number | undefined }): StoredWarning[] {
+  async list(q: { limit: number; inForceAt?: number | undefined }): Promise<StoredWarning[]> {
     const rows =
       q.inForceAt === undefined
         ? (this.db.prepare('SELECT * FROM warnings ORDER BY sent DESC, received_at DESC LIMIT ?').all(q.limit) as Row[])
@@ -177,27 +178,27 @@ export class SqliteWarningRepository implements WarningRepository {
     return rows.map(fromRow);
   }
 
-  current(now: number): StoredWarning[] {
+  async current(now: number): Promise<StoredWarning[]> {
     const rows = this.db.prepare('SELECT * FROM warnings WHERE superseded_by IS NULL AND in_force_until > ? ORDER BY received_at').all(now) as Row[];
     return rows.map(fromRow);
   }
 
-  receivedSince(since: number): StoredWarning[] {
+  async receivedSince(since: number): Promise<StoredWarning[]> {
     return (this.db.prepare('SELECT * FROM warnings WHERE received_at >= ? ORDER BY received_at').all(since) as Row[]).map(fromRow);
   }
 
-  updateJudgement(id: string, j: Judgement): void {
+  async updateJudgement(id: string, j: Judgement): Promise<void> {
     this.db
       .prepare('UPDATE warnings SET relevant = ?, storm = ?, in_force_from = ?, in_force_until = ?, judgement = ? WHERE id = ?')
       .run(j.relevant ? 1 : 0, j.storm ? 1 : 0, j.from, j.until, JSON.stringify(j), id);
   }
 
-  stormStates(): Map<string, StormState> {
+  async stormStates(): Promise<Map<string, StormState>> {
     const rows = this.db.prepare('SELECT room_id, active, since, warning_id FROM warning_storm_state').all() as Array<{ room_id: string; active: number; since: number; warning_id: string | null }>;
     return new Map(rows.map((r) => [r.room_id, { active: r.active === 1, since: r.since, warningId: r.warning_id }]));
   }
 
-  saveStormState(roomId: string, s: StormState): void {
+  async saveStormState(roomId: string, s: StormState): Promise<void> {
     this.db
       .prepare('INSERT INTO warning_storm_state (room_id, active, since, warning_id) VALUES (?, ?, ?, ?) ON CONFLICT(room_id) DO UPDATE SET active = excluded.active, since = excluded.since, warning_id = excluded.warning_id')
       .run(roomId, s.active ? 1 : 0, s.since, s.warningId);

@@ -46,8 +46,8 @@ class World {
     await this.service.stop();
     this.db.close();
   }
-  post(xml: string) {
-    const r = this.service.receive(xml, { via: 'http', origin: 'token:test' });
+  async post(xml: string) {
+    const r = await this.service.receive(xml, { via: 'http', origin: 'token:test' });
     if (!r.ok) throw new Error(r.reason);
     return r;
   }
@@ -86,27 +86,27 @@ afterEach(async () => {
 });
 
 describe('storing', () => {
-  it('stores a warning once: the same sender and identifier again answers the same id as a duplicate', () => {
-    const first = w.post(sample('cma-rainstorm-jining.xml'));
+  it('stores a warning once: the same sender and identifier again answers the same id as a duplicate', async () => {
+    const first = await w.post(sample('cma-rainstorm-jining.xml'));
     expect(first.response).toMatchObject({ relevant: true, storm: true, inForce: false, duplicate: false });
-    const again = w.post(sample('cma-rainstorm-jining.xml'));
+    const again = await w.post(sample('cma-rainstorm-jining.xml'));
     expect(again.response).toEqual({ ...first.response, duplicate: true });
     expect(w.rows()).toBe(1);
     expect(w.events.filter((e) => e.name === 'warning.changed')).toHaveLength(1);
   });
 
-  it('refuses bad CAP with the reason and stores nothing', () => {
-    const r = w.service.receive('<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>', { via: 'http', origin: 't' });
+  it('refuses bad CAP with the reason and stores nothing', async () => {
+    const r = await w.service.receive('<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier></alert>', { via: 'http', origin: 't' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/^not valid CAP 1\.2: alert\/sender: is required/);
     expect(w.rows()).toBe(0);
     expect(w.events).toEqual([]);
   });
 
-  it('lists newest first, with both languages and the site-relevant block on top', () => {
-    w.post(sample('cap12-a2-severe-thunderstorm.xml'));
-    w.post(sample('cma-rainstorm-jining.xml'));
-    const all = w.service.list({ state: 'all' });
+  it('lists newest first, with both languages and the site-relevant block on top', async () => {
+    await w.post(sample('cap12-a2-severe-thunderstorm.xml'));
+    await w.post(sample('cma-rainstorm-jining.xml'));
+    const all = await w.service.list({ state: 'all' });
     expect(all.map((x) => x.sender)).toEqual(['sd-jining@cma.gov.cn', 'KSTO@NWS.NOAA.GOV']);
     expect(all[0]).toMatchObject({ event: '暴雨', severity: 'Moderate', urgency: 'Expected', relevant: true, storm: true, language: 'zh-CN', onset: '2026-07-08T00:00:00.000Z', expires: '2026-07-08T12:00:00.000Z' });
     expect(all[0]!.infos.map((i) => [i.language, i.event, i.coversSite])).toEqual([
@@ -119,7 +119,7 @@ describe('storing', () => {
 
 describe('storm mode follows the warning in force, by a timer', () => {
   it('starts at onset and ends at expiry with no new message', async () => {
-    w.post(rainstorm('R1', 90, 300));
+    await w.post(rainstorm('R1', 90, 300));
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.started')).toHaveLength(0);
 
@@ -130,33 +130,33 @@ describe('storm mode follows the warning in force, by a timer', () => {
     const started = w.storm('storm.started');
     expect(started).toHaveLength(1);
     expect(started[0]!.payload).toMatchObject({ roomId: 'b1-power', at: T0 + 90 * MIN, warning: { identifier: 'R1', inForce: true } });
-    expect(w.service.list({ state: 'active' }).map((x) => x.identifier)).toEqual(['R1']);
+    expect((await w.service.list({ state: 'active' })).map((x) => x.identifier)).toEqual(['R1']);
     expect(w.service.withStormMode({ rooms: [{ id: 'b1-power' } as never] }).rooms[0]!.stormMode).toBe(true);
 
     await vi.advanceTimersByTimeAsync(210 * MIN);
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.ended').map((e) => e.payload)).toEqual([expect.objectContaining({ roomId: 'b1-power', at: T0 + 300 * MIN, reason: 'expired' })]);
-    expect(w.service.list({ state: 'active' })).toEqual([]);
+    expect(await w.service.list({ state: 'active' })).toEqual([]);
     const changes = w.events.filter((e) => e.name === 'warning.changed').map((e) => (e.payload as BusEvents['warning.changed']).change);
     expect(changes).toEqual(['received', 'in-force', 'expired']);
   });
 
-  it('starts at once for a warning already in force when it arrives', () => {
+  it('starts at once for a warning already in force when it arrives', async () => {
     vi.setSystemTime(T0 + 100 * MIN);
-    w.post(rainstorm('R1', 90, 300));
+    await w.post(rainstorm('R1', 90, 300));
     expect(w.service.stormMode('b1-power')).toBe(true);
     expect(w.storm('storm.started')[0]!.payload).toMatchObject({ at: T0 + 100 * MIN });
   });
 
   it('a Cancel that references it ends storm mode at once', async () => {
-    w.post(rainstorm('R1', 0, 600));
+    await w.post(rainstorm('R1', 0, 600));
     expect(w.service.stormMode('b1-power')).toBe(true);
     await vi.advanceTimersByTimeAsync(30 * MIN);
-    const cancel = w.post(buildCap({ identifier: 'R1-cancel', sent: at(T0, 30), msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON, headline: 'Rainstorm warning lifted' }] }));
+    const cancel = await w.post(buildCap({ identifier: 'R1-cancel', sent: at(T0, 30), msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON, headline: 'Rainstorm warning lifted' }] }));
     expect(cancel.response).toMatchObject({ relevant: true, inForce: false });
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.ended').map((e) => (e.payload as BusEvents['storm.ended']).reason)).toEqual(['cancelled']);
-    const r1 = w.service.list({ state: 'all' }).find((x) => x.identifier === 'R1')!;
+    const r1 = (await w.service.list({ state: 'all' })).find((x) => x.identifier === 'R1')!;
     expect(r1).toMatchObject({ inForce: false, supersededBy: cancel.response.id });
     // Its expiry later changes nothing more.
     await vi.advanceTimersByTimeAsync(600 * MIN);
@@ -164,22 +164,22 @@ describe('storm mode follows the warning in force, by a timer', () => {
     expect(w.storm('storm.started')).toHaveLength(1);
   });
 
-  it('an Update to a stronger warning keeps storm mode (storm.updated); one to a non-storm warning ends it', () => {
-    w.post(rainstorm('R1', 0, 600));
-    w.post(rainstorm('R2', 0, 720, { msgType: 'Update', references: ref('R1'), info: { severity: 'Severe', headline: 'Orange rainstorm warning' } }));
+  it('an Update to a stronger warning keeps storm mode (storm.updated); one to a non-storm warning ends it', async () => {
+    await w.post(rainstorm('R1', 0, 600));
+    await w.post(rainstorm('R2', 0, 720, { msgType: 'Update', references: ref('R1'), info: { severity: 'Severe', headline: 'Orange rainstorm warning' } }));
     expect(w.service.stormMode('b1-power')).toBe(true);
     expect(w.storm('storm.updated').map((e) => (e.payload as BusEvents['storm.updated']).warning.identifier)).toEqual(['R2']);
     expect(w.storm('storm.ended')).toHaveLength(0);
-    w.post(rainstorm('R3', 0, 720, { msgType: 'Update', references: ref('R2'), info: { event: 'Thunderstorm', headline: 'Rain eases; thunder possible' } }));
+    await w.post(rainstorm('R3', 0, 720, { msgType: 'Update', references: ref('R2'), info: { event: 'Thunderstorm', headline: 'Rain eases; thunder possible' } }));
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.ended').map((e) => (e.payload as BusEvents['storm.ended']).reason)).toEqual(['updated']);
     // The thunderstorm update is itself relevant and in force, just not a storm warning.
-    expect(w.service.list({ state: 'active' }).map((x) => [x.identifier, x.storm])).toEqual([['R3', false]]);
+    expect((await w.service.list({ state: 'active' })).map((x) => [x.identifier, x.storm])).toEqual([['R3', false]]);
   });
 
   it('keeps storm mode while any storm warning is in force (overlapping warnings)', async () => {
-    w.post(rainstorm('R1', 0, 60));
-    w.post(rainstorm('F1', 30, 120, { info: { event: 'Flood Warning', category: 'Geo' } }));
+    await w.post(rainstorm('R1', 0, 60));
+    await w.post(rainstorm('F1', 30, 120, { info: { event: 'Flood Warning', category: 'Geo' } }));
     await vi.advanceTimersByTimeAsync(90 * MIN);
     expect(w.service.stormMode('b1-power')).toBe(true);
     expect(w.storm('storm.ended')).toHaveLength(0);
@@ -190,41 +190,41 @@ describe('storm mode follows the warning in force, by a timer', () => {
   });
 
   it.each(['Test', 'Exercise', 'Draft'])('a %s warning is stored and listed but never puts a room in storm mode', async (status) => {
-    const r = w.post(rainstorm('T1', 0, 60, { status }));
+    const r = await w.post(rainstorm('T1', 0, 60, { status }));
     expect(r.response).toMatchObject({ relevant: true, inForce: false });
     await vi.advanceTimersByTimeAsync(30 * MIN);
     expect(w.service.stormMode('b1-power')).toBe(false);
-    expect(w.service.list({ state: 'all' }).map((x) => x.status)).toEqual([status]);
+    expect((await w.service.list({ state: 'all' })).map((x) => x.status)).toEqual([status]);
   });
 
-  it('a Test cancel cannot end a real warning', () => {
-    w.post(rainstorm('R1', 0, 600));
-    w.post(buildCap({ identifier: 'X', status: 'Test', msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON }] }));
+  it('a Test cancel cannot end a real warning', async () => {
+    await w.post(rainstorm('R1', 0, 600));
+    await w.post(buildCap({ identifier: 'X', status: 'Test', msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON }] }));
     expect(w.service.stormMode('b1-power')).toBe(true);
   });
 
-  it('a Cancel that arrives before its warning leaves the warning out of force when it comes', () => {
-    w.post(buildCap({ identifier: 'R1-cancel', msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON }] }));
-    const late = w.post(rainstorm('R1', 0, 600));
+  it('a Cancel that arrives before its warning leaves the warning out of force when it comes', async () => {
+    await w.post(buildCap({ identifier: 'R1-cancel', msgType: 'Cancel', references: ref('R1'), infos: [{ polygon: JINING_POLYGON }] }));
+    const late = await w.post(rainstorm('R1', 0, 600));
     expect(late.response).toMatchObject({ relevant: true, inForce: false });
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.started')).toHaveLength(0);
   });
 
-  it('a relevant warning that is not a rainstorm or flood warning is in force without storm mode', () => {
-    expect(w.post(rainstorm('H1', 0, 60, { info: { event: '高温' } })).response).toMatchObject({ relevant: true, inForce: true, storm: false });
+  it('a relevant warning that is not a rainstorm or flood warning is in force without storm mode', async () => {
+    expect((await w.post(rainstorm('H1', 0, 60, { info: { event: '高温' } }))).response).toMatchObject({ relevant: true, inForce: true, storm: false });
     expect(w.service.stormMode('b1-power')).toBe(false);
   });
 
-  it('a rainstorm warning for somewhere else changes nothing', () => {
-    expect(w.post(buildCap({ infos: [{ polygon: CALIFORNIA_POLYGON }] })).response).toMatchObject({ relevant: false, inForce: false });
+  it('a rainstorm warning for somewhere else changes nothing', async () => {
+    expect((await w.post(buildCap({ infos: [{ polygon: CALIFORNIA_POLYGON }] }))).response).toMatchObject({ relevant: false, inForce: false });
     expect(w.service.stormMode('b1-power')).toBe(false);
   });
 });
 
 describe('restarts', () => {
   it('do not announce a storm mode again, and end one that ended while ParkOps was down', async () => {
-    w.post(rainstorm('R1', 0, 120));
+    await w.post(rainstorm('R1', 0, 120));
     expect(w.storm('storm.started')).toHaveLength(1);
     await w.stop();
     w = await new World(dir).start();
@@ -238,7 +238,7 @@ describe('restarts', () => {
   });
 
   it('still start storm mode on time after a restart before onset', async () => {
-    w.post(rainstorm('R1', 60, 120));
+    await w.post(rainstorm('R1', 60, 120));
     await w.stop();
     w = await new World(dir).start();
     await vi.advanceTimersByTimeAsync(60 * MIN);
@@ -246,7 +246,7 @@ describe('restarts', () => {
   });
 
   it('re-judge stored warnings against an edited site file (a geocode added)', async () => {
-    w.post(buildCap({ identifier: 'G1', infos: [{ geocode: { valueName: 'GB/T 2260', value: '370883' }, onset: at(T0, 0), expires: at(T0, 600) }] }));
+    await w.post(buildCap({ identifier: 'G1', infos: [{ geocode: { valueName: 'GB/T 2260', value: '370883' }, onset: at(T0, 0), expires: at(T0, 600) }] }));
     expect(w.service.stormMode('b1-power')).toBe(false);
     await w.stop();
     const edited = JSON.parse(JSON.stringify(jining)) as { cap: { geocodes: object[] } };
@@ -263,7 +263,7 @@ describe('a room with storm mode turned off', () => {
     const off = JSON.parse(JSON.stringify(jining)) as { flood: { rooms: Array<{ storm: { enabled: boolean } }> } };
     off.flood.rooms[0]!.storm.enabled = false;
     w = await new World(dir, parseSite(off)).start();
-    w.post(rainstorm('R1', 0, 60));
+    await w.post(rainstorm('R1', 0, 60));
     expect(w.service.stormMode('b1-power')).toBe(false);
     expect(w.storm('storm.started')).toHaveLength(0);
   });
@@ -279,9 +279,8 @@ describe('safety: storm mode is on exactly while a relevant storm warning is in 
         dir = mkdtempSync(join(tmpdir(), 'parkops-warnings-'));
         vi.setSystemTime(T0);
         w = await new World(dir).start();
-        ws.forEach((x, i) =>
-          w.post(buildCap({ identifier: `P${i}`, sent: at(T0, 0), infos: [{ polygon: x.here ? JINING_POLYGON : CALIFORNIA_POLYGON, event: x.storm ? '暴雨' : '大风', onset: at(T0, x.onset), expires: at(T0, x.onset + x.length) }] })),
-        );
+        for (const [i, x] of ws.entries())
+          await w.post(buildCap({ identifier: `P${i}`, sent: at(T0, 0), infos: [{ polygon: x.here ? JINING_POLYGON : CALIFORNIA_POLYGON, event: x.storm ? '暴雨' : '大风', onset: at(T0, x.onset), expires: at(T0, x.onset + x.length) }] }));
         const cancels = ws.map((x, i) => ({ i, at: x.cancelAt })).filter((c): c is { i: number; at: number } => c.at !== null).sort((a, b) => a.at - b.at);
         let clock = 0;
         const cancelled = new Map<number, number>();
@@ -291,7 +290,7 @@ describe('safety: storm mode is on exactly while a relevant storm warning is in 
           for (const c of cancels.filter((c) => c.at > clock - 1 && c.at <= t && !cancelled.has(c.i))) {
             await vi.advanceTimersByTimeAsync((c.at - clock) * MIN);
             clock = c.at;
-            w.post(buildCap({ identifier: `P${c.i}-cancel`, sent: at(T0, c.at), msgType: 'Cancel', references: ref(`P${c.i}`), infos: [{ polygon: JINING_POLYGON }] }));
+            await w.post(buildCap({ identifier: `P${c.i}-cancel`, sent: at(T0, c.at), msgType: 'Cancel', references: ref(`P${c.i}`), infos: [{ polygon: JINING_POLYGON }] }));
             cancelled.set(c.i, c.at);
           }
           await vi.advanceTimersByTimeAsync((t - clock) * MIN);

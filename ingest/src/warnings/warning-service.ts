@@ -7,6 +7,10 @@
  * For the alert rules: `stormMode(roomId, now)` answers, and the bus carries `storm.started`,
  * `storm.updated` and `storm.ended` with the warning. Each room's state is persisted, so a restart
  * announces only real changes (a storm mode that ended while ParkOps was down ends at start).
+ *
+ * Receiving and evaluating run one at a time through a serial queue: each change is stored through
+ * the repository first, and announced on the bus only after the write resolved, in order. What the
+ * alert rules ask (`stormMode`) is answered from memory, synchronously.
  */
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../bus.ts';
@@ -66,40 +70,49 @@ export class WarningService implements Module {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private readonly received: Counter;
+  /** The serial queue: receive and evaluate in order, never interleaved. */
+  private tail: Promise<unknown> = Promise.resolve();
   publisher: Publisher | null;
 
   constructor(private readonly deps: WarningServiceDeps) {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log.child({ module: 'warnings' });
     this.publisher = deps.publisher ?? null;
-    this.received = new Counter('parkops_warnings_received_total', 'CAP warnings received, by route and result (stored, duplicate, refused)');
+    this.received = new Counter('parkops_warnings_received_total', 'CAP warnings received, by route and result (stored, duplicate, refused)', ['via', 'result']);
     if (deps.metrics) {
       deps.metrics.add(this.received);
       deps.metrics.add(new Gauge('parkops_warnings_in_force', 'Relevant CAP warnings in force for the site', () => this.inForce.size));
-      deps.metrics.add(new Gauge('parkops_storm_mode', 'Flood room in storm mode (1) or not (0)', () => deps.site.rooms.map((r) => [{ room: r.id }, this.states.get(r.id)?.active ? 1 : 0])));
+      deps.metrics.add(new Gauge('parkops_storm_mode', 'Flood room in storm mode (1) or not (0)', () => deps.site.rooms.map((r) => [{ room: r.id }, this.states.get(r.id)?.active ? 1 : 0]), ['room']));
     }
   }
 
   async start(): Promise<void> {
     const { repo } = this.deps;
-    repo.migrate();
     const now = this.clock.now();
     // The site file may have changed since these were judged (a geocode added, an event name).
-    for (const w of repo.receivedSince(now - REJUDGE_DAYS * DAY_MS)) {
+    for (const w of await repo.receivedSince(now - REJUDGE_DAYS * DAY_MS)) {
       const j = judge(w.alert, this.deps.site);
-      if (JSON.stringify(j) !== JSON.stringify(w.judgement)) repo.updateJudgement(w.id, j);
+      if (JSON.stringify(j) !== JSON.stringify(w.judgement)) await repo.updateJudgement(w.id, j);
     }
-    for (const w of repo.current(now)) this.current.set(w.id, w);
-    this.states = repo.stormStates();
+    for (const w of await repo.current(now)) this.current.set(w.id, w);
+    this.states = await repo.stormStates();
     this.inForce = new Set([...this.current.values()].filter((w) => inForceAt(this.windowOf(w), now)).map((w) => w.id));
     this.running = true;
-    this.evaluate(now, { quietWarnings: true });
+    await this.serial(() => this.evaluate(now, { quietWarnings: true }));
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.tail.catch(() => undefined);
+  }
+
+  /** Runs `fn` after everything queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -109,7 +122,11 @@ export class WarningService implements Module {
    * Takes one CAP document. Stored once per sender+identifier; the same one again is answered as a
    * duplicate and changes nothing. Throws only when storage fails (the caller must not acknowledge).
    */
-  receive(input: Uint8Array | string, meta: { via: WarningVia; origin: string }): ReceiveResult {
+  receive(input: Uint8Array | string, meta: { via: WarningVia; origin: string }): Promise<ReceiveResult> {
+    return this.serial(() => this.receiveNow(input, meta));
+  }
+
+  private async receiveNow(input: Uint8Array | string, meta: { via: WarningVia; origin: string }): Promise<ReceiveResult> {
     const parsed = parseCap(input);
     if (!parsed.ok) {
       this.received.inc({ via: meta.via, result: 'refused' });
@@ -118,7 +135,7 @@ export class WarningService implements Module {
     const now = this.clock.now();
     const alert = parsed.alert;
     const { repo } = this.deps;
-    const existing = repo.byKey(alert.sender, alert.identifier);
+    const existing = await repo.byKey(alert.sender, alert.identifier);
     if (existing) {
       this.received.inc({ via: meta.via, result: 'duplicate' });
       const view = this.view(existing, now);
@@ -126,10 +143,9 @@ export class WarningService implements Module {
     }
     const judgement = judge(alert, this.deps.site);
     // An Update or Cancel that arrived before the message it names (feeds do not promise order).
-    const later = repo.referencing(alert.sender, alert.identifier).find((r) => supersedes(r.alert, alert));
-    const targets = alert.msgType === 'Update' || alert.msgType === 'Cancel'
-      ? alert.references.map((r) => repo.byKey(r.sender, r.identifier)).filter((w): w is StoredWarning => w !== undefined && w.supersededBy === null && supersedes(alert, w.alert))
-      : [];
+    const later = (await repo.referencing(alert.sender, alert.identifier)).find((r) => supersedes(r.alert, alert));
+    const referenced = alert.msgType === 'Update' || alert.msgType === 'Cancel' ? await Promise.all(alert.references.map((r) => repo.byKey(r.sender, r.identifier))) : [];
+    const targets = referenced.filter((w): w is StoredWarning => w !== undefined && w.supersededBy === null && supersedes(alert, w.alert));
     const stored: StoredWarning = {
       id: warningId(alert.sender, alert.identifier),
       alert,
@@ -141,10 +157,10 @@ export class WarningService implements Module {
       supersededBy: later?.id ?? null,
       supersededAt: later ? now : null,
     };
-    if (!repo.insert(stored, targets.map((t) => t.id))) {
+    if (!(await repo.insert(stored, targets.map((t) => t.id)))) {
       // Stored by someone else between the look-up and the insert.
       this.received.inc({ via: meta.via, result: 'duplicate' });
-      const view = this.view(repo.byKey(alert.sender, alert.identifier)!, now);
+      const view = this.view((await repo.byKey(alert.sender, alert.identifier))!, now);
       return { ok: true, warning: view, response: this.answer(view, true) };
     }
     this.received.inc({ via: meta.via, result: 'stored' });
@@ -157,10 +173,10 @@ export class WarningService implements Module {
     this.deps.bus.emit('warning.changed', { warning: view, change: 'received' });
     for (const t of targets) {
       this.current.delete(t.id);
-      const updated = repo.get(t.id);
+      const updated = await repo.get(t.id);
       if (updated) this.deps.bus.emit('warning.changed', { warning: this.view(updated, now), change: 'superseded' });
     }
-    if (this.running) this.evaluate(now, { supersededBy: new Map(targets.map((t) => [t.id, alert.msgType])) });
+    if (this.running) await this.evaluate(now, { supersededBy: new Map(targets.map((t) => [t.id, alert.msgType])) });
     return { ok: true, warning: view, response: this.answer(view, false) };
   }
 
@@ -170,14 +186,16 @@ export class WarningService implements Module {
    * redelivers it.
    */
   receiveMqtt(topic: string, payload: Uint8Array, receivedAt: number, ack: (err?: Error) => void): void {
-    let result: ReceiveResult;
-    try {
-      result = this.receive(payload, { via: 'mqtt', origin: topic });
-    } catch (err) {
-      this.log.error({ err, topic }, 'storing a CAP warning failed: left unacknowledged for redelivery');
-      ack(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
+    this.receive(payload, { via: 'mqtt', origin: topic }).then(
+      (result) => this.answerMqtt(topic, receivedAt, result, ack),
+      (err: unknown) => {
+        this.log.error({ err, topic }, 'storing a CAP warning failed: left unacknowledged for redelivery');
+        ack(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private answerMqtt(topic: string, receivedAt: number, result: ReceiveResult, ack: (err?: Error) => void): void {
     if (!result.ok) {
       this.log.warn({ topic, reason: result.reason }, 'CAP warning refused');
       // The park/rejected notice of a device message (docs/api.md, ParkOps to clients), with a code of its own.
@@ -195,14 +213,14 @@ export class WarningService implements Module {
   // ----------------------------------------------------------------------------------------------
   // Answers
 
-  list(q: { state: 'active' | 'all'; limit?: number }): WarningView[] {
+  async list(q: { state: 'active' | 'all'; limit?: number }): Promise<WarningView[]> {
     const now = this.clock.now();
-    const rows = this.deps.repo.list({ limit: q.limit ?? 200, inForceAt: q.state === 'active' ? now : undefined });
+    const rows = await this.deps.repo.list({ limit: q.limit ?? 200, inForceAt: q.state === 'active' ? now : undefined });
     return rows.map((w) => this.view(w, now));
   }
 
   /** Relevant warnings in force now, newest first. */
-  inForceNow(): WarningView[] {
+  inForceNow(): Promise<WarningView[]> {
     return this.list({ state: 'active' });
   }
 
@@ -288,7 +306,7 @@ export class WarningService implements Module {
    * mode. Announces each change once, persists the rooms' states, and sets the timer for the next
    * boundary.
    */
-  private evaluate(now: number, opts: { quietWarnings?: boolean; supersededBy?: Map<string, string> } = {}): void {
+  private async evaluate(now: number, opts: { quietWarnings?: boolean; supersededBy?: Map<string, string> } = {}): Promise<void> {
     const { bus, repo, site } = this.deps;
     const nowInForce = new Set<string>();
     for (const w of [...this.current.values()]) {
@@ -302,7 +320,7 @@ export class WarningService implements Module {
       }
       for (const id of this.inForce) {
         if (nowInForce.has(id) || opts.supersededBy?.has(id)) continue;
-        const w = repo.get(id);
+        const w = await repo.get(id);
         if (w && w.supersededBy === null) bus.emit('warning.changed', { warning: this.view(w, now), change: 'expired' });
       }
     }
@@ -316,8 +334,8 @@ export class WarningService implements Module {
         const newest = storms[0]!;
         if (prev.active && prev.warningId === newest.id) continue;
         const state: StormState = { active: true, since: prev.active ? prev.since : now, warningId: newest.id };
-        repo.saveStormState(room.id, state);
         this.states.set(room.id, state);
+        await repo.saveStormState(room.id, state);
         const payload = { roomId: room.id, at: now, warning: this.view(newest, now), warnings: storms.map((w) => this.view(w, now)) };
         if (prev.active) {
           bus.emit('storm.updated', payload);
@@ -326,12 +344,12 @@ export class WarningService implements Module {
           bus.emit('storm.started', payload);
         }
       } else if (prev.active) {
-        const last = prev.warningId === null ? undefined : repo.get(prev.warningId);
-        const by = last?.supersededBy ? repo.get(last.supersededBy) : undefined;
+        const last = prev.warningId === null ? undefined : await repo.get(prev.warningId);
+        const by = last?.supersededBy ? await repo.get(last.supersededBy) : undefined;
         const reason = !room.storm.enabled ? 'disabled' : by?.alert.msgType === 'Cancel' ? 'cancelled' : by ? 'updated' : 'expired';
         const state: StormState = { active: false, since: now, warningId: prev.warningId };
-        repo.saveStormState(room.id, state);
         this.states.set(room.id, state);
+        await repo.saveStormState(room.id, state);
         this.log.warn({ room: room.id, warning: prev.warningId, reason }, 'storm mode ended');
         bus.emit('storm.ended', { roomId: room.id, at: now, warning: last ? this.view(last, now) : null, reason });
       }
@@ -352,12 +370,13 @@ export class WarningService implements Module {
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - now));
     this.timer = setTimeout(() => {
       this.timer = null;
-      try {
-        this.evaluate(this.clock.now());
-      } catch (err) {
+      const at = this.clock.now();
+      this.serial(() => this.evaluate(at)).catch((err: unknown) => {
         this.log.error({ err }, 'storm mode check failed; retrying in a minute');
+        if (!this.running) return;
         this.timer = setTimeout(() => this.schedule(this.clock.now()), 60_000);
-      }
+        this.timer.unref?.();
+      });
     }, wait);
     this.timer.unref?.();
   }

@@ -7,6 +7,7 @@
  * | GET /warnings?state=active\|all&limit | viewer |
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { asyncRouter, caught } from '../api/async-routes.ts';
 import { z } from 'zod';
 import type { Role } from '@parkops/contract/api.ts';
 import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
@@ -26,7 +27,7 @@ interface Guard {
 }
 
 export function warningsRouter(warnings: WarningService, guard: Guard): express.Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const viewer = guard.requireRole('viewer');
   const feed = guard.requireAnyRole(['feed', 'admin']);
   const xmlBody = express.raw({ type: CAP_MEDIA_TYPES, limit: MAX_CAP_BYTES });
@@ -38,18 +39,18 @@ export function warningsRouter(warnings: WarningService, guard: Guard): express.
     const charset = /;\s*charset\s*=\s*"?([^";]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
     if (charset !== undefined && !/^utf-?8$/i.test(charset.trim())) return void res.status(415).json({ error: `send the CAP alert as UTF-8 (got charset ${charset.slice(0, 20)})` });
     next();
-  }, xmlBody, (req, res) => {
+  }, xmlBody, caught(async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = warnings.receive(body, { via: 'http', origin: req.user?.username ?? 'unknown' });
+    const result = await warnings.receive(body, { via: 'http', origin: req.user?.username ?? 'unknown' });
     if (!result.ok) return void res.status(400).json({ error: result.reason, problems: result.problems });
     res.status(202).json(result.response);
-  });
+  }));
 
-  router.get('/warnings', viewer, (req, res) => {
+  router.get('/warnings', viewer, caught(async (req, res) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) return void res.status(400).json({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
-    res.json(warnings.list(q.data));
-  });
+    res.json(await warnings.list(q.data));
+  }));
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const type = (err as { type?: string }).type;

@@ -142,19 +142,15 @@ describe('the uplink translator', () => {
   const memory = (): DevicesRepository => {
     const bindings = [{ deviceId: 'L1', devEui: '0101010101010101', codec: 'milesight-em310-udl', params: { mountMm: 1500 }, updatedAt: 0, updatedBy: 'test' }];
     return {
-      migrate: () => undefined,
-      transaction: (fn) => fn(),
-      bindings: () => bindings,
-      putBinding: () => undefined,
-      deleteBinding: () => true,
-      unbound: () => [],
-      seenUnbound: () => undefined,
-      forgetUnbound: () => undefined,
-      telemetry: () => [],
-      putTelemetry: () => undefined,
-      counters: () => [],
-      putCounter: () => undefined,
-      deleteCounters: () => undefined,
+      participant: { putCounters: () => undefined, putTelemetry: () => undefined },
+      bindings: async () => bindings,
+      applyBindings: async () => undefined,
+      deleteBinding: async () => true,
+      unbound: async () => [],
+      seenUnbound: async () => undefined,
+      telemetry: async () => [],
+      counters: async () => [],
+      saveUplinkState: async () => undefined,
     };
   };
   it('never throws on arbitrary uplink JSON, bound or not', async () => {
