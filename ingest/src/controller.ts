@@ -38,6 +38,8 @@ import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
 import { SqliteTransactions } from './db/tx.ts';
+import { RetentionService, retentionTasks } from './retention/retention-service.ts';
+import { SqliteOutboxRepository } from './store/outbox.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -57,6 +59,7 @@ export class Controller {
   flood!: FloodView;
   warnings!: WarningService;
   devices!: DeviceRegistry;
+  retention!: RetentionService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -119,7 +122,9 @@ export class Controller {
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
-    this.alerts = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    const alertRepo = new SqliteAlertRepository(db);
+    const incidentRepo = new SqliteIncidentRepository(db);
+    this.alerts = new AlertEngine({ repo: alertRepo, incidents: incidentRepo, notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
     const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
@@ -157,6 +162,21 @@ export class Controller {
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     await this.run(this.notifier);
+    // Retention (docs/operations.md): every owner prunes its own rows, in small slices, in the background.
+    this.retention = new RetentionService({
+      tasks: retentionTasks({
+        days: { readings: config.PARKOPS_RETENTION_DAYS, events: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodies: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS },
+        readings: this.store.retention(),
+        incidents: incidentRepo,
+        alerts: alertRepo,
+        auth: this.auth.repo,
+        notifications: this.notifier,
+        outbox: new SqliteOutboxRepository(db),
+      }),
+      log,
+      metrics,
+    });
+    await this.run(this.retention);
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
     if (config.PARKOPS_CAP_FEED_URL) {
@@ -299,6 +319,7 @@ export class Controller {
     const problems: string[] = [];
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
     if (!store.ok) problems.push(`store: ${store.detail}`);
+    for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
     if (problems.length > 0) h.problems = problems;

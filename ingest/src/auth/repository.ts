@@ -160,6 +160,15 @@ export class AuthRepository {
   deleteSessionsOf(username: string, exceptIdHash?: string): number {
     return this.db.prepare('DELETE FROM auth_sessions WHERE username = ? AND id_hash IS NOT ?').run(username, exceptIdHash ?? null).changes;
   }
+  /** Retention: at most `limit` sessions that expired before `nowMs`. */
+  async pruneExpiredSessions(nowMs: number, limit: number): Promise<number> {
+    return this.db.prepare('DELETE FROM auth_sessions WHERE id_hash IN (SELECT id_hash FROM auth_sessions WHERE expires_at <= ? LIMIT ?)').run(nowMs, limit).changes;
+  }
+  /** Retention: at most `limit` audit entries older than `cutoffMs`, oldest first (ids grow with time). */
+  async pruneAuditBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    return this.db.prepare('DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY id LIMIT ?)').run(cutoff, limit).changes;
+  }
   deleteExpiredSessions(now: number): number {
     return this.db.prepare('DELETE FROM auth_sessions WHERE expires_at <= ?').run(now).changes;
   }

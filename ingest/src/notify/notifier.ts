@@ -303,6 +303,28 @@ export class Notifier implements Module {
     return (this.db.prepare(`SELECT * FROM notifications WHERE alert_id IN (${marks}) ORDER BY id`).all(...alertIds) as AttemptRow[]).map(toAttempt);
   }
 
+  /**
+   * Retention: empties the bodies of at most `limit` deliveries settled (sent or given up) before
+   * `cutoffMs`. The delivery and its attempt rows stay for the incident timeline; a pending delivery
+   * keeps its body (it is still to be sent).
+   */
+  async pruneBodiesBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    return this.db.prepare("UPDATE notification_deliveries SET body = '' WHERE id IN (SELECT id FROM notification_deliveries WHERE state <> 'pending' AND updated_at < ? AND body <> '' ORDER BY id LIMIT ?)").run(cutoff, limit).changes;
+  }
+
+  /** Retention: deletes at most `limit` settled deliveries last changed before `cutoffMs`, with their attempt rows. */
+  async pruneBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    const ids = this.db.prepare("SELECT id FROM notification_deliveries WHERE state <> 'pending' AND updated_at < ? ORDER BY id LIMIT ?").pluck().all(cutoff, limit) as number[];
+    if (ids.length === 0) return 0;
+    const marks = ids.map(() => '?').join(',');
+    return this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM notifications WHERE delivery_id IN (${marks})`).run(...ids);
+      return this.db.prepare(`DELETE FROM notification_deliveries WHERE id IN (${marks}) AND state <> 'pending'`).run(...ids).changes;
+    })();
+  }
+
   /** For health and the dashboard: deliveries still retrying, and the ones given up in the last 24 h. */
   stats(): { pending: number; failedLast24h: number; lastFailure: NotificationAttempt | null } {
     const pending = (this.db.prepare("SELECT count(*) AS n FROM notification_deliveries WHERE state = 'pending'").get() as { n: number }).n;

@@ -313,6 +313,11 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /** InfluxDB aggregates at query time: nothing to roll up here. */
+  /** InfluxDB applies its retention policy itself (docs/operations.md); start() checks it. */
+  retention(): null {
+    return null;
+  }
+
   rollups(): null {
     return null;
   }
