@@ -254,7 +254,7 @@ export class Controller {
   private async influxStore(): Promise<TimeSeriesStore> {
     const { InfluxStore } = await import('./store/influx-store.ts');
     const { config, site, db, log } = this;
-    return new InfluxStore({ db, site, url: config.INFLUX_URL!, database: config.INFLUX_DATABASE!, token: config.INFLUX_TOKEN, log: log.child({ module: 'influx' }) });
+    return new InfluxStore({ db, site, url: config.INFLUX_URL!, database: config.INFLUX_DATABASE!, token: config.INFLUX_TOKEN, retentionDays: config.PARKOPS_RETENTION_DAYS, log: log.child({ module: 'influx' }) });
   }
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
