@@ -40,6 +40,7 @@ import { SCHEMAS } from './db/schemas.ts';
 import { SqliteTransactions } from './db/tx.ts';
 import { RetentionService, retentionTasks } from './retention/retention-service.ts';
 import { SqliteOutboxRepository } from './store/outbox.ts';
+import { markRunning, runningParkOps } from './ops/data-lock.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -73,6 +74,8 @@ export class Controller {
   };
   private readonly started: Module[] = [];
   private stopping = false;
+  /** Removes `<data>/parkops.pid` (a restore refuses while it names a live ParkOps). */
+  private releasePid: () => void = () => undefined;
 
   constructor(
     readonly config: Config,
@@ -95,6 +98,9 @@ export class Controller {
 
   async start(): Promise<void> {
     const { config, site, log, bus, metrics, topics, db, live } = this;
+    const other = runningParkOps(config.dataDir);
+    if (other !== null) log.warn({ pid: other, dataDir: config.dataDir }, 'another ParkOps process seems to run on this data folder');
+    this.releasePid = markRunning(config.dataDir);
     // Before anything reads or writes: every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
@@ -351,5 +357,6 @@ export class Controller {
       }
     }
     this.db.close();
+    this.releasePid();
   }
 }
