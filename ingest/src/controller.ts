@@ -41,6 +41,8 @@ import { SqliteTransactions } from './db/tx.ts';
 import { RetentionService, retentionTasks } from './retention/retention-service.ts';
 import { SqliteOutboxRepository } from './store/outbox.ts';
 import { markRunning, runningParkOps } from './ops/data-lock.ts';
+import { StorageStats } from './ops/storage-stats.ts';
+import { opsRouter } from './ops/routes.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -61,6 +63,7 @@ export class Controller {
   warnings!: WarningService;
   devices!: DeviceRegistry;
   retention!: RetentionService;
+  storage!: StorageStats;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -183,6 +186,11 @@ export class Controller {
       metrics,
     });
     await this.run(this.retention);
+    // What the database costs (/metrics, the admin page) and backups from the admin page.
+    const days = { readingsDays: config.PARKOPS_RETENTION_DAYS, eventsDays: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodyDays: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS };
+    this.storage = new StorageStats({ dataDir: config.dataDir, retention: this.store.retention(), days, log, metrics });
+    await this.run(this.storage);
+    this.http.useApi(opsRouter({ db, dataDir: config.dataDir, stats: this.storage, guard, audit: (e) => this.auth.audit(e), log }));
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
     if (config.PARKOPS_CAP_FEED_URL) {

@@ -71,6 +71,9 @@ const EXTENSIONS: Record<string, Access> = {
   // Anyone may remove their own subscription (a responder demoted to viewer, too).
   'DELETE /api/push/subscriptions': 'viewer',
   'POST /api/push/test': 'responder',
+  'GET /api/admin/storage': 'admin',
+  'POST /api/admin/backup': 'admin',
+  'GET /api/admin/backups/:name': 'admin',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -100,6 +103,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/devices/codecs': () => ({}),
   'GET /api/push/key': () => ({}),
   'GET /api/push/subscriptions': () => ({}),
+  'GET /api/admin/storage': () => ({}),
+  'POST /api/admin/backup': () => ({ body: {} }),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

@@ -42,13 +42,13 @@ export interface BackupResult {
 export const backupsDir = (dataDir: string): string => join(dataDir, 'backups');
 const lastFile = (dataDir: string): string => join(backupsDir(dataDir), 'last-backup.json');
 
-/** A timestamped name for a backup made now: `parkops-2026-11-30T031500Z.db`. */
+/** A timestamped name for a backup made now: `parkops-2026-11-30T031500.123Z.db` (UTC). */
 export function backupName(now: number): string {
-  return `parkops-${new Date(now).toISOString().slice(0, 19).replace(/:/g, '')}Z.db`;
+  return `parkops-${new Date(now).toISOString().slice(0, 23).replace(/:/g, '')}Z.db`;
 }
 
 /** Names the admin page may offer for download: only what `backupName` makes. */
-export const BACKUP_NAME = /^parkops-\d{4}-\d{2}-\d{2}T\d{6}Z\.db$/;
+export const BACKUP_NAME = /^parkops-\d{4}-\d{2}-\d{2}T\d{6}\.\d{3}Z\.db$/;
 
 function noteLast(dataDir: string, r: BackupResult): void {
   mkdirSync(backupsDir(dataDir), { recursive: true });
