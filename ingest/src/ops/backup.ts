@@ -172,7 +172,9 @@ export function restoreInto(dataDir: string, source: string, opts: { now?: () =>
   }
   let keptAt: string | null = null;
   if (existsSync(target)) {
-    keptAt = `${target}.replaced-${new Date(now()).toISOString().slice(0, 19).replace(/:/g, '')}Z`;
+    const stamp = new Date(now()).toISOString().slice(0, 23).replace(/:/g, '');
+    // Never over an earlier kept database (two restores in one millisecond).
+    for (let k = 0; keptAt === null || existsSync(keptAt); k++) keptAt = `${target}.replaced-${stamp}Z${k > 0 ? `-${k}` : ''}`;
     // The WAL may hold committed transactions not yet in the main file: it moves with it, named as
     // SQLite looks for it, so the kept database opens whole.
     renameSync(target, keptAt);
