@@ -3,7 +3,7 @@
  * numbers; writes docs/benchmarks.md. `-- --quick` for a one-minute version, `-- --soak 30m` adds a
  * soak at 1,000 msg/s. Exits non-zero only when it could not run, never because a goal was missed.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runAlertBench, type LatencyResult } from './alerts.ts';
 import { runFootprintBench, type FootprintResult } from './footprint.ts';
@@ -120,6 +120,18 @@ await section('dashboard', async () => {
   sections.push({ title: 'Dashboard', intro: `Debian Chromium ${m.chromium}, headless, driven by playwright-core against ParkOps started as \`npm start\` does (simulators off).`, header: ['what', 'value', 'baseline / note'], rows: r.rows, notes: [] });
 });
 
+await section('ops', async () => {
+  const { runOpsBench } = await import('./ops.ts');
+  const r = await runOpsBench({ quick, log });
+  sections.push({
+    title: 'Retention, backups and size',
+    intro: `\`${command}\` (bench/ops.ts). (1) Two simulated years into the embedded SQLite store with its rollups, retention off (baseline) and on (PARKOPS_RETENTION_DAYS=400), on a scaled site (see the note); full-site figures projected from the bytes measured. (2) The Ingest pipeline on the two-year database, with and without the retention service pruning the 330 days past retention, same stream, same run. (3) Backing up one year of that data, against a plain file copy.`,
+    header: ['what', 'value', 'baseline / note'],
+    rows: r.rows.map((x): Row => [x.name, x.value, x.note]),
+    notes: r.notes,
+  });
+});
+
 await section('footprint', async () => {
   const f: FootprintResult = await runFootprintBench({ quick, soakMinutes, log });
   const rows: Row[] = [
@@ -162,9 +174,22 @@ const md = [
 ].join('\n');
 
 const out = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-// Only a full run of every section replaces docs/benchmarks.md; --quick and --only print.
+// A full run replaces docs/benchmarks.md; --only replaces (or adds) just its sections there; --quick prints.
 const partial = only !== undefined || quick;
 if (!partial) writeFileSync(out, md + '\n');
+else if (!quick && sections.length > 0 && existsSync(out)) {
+  let doc = readFileSync(out, 'utf8');
+  for (const s of sections) {
+    const text = [`## ${s.title}`, '', s.intro, '', ...(s.rows.length > 0 ? [`| ${s.header.join(' | ')} |`, `|${s.header.map(() => '---').join('|')}|`, ...s.rows.map((r) => `| ${r.join(' | ')} |`), ''] : []), ...s.notes].join('\n');
+    const at = doc.indexOf(`\n## ${s.title}\n`);
+    if (at < 0) doc = `${doc.trimEnd()}\n\n${text}\n`;
+    else {
+      const next = doc.indexOf('\n## ', at + 4);
+      doc = `${doc.slice(0, at + 1)}${text}\n${next < 0 ? '' : doc.slice(next)}`;
+    }
+  }
+  writeFileSync(out, doc);
+}
 log(md);
-log(`\n${partial ? 'printed only (--quick and --only do not replace docs/benchmarks.md)' : `wrote ${out}`} in ${took} s`);
+log(`\n${quick ? 'printed only (--quick does not change docs/benchmarks.md)' : partial ? `replaced its sections in ${out}` : `wrote ${out}`} in ${took} s`);
 process.exit(0);
