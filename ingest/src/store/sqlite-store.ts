@@ -49,7 +49,7 @@ export const TIMESERIES_SCHEMA: ModuleSchema = {
 /**
  * The kinds whose raw readings retention removes. Gate scans stay, with the parking sessions paired
  * from them: the parking report counts entries and exits and pairs sessions from them (there is no
- * rollup of either), and they are about 2% of the readings.
+ * rollup of either), and they are about 1% of the readings.
  */
 export const PRUNED_KINDS: readonly Reading['kind'][] = ['bay', 'level', 'pump', 'venue', 'status'];
 
