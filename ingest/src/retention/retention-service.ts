@@ -5,9 +5,10 @@
  * outbox lines through the outbox's). The service knows no tables: a task is a cutoff and a prune call.
  *
  * Ingest shares the event loop (and, on SQLite, the connection) with pruning, so pruning runs in small
- * slices (at most `sliceRows` rows per call, one short transaction each) with a pause between slices:
- * a slice costs a few milliseconds, and ingest runs between them. The figures are in docs/benchmarks.md
- * ("Retention, backups and size").
+ * slices (at most `sliceRows` rows per call, one short transaction each) with a pause between slices
+ * that keeps pruning to at most `maxShare` of the time: ingest runs between slices. The steady state
+ * needs little (a day's readings a day); the cap matters for a backlog (retention switched on over
+ * years of data). The figures are in docs/benchmarks.md ("Retention, backups and size").
  */
 import type { Logger } from '../log.ts';
 import { Counter, Gauge, type Metrics } from '../metrics.ts';
@@ -30,10 +31,16 @@ export interface RetentionOptions {
   intervalMs?: number;
   /** The first run, after start. Default one minute (start-up and the rollup catch-up come first). */
   firstRunAfterMs?: number;
-  /** Rows per slice. Default 2,000. */
+  /** Rows per slice. Default 1,000. */
   sliceRows?: number;
-  /** Pause between slices, ms. Default 5. */
+  /** Shortest pause between slices, ms. Default 5. */
   pauseMs?: number;
+  /**
+   * The largest share of the time pruning may take: after a slice of s ms the pause is at least
+   * s × (1 − share) / share. Default 0.2. With 2,000-row slices and only the 5 ms pause, ingest ran at
+   * 0.51× its rate while a backlog was pruned (docs/benchmarks.md); the cap bounds that.
+   */
+  maxShare?: number;
   now?: () => number;
 }
 
@@ -62,8 +69,9 @@ export class RetentionService implements Module {
       log: o.log,
       intervalMs: o.intervalMs ?? 3_600_000,
       firstRunAfterMs: o.firstRunAfterMs ?? 60_000,
-      sliceRows: o.sliceRows ?? 2_000,
+      sliceRows: o.sliceRows ?? 1_000,
       pauseMs: o.pauseMs ?? 5,
+      maxShare: o.maxShare ?? 0.2,
       now: o.now ?? Date.now,
     };
     this.pruned = o.metrics ? o.metrics.add(new Counter('parkops_retention_pruned_total', 'Rows removed by retention since start, by what', ['what'])) : null;
@@ -108,7 +116,7 @@ export class RetentionService implements Module {
   }
 
   private async run(): Promise<Record<string, number>> {
-    const { tasks, sliceRows, pauseMs, log, now } = this.opts;
+    const { tasks, sliceRows, pauseMs, maxShare, log, now } = this.opts;
     const out: Record<string, number> = {};
     const t0 = performance.now();
     for (const task of tasks) {
@@ -118,11 +126,13 @@ export class RetentionService implements Module {
       let total = 0;
       try {
         for (;;) {
+          const ts = performance.now();
           const n = await task.prune(cutoff, sliceRows);
+          const sliceMs = performance.now() - ts;
           total += n;
           if (n > 0) this.pruned?.inc({ what: task.what }, n);
           if (n === 0 || this.abort) break;
-          await pause(pauseMs);
+          await pause(maxShare >= 1 ? pauseMs : Math.max(pauseMs, (sliceMs * (1 - maxShare)) / maxShare));
         }
       } catch (err) {
         // One owner failing must not keep the others from pruning.
