@@ -297,7 +297,7 @@ export async function runOpsBench(opts: { quick: boolean; log?: (s: string) => v
     if (!on) throw new Error('the retention database was never made');
 
     const offBytes = bytesByTable(off.db);
-    const onBytes = bytesByTable(on.db);
+    on.db.pragma('wal_checkpoint(TRUNCATE)');
     const offMB = fileMB(off.dir);
     const onMB = fileMB(on.dir);
     const freeOn = (on.db.pragma('freelist_count', { simple: true }) as number) * (on.db.pragma('page_size', { simple: true }) as number);

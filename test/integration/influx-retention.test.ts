@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function influxql(q: string): Promise<void> {
-  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ q })}`, { method: 'POST' });
+  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ q }).toString()}`, { method: 'POST' });
   const body = (await res.json()) as { results?: Array<{ error?: string }> };
   if (res.status !== 200 || body.results?.some((r) => r.error)) throw new Error(`${q}: ${res.status} ${JSON.stringify(body)}`);
 }

@@ -36,7 +36,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
     (err: unknown) => {
       const known = err instanceof BackupError || err instanceof ConfigError || err instanceof SchemaTooNew;
-      process.stderr.write(`${known ? (err as Error).message : `failed: ${(err as Error).message}`}\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${known ? message : `failed: ${message}`}\n`);
       process.exitCode = 1;
     },
   );

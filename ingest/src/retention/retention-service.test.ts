@@ -65,11 +65,12 @@ describe('RetentionService', () => {
 
   it('stop() ends a run after the slice in progress', async () => {
     const calls: Array<{ what: string; limit: number }> = [];
-    let svc!: RetentionService;
+    const stopAt3 = { stop: (): Promise<void> => Promise.resolve() };
     const task = rowsTask('a', Array.from({ length: 100 }, (_, i) => i), calls, () => {
-      if (calls.length === 3) void svc.stop();
+      if (calls.length === 3) void stopAt3.stop();
     });
-    svc = new RetentionService({ tasks: [task], log, sliceRows: 10, pauseMs: 0, now: () => NOW });
+    const svc = new RetentionService({ tasks: [task], log, sliceRows: 10, pauseMs: 0, now: () => NOW });
+    stopAt3.stop = () => svc.stop();
     const r = await svc.runOnce();
     expect(calls).toHaveLength(3);
     expect(r.a).toBe(30);
