@@ -47,7 +47,7 @@ describe('admin Storage and backups page in Chromium', () => {
     const status = page.getByRole('status');
     await status.getByText(/Backup parkops-.*\.db written/).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), status.getByRole('link', { name: 'Download' }).click()]);
-    const bytes = readFileSync((await download.path())!);
+    const bytes = readFileSync((await download.path()));
     // An SQLite file, whole: the header, and the size the server reported.
     expect(bytes.subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
     const storage = (await api.get<{ lastBackup: { name: string; bytes: number } | null; backups: Array<{ name: string }> }>('/api/admin/storage')).body;
