@@ -26,6 +26,11 @@ RUN TSX_VERSION="$(node -p "require('./node_modules/tsx/package.json').version")
  && rm -rf dashboard/.svelte-kit dashboard/src test bench docs
 
 FROM node:22-bookworm-slim
+# The monthly PDF embeds a Chinese font (ingest/src/reports/monthly-pdf.ts looks for Noto Sans CJK
+# here, and refuses with a clear message when there is none): only the runtime needs it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=3000 \
     PARKOPS_DATA_DIR=/data

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { startMosquitto } from '../test/harness/mosquitto.ts';
+import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
 import { DEFAULT_SITE_PATH } from '../ingest/src/site/index.ts';
 import { readFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ export interface LatencyResult {
 
 export async function runAlertBench(opts: { quick: boolean; log: (s: string) => void }): Promise<LatencyResult> {
   const tries = opts.quick ? 40 : 220;
-  const mosq = await startMosquitto({ extraConfig: 'max_inflight_messages 100\nmax_queued_messages 500000' });
+  const mosq = await startMosquitto({ extraConfig: deploymentBrokerSettings() });
   const sitePath = benchSite(tries + 1);
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: sitePath, PARKOPS_NODE_RED: 'true' } });
   const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -9,6 +9,8 @@ describe('settings', () => {
     expect(c).toMatchObject({ PORT: 3000, MQTT_PORT: 1883, MQTT_TOPIC_PREFIX: 'park', PARKOPS_DATA_DIR: './data', PARKOPS_STORE: 'sqlite', PARKOPS_SIMULATE: false });
     expect(c.MQTT_URL).toBeUndefined();
     expect(c.PARKOPS_ADMIN_PASSWORD).toBeUndefined();
+    // Sliding sessions: a responder's phone stays signed in for a month unused, at most 90 days in all.
+    expect(c).toMatchObject({ PARKOPS_SESSION_IDLE_DAYS: 30, PARKOPS_SESSION_MAX_DAYS: 90, PARKOPS_ADMIN_SESSION_IDLE_HOURS: 12 });
   });
   it.each([
     [{ PORT: 'eighty' }, /PORT: .*port number/],
@@ -32,6 +34,16 @@ describe('settings', () => {
     [{ PARKOPS_FEISHU_SECRET: 'abc' }, /PARKOPS_FEISHU_SECRET: set PARKOPS_FEISHU_URL too/],
     [{ PARKOPS_FEISHU_URL: 'open.feishu.cn/open-apis/bot/v2/hook/x' }, /PARKOPS_FEISHU_URL: must be a URL starting with http:\/\/ or https:\/\//],
     [{ PARKOPS_VAPID_SUBJECT: 'mailto:' }, /PARKOPS_VAPID_SUBJECT: must be a mailto: address or an https:\/\/ URL/],
+    [{ PARKOPS_SESSION_HOURS: '12' }, /PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS/],
+    [{ PARKOPS_SESSION_IDLE_DAYS: 'forever' }, /PARKOPS_SESSION_IDLE_DAYS: must be a number of days 0\.01\.\.400/],
+    [{ PARKOPS_SESSION_MAX_DAYS: '500' }, /PARKOPS_SESSION_MAX_DAYS: must be a number of days 0\.01\.\.400/],
+    [{ PARKOPS_SESSION_IDLE_DAYS: '60', PARKOPS_SESSION_MAX_DAYS: '30' }, /PARKOPS_SESSION_IDLE_DAYS: 60 is longer than PARKOPS_SESSION_MAX_DAYS \(30\)/],
+    [{ PARKOPS_ADMIN_SESSION_IDLE_HOURS: '0' }, /PARKOPS_ADMIN_SESSION_IDLE_HOURS: must be a number of hours/],
+    [{ MQTT_INGEST_WINDOW: '0' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535/],
+    [{ MQTT_INGEST_WINDOW: '70000' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535 \(MQTT packet ids are 16-bit\)/],
+    [{ MQTT_INGEST_WINDOW: 'lots' }, /MQTT_INGEST_WINDOW: must be a whole number/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: '0' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: 'yes' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -57,6 +69,13 @@ describe('settings', () => {
     expect(load({})).toMatchObject({ LORAWAN_CHIRPSTACK_TOPIC: 'application/+/device/+/event/up', LORAWAN_TTS_TOPIC: 'v3/+/devices/+/up', LORAWAN_MQTT_CLIENT_ID: 'parkops-lorawan', PARKOPS_SIM_LORAWAN: 'off' });
     expect(load({}).LORAWAN_MQTT_URL).toBeUndefined();
     expect(load({ LORAWAN_TTS_TOPIC: 'off' }).LORAWAN_TTS_TOPIC).toBeNull();
+  });
+  it('sizes the ingest window at 4000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
+    const c = load({});
+    expect(c.MQTT_INGEST_WINDOW).toBe(4000);
+    expect(c.PARKOPS_TEST_CRASH_AFTER_COMMIT).toBeUndefined();
+    expect(c.PARKOPS_SQLITE_SYNC).toBe('full');
+    expect(load({ MQTT_INGEST_WINDOW: '250', PARKOPS_TEST_CRASH_AFTER_COMMIT: '3' })).toMatchObject({ MQTT_INGEST_WINDOW: 250, PARKOPS_TEST_CRASH_AFTER_COMMIT: 3 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

@@ -23,9 +23,9 @@ import type { Site } from './site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
 import { AlertEngine, alertsRouter, SqliteAlertRepository, SqliteIncidentRepository } from './alerts/index.ts';
-import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
+import { NO_CHANNEL_HINT, Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
 import { pushRouter } from './notify/push-routes.ts';
 import { setUpWebPush } from './notify/web-push.ts';
@@ -33,6 +33,7 @@ import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
@@ -50,12 +51,13 @@ export class Controller {
   readonly topics: Topics;
   readonly db: Db;
   readonly transactions: SqliteTransactions;
-  readonly live: LiveState;
+  live!: LiveState;
   store!: TimeSeriesStore;
   ingest!: Ingest;
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
   auth!: AuthService;
+  guard!: AuthMiddleware;
   alerts!: AlertEngine;
   notifier!: Notifier;
   reports!: Reports;
@@ -64,6 +66,7 @@ export class Controller {
   devices!: DeviceRegistry;
   retention!: RetentionService;
   storage!: StorageStats;
+  storm!: StormService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -89,7 +92,6 @@ export class Controller {
     this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
     this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
     this.transactions = new SqliteTransactions(this.db);
-    this.live = new LiveState(new SqliteLiveRepository(this.db), site);
   }
 
   private async run(m: Module): Promise<void> {
@@ -100,13 +102,15 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { config, site, log, bus, metrics, topics, db, live } = this;
+    const { config, site, log, bus, metrics, topics, db } = this;
     const other = runningParkOps(config.dataDir);
     if (other !== null) log.warn({ pid: other, dataDir: config.dataDir }, 'another ParkOps process seems to run on this data folder');
     this.releasePid = markRunning(config.dataDir);
-    // Before anything reads or writes: every module's schema at the version this code knows, in one
+    // Before anything reads or writes (and before any repository is made: a repository opened on its
+    // own migrates its own module): every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
+    const live = (this.live = new LiveState(new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
     if ((await this.store.outboxMetrics()) !== null) {
@@ -120,11 +124,21 @@ export class Controller {
     }
     await live.load();
 
-    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log });
-    this.auth = new AuthService({ db, config, log });
+    if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
+    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
+    const authRepo = new SqliteAuthRepository(db);
+    this.auth = new AuthService({ repo: authRepo, config, log });
     await this.run(this.auth);
-    const guard = this.auth;
-    this.reports = new Reports({ store: this.store, site, log });
+    const guard = (this.guard = new AuthMiddleware(this.auth));
+    this.reports = new Reports({
+      store: this.store,
+      site,
+      log,
+      simulated: config.PARKOPS_SIMULATE,
+      pdfFont: config.PARKOPS_PDF_FONT,
+      // The alert engine starts after the reports; the PDF asks it only when one is requested.
+      floodIncidents: async (from, to) => (this.alerts ? await this.alerts.incidents({ from, to }) : []),
+    });
     await this.run(this.reports);
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
@@ -133,14 +147,43 @@ export class Controller {
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
     const alertRepo = new SqliteAlertRepository(db);
     const incidentRepo = new SqliteIncidentRepository(db);
-    this.alerts = new AlertEngine({ repo: alertRepo, incidents: incidentRepo, notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    this.alerts = new AlertEngine({
+      repo: alertRepo,
+      incidents: incidentRepo,
+      notifications,
+      bus,
+      site,
+      topics,
+      publisher: this.publisher,
+      log,
+      audit: (e) => this.auth.audit(e),
+      stormMode: (roomId, now) => this.warnings.stormMode(roomId, now),
+    });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
-    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const roleOf = (owner: string) => this.auth.roleOf(owner);
     const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
-    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
+    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId), (roomId) => this.storm?.view(roomId)));
+    this.storm = new StormService({
+      site,
+      bus,
+      log,
+      repo: new SqliteStormRepository(db),
+      warnings: stormSourceOf(this.warnings),
+      alerts: this.alerts,
+      rooms: flood,
+      store: this.store,
+      contacts: contactRoutes({
+        webhook: config.PARKOPS_WEBHOOK_URL !== undefined,
+        channels: channels.map((c) => c.name),
+        pushSubscriptions: async () => (await push.repo.all()).length,
+        escalationContacts: site.notifications.escalationContacts.length,
+        recent: () => this.notifier.recent(1000),
+      }),
+      audit: (e) => this.auth.audit(e),
+    });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -149,17 +192,18 @@ export class Controller {
       flood,
       metrics,
       snapshot: () => this.snapshot(),
-      stillAllowed: (req) => {
-        const user = this.auth.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      stillAllowed: async (req) => {
+        const user = await this.auth.identify({ authorization: req.headers.authorization }, guard.sessionIdOf(req));
         return user !== undefined && roleAtLeast(user.role, 'viewer');
       },
     });
     await this.run(stream);
-    this.http.useApi(this.auth.authenticate(), this.auth.csrf());
-    this.http.useApi(this.auth.router());
+    this.http.useApi(guard.authenticate(), guard.csrf());
+    this.http.useApi(authRouter(this.auth, guard));
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
-    this.http.useApi(alertsRouter(this.alerts, guard));
+    this.http.useApi(stormRouter(this.storm, guard, log));
+    this.http.useApi(alertsRouter(this.alerts, guard, site));
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
@@ -168,7 +212,7 @@ export class Controller {
     this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
-    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
+    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     await this.run(this.notifier);
     // Retention (docs/operations.md): every owner prunes its own rows, in small slices, in the background.
@@ -178,7 +222,7 @@ export class Controller {
         readings: this.store.retention(),
         incidents: incidentRepo,
         alerts: alertRepo,
-        auth: this.auth.repo,
+        auth: authRepo,
         notifications: this.notifier,
         outbox: new SqliteOutboxRepository(db),
       }),
@@ -212,6 +256,7 @@ export class Controller {
           bus,
           log,
           onMessage,
+          window: config.MQTT_INGEST_WINDOW,
           connections: config.MQTT_CONNECTIONS,
           filters: [topics.deviceSubscription, ...(uplinksHere ? uplinkTopics.subscriptions : [])],
         })
@@ -228,6 +273,8 @@ export class Controller {
     this.ingest.publisher = this.publisher;
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
+    // After the engine (it raises the storm-mode alert there) and before messages flow.
+    await this.run(this.storm);
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
@@ -254,6 +301,12 @@ export class Controller {
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
   }
 
+  /** Lines for the person who started ParkOps (printed by main.ts): what to set up next. */
+  startupNotes(): string[] {
+    const notice = this.notifier?.startupNotice();
+    return notice ? [notice] : [];
+  }
+
   /** `{prefix}/warnings/{source}`: a bad source is rejected like a bad device topic, a good one handed to the warnings module. */
   private onWarningMessage(topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void {
     const parsed = this.topics.parse(topic);
@@ -273,8 +326,9 @@ export class Controller {
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
   private async startNodeRed(): Promise<void> {
-    const { NodeRedModule } = await import('./nodered/index.ts');
+    const { NodeRedModule, ADMIN_ROOT } = await import('./nodered/index.ts');
     const { config, log, bus, site } = this;
+    const gate = new EditorGate(this.auth, { editorRoot: ADMIN_ROOT });
     const nodeRed = new NodeRedModule({
       app: this.http.app,
       server: this.http.server,
@@ -284,9 +338,8 @@ export class Controller {
       site,
       notifier: this.notifier,
       alerts: this.alerts,
-      verifyAdmin: (u, p) => this.auth.verifyPassword(u, p),
-      userRole: (u) => this.auth.userRole(u),
-      editorGate: this.auth.editorGate(),
+      editorGate: gate.handler(),
+      editorAuth: gate.ports(),
     });
     await this.run(nodeRed);
   }
@@ -321,6 +374,8 @@ export class Controller {
       prefix: config.MQTT_TOPIC_PREFIX,
       seed: config.PARKOPS_SIM_SEED,
       speed: config.PARKOPS_SIM_SPEED,
+      // Faster than real time only makes sense from the past: catch up to now at that speed, then live.
+      from: config.PARKOPS_SIM_SPEED > 1 ? Date.now() - config.PARKOPS_SIM_CATCH_UP_HOURS * 3_600_000 : undefined,
       scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
       log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
     });
@@ -336,6 +391,13 @@ export class Controller {
     for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
+    // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
+    // working ParkOps), the problem line and `notifications.channels: 0` say it.
+    if (this.notifier) {
+      const n = this.notifier.channelSummary();
+      h.notifications = n;
+      if (n.channels === 0) problems.push(`notifications: ${NO_CHANNEL_HINT}`);
+    }
     if (problems.length > 0) h.problems = problems;
     if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };
     return h;
@@ -351,6 +413,7 @@ export class Controller {
       alerts: this.alerts.active(),
       serverTime: new Date(now).toISOString(),
       warnings,
+      site: { timezone: this.site.timezone, language: this.site.language },
     };
   }
 

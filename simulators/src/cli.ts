@@ -233,8 +233,12 @@ async function main(): Promise<number> {
   const summary = await runner.run();
   if (err.isTTY && !v.quiet && !v.print) err.write('\n');
   if (publisher !== null) {
-    say('flushing and announcing devices offline ...');
-    await publisher.close(true);
+    // A pure back-fill (ending by the time it started) wrote history: its devices did not go offline
+    // now, and announcing them so would raise "device silent" alerts on a system whose devices (or
+    // built-in simulators) are live. A run that went live stops its devices, as a device does.
+    const historyOnly = time.pace === 'max' && time.until <= now;
+    say(historyOnly ? 'flushing ...' : 'flushing and announcing devices offline ...');
+    await publisher.close(!historyOnly);
     await uplinks?.close(false);
   }
   await modbus?.stop();

@@ -13,6 +13,7 @@ const site = loadSite();
 const room = site.room('b1-power');
 if (room === undefined) throw new Error('the bundled site has no b1-power room');
 const MONDAY_14 = Date.parse('2026-07-20T14:00:00+08:00');
+const DAY_MS = 86_400_000;
 const WALL = Date.parse('2026-08-01T00:00:00+08:00');
 
 function sim(opts: Partial<SimulationOptions> = {}): Simulation {
@@ -35,7 +36,7 @@ function digest(msgs: SimMessage[]): string {
 const levels = (msgs: SimMessage[], sensor: string): Array<{ at: number; mm: number }> =>
   msgs.filter((m) => m.kind === 'level' && m.device === sensor).map((m) => ({ at: m.at, mm: (JSON.parse(m.payload) as { mm: number }).mm }));
 const pumps = (msgs: SimMessage[], pump: string): Array<{ at: number; running: boolean; amps: number }> =>
-  msgs.filter((m) => m.kind === 'pump' && m.device === pump).map((m) => ({ at: m.at, ...(JSON.parse(m.payload) as { running: boolean; amps: number }) }));
+  msgs.filter((m) => m.kind === 'pump' && m.device === pump && m.backfill !== true).map((m) => ({ at: m.at, ...(JSON.parse(m.payload) as { running: boolean; amps: number }) }));
 
 describe('determinism', () => {
   it('gives the same stream for the same seed, and another for another seed', () => {
@@ -62,13 +63,19 @@ describe('determinism', () => {
   it('sends in time order, stamping each reading with its simulated time', () => {
     const msgs = run(sim({ scenarios: 'storm' }), 3 * HOUR_MS);
     for (let i = 1; i < msgs.length; i++) expect((msgs[i] as SimMessage).at).toBeGreaterThanOrEqual((msgs[i - 1] as SimMessage).at);
-    for (const m of msgs) if (m.kind !== 'status' && m.kind !== 'warning') expect(m.payload).toContain(`"ts":${m.at}`);
+    for (const m of msgs) if (m.kind !== 'status' && m.kind !== 'warning' && m.backfill !== true) expect(m.payload).toContain(`"ts":${m.at}`);
+    // The pump run log is the only back-fill: sent at the start, stamped in the past.
+    const backfill = msgs.filter((m) => m.backfill === true);
+    expect(backfill.length).toBeGreaterThan(0);
+    for (const m of backfill) expect([m.kind, m.at, (JSON.parse(m.payload) as { ts: number }).ts < m.at]).toEqual(['pump', msgs[0]!.at, true]);
   });
 
   it('never sends two readings on one topic in the same millisecond (ParkOps would store them as one)', () => {
     const msgs = run(sim({ scenarios: 'weekday+gate-rush+storm', startAt: Date.parse('2026-07-20T06:00:00+08:00') }), 24 * HOUR_MS);
     const seen = new Set<string>();
-    const dupes = msgs.filter((m) => m.kind !== 'status' && (seen.has(`${m.topic} ${m.at}`) || !seen.add(`${m.topic} ${m.at}`)));
+    // Keyed by the payload's time, which is what ParkOps stores a reading under.
+    const key = (m: SimMessage): string => `${m.topic} ${m.backfill === true ? (JSON.parse(m.payload) as { ts: number }).ts : m.at}`;
+    const dupes = msgs.filter((m) => m.kind !== 'status' && (seen.has(key(m)) || !seen.add(key(m))));
     expect(dupes.map((m) => `${m.topic} ${m.payload}`)).toEqual([]);
   });
 });
@@ -208,9 +215,26 @@ describe('flood scenarios', () => {
     expect(firstWarn - (eventsAt - 30 * MINUTE_MS)).toBeGreaterThan(30 * MINUTE_MS);
   });
 
+  it('storm: the pumps\' run log comes with the first messages: the duty pump ran yesterday, the standby last ran 8 days ago', () => {
+    const first = sim({ scenarios: 'storm' }).step();
+    const log = first.filter((m) => m.backfill === true).map((m) => ({ device: m.device, ...(JSON.parse(m.payload) as { running: boolean; amps: number; ts: number }) }));
+    const lastRun = (id: string): number => Math.max(...log.filter((r) => r.device === id && r.running).map((r) => r.ts));
+    expect((MONDAY_14 - lastRun('P2')) / DAY_MS).toBeGreaterThan(8);
+    expect((MONDAY_14 - lastRun('P2')) / DAY_MS).toBeLessThan(8.2);
+    expect((MONDAY_14 - lastRun('P1')) / DAY_MS).toBeLessThan(1);
+    for (const r of log.filter((x) => x.running)) expect(r.amps).toBeGreaterThan(3);
+    for (const r of log.filter((x) => x.running)) expect(r.amps).toBeLessThan(9);
+    // Sent after each pump's state now, so ParkOps takes it as back-fill.
+    const now = first.findIndex((m) => m.kind === 'pump' && m.backfill !== true && m.device === 'P2');
+    expect(now).toBeLessThan(first.findIndex((m) => m.backfill === true));
+    expect(run(sim({ scenarios: 'weekday' }), 10 * MINUTE_MS).some((m) => m.backfill === true)).toBe(false);
+  });
+
   it('storm: a warning issued before the run starts goes out with the first messages', () => {
     const msgs = run(sim({ scenarios: 'storm' }), 10 * MINUTE_MS);
-    expect(msgs[0]).toMatchObject({ kind: 'warning', at: MONDAY_14 });
+    // With the first messages, after every device's state and the pumps' run log.
+    const first = msgs.filter((m) => m.at === MONDAY_14);
+    expect(first.at(-1)).toMatchObject({ kind: 'warning', at: MONDAY_14 });
     expect(msgs.filter((m) => m.kind === 'warning')).toHaveLength(1);
     expect(run(sim({ scenarios: 'weekday' }), 10 * HOUR_MS).some((m) => m.kind === 'warning')).toBe(false);
   });

@@ -91,7 +91,7 @@ describe('park/alerts/{id} on Mosquitto', () => {
     levels(100);
     clock.t += 121_000;
     levels(100);
-    expect(engine.active().find((a) => a.id === alert.id)!.state).toBe('resolved');
+    expect((await engine.get(alert.id))!.state).toBe('resolved');
     await engine.settled();
 
     // Live subscribers: the resolved object once, then the empty payload that clears the retained message.

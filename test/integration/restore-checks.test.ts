@@ -69,7 +69,8 @@ describe('restore checks', () => {
     const w = new Database(newer);
     w.prepare("UPDATE schema_versions SET version = 99 WHERE module = 'alerts'").run();
     w.close();
-    expect(() => restoreInto(target, newer)).toThrow(/newer ParkOps.*module "alerts" is at schema version 99, this ParkOps knows up to version 3/);
+    const alertsKnown = Math.max(...SCHEMAS.find((m) => m.module === 'alerts')!.migrations.map((m) => m.version));
+    expect(() => restoreInto(target, newer)).toThrow(new RegExp(`newer ParkOps.*module "alerts" is at schema version 99, this ParkOps knows up to version ${alertsKnown}`));
 
     // A page of a real database overwritten with garbage.
     const damaged = join(root, 'damaged.db');

@@ -17,7 +17,7 @@ import { migrateDatabase } from '../../ingest/src/db/migrations.ts';
 import { SCHEMAS } from '../../ingest/src/db/schemas.ts';
 import { SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import type { AlertRecord } from '../../ingest/src/alerts/alert-repository.ts';
-import { AuthRepository } from '../../ingest/src/auth/repository.ts';
+import { SqliteAuthRepository } from '../../ingest/src/auth/sqlite-repository.ts';
 import { Notifier } from '../../ingest/src/notify/index.ts';
 import { SqliteOutboxRepository } from '../../ingest/src/store/outbox.ts';
 import { EventBus } from '../../ingest/src/bus.ts';
@@ -225,7 +225,7 @@ describe('retention of events', () => {
     const recent = now - 10 * DAY;
     const alerts = new SqliteAlertRepository(db);
     const incidents = new SqliteIncidentRepository(db);
-    const auth = new AuthRepository(db);
+    const auth = new SqliteAuthRepository(db);
     const log = createLogger('silent');
     const config = loadConfig({ PARKOPS_DATA_DIR: dir }, { dotenv: false });
     const notifier = new Notifier({ db, bus: new EventBus(log), config, log });
@@ -245,11 +245,11 @@ describe('retention of events', () => {
       await incidents.open({ id: 'inc-kept', room: 'b3', startedAt: old, endedAt: null, peakMm: null, peakAt: null });
       await incidents.attach('inc-kept', 'old-in-kept-incident');
       await incidents.end('inc-kept', recent);
-      for (let i = 0; i < 7; i++) auth.appendAudit({ at: new Date(old + i).toISOString(), actor: 'admin', action: 'user.create' });
-      auth.appendAudit({ at: new Date(recent).toISOString(), actor: 'admin', action: 'user.update' });
-      expect(auth.insertUser('u', 'viewer', 'x', new Date(old).toISOString())).toBe(true);
-      auth.insertSession('expired', 'u', old, now - 1, '127.0.0.1');
-      auth.insertSession('valid', 'u', now - 1000, now + 3_600_000, '127.0.0.1');
+      for (let i = 0; i < 7; i++) await auth.appendAudit({ at: new Date(old + i).toISOString(), actor: 'admin', action: 'user.create' });
+      await auth.appendAudit({ at: new Date(recent).toISOString(), actor: 'admin', action: 'user.update' });
+      expect(await auth.insertUser({ username: 'u', role: 'viewer', passwordHash: 'x', mustChangePassword: false, at: new Date(old).toISOString() })).toBe(true);
+      await auth.insertSession({ idHash: 'expired', owner: { username: 'u' }, createdAt: old, expiresAt: now - 1, ip: '127.0.0.1' });
+      await auth.insertSession({ idHash: 'valid', owner: { username: 'u' }, createdAt: now - 1000, expiresAt: now + 3_600_000, ip: '127.0.0.1' });
       const delivery = db.prepare(
         "INSERT INTO notification_deliveries (alert_id, change, channel, target, body, state, attempts, next_at, created_at, updated_at) VALUES (?, 'firing', 'webhook', 'http://127.0.0.1/x', 'BODY', ?, 1, 0, ?, ?)",
       );
@@ -282,10 +282,10 @@ describe('retention of events', () => {
       expect(await incidents.get('inc-old')).toBeUndefined();
       expect(await incidents.get('inc-open')).toBeDefined();
       expect(await incidents.get('inc-kept')).toBeDefined();
-      expect(auth.listAudit({ limit: 100 }).map((e) => e.action)).toEqual(['user.update']);
+      expect((await auth.listAudit({ limit: 100 })).map((e) => e.action)).toEqual(['user.update']);
       expect(db.prepare('SELECT id_hash FROM auth_sessions').pluck().all()).toEqual(['valid']);
-      expect(notifier.forAlert('old-1')).toEqual([]);
-      expect(notifier.forAlert('recent')).toHaveLength(1);
+      expect(await notifier.forAlert('old-1')).toEqual([]);
+      expect(await notifier.forAlert('recent')).toHaveLength(1);
       const bodies = db.prepare('SELECT id, body FROM notification_deliveries ORDER BY id').all();
       expect(bodies).toEqual([
         { id: d60, body: '' },
@@ -309,11 +309,11 @@ describe('retention of events', () => {
     const log = createLogger('silent');
     const alerts = new SqliteAlertRepository(db);
     const incidents = new SqliteIncidentRepository(db);
-    const auth = new AuthRepository(db);
+    const auth = new SqliteAuthRepository(db);
     const notifier = new Notifier({ db, bus: new EventBus(log), config: loadConfig({ PARKOPS_DATA_DIR: dir }, { dotenv: false }), log });
     try {
       await alerts.save(alert('a', { startedAt: 1, updatedAt: 1, resolvedAt: 2, ackedAt: 3 }));
-      auth.appendAudit({ at: new Date(1).toISOString(), actor: 'admin', action: 'x' });
+      await auth.appendAudit({ at: new Date(1).toISOString(), actor: 'admin', action: 'x' });
       const service = new RetentionService({
         tasks: retentionTasks({ days: { readings: 0, events: 0, notifyBodies: 0 }, readings: null, incidents, alerts, auth, notifications: notifier, outbox: new SqliteOutboxRepository(db) }),
         log,
@@ -322,7 +322,7 @@ describe('retention of events', () => {
       });
       expect(await service.runOnce()).toEqual({ sessions: 0 });
       expect(await alerts.get('a')).toBeDefined();
-      expect(auth.listAudit({ limit: 10 })).toHaveLength(1);
+      expect(await auth.listAudit({ limit: 10 })).toHaveLength(1);
     } finally {
       db.close();
     }

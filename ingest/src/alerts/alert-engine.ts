@@ -31,6 +31,15 @@ export class AlertNotFound extends Error {
 }
 export class AlertNotAckable extends Error {
   readonly status = 409;
+  /** For the client: who acknowledged it and when (ISO), and whether it is resolved too. */
+  constructor(
+    message: string,
+    readonly by: string,
+    readonly at: string,
+    readonly resolved: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export interface AuditEntry {
@@ -53,6 +62,8 @@ export interface AlertEngineDeps {
   log: Logger;
   clock?: Clock;
   audit?: (e: AuditEntry) => void;
+  /** Whether a flood room is in storm mode at a time (the warnings module); its rules then use the room's storm settings. */
+  stormMode?: (roomId: string, now: number) => boolean;
 }
 
 /** An open alert whose value or ETA moves is republished at most this often (a change of state, severity or grade goes out at once). */
@@ -73,6 +84,7 @@ export class AlertEngine implements Module, AlertSink {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly audit: ((e: AuditEntry) => void) | undefined;
+  private readonly stormMode: (roomId: string, now: number) => boolean;
 
   private readonly repo: AlertRepository;
   /** The serial write queue's tail; `queued` counts the writes not yet settled. */
@@ -108,6 +120,7 @@ export class AlertEngine implements Module, AlertSink {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
     this.audit = deps.audit;
+    this.stormMode = deps.stormMode ?? (() => false);
     this.messages = new AlertMessages(deps.site);
   }
 
@@ -134,7 +147,7 @@ export class AlertEngine implements Module, AlertSink {
     const aliveAt = this.state.get('meta:aliveAt');
     const downtime = typeof aliveAt === 'number' ? Math.max(0, now - aliveAt) : 0;
     for (const room of this.site.rooms) {
-      const rules = new FloodRoomRules(room, this, store, observer, now);
+      const rules = new FloodRoomRules(room, this, store, observer, now, (at) => this.stormMode(room.id, at));
       rules.creditDowntime(downtime, now);
       this.rooms.set(room.id, rules);
     }
@@ -524,8 +537,8 @@ export class AlertEngine implements Module, AlertSink {
     const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();
-    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`);
-    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`);
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt ?? a.updatedAt).toISOString(), false);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt).toISOString(), true);
     const text = note?.trim() || null;
     a.ackedAt = now;
     a.ackedBy = by.username;
@@ -562,14 +575,23 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
-  async incidentCsv(id: string): Promise<string | undefined> {
+  async incidentCsv(id: string, lang?: 'en' | 'zh-CN'): Promise<string | undefined> {
     const d = await this.incident(id);
-    return d ? timelineCsv(d) : undefined;
+    return d ? timelineCsv(d, { timezone: this.site.timezone, lang }) : undefined;
   }
 
   /** For the HTTP routes: an unexpected failure goes to the log, the client gets a plain message. */
   logError(err: unknown, what: string): void {
     this.log.error({ err }, what);
+  }
+
+  /**
+   * For the storm module: an entry on the room's open incident timeline (storm mode's warning changing,
+   * a readiness-checklist item changing state), written on the engine's write queue. Returns false when
+   * the room has no open incident.
+   */
+  recordIncidentEvent(roomId: string, e: { at?: number; kind: string; subject?: string; value?: number; detail?: string }): boolean {
+    return this.tracker.roomEvent(roomId, e.at ?? this.clock.now(), e.kind, e.subject ?? null, e.value ?? null, e.detail ?? null);
   }
 }
 

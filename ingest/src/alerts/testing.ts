@@ -112,6 +112,8 @@ export class Harness {
   readonly notifications = new RecordedNotifications();
   engine!: AlertEngine;
   db!: Db;
+  /** Storm mode of every room, as the warnings module would answer it (tests switch it). */
+  storm = false;
 
   constructor(
     readonly dir: string,
@@ -134,6 +136,7 @@ export class Harness {
       topics: new Topics('park'),
       publisher: this.publisher,
       log: createLogger('silent'),
+      stormMode: () => this.storm,
       audit: (e) => {
         this.audits.push(e);
         this.auditTo?.(e);

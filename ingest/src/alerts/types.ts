@@ -8,6 +8,8 @@ import type { AlertDetails, AlertSeverity } from '../contract/api.ts';
 export const RULES = {
   level: 'flood.level',
   rise: 'flood.rise',
+  /** A flood room in storm mode (an official rainstorm or flood warning in force): info, opens at onset, resolves at its end. */
+  stormMode: 'flood.storm-mode',
   disagree: 'flood.sensors-disagree',
   pumpFailedStart: 'pump.failed-start',
   pumpNoEffect: 'pump.no-effect',

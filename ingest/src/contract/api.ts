@@ -2,6 +2,7 @@
  * HTTP API shapes (CONTRACT.md sections 3 and 4). Times are ISO 8601 UTC strings.
  * The dashboard imports these types; fields marked "extension" are additions the contract allows.
  */
+import type { ChannelSummary } from './notifications.ts';
 
 /**
  * Roles, each including the ones before it, except `feed`: a token role for official warning feeds
@@ -21,9 +22,14 @@ export interface HealthResponse {
   status: 'ok' | 'degraded';
   mqtt: string;
   store: string;
-  /** extension: why degraded, and the outbox in InfluxDB mode */
+  /**
+   * extension: why degraded, and warnings that do not degrade (no notification channel configured:
+   * the status stays ok), and the outbox in InfluxDB mode
+   */
   problems?: string[];
   outbox?: { depth: number; oldestAgeSec: number | null };
+  /** extension: what carries alerts outside the dashboard; `channels` 0 means nobody is told */
+  notifications?: ChannelSummary;
 }
 
 export interface BayView {
@@ -64,6 +70,8 @@ export interface ParkingSession {
 export interface LevelView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   mm: number | null;
   ts: string | null;
   /** extension: when the value last changed, apart from when it was last seen */
@@ -78,6 +86,8 @@ export interface LevelView {
 export interface PumpView {
   id: string;
   name: string;
+  /** extension: the site file's Chinese name */
+  nameZh?: string | undefined;
   role: 'duty' | 'standby';
   running: boolean | null;
   amps: number | null;
@@ -115,7 +125,67 @@ export interface FloodRoomView {
   pumps: PumpView[];
   /** true while a relevant rainstorm or flood warning is in force for this room (docs/warnings.md) */
   stormMode: boolean;
+  /** extension: storm mode's state, the rules it applies and the readiness checklist (docs/warnings.md) */
+  storm?: RoomStormView;
 }
+/**
+ * The readiness checklist (docs/warnings.md, "The readiness checklist"). `ok`: checked from live data
+ * (or ticked) and fine; `flagged`: checked and not fine, the findings say why; `unknown`: it could not
+ * be checked (no data, nothing tried yet); `todo`: a manual item nobody ticked yet.
+ */
+export type ChecklistState = 'ok' | 'flagged' | 'unknown' | 'todo';
+export type ChecklistCheckName = 'pump-ran-recently' | 'standby-pump-starts' | 'sensors-fresh' | 'contacts-reachable' | 'manual';
+
+/** What a check found, one entry per pump, sensor or route; times ISO 8601 UTC. The dashboard words these. */
+export type ChecklistFinding =
+  | { code: 'pump-running'; pump: string }
+  | { code: 'pump-ran'; pump: string; lastRunAt: string; idleDays: number; maxIdleDays: number }
+  | { code: 'pump-idle'; pump: string; lastRunAt: string | null; idleDays: number | null; maxIdleDays: number; lookbackDays: number }
+  | { code: 'standby-started'; pump: string; startedAt: string; amps: number | null; ampsMin: number; ampsMax: number }
+  | { code: 'standby-current'; pump: string; startedAt: string; amps: number; ampsMin: number; ampsMax: number }
+  | { code: 'standby-no-current'; pump: string; startedAt: string }
+  | { code: 'standby-not-started'; pump: string; lookbackDays: number }
+  | { code: 'standby-alert'; pump: string; rule: string }
+  | { code: 'no-standby' }
+  | { code: 'sensor-fresh'; sensor: string; lastSeen: string | null }
+  | { code: 'sensor-stale'; sensor: string; lastSeen: string | null }
+  | { code: 'route-ok'; channel: string; at: string }
+  | { code: 'route-failed'; channel: string; at: string; error: string | null }
+  | { code: 'route-untried'; channel: string }
+  | { code: 'no-route' }
+  | { code: 'ticked'; by: string; at: string; note?: string }
+  | { code: 'unticked'; by: string; at: string; note?: string }
+  | { code: 'not-ticked' }
+  | { code: 'no-data'; reason: string };
+
+export interface ChecklistItemView {
+  id: string;
+  text: string;
+  textZh?: string;
+  check: ChecklistCheckName;
+  state: ChecklistState;
+  findings: ChecklistFinding[];
+  /** since when the item has been in this state */
+  since: string;
+  /** when it was last evaluated */
+  checkedAt: string;
+}
+
+export interface RoomStormView {
+  /** storm mode is on (the same as the room's stormMode) */
+  mode: boolean;
+  /** when storm mode began */
+  since?: string;
+  /** the newest storm warning in force */
+  warning?: StormWarningRef;
+  /** the numbers the room's rules use now: its storm settings while storm mode is on, else the normal ones */
+  rules: { riseWarnMmPerMin: number; riseWindowSec: number; holdSec: number; clearHoldSec: number };
+  /** the storm settings, for "in storm mode the rules would be" */
+  stormRules: { riseWarnMmPerMin: number; riseWindowSec: number; holdSec: number; clearHoldSec: number };
+  /** evaluated also outside storm mode, so a pump idle too long is flagged before the rain */
+  checklist: ChecklistItemView[];
+}
+
 export interface FloodResponse {
   rooms: FloodRoomView[];
 }
@@ -180,6 +250,22 @@ export type AlertDetails =
       /** the rise has stopped: since when, and when the alert clears if it stays so */
       stopped?: { since: string; clearsAt: string };
       pumpsOutpace?: boolean;
+      /** the room is in storm mode: warnMmPerMin and windowMin are its storm settings */
+      storm?: true;
+    }
+  | {
+      rule: 'flood.storm-mode';
+      room: string;
+      /** when storm mode began */
+      since: string;
+      /** the newest storm warning in force (or, once ended, the one in force last) */
+      warning: StormWarningRef;
+      /** how many storm warnings are in force */
+      warnings: number;
+      /** the numbers the room's rules use in storm mode (docs/warnings.md) */
+      rules: { riseWarnMmPerMin: number; riseWindowSec: number; holdSec: number; clearHoldSec: number };
+      /** set when storm mode ended: when, and why (null when it ended while ParkOps was down) */
+      ended?: { at: string; reason: 'expired' | 'cancelled' | 'updated' | 'disabled' | null };
     }
   | { rule: 'flood.sensors-disagree'; room: string; diffMm: number; high: { sensor: string; mm: number }; low: { sensor: string; mm: number }; allowedMm: number }
   | { rule: 'pump.failed-start'; room: string; pump: string; role: 'duty' | 'standby'; startMm: number; since: string; running: false | null; graceSec: number }
@@ -190,6 +276,19 @@ export type AlertDetails =
   | { rule: 'parking.full'; zone: string | null; occupied: number; total: number }
   | { rule: 'venue.over-capacity'; venue: string; people: number; capacity: number }
   | { rule: 'parking.low-battery'; zone: string; bays: string[]; listed: number; belowPct: number };
+
+/** A CAP warning as an alert's details name it: enough to word it in either language without the warning list. */
+export interface StormWarningRef {
+  id: string;
+  sender: string;
+  event: string;
+  severity: string;
+  onset?: string;
+  expires?: string;
+  headline?: string;
+  /** each info block's language and texts (CMA publishes zh-CN and en) */
+  texts: { language: string; event: string; headline?: string; senderName?: string }[];
+}
 
 export interface UsagePoint {
   t: string;
@@ -286,6 +385,8 @@ export interface StreamSnapshot {
   serverTime: string;
   /** extension: warnings in force for the site */
   warnings?: WarningView[];
+  /** extension: the site's time zone (times for people are site-local) and the language of its messages */
+  site?: { timezone: string; language: 'zh-CN' | 'en' };
 }
 export interface StreamEvents {
   snapshot: StreamSnapshot;
@@ -301,6 +402,8 @@ export interface StreamEvents {
   storm: { room: string; stormMode: boolean };
   /** extension: the room's judged level changed (a reading, a band change after its hold, a sensor going stale) */
   room: RoomEvent;
+  /** extension: a room's storm view changed (storm mode, a checklist item's state or tick) */
+  readiness: { room: string; storm: RoomStormView };
 }
 export interface RoomEvent {
   room: string;

@@ -102,6 +102,23 @@ export class Topics {
     return this.of(t).slice(this.prefix.length + 1);
   }
 
+  /**
+   * Exactly `parse(topic)` being an OwnTopic (alert, rejected, ops), without splitting the topic: ingest
+   * asks this of every message, to pass over what ParkOps published itself.
+   */
+  isOwn(topic: string): boolean {
+    const p = this.prefix.length + 1;
+    if (topic.length <= p || topic.charCodeAt(p - 1) !== 0x2f || !topic.startsWith(this.prefix)) return false;
+    const rest = topic.slice(p);
+    if (rest === 'rejected' || rest === 'ops' || rest.startsWith('ops/')) return true;
+    return rest.startsWith('alerts/') && rest.indexOf('/', 7) === -1;
+  }
+
+  /** Exactly `parse(topic)` being `foreign` (outside the prefix: e.g. a network server's uplink), cheaply. */
+  isForeign(topic: string): boolean {
+    return !topic.startsWith(`${this.prefix}/`);
+  }
+
   parse(topic: string): ParsedTopic {
     if (!topic.startsWith(`${this.prefix}/`)) return { kind: 'foreign' };
     const parts = topic.slice(this.prefix.length + 1).split('/');

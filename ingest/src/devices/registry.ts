@@ -491,8 +491,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     }
     for (const g of parking.gates) add({ id: g.id, kind: 'gate', name: g.name, nameZh: g.nameZh }, g.lastScan?.ts, false);
     for (const room of this.deps.flood?.rooms().rooms ?? []) {
-      for (const l of room.levels) add({ id: l.id, kind: 'level', name: l.name, parent: room.id }, l.lastSeen, l.stale);
-      for (const p of room.pumps) add({ id: p.id, kind: 'pump', name: p.name, parent: room.id }, p.lastSeen, p.stale);
+      for (const l of room.levels) add({ id: l.id, kind: 'level', name: l.name, nameZh: l.nameZh, parent: room.id }, l.lastSeen, l.stale);
+      for (const p of room.pumps) add({ id: p.id, kind: 'pump', name: p.name, nameZh: p.nameZh, parent: room.id }, p.lastSeen, p.stale);
     }
     for (const v of live.venuesView(now)) add({ id: v.id, kind: 'venue', name: v.name, nameZh: v.nameZh }, v.ts, v.stale);
     return out;

@@ -9,8 +9,12 @@ import { parseSubject, Subjects } from '../contract/subjects.ts';
 
 export const EVERIES: readonly Every[] = ['15m', '1h', '1d'];
 
-/** Longest range per bucket size (a longer one is a 400): about 3,000, 8,800 and 1,830 points. */
-export const MAX_SPAN_MS: Record<Every, number> = { '15m': 31 * DAY_MS, '1h': 366 * DAY_MS, '1d': 1830 * DAY_MS };
+/**
+ * Longest range per bucket size (a longer one is a 400): what the rollups serve at about the cost of a
+ * year at hourly resolution (bench/reports.ts, docs/benchmarks.md): 92 days of quarter hours (8,832
+ * points), a leap year of hours (8,784) and five years of days (1,830).
+ */
+export const MAX_SPAN_MS: Record<Every, number> = { '15m': 92 * DAY_MS, '1h': 366 * DAY_MS, '1d': 1830 * DAY_MS };
 
 export interface UsageSubject {
   subject: string;

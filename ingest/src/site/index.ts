@@ -58,6 +58,8 @@ export class Site {
   readonly id: string;
   readonly name: string;
   readonly nameZh: string | undefined;
+  /** The language of alert messages and notifications (the dashboard uses each user's own). */
+  readonly language: 'zh-CN' | 'en';
   readonly timezone: string;
   readonly zones: Zone[];
   readonly gates: Gate[];
@@ -78,6 +80,7 @@ export class Site {
     this.id = raw.id;
     this.name = raw.name;
     this.nameZh = raw.nameZh;
+    this.language = raw.language;
     this.timezone = raw.timezone;
     this.parking = {
       bayIntervalSec: raw.parking.bayIntervalSec,

@@ -72,6 +72,7 @@ describe('the bundled Modbus variant of the site', () => {
         for (const d of [...room.levels, ...room.pumps]) {
           delete d.modbus;
           delete d.name;
+          delete d.nameZh;
         }
       }
       return raw;

@@ -53,6 +53,7 @@ const levelBands = z.object({
 const levelSensor = z.object({
   id,
   name: z.string().min(1),
+  nameZh: z.string().min(1).optional(),
   /** Expected reporting interval; silent for `staleAfterSec` means stale (default 3 × interval). */
   intervalSec: seconds.default(10),
   staleAfterSec: seconds.optional(),
@@ -63,6 +64,7 @@ const levelSensor = z.object({
 const pump = z.object({
   id,
   name: z.string().min(1),
+  nameZh: z.string().min(1).optional(),
   role: z.enum(['duty', 'standby']),
   startMm: z.number(),
   stopMm: z.number(),
@@ -117,6 +119,7 @@ const floodRoom = z.object({
   name: z.string().min(1),
   nameZh: z.string().optional(),
   building: z.string().optional(),
+  buildingZh: z.string().min(1).optional(),
   bands: levelBands,
   /** Sump pit: plan area in m² gives mm of level per litre (1 L over 1 m² = 1 mm). */
   pit: z.object({ areaM2: z.number().positive(), depthMm: z.number().positive() }),
@@ -181,6 +184,11 @@ export const siteSchema = z.object({
   id,
   name: z.string().min(1),
   nameZh: z.string().optional(),
+  /**
+   * The language of the text ParkOps writes for everyone at once: each alert's `message` and the
+   * notifications (robots, phones). The dashboard shows each user their own language.
+   */
+  language: z.enum(['zh-CN', 'en'], { message: 'must be zh-CN or en' }).default('en'),
   timezone: z.string().refine((tz) => {
     try {
       new Intl.DateTimeFormat('en', { timeZone: tz });

@@ -57,3 +57,38 @@ describe('a bad site file stops start-up with a message naming the field', () =>
     expect(DEFAULT_SITE_PATH).toMatch(/jining-innovation-valley\.json$/);
   });
 });
+
+describe('Chinese names in the bundled site files', () => {
+  /** Every `name`, `text` and `building` in a site file, with whether its Chinese form sits beside it. */
+  const missingZh = (v: unknown, path = ''): string[] => {
+    if (Array.isArray(v)) return v.flatMap((x, i) => missingZh(x, `${path}[${i}]`));
+    if (v === null || typeof v !== 'object') return [];
+    const o = v as Record<string, unknown>;
+    const out: string[] = [];
+    for (const [k, zh] of [['name', 'nameZh'], ['text', 'textZh'], ['building', 'buildingZh']] as const) {
+      if (typeof o[k] === 'string' && !(typeof o[zh] === 'string' && /\p{Script=Han}/u.test(o[zh] as string))) out.push(`${path}.${k}`);
+    }
+    for (const [k, x] of Object.entries(o)) out.push(...missingZh(x, `${path}.${k}`));
+    return out;
+  };
+
+  it('gives every name, checklist text and building a Chinese form, and writes messages in Chinese', async () => {
+    const modbus = (await import('./jining-innovation-valley-modbus.json', { with: { type: 'json' } })).default;
+    for (const file of [jining, modbus]) {
+      expect(missingZh(file)).toEqual([]);
+      expect(file.language).toBe('zh-CN');
+      expect(parseSite(file).language).toBe('zh-CN');
+    }
+    // The check itself finds a missing one.
+    const bad = clone();
+    delete bad.flood.rooms[0].pumps[1].nameZh;
+    expect(missingZh(bad)).toEqual(['.flood.rooms[0].pumps[1].name']);
+  });
+
+  it('defaults to English messages, and refuses a language it cannot write', () => {
+    const c = clone();
+    delete c.language;
+    expect(parseSite(c).language).toBe('en');
+    expect(() => parseSite({ ...clone(), language: 'fr' })).toThrow(/language: must be zh-CN or en/);
+  });
+});

@@ -231,6 +231,12 @@ export class WarningService implements Module {
     return this.stormWarnings(now).length > 0;
   }
 
+  /** When the room's storm mode began, while it is on (null while it is off). */
+  stormSince(roomId: string): number | null {
+    const s = this.states.get(roomId);
+    return s?.active ? s.since : null;
+  }
+
   /** The storm warnings in force at `now`, newest first. */
   stormWarnings(now: number = this.clock.now()): StoredWarning[] {
     return [...this.current.values()].filter((w) => w.judgement.storm && inForceAt(this.windowOf(w), now)).sort(newestFirst);
