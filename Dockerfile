@@ -10,6 +10,7 @@ RUN apt-get update \
 WORKDIR /app
 # Manifests first, so the dependency layer is cached until they change.
 COPY package.json package-lock.json ./
+COPY contract/package.json contract/package.json
 COPY ingest/package.json ingest/package.json
 COPY dashboard/package.json dashboard/package.json
 COPY simulators/package.json simulators/package.json

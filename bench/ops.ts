@@ -20,8 +20,8 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topics, type Reading } from '@parkops/ingest/contract';
-import { loadSite, type Site } from '@parkops/ingest/site';
+import { Topics, type Reading } from '@parkops/contract';
+import { loadSite, type Site } from '@parkops/contract/site';
 import { createSimulation } from '@parkops/simulators';
 import { openDatabase, type Db } from '../ingest/src/store/db.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';

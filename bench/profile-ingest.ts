@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { publishAll } from './lib/publish.ts';
 import { siteStream } from './lib/stream.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Reports benchmark (issue 8): back-fills the default site with the simulator engine (no MQTT, no
+ * Reports benchmark: back-fills the default site with the simulator engine (no MQTT, no
  * timers: `Simulation.advance`) straight into the SQLite store, marking rollups through the same hook
  * ingest runs, rolls them up, then times the 1-year hourly parking usage (goal < 300 ms), the 30-day
  * heatmap and the report pages' queries (median of several runs), and reports the database size.
@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topics, type Reading } from '@parkops/ingest/contract';
-import { loadSite, type Site } from '@parkops/ingest/site';
+import { Topics, type Reading } from '@parkops/contract';
+import { loadSite, type Site } from '@parkops/contract/site';
 import { createSimulation } from '@parkops/simulators';
 import { openDatabase } from '../ingest/src/store/db.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';

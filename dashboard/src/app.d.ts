@@ -1,4 +1,4 @@
-import type { Role } from '@parkops/ingest/contract';
+import type { Role } from '@parkops/contract';
 import type { IncomingMessage } from 'node:http';
 
 declare global {

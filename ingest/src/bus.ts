@@ -3,7 +3,7 @@
  * one that throws or rejects is logged and the others still run, so a faulty notification flow can never
  * stop ingest or alert evaluation.
  */
-import type { Alert, Reading, Rejection, RoomStormView, WarningView } from './contract/index.ts';
+import type { Alert, Reading, Rejection, RoomStormView, WarningView } from '@parkops/contract/index.ts';
 import type { Logger } from './log.ts';
 
 export interface ReadingAccepted {
@@ -107,8 +107,8 @@ export class EventBus {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {

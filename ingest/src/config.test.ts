@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 const load = (env: Record<string, string>) => loadConfig(env, { dotenv: false });
 
 describe('settings', () => {
-  it('has the defaults of CONTRACT.md section 5', () => {
+  it('has the documented defaults (docs/api.md, settings)', () => {
     const c = load({});
     expect(c).toMatchObject({ PORT: 3000, MQTT_PORT: 1883, MQTT_TOPIC_PREFIX: 'park', PARKOPS_DATA_DIR: './data', PARKOPS_STORE: 'sqlite', PARKOPS_SIMULATE: false });
     expect(c.MQTT_URL).toBeUndefined();

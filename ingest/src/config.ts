@@ -1,5 +1,5 @@
 /**
- * Settings (CONTRACT.md section 5 and extensions), parsed and validated once at start-up. Nothing else
+ * Settings (docs/api.md, settings and extensions), parsed and validated once at start-up. Nothing else
  * reads process.env. A bad value stops start-up with a message naming the setting and what is allowed.
  */
 import { createECDH } from 'node:crypto';
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from './contract/topics.ts';
+import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from '@parkops/contract/topics.ts';
 
 /** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
 export const DEFAULT_INGEST_WINDOW = 4000;
@@ -139,7 +139,7 @@ const schema = z.object({
   /** Cap of the exponential backoff (1 s, 2 s, 4 s, ...) between retries of a Modbus peer that stopped answering. */
   PARKOPS_MODBUS_RETRY_MAX_SEC: z.coerce.number({ message: 'must be a number of seconds 1..3600' }).min(1, 'must be a number of seconds 1..3600').max(3600, 'must be a number of seconds 1..3600').default(30),
   /**
-   * LoRaWAN network servers (CONTRACT.md section 6). Unset: uplinks are read on ParkOps' own broker.
+   * LoRaWAN network servers (docs/api.md, LoRaWAN). Unset: uplinks are read on ParkOps' own broker.
    * Set: from this broker instead (a network server usually runs its own Mosquitto), with a persistent
    * session of its own and the same acknowledge-after-commit as device messages.
    */

@@ -3,8 +3,8 @@
  * Storage and state first, then the alert engine, then HTTP, then MQTT last so no message arrives
  * before everything that handles it is ready.
  */
-import type { HealthResponse, StreamSnapshot } from './contract/index.ts';
-import { roleAtLeast, Topics, UplinkTopics } from './contract/index.ts';
+import type { HealthResponse, StreamSnapshot } from '@parkops/contract/index.ts';
+import { roleAtLeast, Topics, UplinkTopics } from '@parkops/contract/index.ts';
 import { EventBus } from './bus.ts';
 import type { Config } from './config.ts';
 import { Ingest } from './ingest.ts';
@@ -19,7 +19,7 @@ import { caught } from './api/async-routes.ts';
 import { FloodView } from './flood/flood-view.ts';
 import { liveRoutes } from './api/live-routes.ts';
 import { StreamHub } from './api/stream.ts';
-import type { Site } from './site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
@@ -205,7 +205,7 @@ export class Controller {
     this.http.useApi(stormRouter(this.storm, guard, log));
     this.http.useApi(alertsRouter(this.alerts, guard, site));
     this.http.useApi(reportsRouter(this.reports, guard));
-    // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
+    // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
     this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);

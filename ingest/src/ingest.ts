@@ -20,13 +20,13 @@
  * batch commits, before the next batch is read.
  */
 import { writeSync } from 'node:fs';
-import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
+import { decodeMessage, type Reading, type Rejection, type Topics } from '@parkops/contract/index.ts';
 import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
-import type { Site } from './site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import type { Awaitable, TransactionRunner, Tx } from './db/tx.ts';
 
@@ -110,7 +110,7 @@ export class Ingest {
    */
   private *unit(tx: Tx, items: readonly ToCommit[], undo: Array<() => void>): Generator<unknown, ReadingAccepted[], unknown> {
     const { store, live } = this.deps;
-    const out: ReadingAccepted[] = new Array(items.length);
+    const out = new Array<ReadingAccepted>(items.length);
     const plans: Plan[] = [];
     for (let i = 0; i < items.length; i++) {
       const { reading, receivedAt, replayed, uplink } = items[i]!;

@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createLogger } from './log.ts';
-import { DEFAULT_SITE_PATH, loadSite, SiteError } from './site/index.ts';
+import { DEFAULT_SITE_PATH, loadSite, SiteError } from '@parkops/contract/site/index.ts';
 import { startupBanner } from './startup.ts';
 
 async function main(): Promise<void> {

@@ -3,8 +3,8 @@
  * `npm run sim -- [options]`: runs the simulated park against an MQTT broker. See docs/simulators.md.
  */
 import { parseArgs } from 'node:util';
-import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
-import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
+import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/contract/site';
+import { DEFAULT_TOPIC_PREFIX } from '@parkops/contract';
 import { SimModbusServers } from './modbus-server.ts';
 import { ChirpStackNetworkServer, demoPlan, planCsv } from './lorawan/network-server.ts';
 import { MqttPublisher, PublisherError } from './publisher.ts';
@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     seed,
     startAt: time.from,
     prefix: v.prefix ?? DEFAULT_TOPIC_PREFIX,
-    timestamps: (v.timestamps as 'epoch' | 'iso' | undefined) ?? 'epoch',
+    timestamps: (v.timestamps) ?? 'epoch',
     ...(badShare !== undefined ? { badShare } : {}),
     ...(v['events-at'] !== undefined ? { eventsAt: parseTime(v['events-at'], '--events-at', now) } : {}),
   });

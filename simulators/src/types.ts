@@ -1,5 +1,5 @@
 /** Shapes shared by the engine, its models and the publisher. */
-import type { Topics } from '@parkops/ingest/contract';
+import type { Topics } from '@parkops/contract';
 import type { LocalTime } from './local-time.ts';
 
 /** Device readings, device statuses, and CAP weather warnings (the storm scenario's weather service). */

@@ -2,7 +2,7 @@
  * The dashboard end to end: ParkOps started as `npm start` runs it (simulators off), test readings
  * published over real MQTT to the embedded broker, and Debian's Chromium driven with playwright-core.
  *
- * Covers issue 7's list: log in; a bay published occupied shows within a second; a critical level
+ * Covers what a person does first: log in; a bay published occupied shows within a second; a critical level
  * raises the banner, an acknowledgement in one browser clears it in the others, and a viewer cannot
  * acknowledge; language switch; the flood page at phone width; the not-live state while the API is
  * down and recovery after it is back. Saves screenshots (to docs/screenshots/ under `npm run screenshots`) and prints
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, FloodResponse, ParkingResponse } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse, ParkingResponse } from '@parkops/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { connect, publish } from '../support/mqtt.ts';
@@ -285,7 +285,7 @@ describe('dashboard in Chromium', () => {
           await page.locator('h1').first().waitFor();
           await page.waitForLoadState('networkidle');
           await page.screenshot({ path: join(SHOTS, `${path.slice(1).replace('/', '-')}-${device}-${lang}.png`) });
-          // The audit log's sentences in Chinese are the admin area's work (issue 17): its raw action codes and
+          // The audit log's sentences in Chinese are the admin area's work: its raw action codes and
           // details are not checked here yet.
           if (lang === 'zh-CN' && path !== '/admin/audit') await expectNoEnglish(page, `${path} on a ${device}`, USER_NAMES);
         }

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, DeviceView } from '../../ingest/src/contract/index.ts';
+import type { Alert, DeviceView } from '@parkops/contract/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { ensureDashboardBuilt } from '../support/dashboard-build.ts';

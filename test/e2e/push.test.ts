@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PushKeyResponse, PushPayload } from '../../ingest/src/contract/index.ts';
+import type { PushKeyResponse, PushPayload } from '@parkops/contract/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { PushService } from '../integration/push-service.ts';
 import { adminApi, apiWithCookie } from '../support/api.ts';

@@ -5,7 +5,7 @@
  * shuts it at once; an admin API token may use the admin API; the sign-ins are in the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLES, USER_ROLES, type Role } from '../../ingest/src/contract/api.ts';
+import { ROLES, USER_ROLES, type Role } from '@parkops/contract/api.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 
 const EDITOR = '/flows';

@@ -1,5 +1,5 @@
 /**
- * The alerts HTTP API (CONTRACT.md section 3) on a real express server on loopback, with the real auth
+ * The alerts HTTP API (docs/api.md, HTTP API) on a real express server on loopback, with the real auth
  * module in front (bearer tokens per role), the real alert engine on a SQLite file, and readings put on
  * the bus as ingest does.
  */
@@ -14,9 +14,9 @@ import { alertsRouter, type AlertEngine } from '../../ingest/src/alerts/index.ts
 import { Harness, testSiteFile } from '../../ingest/src/alerts/testing.ts';
 import { AuthMiddleware, AuthService, SqliteAuthRepository } from '../../ingest/src/auth/index.ts';
 import { loadConfig } from '../../ingest/src/config.ts';
-import type { Alert } from '../../ingest/src/contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { parseSite } from '../../ingest/src/site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 
 let dir: string;
 let server: Server;

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { EventBus, type AlertChanged } from '../../ingest/src/bus.ts';
-import { decodeMessage, Topics } from '../../ingest/src/contract/index.ts';
+import { decodeMessage, Topics } from '@parkops/contract/index.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../../ingest/src/store/db.ts';
 import { createSimulation } from '../../simulators/src/index.ts';
 

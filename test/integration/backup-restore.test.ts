@@ -60,7 +60,7 @@ describe.each(['embedded', 'mosquitto'] as const)('backup while streaming throug
     if (broker === 'mosquitto') mosquitto = await startMosquitto();
     sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}) } });
     const cookie = await sys.adminCookie();
-    const site = (await import('../../ingest/src/site/index.ts')).loadSite();
+    const site = (await import('@parkops/contract/site/index.ts')).loadSite();
     const bays = site.bays.map((b) => b.id);
     const out = mkdtempSync(join(tmpdir(), 'parkops-backups-'));
     dirs.push(out);

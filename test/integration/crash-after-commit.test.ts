@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { metricSum, scrapeMetrics } from '../chaos/support.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { freePort, tieToThisProcess, waitUntil } from '../harness/ports.ts';
@@ -45,8 +45,8 @@ function crashingParkOps(env: Record<string, string>): { exited: Promise<{ signa
   });
   tieToThisProcess(child);
   let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<{ signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('exit', (_code, signal) => resolve({ signal, output })));
   return {
     exited,

@@ -4,7 +4,7 @@
  * `parkops-reading` taps readings; a flow that throws or loops does not stop anything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../ingest/src/contract/index.ts';
+import type { Reading } from '@parkops/contract/index.ts';
 import { criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
 import { WebhookReceiver, eventually } from './notify-webhook-receiver.ts';
 import { RobotReceiver } from './robot-receivers.ts';

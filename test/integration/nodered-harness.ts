@@ -12,12 +12,12 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import { EventBus } from '../../ingest/src/bus.ts';
 import { loadConfig, type Config } from '../../ingest/src/config.ts';
-import type { Alert } from '../../ingest/src/contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { NodeRedModule, type NodeRedDeps } from '../../ingest/src/nodered/index.ts';
 import { robotChannels } from '../../ingest/src/notify/channels/index.ts';
 import { Notifier, NOTIFY_CHANGES, type NotifierOptions } from '../../ingest/src/notify/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 
 /** A small in-memory stand-in for the alert engine's acknowledge/list, emitting on the real bus like it. */

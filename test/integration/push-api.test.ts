@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, HealthResponse, PushKeyResponse, PushPayload, PushSubscriptionView } from '../../ingest/src/contract/index.ts';
+import type { Alert, HealthResponse, PushKeyResponse, PushPayload, PushSubscriptionView } from '@parkops/contract/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, apiWithCookie, type Api } from '../support/api.ts';
 import { connect, publish } from '../support/mqtt.ts';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReportsCalendar } from '@parkops/ingest/contract/reports.ts';
+import type { ReportsCalendar } from '@parkops/contract/reports.ts';
 import type { ParkingReport } from '@parkops/ingest/reports/types.ts';
 import { findCjkFont, NO_CJK_FONT, type FloodIncident } from '../../ingest/src/reports/monthly-pdf.ts';
 import { openPipeline, serveReports, writeKnownHistory, type Pipeline, type ReportsHttp } from '../../ingest/src/reports/testing.ts';

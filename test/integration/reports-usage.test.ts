@@ -1,10 +1,10 @@
 /**
- * GET /api/usage (CONTRACT.md section 3) on the SQLite store: a known history written through the real
+ * GET /api/usage (docs/api.md, HTTP API) on the SQLite store: a known history written through the real
  * Ingest pipeline (real SQLite file, rollup hook), exact figures, CSV round trip, bucket edge cases and
  * bad parameters. Times are Asia/Shanghai (UTC+8), the default site's zone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageResponse } from '@parkops/ingest/contract';
+import type { UsageResponse } from '@parkops/contract';
 import { HISTORY_START, openPipeline, serveReports, writeKnownHistory, type Pipeline, type ReportsHttp } from '../../ingest/src/reports/testing.ts';
 
 const H = 3_600_000;

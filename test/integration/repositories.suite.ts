@@ -21,7 +21,7 @@ import { parseCap } from '../../ingest/src/warnings/cap.ts';
 import { judge } from '../../ingest/src/warnings/relevance.ts';
 import type { StoredWarning, WarningRepository } from '../../ingest/src/warnings/repository.ts';
 import { at, buildCap, JINING_POLYGON } from '../../ingest/src/warnings/testing.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 
 export interface RepoUnderTest<R> {
   repo: R;
@@ -99,7 +99,7 @@ export function alert(id: string, over: Partial<AlertRecord> = {}): AlertRecord 
     escalateFrom: T0,
     escalatedAt: null,
     ...over,
-  } as AlertRecord;
+  };
 }
 
 export function alertRepositorySuite(name: string, open: RepoFactory<AlertRepository>): void {

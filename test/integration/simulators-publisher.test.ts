@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { MqttPublisher } from '../../simulators/src/publisher.ts';
 import { SimulationRunner } from '../../simulators/src/runner.ts';
 import { createSimulation } from '../../simulators/src/simulation.ts';

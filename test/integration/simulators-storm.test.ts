@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { MqttPublisher } from '../../simulators/src/publisher.ts';
 import { SimulationRunner } from '../../simulators/src/runner.ts';
 import { createSimulation } from '../../simulators/src/simulation.ts';
@@ -17,7 +17,7 @@ import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { collect, eventually, type Collector } from '../support/mqtt.ts';
 import { apiWithCookie } from '../support/api.ts';
-import type { Alert, FloodResponse, WarningView } from '../../ingest/src/contract/api.ts';
+import type { Alert, FloodResponse, WarningView } from '@parkops/contract/api.ts';
 
 const MIN = 60_000;
 const TABLE: Record<Exclude<MessageKind, 'warning'>, string> = {

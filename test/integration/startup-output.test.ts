@@ -6,7 +6,7 @@
  * so its flood alerts are there within seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '../../ingest/src/contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { eventually } from '../support/mqtt.ts';
 

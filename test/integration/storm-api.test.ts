@@ -6,7 +6,7 @@
  * manual item (audited); the incident timeline tells the storm's story.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChecklistItemView, FloodResponse, RoomStormView } from '../../ingest/src/contract/api.ts';
+import type { ChecklistItemView, FloodResponse, RoomStormView } from '@parkops/contract/api.ts';
 import { at, buildCap, JINING_POLYGON } from '../../ingest/src/warnings/testing.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { eventually } from '../support/mqtt.ts';

@@ -12,8 +12,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertChanged, StormEnded, StormStarted } from '../../ingest/src/bus.ts';
-import { loadSite, parseSite, type Site } from '../../ingest/src/site/index.ts';
-import jining from '../../ingest/src/site/jining-innovation-valley.json' with { type: 'json' };
+import { loadSite, parseSite, type Site } from '@parkops/contract/site/index.ts';
+import jining from '@parkops/contract/site/jining-innovation-valley.json' with { type: 'json' };
 import { ROOM, StormWorld } from '../../ingest/src/storm/testing.ts';
 import { StormText } from '../../ingest/src/storm/text.ts';
 import { createSimulation } from '../../simulators/src/index.ts';

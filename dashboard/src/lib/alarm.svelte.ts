@@ -12,7 +12,7 @@
  * refuses `new Notification()`. They use the same tag as ParkOps' Web Push for the alert, so a phone
  * shows one notification per alert whether the push or the open tab raised it.
  */
-import type { Alert } from '@parkops/ingest/contract';
+import type { Alert } from '@parkops/contract';
 import { isFloodAlert, needsAck } from './live.svelte.ts';
 import { byUrgency } from './alerts.ts';
 import { localNotification, type ShownNotification } from './push/notification.ts';

@@ -4,7 +4,7 @@
  * the next line. The server's `message` (in the site's language) is only the fallback for an alert
  * stored without details.
  */
-import type { Alert } from '@parkops/ingest/contract';
+import type { Alert } from '@parkops/contract';
 import type { AlertText } from '@parkops/ingest/text/alert-text.ts';
 
 /** Live (firing or acknowledged) before cleared, then the most urgent, then the newest. */

@@ -4,7 +4,7 @@
  * Failures become an ApiError whose `key` names a message in the user's language; the server's stable
  * `code` and `params` (contract/errors.ts) make it precise ("Already acknowledged by li.na at 03:12").
  */
-import { isErrorCode, type ErrorCode, type ErrorParams } from '@parkops/ingest/contract/errors.ts';
+import { isErrorCode, type ErrorCode, type ErrorParams } from '@parkops/contract/errors.ts';
 import { en, type MessageKey } from './i18n/messages.ts';
 import { formatTime } from './format.ts';
 

@@ -3,7 +3,7 @@
  * the server (`FloodRoomView.level`, `band`: the alert engine's judgement); nothing here works out a
  * level or a band.
  */
-import type { Alert, FloodBand } from '@parkops/ingest/contract';
+import type { Alert, FloodBand } from '@parkops/contract';
 import type { MessageKey } from './i18n/messages.ts';
 
 /** The words for a band the server judged. */

@@ -23,8 +23,8 @@ import type {
   StreamSnapshot,
   VenueView,
   WarningView,
-} from '@parkops/ingest/contract';
-import { parseSubject, roomOf } from '@parkops/ingest/contract/subjects.ts';
+} from '@parkops/contract';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 import { AlertText } from '@parkops/ingest/text/alert-text.ts';
 import type { NameSource, TextLang } from '@parkops/ingest/text/types.ts';
 import { site } from './site.svelte.ts';
@@ -70,7 +70,7 @@ export function backoffMs(attempt: number, random: number): number {
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
-/** An alert someone still has to acknowledge (CONTRACT.md section 4). */
+/** An alert someone still has to acknowledge (docs/api.md, the alert object). */
 export function needsAck(a: Alert): boolean {
   return a.state === 'firing' || (a.state === 'resolved' && !a.ackedAt);
 }

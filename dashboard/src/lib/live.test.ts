@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, BayView, StreamSnapshot, WarningView } from '@parkops/ingest/contract';
+import type { Alert, BayView, StreamSnapshot, WarningView } from '@parkops/contract';
 import { backoffMs, LiveStore, type LiveDeps, type StreamSource } from './live.svelte.ts';
 
 /** A stream the test drives by hand, standing in for the browser's EventSource. */

@@ -6,7 +6,7 @@
  */
 import { LocalTime } from '@parkops/ingest/reports/local-time.ts';
 import { isProblem, parsePeriod, stepDate, type Period, type PeriodKind, type PeriodProblem } from '@parkops/ingest/reports/periods.ts';
-import type { ReportsCalendar } from '@parkops/ingest/contract/reports.ts';
+import type { ReportsCalendar } from '@parkops/contract/reports.ts';
 import type { MessageKey } from './i18n/messages.ts';
 
 export type Every = '15m' | '1h' | '1d';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChecklistFinding } from '@parkops/ingest/contract';
+import type { ChecklistFinding } from '@parkops/contract';
 import { translate, type Lang } from './i18n/index.svelte.ts';
 import { findingText } from './storm.ts';
 

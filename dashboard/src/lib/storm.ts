@@ -2,7 +2,7 @@
  * Words for the readiness checklist (docs/warnings.md): each finding the server reports, structured,
  * worded here in the reader's language. Times are the reader's local time.
  */
-import type { ChecklistFinding, FloodRoomView } from '@parkops/ingest/contract';
+import type { ChecklistFinding, FloodRoomView } from '@parkops/contract';
 import type { MessageKey } from './i18n/messages.ts';
 import { formatNumber, formatTime, type Translate } from './format.ts';
 

@@ -1,6 +1,6 @@
 /**
- * The alert engine (issue 6): evaluates the flood and park rules on every accepted reading and on a 1 s
- * tick, runs the alert lifecycle of CONTRACT.md section 4 (firing -> acknowledged -> resolved, one open
+ * The alert engine: evaluates the flood and park rules on every accepted reading and on a 1 s
+ * tick, runs the alert lifecycle of docs/api.md, the alert object (firing -> acknowledged -> resolved, one open
  * alert per rule and subject), persists everything so a restart changes nothing, publishes
  * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
  *
@@ -12,11 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
-import type { Topics } from '../contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type ChangeRecord } from './alert-repository.ts';
 import type { IncidentRepository } from './incident-repository.ts';
 import type { RoomJudgement } from '../flood/room-judge.ts';
@@ -450,7 +450,7 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /**
-   * CONTRACT.md section 2: retained while not resolved; on resolution the resolved object once, not
+   * docs/api.md, ParkOps to clients: retained while not resolved; on resolution the resolved object once, not
    * retained, then an empty retained payload clears the retained message. Publishes of one alert are
    * chained so they reach the broker in order.
    */
@@ -462,7 +462,7 @@ export class AlertEngine implements Module, AlertSink {
       try {
         return this.publisher.publish(topic, body, { qos: 1, retain });
       } catch (err) {
-        return Promise.reject(err);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     };
     const runSteps = (): Promise<void> => steps.slice(1).reduce((p, step) => p.then(() => send(step)), send(steps[0]!));
@@ -549,7 +549,7 @@ export class AlertEngine implements Module, AlertSink {
       stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
     } else {
       // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
-      // resolved object was already published once (CONTRACT.md section 2), so nothing goes to MQTT.
+      // resolved object was already published once (docs/api.md, ParkOps to clients), so nothing goes to MQTT.
       stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
       this.forget(a.id);
     }

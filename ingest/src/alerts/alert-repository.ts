@@ -7,7 +7,7 @@
  * now, incident-repository.ts) and an `alert_notifications` table that nothing ever wrote: version 3
  * drops it (notification attempts are the notifications module's, read through NotificationLog).
  */
-import type { Alert, AlertDetails, AlertSeverity, AlertState } from '../contract/api.ts';
+import type { Alert, AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   escalate_from INTEGER NOT NULL,
   escalated_at INTEGER
 );
--- CONTRACT.md section 4: one open alert per rule and subject, enforced by the database too.
+-- docs/api.md, the alert object: one open alert per rule and subject, enforced by the database too.
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open ON alerts(rule, subject) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts(started_at);
 CREATE INDEX IF NOT EXISTS alerts_active ON alerts(state, acked_at);
@@ -244,7 +244,7 @@ function fromRow(r: AlertRow): AlertRecord {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The contract object (CONTRACT.md section 4) with the extensions of contract/api.ts. */
+/** The contract object (docs/api.md, the alert object) with the extensions of contract/api.ts. */
 export function toAlert(a: AlertRecord): Alert {
   const out: Alert = {
     id: a.id,

@@ -9,13 +9,13 @@
  * write queue, after the alert change that caused it. Notification attempts are the notifications
  * module's: the timeline asks it through `NotificationLog`.
  */
-import type { Alert, AlertDetails } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository } from './alert-repository.ts';
 import type { IncidentRecord, IncidentRepository } from './incident-repository.ts';
 import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 import { toCsv, type CsvCell } from '../api/csv.ts';
 import { LocalTime } from '../reports/local-time.ts';
 import type { ReportLang } from '../reports/report-text.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { AlertMessages, LocalTimeText } from './messages.ts';
 import { testSiteFile } from './testing.ts';
 

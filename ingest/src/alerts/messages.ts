@@ -4,11 +4,11 @@
  * renderer itself (both languages) is ingest/src/text/alert-text.ts, which the notifications and the
  * dashboard use too; rules never format text themselves.
  */
-import type { AlertDetails } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { AlertText, LocalTime, type NameSource, type TextLang } from '../text/index.ts';
 
-export type { AlertDetails } from '../contract/api.ts';
+export type { AlertDetails } from '@parkops/contract/api.ts';
 
 /** The site file's names for the text renderers. */
 export function siteNames(site: Pick<Site, 'room' | 'zone' | 'venue'>): NameSource {

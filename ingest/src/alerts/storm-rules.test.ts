@@ -5,7 +5,7 @@
  * band hold 10 s (a third of 30), clear hold 120 s (the normal one).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { BASE_TIME, cleanupDirs, Harness, startHarness, tempDir, testSiteFile } from './testing.ts';
 
 /** Pumps that start above the water of these tests, so no pump alert lengthens the clear hold. */

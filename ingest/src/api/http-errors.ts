@@ -4,7 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
-import type { ApiErrorBody, ErrorCode, ErrorParams } from '../contract/errors.ts';
+import type { ApiErrorBody, ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
 import type { Logger } from '../log.ts';
 
 export class HttpError extends Error {

@@ -1,13 +1,13 @@
 /**
  * GET /api/stream: Server-Sent Events. `snapshot` first, then deltas: bay, gate, level, pump, venue,
- * alert (CONTRACT.md section 3), and the extensions `room` (a flood room's level and band as the alert
+ * alert (docs/api.md, HTTP API), and the extensions `room` (a flood room's level and band as the alert
  * engine judged them), `warning`, `storm` and `readiness` (docs/warnings.md). Level and pump events follow the
  * engine's judgement too (`flood.judged`), so a device's `stale` flag is the one the alerts act on and a
  * sensor going silent is pushed without a reading. A slow client whose buffer backs up is dropped; it
  * reconnects and resynchronises from a fresh snapshot.
  */
 import type { Request, Response } from 'express';
-import type { Reading, StreamEvents, StreamSnapshot } from '../contract/index.ts';
+import type { Reading, StreamEvents, StreamSnapshot } from '@parkops/contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';

@@ -12,7 +12,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { USER_ROLES, type UserRole } from '../contract/api.ts';
+import { USER_ROLES, type UserRole } from '@parkops/contract/api.ts';
 import { createLogger } from '../log.ts';
 import { openDatabase } from '../store/db.ts';
 import { AuthService } from './service.ts';

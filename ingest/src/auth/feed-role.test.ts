@@ -1,5 +1,5 @@
 /**
- * The `feed` token role (CONTRACT.md section 8): tokens may have it, people may not, and a database
+ * The `feed` token role (docs/api.md, official warnings): tokens may have it, people may not, and a database
  * made before it existed is migrated without losing its tokens.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -4,8 +4,8 @@
  * only look). Also the cookie and address helpers the auth routes share.
  */
 import type express from 'express';
-import { roleAtLeast, type Role } from '../contract/api.ts';
-import type { AuthErrorCode } from '../contract/auth.ts';
+import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
+import type { AuthErrorCode } from '@parkops/contract/auth.ts';
 import { clientIp, isHttps, readCookie, sameOrigin, serializeCookie, SESSION_COOKIE } from './http.ts';
 import type { AuthService } from './service.ts';
 
@@ -51,7 +51,7 @@ export class AuthMiddleware {
 
   /**
    * 401 without a user, 403 unless the user's role is exactly one of `roles`: for routes off the role
-   * ladder, such as posting warnings (the `feed` token role, or an admin; CONTRACT.md section 8).
+   * ladder, such as posting warnings (the `feed` token role, or an admin; docs/api.md, official warnings).
    */
   requireAnyRole(roles: readonly Role[]): express.RequestHandler {
     return (req, res, next) => {

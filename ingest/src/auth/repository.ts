@@ -7,8 +7,8 @@
  * so a fast hash is enough (no dictionary to attack), and a copy of the database lets nobody in.
  * Times are epoch ms for sessions (compared on every request) and ISO strings elsewhere.
  */
-import type { Role, UserRole } from '../contract/api.ts';
-import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '../contract/auth.ts';
+import type { Role, UserRole } from '@parkops/contract/api.ts';
+import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
 
 export interface StoredUser {
   username: string;

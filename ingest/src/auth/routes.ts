@@ -14,7 +14,7 @@
  */
 import express from 'express';
 import type { z } from 'zod';
-import { auditQuery, changePasswordBody, createKioskBody, createTokenBody, createUserBody, kioskSignInBody, loginBody, updateUserBody } from '../contract/auth.ts';
+import { auditQuery, changePasswordBody, createKioskBody, createTokenBody, createUserBody, kioskSignInBody, loginBody, updateUserBody } from '@parkops/contract/auth.ts';
 import { sendError, type AuthMiddleware } from './middleware.ts';
 import { AuthError } from './rules.ts';
 import type { AuthService } from './service.ts';

@@ -1,5 +1,5 @@
 /**
- * Accounts, sessions, API tokens, wall-screen (kiosk) links and the audit log (CONTRACT.md section 3,
+ * Accounts, sessions, API tokens, wall-screen (kiosk) links and the audit log (docs/api.md, HTTP API,
  * docs/security.md). The HTTP side is in middleware.ts and routes.ts; the Node-RED editor's side in
  * nodered-gate.ts; storage behind AuthRepository.
  *
@@ -15,8 +15,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { Role, UserRole } from '../contract/api.ts';
-import { USERNAME_PATTERN, type AuditEntry, type KioskStart, type KioskView, type TokenView, type UserView } from '../contract/auth.ts';
+import type { Role, UserRole } from '@parkops/contract/api.ts';
+import { USERNAME_PATTERN, type AuditEntry, type KioskStart, type KioskView, type TokenView, type UserView } from '@parkops/contract/auth.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
 import { DEFAULT_LIMITS, LoginLimiter, type LimiterOptions } from './limiter.ts';

@@ -3,8 +3,8 @@
  * auth_kiosks and audit_log. Each statement runs synchronously inside its async method, so a write is
  * on disk when the method is called (better-sqlite3), and SQLite keeps its latency.
  */
-import type { Role, UserRole } from '../contract/api.ts';
-import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '../contract/auth.ts';
+import type { Role, UserRole } from '@parkops/contract/api.ts';
+import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
@@ -52,7 +52,7 @@ CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
 `,
   },
   {
-    // Tokens may have the `feed` role (warning feeds, CONTRACT.md section 8). SQLite cannot change a
+    // Tokens may have the `feed` role (warning feeds, docs/api.md, warnings and storm mode). SQLite cannot change a
     // CHECK constraint in place, so the table is copied into one with the wider constraint.
     version: 2,
     sql: `

@@ -1,5 +1,5 @@
 /** Who made a request, as the API sees it. */
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 
 export interface AuthUser {
   /** a username, or `token:<name>` for a bearer token (so audit entries and `ackedBy` say which) */

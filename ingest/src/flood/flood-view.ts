@@ -1,11 +1,11 @@
 /**
  * `GET /api/flood` and the flood part of `/api/stream`: the raw newest values from the live state, and
  * everything judged (the room's level and band, each device's freshness and status) from the alert
- * engine's room judge, so the API shows exactly what the alerts act on (CONTRACT.md section 3).
+ * engine's room judge, so the API shows exactly what the alerts act on (docs/api.md, HTTP API).
  */
-import type { FloodResponse, FloodRoomView, LevelView, PumpView, RoomStormView } from '../contract/api.ts';
+import type { FloodResponse, FloodRoomView, LevelView, PumpView, RoomStormView } from '@parkops/contract/api.ts';
 import type { LiveState } from '../live-state.ts';
-import type { FloodRoom, Site } from '../site/index.ts';
+import type { FloodRoom, Site } from '@parkops/contract/site/index.ts';
 import type { DeviceJudgement, RoomJudgement } from './room-judge.ts';
 
 /** Where the judgement comes from: the alert engine. */

@@ -9,8 +9,8 @@
  * Every time here is the server clock when ParkOps received a message, never a device's `ts`: a device
  * with a wrong clock, or one flushing readings it buffered, is judged by when its messages arrive.
  */
-import type { FloodBand, FloodLevelView } from '../contract/api.ts';
-import type { FloodRoom } from '../site/index.ts';
+import type { FloodBand, FloodLevelView } from '@parkops/contract/api.ts';
+import type { FloodRoom } from '@parkops/contract/site/index.ts';
 
 /** Band index: 0 normal, 1 warning, 2 alarm, 3 critical. */
 export type BandIndex = 0 | 1 | 2 | 3;

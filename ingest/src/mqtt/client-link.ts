@@ -9,7 +9,7 @@
  * has no MQTT 5); messages that arrive while ingest is down wait in the broker's queue.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Topics } from '../contract/index.ts';
+import type { Topics } from '@parkops/contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module, PublishOptions, Publisher } from '../module.ts';

@@ -6,7 +6,7 @@
  * ever runs inside `EventBus.emit`, that is inside ingest or alert evaluation. Every node gets its own
  * deep copy, so a flow that mutates `msg.payload` cannot change an alert the engine holds.
  */
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import { MessageWriter, pickFormat, type MessageText, type SiteNames, type WebhookFormat } from '../notify/format.ts';

@@ -1,5 +1,5 @@
 /**
- * Node-RED 4 embedded in the ingest service (issue 6, "Notifications and Node-RED"; issue 3 item 5).
+ * Node-RED 4 embedded in the ingest service: its flows deliver notifications, and its editor is for admins only.
  *
  * - The editor and admin API are at `/flows`, for ParkOps admins only, signed in with their dashboard
  *   session (settings.ts, auth/nodered-gate.ts).
@@ -194,7 +194,7 @@ export class NodeRedModule implements Module {
       if (onRuntimeEvent) red.events.removeListener('runtime-event', onRuntimeEvent);
       this.bridge.detach();
       this.state = 'stopped';
-      throw new Error(`Node-RED failed to start: ${(err as Error).message}`);
+      throw new Error(`Node-RED failed to start: ${(err as Error).message}`, { cause: err });
     }
     this.adminHandler = red.httpAdmin;
     this.nodeHandler = red.httpNode ?? null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBody, describeAlert, pickFormat, redactTarget, robotError, truncateUtf8 } from './format.ts';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 
 const alert: Alert = {
   id: 'a1',

@@ -2,7 +2,7 @@
  * One webhook POST with a hard deadline. Whatever the receiver does (refuse, hang before the headers,
  * trickle the body), the promise settles within `timeoutMs` and never rejects.
  */
-import type { DeliveryErrorCode } from '../contract/notifications.ts';
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
 import { robotError } from './format.ts';
 
 export interface PostResult {
@@ -23,7 +23,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 async function readLimited(res: Response): Promise<string> {
   if (!res.body) return '';
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

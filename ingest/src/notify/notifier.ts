@@ -20,8 +20,8 @@
  * the listener only queues work.
  */
 import type { Router } from 'express';
-import type { Alert } from '../contract/api.ts';
-import { NO_CHANNEL, type AttemptStatus, type ChannelSummary, type DeliveryErrorCode, type NotificationAttempt, type NotificationStats } from '../contract/notifications.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { NO_CHANNEL, type AttemptStatus, type ChannelSummary, type DeliveryErrorCode, type NotificationAttempt, type NotificationStats } from '@parkops/contract/notifications.ts';
 import type { EventBus, AlertChanged } from '../bus.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -33,7 +33,7 @@ import { SqliteNotificationRepository, type NotificationRepository } from './rep
 import { notificationsRouter } from './routes.ts';
 import type { Channel, ChannelDelivery } from './channels/types.ts';
 
-export type { AttemptStatus, NotificationAttempt } from '../contract/notifications.ts';
+export type { AttemptStatus, NotificationAttempt } from '@parkops/contract/notifications.ts';
 
 export interface NotifySite extends SiteNames {
   notifications: { escalationContacts: string[] };
@@ -198,7 +198,7 @@ export class Notifier implements Module {
     }
     const target = h.target && h.target.trim() !== '' ? h.target.trim() : this.config.PARKOPS_WEBHOOK_URL;
     if (!target) throw new Error('no webhook URL: set PARKOPS_WEBHOOK_URL or give the node a URL');
-    let protocol = '';
+    let protocol: string;
     try {
       protocol = new URL(target).protocol;
     } catch {

@@ -16,9 +16,9 @@
  */
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { asyncRouter } from '../api/async-routes.ts';
-import { roleAtLeast, type Role } from '../contract/api.ts';
-import type { ErrorCode, ErrorParams } from '../contract/errors.ts';
-import type { PushKeyResponse, PushSubscriptionView } from '../contract/push.ts';
+import { roleAtLeast, type Role } from '@parkops/contract/api.ts';
+import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
+import type { PushKeyResponse, PushSubscriptionView } from '@parkops/contract/push.ts';
 import { errorBody } from '../api/http-errors.ts';
 import type { Logger } from '../log.ts';
 import { serviceOf, type WebPushChannel } from './channels/webpush.ts';

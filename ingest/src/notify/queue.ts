@@ -6,7 +6,7 @@
  * Writes go through one serial chain (`SerialWrites`), so they reach the database in the order they
  * were asked for, and readers that go through it see every write asked for before them.
  */
-import type { NotificationAttempt } from '../contract/notifications.ts';
+import type { NotificationAttempt } from '@parkops/contract/notifications.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../module.ts';
 import type { Channel } from './channels/types.ts';

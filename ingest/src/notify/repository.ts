@@ -9,7 +9,7 @@
  * when `createDelivery` is called. One behaviour suite (repository.suite.ts) holds every implementation
  * to the same rules.
  */
-import type { AttemptStatus, DeliveryErrorCode, NotificationAttempt } from '../contract/notifications.ts';
+import type { AttemptStatus, DeliveryErrorCode, NotificationAttempt } from '@parkops/contract/notifications.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 

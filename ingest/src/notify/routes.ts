@@ -10,8 +10,8 @@
  * Targets are shown redacted; a push service's answer text is never stored, so it is never shown.
  */
 import express, { type Router } from 'express';
-import type { ChannelSummary, NotificationAttempt, NotificationStats } from '../contract/notifications.ts';
-import { notificationsQuery, type NotificationsQuery } from '../contract/notifications-query.ts';
+import type { ChannelSummary, NotificationAttempt, NotificationStats } from '@parkops/contract/notifications.ts';
+import { notificationsQuery, type NotificationsQuery } from '@parkops/contract/notifications-query.ts';
 import { validationError } from '../api/http-errors.ts';
 
 export interface NotificationsPort {

@@ -4,7 +4,7 @@
  * the dashboard, the robots and the webhooks do not depend on it.
  */
 import type { Config } from '../config.ts';
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import { WebPushChannel } from './channels/webpush.ts';

@@ -17,7 +17,7 @@ import { Gauge, type Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
 import { DB_FILE } from '../store/db.ts';
 import type { RawRetention } from '../store/types.ts';
-import type { BackupFile, StorageResponse } from '../contract/ops.ts';
+import type { BackupFile, StorageResponse } from '@parkops/contract/ops.ts';
 import { BACKUP_NAME, backupsDir, lastBackup } from './backup.ts';
 
 export const COUNT_EVERY_MS = 5 * 60_000;

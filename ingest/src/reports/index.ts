@@ -1,5 +1,5 @@
 /**
- * The Reports module (issue 8): answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md)
+ * The Reports module: answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md)
  * through `reportsRouter`, which the controller mounts at /api, and keeps the store's rollups up to
  * date in the background where it has them (the SQLite store's 15-minute rollups; a stored reading
  * marks its quarter in the ingest transaction, this module rolls the marks up).
@@ -13,7 +13,7 @@
  */
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { RollupMaintenance, TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';
 import { localTimeOf } from './sqlite-usage.ts';

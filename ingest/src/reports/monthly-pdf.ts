@@ -13,7 +13,7 @@ import { LocalTime } from './local-time.ts';
 import { addMonths, midnightOf, parseDate, today } from './periods.ts';
 import { localName, type ReportLang } from './report-text.ts';
 import type { Reports } from './index.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { renderInWorker } from './pdf-render.ts';
 import type { FloodReport, ParkingReport, VenuesReport } from './types.ts';
 import { QUARTER_MS } from './local-time.ts';

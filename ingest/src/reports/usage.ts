@@ -1,11 +1,11 @@
 /**
  * Usage subjects and bucket arithmetic shared by the stores' `usage()` and the report builders.
  */
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every } from './types.ts';
 import { DAY_MS, type LocalTime } from './local-time.ts';
 import { R_BUCKET, R_KNOWN, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow } from './rollups.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 
 export const EVERIES: readonly Every[] = ['15m', '1h', '1d'];
 

@@ -1,5 +1,5 @@
 /**
- * InfluxDB time-series store (issue 4), for deployments with PARKOPS_STORE=influxdb.
+ * InfluxDB time-series store, for deployments with PARKOPS_STORE=influxdb.
  *
  * Speaks the v1 HTTP API only: line protocol on `/write`, InfluxQL on `/query`. That API is what
  * every InfluxDB users run serves: 1.x natively (Debian ships 1.6.7, which has no /api/v2), 2.x
@@ -24,11 +24,11 @@
  * Accounts, alerts, live state and the outbox stay in the embedded SQLite database. This store owns
  * `influx_seen_ts` (schema module `influx_store`); the outbox owns its own tables (outbox.ts).
  */
-import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
+import { influxUsage } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import { Topics, type DeviceTopic } from '../contract/topics.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import { Topics, type DeviceTopic } from '@parkops/contract/topics.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './db.ts';
 import { describeInfluxError, InfluxOutbox, SqliteOutboxRepository, type OutboxOptions } from './outbox.ts';
 import { MAX_OPEN_SESSION_MS, toSession } from './sqlite-store.ts';
@@ -249,7 +249,7 @@ export class InfluxStore implements TimeSeriesStore {
     this.outbox = new InfluxOutbox({
       repo: new SqliteOutboxRepository(opts.db),
       transport: this.transport,
-      writePath: `/write?${params}`,
+      writePath: `/write?${params.toString()}`,
       headers: this.headers,
       // gzip only pays where bandwidth is scarcer than CPU (ENVIRONMENT.md: slower on loopback).
       gzip: opts.outbox?.gzip ?? !isLoopback,
@@ -381,7 +381,7 @@ export class InfluxStore implements TimeSeriesStore {
     for (const s of scans) {
       const pass = String(s.pass);
       const ts = Number(s.time);
-      const gate = String(s.gate ?? '');
+      const gate = typeof s.gate === 'string' ? s.gate : '';
       if (s.event === 'entry') {
         const session: S = { pass, gate_in: gate, entry_at: ts, gate_out: null, exit_at: null };
         all.push(session);
@@ -402,9 +402,9 @@ export class InfluxStore implements TimeSeriesStore {
       .map(toSession);
   }
 
-  /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts (issue 8). */
+  /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts. */
   async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
-    return influxUsage((q) => this.query(q) as Promise<InfluxQueryResult>, this.opts.site, subject, range, every);
+    return influxUsage((q) => this.query(q), this.opts.site, subject, range, every);
   }
 
   async counts(): Promise<Record<Reading['kind'], number>> {
@@ -464,7 +464,7 @@ export class InfluxStore implements TimeSeriesStore {
   /** Runs InfluxQL on `/query` (GET for reads, POST for statements that change the server). */
   private async query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QueryResult> {
     const params = new URLSearchParams({ db: this.opts.database, epoch: 'ms', q });
-    const res = (await this.transport.request(`/query?${params}`, '', { method, headers: this.headers })) as QueryResult | undefined;
+    const res = (await this.transport.request(`/query?${params.toString()}`, '', { method, headers: this.headers })) as QueryResult | undefined;
     const error = res?.error ?? res?.results?.find((r) => r.error)?.error;
     if (error) throw new Error(`InfluxQL: ${error}`);
     return res ?? {};

@@ -15,10 +15,10 @@
  *   (send a test message) unless another route has delivered.
  * - `manual`: ticked by a responder.
  */
-import type { ChecklistFinding, ChecklistState, FloodRoomView } from '../contract/api.ts';
+import type { ChecklistFinding, ChecklistState, FloodRoomView } from '@parkops/contract/api.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
-import type { FloodRoom } from '../site/index.ts';
-import { Subjects } from '../contract/subjects.ts';
+import type { FloodRoom } from '@parkops/contract/site/index.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 import type { ChecklistTick } from './repository.ts';
 import { RULES, type RuleName } from '../alerts/types.ts';
 

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
-import type { Alert, AlertDetails } from '../contract/api.ts';
-import type { PushPayload } from '../contract/push.ts';
+import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
+import type { PushPayload } from '@parkops/contract/push.ts';
 import { createLogger } from '../log.ts';
 import { WebPushChannel } from '../notify/channels/webpush.ts';
 import { SqlitePushSubscriptions } from '../notify/push-subscriptions.ts';
 import { loadVapidKeys } from '../notify/vapid-keys.ts';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 
 const dirs: string[] = [];

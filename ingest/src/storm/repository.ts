@@ -8,7 +8,7 @@
  * PostgreSQL implementation can follow; the SQLite one owns `storm_checklist_ticks` and
  * `storm_checklist_state` and runs each statement before it returns.
  */
-import type { ChecklistState } from '../contract/api.ts';
+import type { ChecklistState } from '@parkops/contract/api.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 

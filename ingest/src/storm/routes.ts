@@ -10,8 +10,8 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ZodError } from 'zod';
-import type { Role } from '../contract/api.ts';
-import { checklistTickBody, stormPathParams } from '../contract/storm.ts';
+import type { Role } from '@parkops/contract/api.ts';
+import { checklistTickBody, stormPathParams } from '@parkops/contract/storm.ts';
 import { StormError, type StormService } from './storm-service.ts';
 
 function problem(err: ZodError): string {

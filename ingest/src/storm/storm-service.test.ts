@@ -5,7 +5,7 @@
  * manual ticks, the warning's update and cancel, restarts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChecklistItemView, RoomStormView } from '../contract/api.ts';
+import type { ChecklistItemView, RoomStormView } from '@parkops/contract/api.ts';
 import { at, buildCap, JINING_POLYGON } from '../warnings/testing.ts';
 import { ROOM, StormWorld } from './testing.ts';
 

@@ -17,11 +17,11 @@
  *   storm at hand and are cleared when its storm mode ends.
  */
 import type { EventBus, StormEnded, StormStarted } from '../bus.ts';
-import type { AlertDetails, ChecklistItemView, FloodRoomView, RoomStormView, StormWarningRef, WarningView } from '../contract/api.ts';
-import { Subjects } from '../contract/subjects.ts';
+import type { AlertDetails, ChecklistItemView, FloodRoomView, RoomStormView, StormWarningRef, WarningView } from '@parkops/contract/api.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
-import type { FloodRoom, Site } from '../site/index.ts';
+import type { FloodRoom, Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { effectiveRules } from '../alerts/flood/storm.ts';
 import { RULES, type AlertSink } from '../alerts/types.ts';

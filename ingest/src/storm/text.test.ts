@@ -1,8 +1,8 @@
 /** Storm mode's words in English and Chinese, site-local times, names from the site file. */
 import { describe, expect, it } from 'vitest';
-import type { AlertDetails } from '../contract/api.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
 import { describeAlert } from '../notify/format.ts';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { siteNames } from '../alerts/messages.ts';
 import { AlertText } from '../text/index.ts';
 import { StormText } from './text.ts';

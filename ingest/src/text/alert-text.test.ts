@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AlertDetails } from '../contract/api.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
 import { englishWords } from '../../../test/support/english-check.ts';
 import { AlertText } from './alert-text.ts';
 import { LocalTime } from './local-time.ts';

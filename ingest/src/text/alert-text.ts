@@ -9,8 +9,8 @@
  * local time (local-time.ts). The time to a threshold is not in the message: it travels as
  * `etaMin`/`etaTarget` and `eta()` says it, once, beside the message.
  */
-import type { Alert, AlertDetails, AlertSeverity, FloodBand } from '../contract/api.ts';
-import { parseSubject, roomOf } from '../contract/subjects.ts';
+import type { Alert, AlertDetails, AlertSeverity, FloodBand } from '@parkops/contract/api.ts';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 import { warningText } from '../storm/text.ts';
 import { LocalTime } from './local-time.ts';
 import { nameIn, type NameSource, type TextLang } from './types.ts';

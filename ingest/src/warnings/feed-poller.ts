@@ -11,7 +11,7 @@
  * retried at the next poll: a feed problem never stops ParkOps.
  */
 import type { Logger } from '../log.ts';
-import { MAX_CAP_BYTES } from '../contract/cap.ts';
+import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
 import { Gauge, type Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
 import { parseCap } from './cap.ts';
@@ -193,7 +193,7 @@ async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

@@ -3,8 +3,8 @@
  * steps), level sensors that read the same water with their own offset and noise every `intervalSec`,
  * and pumps that report on every change and as a heartbeat.
  */
-import type { FloodRoom, LevelSensor } from '@parkops/ingest/site';
-import type { Topics } from '@parkops/ingest/contract';
+import type { FloodRoom, LevelSensor } from '@parkops/contract/site';
+import type { Topics } from '@parkops/contract';
 import type { Random } from '../random.ts';
 import type { SimContext, SimEvent } from '../types.ts';
 import type { PumpRunLog } from '../scenarios.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'svelte/server';
-import type { Alert, FloodBand, WarningInfoView, WarningView } from '@parkops/ingest/contract';
+import type { Alert, FloodBand, WarningInfoView, WarningView } from '@parkops/contract';
 import { i18n } from '$lib/i18n/index.svelte.ts';
 import { audibleAlerts, bannerAlerts } from '$lib/alarm.svelte.ts';
 import { clock } from '$lib/clock.svelte.ts';

@@ -7,7 +7,7 @@
  */
 import { env } from '$env/dynamic/private';
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Role } from '@parkops/ingest/contract';
+import type { Role } from '@parkops/contract';
 
 export function apiBase(event: RequestEvent): string {
   if (env.PARKOPS_API_URL) return env.PARKOPS_API_URL;

@@ -1,5 +1,5 @@
 import type { LayoutServerLoad } from './$types';
-import type { ReportsCalendar } from '@parkops/ingest/contract/reports.ts';
+import type { ReportsCalendar } from '@parkops/contract/reports.ts';
 import { requireRole } from '$lib/server/guard.ts';
 import { loadOr } from '$lib/server/load.ts';
 

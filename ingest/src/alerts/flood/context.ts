@@ -4,7 +4,7 @@
  * rise and time to threshold, pumps, device staleness, sensor disagreement) is one file next to this one.
  */
 import type { RoomJudge } from '../../flood/room-judge.ts';
-import type { FloodRoom, Pump } from '../../site/index.ts';
+import type { FloodRoom, Pump } from '@parkops/contract/site/index.ts';
 import type { AlertSink } from '../types.ts';
 import type { EffectiveRules } from './storm.ts';
 

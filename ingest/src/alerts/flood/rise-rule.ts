@@ -2,7 +2,7 @@
  * Rate of rise (`flood.rise`) and the time-to-threshold estimate. The rate is the robust (Theil–Sen)
  * slope of the room's combined level over `riseWindowSec` (slope.ts): a sustained rise, not a spike.
  */
-import type { AlertDetails } from '../../contract/api.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
 import { RULES } from '../types.ts';
 import { iso, round, type RoomContext } from './context.ts';
 

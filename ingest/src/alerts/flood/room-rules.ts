@@ -6,9 +6,9 @@
  * All thresholds come from the site file. `evaluate` is cheap and synchronous: it runs on every reading of
  * the room and on the engine's 1 s tick, so a critical level is raised while the reading is handled.
  */
-import type { LevelReading, PumpReading } from '../../contract/readings.ts';
+import type { LevelReading, PumpReading } from '@parkops/contract/readings.ts';
 import { RoomJudge, type DeviceRecord, type RoomJudgement } from '../../flood/room-judge.ts';
-import type { FloodRoom, Pump } from '../../site/index.ts';
+import type { FloodRoom, Pump } from '@parkops/contract/site/index.ts';
 import { RULES, type AlertSink, type StateStore } from '../types.ts';
 import { type RoomContext, type RoomRuleState, RISING_MM_PER_MIN } from './context.ts';
 import { evaluateDisagreement } from './disagree-rule.ts';
@@ -18,7 +18,7 @@ import { estimate, evaluateRise } from './rise-rule.ts';
 import { robustSlope } from './slope.ts';
 import { evaluateStale } from './stale-rule.ts';
 import { clearHoldFor, effectiveRules, longestRiseWindowSec, type EffectiveRules } from './storm.ts';
-import { Subjects } from '../../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 /** Hooks for the incident timeline. */
 export interface FloodObserver {

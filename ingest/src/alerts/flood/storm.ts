@@ -9,7 +9,7 @@
  * for that: a clear hold that gets shorter when storm mode begins must not let a fall that has been
  * waiting longer than the new hold complete at the instant storm mode begins (`clearHoldFor`).
  */
-import type { FloodRoom } from '../../site/index.ts';
+import type { FloodRoom } from '@parkops/contract/site/index.ts';
 
 /** The numbers a room's rules use right now. */
 export interface EffectiveRules {

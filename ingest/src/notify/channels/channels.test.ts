@@ -4,11 +4,11 @@
  * "自定义机器人使用指南"), run with the secrets and timestamps below.
  */
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { dingTalkSign, judgeDingTalkAnswer, signedDingTalkUrl } from './dingtalk.ts';
 import { feishuCard, feishuSign, judgeFeishuAnswer, signedFeishuBody } from './feishu.ts';
 import { judgeWeComAnswer } from './wecom.ts';
-import { alertPath } from '../../contract/push.ts';
+import { alertPath } from '@parkops/contract/push.ts';
 import { alertPushPayload, pushTopic } from './webpush.ts';
 
 const alert: Alert = {

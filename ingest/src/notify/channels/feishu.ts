@@ -12,7 +12,7 @@
  *   reason there, often with HTTP 200.
  */
 import { createHmac } from 'node:crypto';
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { MessageWriter, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type AnswerRefusal, type PostResult } from '../http-post.ts';
 import { answerJson, type Channel, type ChannelDelivery, type ChannelSendOptions } from './types.ts';

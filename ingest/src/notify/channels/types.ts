@@ -5,7 +5,7 @@
  * calls `send` for every attempt: signatures carry a timestamp and VAPID tokens an expiry, so both are
  * made at send time, never stored.
  */
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { PostResult } from '../http-post.ts';
 
 export interface ChannelDelivery {

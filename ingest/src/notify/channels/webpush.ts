@@ -22,10 +22,10 @@
  */
 import { createHash } from 'node:crypto';
 import webpush from 'web-push';
-import { roleAtLeast, type Alert, type Role } from '../../contract/api.ts';
-import { alertPath, type PushPayload } from '../../contract/push.ts';
+import { roleAtLeast, type Alert, type Role } from '@parkops/contract/api.ts';
+import { alertPath, type PushPayload } from '@parkops/contract/push.ts';
 import type { Logger } from '../../log.ts';
-import type { DeliveryErrorCode } from '../../contract/notifications.ts';
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
 import { MessageWriter, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type PostResult } from '../http-post.ts';
 import { pushHostProblem, type PushSubscriptionRepository, type StoredPushSubscription } from '../push-subscriptions.ts';
@@ -195,7 +195,7 @@ export class WebPushChannel implements Channel {
         urgency: payload.urgent ? 'high' : 'normal',
         topic: pushTopic(payload.tag),
         contentEncoding: 'aes128gcm',
-      }) as unknown as typeof details;
+      });
     } catch (err) {
       return failed(`cannot encrypt for this subscription: ${(err as Error).message}`, 'invalid');
     }

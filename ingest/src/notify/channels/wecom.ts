@@ -5,7 +5,7 @@
  *
  * WeCom answers HTTP 200 and puts a refusal in `errcode`/`errmsg`.
  */
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { buildBody, MessageWriter, type SiteNames } from '../format.ts';
 import { sendRequest, type AnswerRefusal, type PostResult } from '../http-post.ts';
 import { answerJson, type Channel, type ChannelDelivery, type ChannelSendOptions } from './types.ts';

@@ -1,5 +1,5 @@
 /**
- * MQTT topics of the ParkOps contract (shared/CONTRACT.md sections 1 and 2).
+ * MQTT topics of the ParkOps contract (docs/api.md, MQTT).
  * No other module builds a topic string by hand: devices, simulators, ingest and tests call these.
  */
 
@@ -23,8 +23,8 @@ export type ReadingKind = DeviceTopic['kind'];
 export type OwnTopic = { kind: 'alert'; alertId: string } | { kind: 'rejected' } | { kind: 'ops'; rest: string };
 
 /**
- * Official weather warnings (CAP 1.2 XML) that a feed bridge publishes for ParkOps (CONTRACT.md
- * section 8): `{prefix}/warnings/{source}`, source a name of the feed such as `cma`. Input, but not
+ * Official weather warnings (CAP 1.2 XML) that a feed bridge publishes for ParkOps (docs/api.md,
+ * official warnings): `{prefix}/warnings/{source}`, source a name of the feed such as `cma`. Input, but not
  * device input: the warnings module takes them, not ingest.
  */
 export type WarningTopic = { kind: 'warning'; source: string };
@@ -97,7 +97,7 @@ export class Topics {
     }
   }
 
-  /** Subject of a reading: its topic without the prefix, e.g. `flood/b1-power/levels/L1` (CONTRACT.md section 4). */
+  /** Subject of a reading: its topic without the prefix, e.g. `flood/b1-power/levels/L1` (docs/api.md, the alert object). */
   subjectOf(t: DeviceTopic): string {
     return this.of(t).slice(this.prefix.length + 1);
   }
@@ -131,7 +131,7 @@ export class Topics {
       if (b === undefined || c !== undefined) return bad('a warnings topic is {prefix}/warnings/{source}');
       return ID_PATTERN.test(b) ? { kind: 'warning', source: b } : bad('warning source must match [A-Za-z0-9_-]{1,64}');
     }
-    const id = (s: string | undefined, what: string): string | null => (s !== undefined && ID_PATTERN.test(s) ? s : null);
+    const id = (s: string | undefined, _what: string): string | null => (s !== undefined && ID_PATTERN.test(s) ? s : null);
     if (rest.length > 0) return bad('too many topic levels');
     if (a === 'parking' && (b === 'bays' || b === 'gates') && d === undefined) {
       const x = id(c, b);
@@ -159,7 +159,7 @@ export class Topics {
 }
 
 // ---------------------------------------------------------------------------------------------
-// LoRaWAN network-server uplinks (CONTRACT.md section 6). These topics belong to the network server,
+// LoRaWAN network-server uplinks (docs/api.md, LoRaWAN). These topics belong to the network server,
 // not to ParkOps' prefix; ParkOps only reads them.
 
 export type UplinkNetwork = 'chirpstack' | 'tts';

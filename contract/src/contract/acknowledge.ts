@@ -1,5 +1,5 @@
 /**
- * Acknowledging alerts (CONTRACT.md section 3 `POST /api/alerts/{id}/ack`, and the extension
+ * Acknowledging alerts (docs/api.md, HTTP API `POST /api/alerts/{id}/ack`, and the extension
  * `POST /api/flood/{room}/ack`: one acknowledgement for a room's incident, docs/alerts.md).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Payload schemas of CONTRACT.md section 1. Unknown extra fields are ignored (devices add diagnostics):
+ * Payload schemas of docs/api.md, devices to ParkOps. Unknown extra fields are ignored (devices add diagnostics):
  * zod objects strip them, they never fail a message.
  */
 import { z } from 'zod';
@@ -51,7 +51,7 @@ export type PumpPayload = z.infer<typeof pumpPayload>;
 export type VenuePayload = z.infer<typeof venuePayload>;
 export type DeviceStatus = z.infer<typeof statusPayload>;
 
-/** At most 4 KiB per payload (CONTRACT.md section 1). */
+/** At most 4 KiB per payload (docs/api.md, devices to ParkOps). */
 export const MAX_PAYLOAD_BYTES = 4096;
-/** Readings stamped further ahead than this are rejected (clock skew allowance, CONTRACT.md section 1). */
+/** Readings stamped further ahead than this are rejected (clock skew allowance, docs/api.md, devices to ParkOps). */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;

@@ -3,10 +3,10 @@
  * cannot be read, stops start-up with a message naming the field.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testSiteFile } from '../alerts/testing.ts';
-import { DEFAULT_SITE_PATH, loadSite, parseSite } from './index.ts';
+import { DEFAULT_SITE_PATH, loadSite, parseSite } from '@parkops/contract/site/index.ts';
 
 const HOST = { host: '127.0.0.1' };
 const level = (modbus: unknown, extra: object = {}) => testSiteFile({ levels: [{ id: 'L1', name: 'Level 1', intervalSec: 10, modbus, ...extra }, { id: 'L2', name: 'Level 2' }] });
@@ -64,7 +64,7 @@ describe('a point that cannot be read is refused, naming it', () => {
 });
 
 describe('the bundled Modbus variant of the site', () => {
-  const path = fileURLToPath(new URL('./jining-innovation-valley-modbus.json', import.meta.url));
+  const path = join(dirname(DEFAULT_SITE_PATH), 'jining-innovation-valley-modbus.json');
 
   it('is the bundled site with a pump panel and a level transmitter on Modbus TCP, nothing else changed', () => {
     const strip = (raw: { flood: { rooms: Array<{ levels: Array<Record<string, unknown>>; pumps: Array<Record<string, unknown>> }> } }) => {

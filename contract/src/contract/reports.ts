@@ -15,7 +15,7 @@ export const reportsCalendarSchema = z.object({
   maxDays: z.object({ '15m': z.number().int(), '1h': z.number().int(), '1d': z.number().int(), report: z.number().int() }),
   /** ParkOps runs the device simulators itself (a demo or trial install) */
   simulated: z.boolean(),
-});
+}).meta({ id: 'ReportsCalendar' });
 export type ReportsCalendar = z.infer<typeof reportsCalendarSchema>;
 
 /** Query of `GET /api/reports/monthly.pdf`. */

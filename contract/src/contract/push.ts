@@ -30,23 +30,8 @@ export interface PushPayload {
   at: string;
 }
 
-/** `GET /api/push/key` */
-export interface PushKeyResponse {
-  /** the VAPID public key, base64url, for PushManager.subscribe({applicationServerKey}) */
-  publicKey: string;
-  /** responders and up may subscribe; viewers only show notifications while the dashboard is open */
-  canSubscribe: boolean;
-}
-
-/** One subscription as `GET/POST /api/push/subscriptions` show it (never the keys). */
-export interface PushSubscriptionView {
-  id: number;
-  /** the push service's origin, e.g. https://fcm.googleapis.com */
-  service: string;
-  userAgent: string | null;
-  createdAt: string;
-  lastSentAt: string | null;
-}
+/** The push routes' answers, typed from their zod schemas (a type-only import: no zod in the service worker). */
+export type { PushKeyResponse, PushSubscriptionView } from './http.ts';
 
 /** Where a tap on an alert's notification goes: the flood page, scrolled to the alert ready to acknowledge, or the overview. */
 export function alertPath(alert: { id: string; subject: string; room?: string | undefined }): string {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, Topics } from '@parkops/ingest/contract';
-import { loadSite } from '@parkops/ingest/site';
-import { parseCap, type CapAlert } from '@parkops/ingest/warnings/cap.ts';
-import { inForceAt, judge } from '@parkops/ingest/warnings/relevance.ts';
-import { HOUR_MS, MINUTE_MS } from './local-time.ts';
-import { planScenarios, ScenarioError } from './scenarios.ts';
-import { createSimulation, type Simulation, type SimulationOptions } from './simulation.ts';
-import { EXPECTED_REJECTION, type SimMessage } from './types.ts';
+import { decodeMessage, Topics } from '@parkops/contract';
+import { loadSite } from '@parkops/contract/site';
+import { parseCap, type CapAlert } from './warnings/cap.ts';
+import { inForceAt, judge } from './warnings/relevance.ts';
+import { HOUR_MS, MINUTE_MS } from '@parkops/simulators/local-time.ts';
+import { planScenarios, ScenarioError } from '@parkops/simulators/scenarios.ts';
+import { createSimulation, type Simulation, type SimulationOptions } from '@parkops/simulators/simulation.ts';
+import { EXPECTED_REJECTION, type SimMessage } from '@parkops/simulators/types.ts';
 
 const site = loadSite();
 const room = site.room('b1-power');

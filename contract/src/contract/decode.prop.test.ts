@@ -1,5 +1,5 @@
 /**
- * Property-based tests (fast-check) of the payload decoder and the topic module (issue 10): whatever
+ * Property-based tests (fast-check) of the payload decoder and the topic module: whatever
  * bytes arrive on whatever topic, decodeMessage ends in exactly one of an accepted reading that is
  * valid against the payload schema and the site, or a rejection with a reason. Never a throw, and
  * never the decoder's own "could not be decoded" safety net (which would mean an internal throw).
@@ -415,7 +415,7 @@ describe('Topics', { timeout }, () => {
     fc.assert(
       fc.property(anyTopic, (topic) => {
         const p = topics.parse(topic);
-        for (const [k, v] of Object.entries(p)) if (k.endsWith('Id') && k !== 'alertId') expect(ID_PATTERN.test(v as string)).toBe(true);
+        for (const [k, v] of Object.entries(p)) if (k.endsWith('Id') && k !== 'alertId') expect(ID_PATTERN.test(v)).toBe(true);
         if (!topic.startsWith('park/')) expect(p.kind).toBe('foreign');
       }),
       params,

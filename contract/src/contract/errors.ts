@@ -1,5 +1,5 @@
 /**
- * Errors that reach a client: `{"error": string}` as CONTRACT.md section 3 says, plus a stable `code`
+ * Errors that reach a client: `{"error": string}` as docs/api.md, HTTP API says, plus a stable `code`
  * and its `params` (DESIGN: text for people), which the dashboard words in the user's language. The
  * English `error` stays for integrators and logs. Codes are never renamed; new ones may be added.
  */

@@ -3,14 +3,14 @@
  * the ParkOps codec to the value that went in, and whole simulated uplinks parse as ChirpStack v4 events.
  */
 import { describe, expect, it } from 'vitest';
-import { UplinkTopics } from '@parkops/ingest/contract';
-import { loadSite } from '@parkops/ingest/site';
-import { CODECS } from '@parkops/ingest/devices/codecs/index.ts';
-import type { CounterState } from '@parkops/ingest/devices/codecs/types.ts';
-import { parseUplink } from '@parkops/ingest/devices/uplinks.ts';
-import { createSimulation } from '../simulation.ts';
-import { em310Udl, em500Swl, ldds75, nwave, vs133Totals } from './encoders.ts';
-import { ChirpStackNetworkServer, demoPlan, planCsv } from './network-server.ts';
+import { UplinkTopics } from '@parkops/contract';
+import { loadSite } from '@parkops/contract/site';
+import { CODECS } from './codecs/index.ts';
+import type { CounterState } from './codecs/types.ts';
+import { parseUplink } from './uplinks.ts';
+import { createSimulation } from '@parkops/simulators/simulation.ts';
+import { em310Udl, em500Swl, ldds75, nwave, vs133Totals } from '@parkops/simulators/lorawan/encoders.ts';
+import { ChirpStackNetworkServer, demoPlan, planCsv } from '@parkops/simulators/lorawan/network-server.ts';
 
 const site = loadSite();
 

@@ -11,7 +11,7 @@ const dec = (topic: string, payload: string | Uint8Array): DecodeResult =>
   decodeMessage(topic, typeof payload === 'string' ? Buffer.from(payload) : payload, { topics, site, receivedAt: NOW });
 const code = (r: DecodeResult): RejectionCode | 'ok' => (r.ok ? 'ok' : r.rejection.code);
 
-describe('decodeMessage accepts every device topic of CONTRACT.md section 1', () => {
+describe('decodeMessage accepts every device topic docs/api.md lists', () => {
   it('bay with ISO time, battery and extra diagnostic fields', () => {
     const r = dec('park/parking/bays/B-001', '{"occupied":true,"ts":"2026-07-21T15:59:00+08:00","battery":87.5,"rssi":-71}');
     expect(r).toEqual({ ok: true, reading: { kind: 'bay', subject: 'parking/bays/B-001', bayId: 'B-001', zoneId: 'B', occupied: true, battery: 87.5, ts: Date.parse('2026-07-21T07:59:00Z') } });
@@ -29,7 +29,7 @@ describe('decodeMessage accepts every device topic of CONTRACT.md section 1', ()
   });
 });
 
-describe('decodeMessage rejects, with a reason, everything CONTRACT.md section 1 lists', () => {
+describe('decodeMessage rejects, with a reason, every rejection docs/api.md lists for device messages', () => {
   const cases: Array<[RejectionCode, string, string | Uint8Array]> = [
     ['payload_too_large', 'park/parking/bays/A-001', `{"occupied":true,"pad":"${'x'.repeat(4100)}"}`],
     ['invalid_utf8', 'park/parking/bays/A-001', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],

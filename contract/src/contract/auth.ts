@@ -4,7 +4,7 @@
  * stable `code` (and `params`) beside the English `error`, which the dashboard translates.
  */
 import { z } from 'zod';
-import { ROLES, USER_ROLES, type Role } from './api.ts';
+import { ROLES, USER_ROLES } from './roles.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9_.-]{1,64}$/;
 export const MIN_PASSWORD_LENGTH = 10;
@@ -17,7 +17,7 @@ export const usernameSchema = text().regex(USERNAME_PATTERN, 'must be 1-64 chara
 export const passwordSchema = text()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(1024, 'must be at most 1024 characters');
-/** People get the ladder's roles; a token may also be `feed` (post warnings only, CONTRACT.md section 8). */
+/** People get the ladder's roles; a token may also be `feed` (post warnings only, docs/api.md, official warnings). */
 export const userRoleSchema = z.enum(USER_ROLES, {
   error: (issue) => (issue.input === undefined ? 'is required' : issue.input === 'feed' ? 'feed is a role for tokens of warning feeds, not for people' : `must be one of ${USER_ROLES.join(', ')}`),
 });
@@ -64,58 +64,76 @@ export type CreateKioskBody = z.infer<typeof createKioskBody>;
 export type AuditQuery = z.infer<typeof auditQuery>;
 export type KioskStart = (typeof KIOSK_START_PAGES)[number];
 
-export interface UserView {
-  username: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-  /** set while the account is disabled: no sign-in, no sessions, no push */
-  disabledAt?: string;
-  /** the person is asked to choose a new password at their next sign-in */
-  mustChangePassword?: boolean;
-  /** while failed sign-ins keep this user out (from at least one address): when that ends */
-  lockedUntil?: string;
-  /** sessions that are still valid (phones, browsers) */
-  sessions?: number;
-}
+const time = () => z.iso.datetime({ offset: false });
+const role = z.enum(ROLES);
 
-export interface TokenView {
-  name: string;
-  role: Role;
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export const UserViewSchema = z
+  .object({
+    username: z.string(),
+    role,
+    createdAt: time(),
+    updatedAt: time(),
+    /** set while the account is disabled: no sign-in, no sessions, no push */
+    disabledAt: time().optional(),
+    /** the person is asked to choose a new password at their next sign-in */
+    mustChangePassword: z.boolean().optional(),
+    /** while failed sign-ins keep this user out (from at least one address): when that ends */
+    lockedUntil: time().optional(),
+    /** sessions that are still valid (phones, browsers) */
+    sessions: z.number().int().optional(),
+  })
+  .meta({ id: 'User' });
+export type UserView = z.infer<typeof UserViewSchema>;
 
-export interface KioskView {
-  name: string;
-  start: KioskStart;
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  /** wall screens signed in with this link */
-  sessions: number;
-}
+export const TokenViewSchema = z
+  .object({ name: z.string(), role, createdBy: z.string(), createdAt: time(), lastUsedAt: time().nullable() })
+  .meta({ id: 'Token' });
+export type TokenView = z.infer<typeof TokenViewSchema>;
 
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  detail: Record<string, unknown> | null;
-}
+export const KioskViewSchema = z
+  .object({
+    name: z.string(),
+    start: z.enum(KIOSK_START_PAGES),
+    createdBy: z.string(),
+    createdAt: time(),
+    lastUsedAt: time().nullable(),
+    /** wall screens signed in with this link */
+    sessions: z.number().int(),
+  })
+  .meta({ id: 'Kiosk' });
+export type KioskView = z.infer<typeof KioskViewSchema>;
+
+export const AuditEntrySchema = z
+  .object({ id: z.number().int(), at: time(), actor: z.string(), action: z.string(), target: z.string().nullable(), ip: z.string().nullable(), detail: z.record(z.string(), z.unknown()).nullable() })
+  .meta({ id: 'AuditEntry' });
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** `GET /api/auth/me` */
-export interface Me {
-  username: string;
-  role: Role;
-  via: 'session' | 'token';
-  /** a wall screen's session: view only */
-  kiosk?: string;
-  mustChangePassword?: true;
-}
+export const MeSchema = z
+  .object({
+    username: z.string().describe('a username, or token:<name> for a bearer token'),
+    role,
+    via: z.enum(['session', 'token']),
+    /** a wall screen's session: view only */
+    kiosk: z.string().optional(),
+    mustChangePassword: z.literal(true).optional(),
+  })
+  .meta({ id: 'Me' });
+export type Me = z.infer<typeof MeSchema>;
+
+/** `POST /api/auth/login` (JSON) */
+export const LoginResponseSchema = z
+  .object({ username: z.string(), role, expiresAt: time(), mustChangePassword: z.literal(true).optional() })
+  .meta({ id: 'Login' });
+/** `POST /api/auth/kiosk` */
+export const KioskSignInResponseSchema = z.object({ kiosk: z.string(), start: z.enum(KIOSK_START_PAGES), expiresAt: time() }).meta({ id: 'KioskSignIn' });
+/** `POST /api/tokens`: the secret, shown this once */
+export const NewTokenSchema = z.object({ name: z.string(), role, token: z.string().describe('shown this once') }).meta({ id: 'NewToken' });
+/** `POST /api/kiosks`: the link's secret and the page path that carries it, shown this once */
+export const NewKioskSchema = z
+  .object({ name: z.string(), start: z.enum(KIOSK_START_PAGES), token: z.string(), path: z.string().describe('open this on the wall screen: /kiosk#<token>') })
+  .meta({ id: 'NewKiosk' });
+export const SessionsEndedSchema = z.object({ sessionsEnded: z.number().int() });
 
 /** Stable error codes of the auth routes, beside the English `error` (the dashboard translates them). */
 export const AUTH_ERROR_CODES = [

@@ -15,7 +15,7 @@ export const REJECTION_CODES = [
 ] as const;
 
 /**
- * Further reasons for network-server uplinks (CONTRACT.md section 6): the uplink's FRMPayload could
+ * Further reasons for network-server uplinks (docs/api.md, LoRaWAN): the uplink's FRMPayload could
  * not be read by the codec its binding names. The section-1 reasons above apply to uplinks too.
  */
 export const UPLINK_REJECTION_CODES = ['invalid_base64', 'unknown_fport', 'payload_too_short', 'undecodable_payload'] as const;
