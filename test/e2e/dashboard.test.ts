@@ -8,8 +8,8 @@
  * down and recovery after it is back. Saves screenshots (to docs/screenshots/ under `npm run screenshots`) and prints
  * the 600-bay burst render figures (a measurement, not an assertion).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { adminApi, type Api } from '../support/api.ts';
 import { connect, publish } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
 import { expectNoEnglish } from '../support/english-check.ts';
+import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD = join(ROOT, 'dashboard');
@@ -33,18 +34,6 @@ const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
 /** Typed in by people, not UI text: the user names of this run (they show in the header). */
 const USER_NAMES = ['admin', 'responder', 'viewer'];
-
-/** Build the dashboard when build/handler.js is missing or older than its sources, as `npm start` does. */
-function ensureDashboardBuilt(): void {
-  const handler = join(DASHBOARD, 'build', 'handler.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (existsSync(handler) && statSync(handler).mtimeMs >= newest(join(DASHBOARD, 'src'))) return;
-  execFileSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: ROOT, stdio: 'ignore' });
-}
 
 interface Browser { ctx: BrowserContext; page: Page; close(): Promise<void> }
 const browsers: Browser[] = [];

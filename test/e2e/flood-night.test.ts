@@ -94,7 +94,7 @@ describe('the flood team at night, in Chinese', () => {
     mkdirSync(SHOTS, { recursive: true });
     // The bundled site, with holds of seconds so a band opens and clears within a test. The rise rule is
     // set out of reach: these jumps of hundreds of mm are the test's, not water rising.
-    const raw = JSON.parse(readFileSync(join(ROOT, 'ingest/src/site/jining-innovation-valley.json'), 'utf8')) as { flood: { rooms: { bands: Record<string, unknown>; rules?: Record<string, unknown>; storm?: Record<string, unknown> }[] } };
+    const raw = JSON.parse(readFileSync(join(ROOT, 'contract/src/site/jining-innovation-valley.json'), 'utf8')) as { flood: { rooms: { bands: Record<string, unknown>; rules?: Record<string, unknown>; storm?: Record<string, unknown> }[] } };
     const room = raw.flood.rooms[0]!;
     room.bands = { ...room.bands, holdSec: 2, clearHoldSec: 6 };
     room.rules = { riseWarnMmPerMin: 100_000 };

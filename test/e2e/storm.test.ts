@@ -9,11 +9,10 @@
  * Under `npm run screenshots` (PARKOPS_UPDATE_SCREENSHOTS=1) it saves
  * docs/screenshots/flood-storm-scenario-zh-CN.png; a normal run asserts the same page content.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@parkops/contract/index.ts';
@@ -23,24 +22,12 @@ import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/sy
 import { WebhookReceiver } from '../integration/notify-webhook-receiver.ts';
 import { eventually } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
+import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DASHBOARD = join(ROOT, 'dashboard');
 const ROOM = 'b1-power';
 const MIN = 60_000;
 /** How far into the rain the live run starts: the level reaches warn (300 mm) about 52-53 minutes in. */
 const INTO_THE_RAIN_MS = 52 * MIN;
-
-function ensureDashboardBuilt(): void {
-  const handler = join(DASHBOARD, 'build', 'handler.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (existsSync(handler) && statSync(handler).mtimeMs >= newest(join(DASHBOARD, 'src'))) return;
-  execFileSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: ROOT, stdio: 'ignore' });
-}
 
 describe('a storm on the flood page', () => {
   let sys: ParkOpsProcess;

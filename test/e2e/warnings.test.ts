@@ -4,32 +4,18 @@
  * shows on the flood page (headline in the reader's language) with the room's storm-mode badge, live;
  * its Cancel takes both away, live. A feed token gets no page. Saves docs/screenshots/flood-storm-*.png.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, buildCap, JINING_POLYGON } from '../../ingest/src/warnings/testing.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { screenshotDir } from '../support/screenshots.ts';
+import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DASHBOARD = join(ROOT, 'dashboard');
 const SHOTS = screenshotDir();
-
-/** Build the dashboard when build/handler.js is missing or older than its sources, as `npm start` does. */
-function ensureDashboardBuilt(): void {
-  const handler = join(DASHBOARD, 'build', 'handler.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (existsSync(handler) && statSync(handler).mtimeMs >= newest(join(DASHBOARD, 'src'))) return;
-  execFileSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: ROOT, stdio: 'ignore' });
-}
 
 describe('weather warnings on the dashboard', () => {
   let sys: ParkOpsProcess;

@@ -151,8 +151,10 @@ function fingerprint(): Record<string, string> {
   // token's last use with every request made with it; the alert engine's rule state and events and the
   // report rollups change with time, and so do the storm checklist's automatic checks (a sensor's
   // freshness) and their entries on the incident timeline; manual ticks (storm_checklist_ticks) are
-  // guarded. Of the alerts, what a request could change is the acknowledgement.
-  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$|^storm_checklist_state$/i;
+  // guarded; so do the notifications, which the open critical alert's reminders and escalations write
+  // (an acknowledgement, the one way a request notifies, shows in the alerts' projection). Of the
+  // alerts, what a request could change is the acknowledgement.
+  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$|^storm_checklist_state$|^notification/i;
   const projection: Record<string, string> = {
     alerts: 'SELECT id, acked_at, acked_by, ack_note FROM alerts WHERE acked_by IS NOT NULL',
     auth_tokens: 'SELECT name, role, token_hash, created_by, created_at FROM auth_tokens',

@@ -1,25 +1,12 @@
 /** Chromium for end-to-end tests: Debian's /usr/bin/chromium through playwright-core, headless, in a fresh profile. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DASHBOARD = join(ROOT, 'dashboard');
 
-/** Builds the dashboard when build/handler.js is missing or older than its sources, as `npm start` does. */
-export function ensureDashboardBuilt(): void {
-  const handler = join(DASHBOARD, 'build', 'handler.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (existsSync(handler) && statSync(handler).mtimeMs >= newest(join(DASHBOARD, 'src'))) return;
-  execFileSync('npm', ['run', 'build', '-w', 'dashboard'], { cwd: ROOT, stdio: 'ignore' });
-}
+export { ensureDashboardBuilt } from './dashboard-build.ts';
 
 export interface Browser {
   ctx: BrowserContext;
