@@ -124,6 +124,18 @@ await section('dashboard', async () => {
   sections.push({ title: 'Dashboard', intro: `Debian Chromium ${m.chromium}, headless, driven by playwright-core against ParkOps started as \`npm start\` does (simulators off).`, header: ['what', 'value', 'baseline / note'], rows: r.rows, notes: [] });
 });
 
+await section('ops', async () => {
+  const { runOpsBench } = await import('./ops.ts');
+  const r = await runOpsBench({ quick, log });
+  sections.push({
+    title: 'Retention, backups and size',
+    intro: `\`${command}\` (bench/ops.ts). (1) Two simulated years into the embedded SQLite store with its rollups, retention off (baseline) and on (PARKOPS_RETENTION_DAYS=400), on a scaled site (see the note); full-site figures projected from the bytes measured. (2) The Ingest pipeline on the two-year database, with and without the retention service pruning the 330 days past retention, same stream, same run. (3) Backing up one year of that data, against a plain file copy.`,
+    header: ['what', 'value', 'baseline / note'],
+    rows: r.rows.map((x): Row => [x.name, x.value, x.note]),
+    notes: r.notes,
+  });
+});
+
 await section('footprint', async () => {
   const f: FootprintResult = await runFootprintBench({ quick, soakMinutes, log });
   const rows: Row[] = [

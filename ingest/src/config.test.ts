@@ -80,4 +80,12 @@ describe('settings', () => {
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);
   });
+  it('keeps raw readings 400 days, events 5 years and notification texts 30 days by default; 0 keeps for good; too short is refused by name', () => {
+    const c = load({});
+    expect([c.PARKOPS_RETENTION_DAYS, c.PARKOPS_RETENTION_EVENTS_DAYS, c.PARKOPS_RETENTION_NOTIFY_BODY_DAYS]).toEqual([400, 1825, 30]);
+    expect(load({ PARKOPS_RETENTION_DAYS: '0', PARKOPS_RETENTION_EVENTS_DAYS: '0' }).PARKOPS_RETENTION_DAYS).toBe(0);
+    expect(() => load({ PARKOPS_RETENTION_DAYS: '1' })).toThrow(/PARKOPS_RETENTION_DAYS: must be 0 \(keep for good\) or a whole number of days 2\.\.36500/);
+    expect(() => load({ PARKOPS_RETENTION_EVENTS_DAYS: 'forever' })).toThrow(/PARKOPS_RETENTION_EVENTS_DAYS: must be 0/);
+    expect(() => load({ PARKOPS_RETENTION_NOTIFY_BODY_DAYS: '2.5' })).toThrow(/PARKOPS_RETENTION_NOTIFY_BODY_DAYS: must be 0/);
+  });
 });

@@ -40,6 +40,14 @@ const uplinkFilter = (fallback: string) =>
     .refine((v) => v === 'off' || filterProblem(v) === null, 'must be an MQTT topic filter (e.g. application/+/device/+/event/up) or off')
     .transform((v) => (v === 'off' ? null : v));
 
+/** A number of days: 0 (keep for good) or `min`..36500. */
+const retentionDays = (min: number, fallback: number) =>
+  z.coerce
+    .number({ message: `must be 0 (keep for good) or a whole number of days ${min}..36500` })
+    .int(`must be 0 (keep for good) or a whole number of days ${min}..36500`)
+    .refine((v) => v === 0 || (v >= min && v <= 36_500), `must be 0 (keep for good) or a whole number of days ${min}..36500`)
+    .default(fallback);
+
 const schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -156,6 +164,15 @@ const schema = z.object({
     .trim()
     .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s/]+/.test(v), 'must be a mailto: address or an https:// URL (push services use it to contact the operator)')
     .default('mailto:parkops-admin@example.com'),
+  /**
+   * Retention (docs/operations.md). Raw readings are kept this many days (0: for good); the report
+   * rollups are kept for good whatever this says, so long reports keep working after raw rows go.
+   */
+  PARKOPS_RETENTION_DAYS: retentionDays(2, 400),
+  /** Resolved and acknowledged alerts, ended incidents, the audit log and notification attempts (0: for good). */
+  PARKOPS_RETENTION_EVENTS_DAYS: retentionDays(30, 1825),
+  /** Bodies of sent or given-up notifications are emptied after this many days; the attempt rows stay (0: never). */
+  PARKOPS_RETENTION_NOTIFY_BODY_DAYS: retentionDays(1, 30),
   /**
    * TEST ONLY, never in a deployment: SIGKILL the process right after its n-th ingest commit, before
    * that batch is acknowledged, to prove redelivery after a crash between commit and PUBACK.

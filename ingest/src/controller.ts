@@ -39,6 +39,11 @@ import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
 import { SqliteTransactions } from './db/tx.ts';
+import { RetentionService, retentionTasks } from './retention/retention-service.ts';
+import { SqliteOutboxRepository } from './store/outbox.ts';
+import { markRunning, runningParkOps } from './ops/data-lock.ts';
+import { StorageStats } from './ops/storage-stats.ts';
+import { opsRouter } from './ops/routes.ts';
 
 export class Controller {
   readonly bus: EventBus;
@@ -59,6 +64,8 @@ export class Controller {
   flood!: FloodView;
   warnings!: WarningService;
   devices!: DeviceRegistry;
+  retention!: RetentionService;
+  storage!: StorageStats;
   storm!: StormService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
@@ -73,6 +80,8 @@ export class Controller {
   };
   private readonly started: Module[] = [];
   private stopping = false;
+  /** Removes `<data>/parkops.pid` (a restore refuses while it names a live ParkOps). */
+  private releasePid: () => void = () => undefined;
 
   constructor(
     readonly config: Config,
@@ -94,6 +103,9 @@ export class Controller {
 
   async start(): Promise<void> {
     const { config, site, log, bus, metrics, topics, db } = this;
+    const other = runningParkOps(config.dataDir);
+    if (other !== null) log.warn({ pid: other, dataDir: config.dataDir }, 'another ParkOps process seems to run on this data folder');
+    this.releasePid = markRunning(config.dataDir);
     // Before anything reads or writes (and before any repository is made: a repository opened on its
     // own migrates its own module): every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
@@ -114,7 +126,8 @@ export class Controller {
 
     if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
     this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
-    this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
+    const authRepo = new SqliteAuthRepository(db);
+    this.auth = new AuthService({ repo: authRepo, config, log });
     await this.run(this.auth);
     const guard = (this.guard = new AuthMiddleware(this.auth));
     this.reports = new Reports({
@@ -132,9 +145,11 @@ export class Controller {
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
+    const alertRepo = new SqliteAlertRepository(db);
+    const incidentRepo = new SqliteIncidentRepository(db);
     this.alerts = new AlertEngine({
-      repo: new SqliteAlertRepository(db),
-      incidents: new SqliteIncidentRepository(db),
+      repo: alertRepo,
+      incidents: incidentRepo,
       notifications,
       bus,
       site,
@@ -200,6 +215,26 @@ export class Controller {
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     await this.run(this.notifier);
+    // Retention (docs/operations.md): every owner prunes its own rows, in small slices, in the background.
+    this.retention = new RetentionService({
+      tasks: retentionTasks({
+        days: { readings: config.PARKOPS_RETENTION_DAYS, events: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodies: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS },
+        readings: this.store.retention(),
+        incidents: incidentRepo,
+        alerts: alertRepo,
+        auth: authRepo,
+        notifications: this.notifier,
+        outbox: new SqliteOutboxRepository(db),
+      }),
+      log,
+      metrics,
+    });
+    await this.run(this.retention);
+    // What the database costs (/metrics, the admin page) and backups from the admin page.
+    const days = { readingsDays: config.PARKOPS_RETENTION_DAYS, eventsDays: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodyDays: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS };
+    this.storage = new StorageStats({ dataDir: config.dataDir, retention: this.store.retention(), days, log, metrics });
+    await this.run(this.storage);
+    this.http.useApi(opsRouter({ db, dataDir: config.dataDir, stats: this.storage, guard, audit: (e) => this.auth.audit(e), log }));
     if (config.PARKOPS_NODE_RED) await this.startNodeRed();
     await this.run(this.http);
     if (config.PARKOPS_CAP_FEED_URL) {
@@ -286,7 +321,7 @@ export class Controller {
   private async influxStore(): Promise<TimeSeriesStore> {
     const { InfluxStore } = await import('./store/influx-store.ts');
     const { config, site, db, log } = this;
-    return new InfluxStore({ db, site, url: config.INFLUX_URL!, database: config.INFLUX_DATABASE!, token: config.INFLUX_TOKEN, log: log.child({ module: 'influx' }) });
+    return new InfluxStore({ db, site, url: config.INFLUX_URL!, database: config.INFLUX_DATABASE!, token: config.INFLUX_TOKEN, retentionDays: config.PARKOPS_RETENTION_DAYS, log: log.child({ module: 'influx' }) });
   }
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
@@ -353,6 +388,7 @@ export class Controller {
     const problems: string[] = [];
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
     if (!store.ok) problems.push(`store: ${store.detail}`);
+    for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
     // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
@@ -392,5 +428,6 @@ export class Controller {
       }
     }
     this.db.close();
+    this.releasePid();
   }
 }

@@ -86,6 +86,9 @@ const EXTENSIONS: Record<string, Access> = {
   // Anyone may remove their own subscription (a responder demoted to viewer, too).
   'DELETE /api/push/subscriptions': 'viewer',
   'POST /api/push/test': 'responder',
+  'GET /api/admin/storage': 'admin',
+  'POST /api/admin/backup': 'admin',
+  'GET /api/admin/backups/:name': 'admin',
 };
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
@@ -122,6 +125,8 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/push/subscriptions': () => ({}),
   'POST /api/flood/:room/ack': () => ({ body: { note: 'walk' } }),
   'GET /api/notifications/channels': () => ({}),
+  'GET /api/admin/storage': () => ({}),
+  'POST /api/admin/backup': () => ({ body: {} }),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';

@@ -208,6 +208,13 @@ export interface AlertRepository {
   events(alertId: string): Promise<AlertEvent[]>;
   allState(): Promise<Map<string, unknown>>;
   saveState(entries: ReadonlyArray<[string, unknown]>, now: number): Promise<void>;
+  /**
+   * Retention: deletes at most `limit` alerts (with their events) that were resolved AND acknowledged
+   * before `cutoffMs`, skipping those `inUse` names (still attached to an incident that is kept). An
+   * open alert, or a resolved one nobody acknowledged, is never removed. Resolves to the alerts deleted;
+   * 0 when none can go.
+   */
+  pruneBefore(cutoffMs: number, limit: number, inUse: (ids: string[]) => Promise<ReadonlySet<string>>): Promise<number>;
 }
 
 function fromRow(r: AlertRow): AlertRecord {
@@ -343,6 +350,32 @@ export class SqliteAlertRepository implements AlertRepository {
     const out = new Map<string, unknown>();
     for (const r of this.stmts.stateAll.all() as { key: string; value: string }[]) out.set(r.key, JSON.parse(r.value));
     return out;
+  }
+
+  async pruneBefore(cutoffMs: number, limit: number, inUse: (ids: string[]) => Promise<ReadonlySet<string>>): Promise<number> {
+    const page = this.db.prepare(
+      `SELECT id, started_at AS startedAt FROM alerts WHERE started_at < @cutoff AND (started_at > @after OR (started_at = @after AND id > @afterId))
+         AND state = 'resolved' AND acked_at IS NOT NULL AND resolved_at < @cutoff ORDER BY started_at, id LIMIT @limit`,
+    );
+    let after = -Infinity;
+    let afterId = '';
+    for (;;) {
+      const found = page.all({ cutoff: cutoffMs, after: Number.isFinite(after) ? after : -1e300, afterId, limit }) as { id: string; startedAt: number }[];
+      if (found.length === 0) return 0;
+      const keep = await inUse(found.map((f) => f.id));
+      const go = found.filter((f) => !keep.has(f.id)).map((f) => f.id);
+      if (go.length > 0) {
+        const marks = go.map(() => '?').join(',');
+        return this.db.transaction(() => {
+          this.db.prepare(`DELETE FROM alert_events WHERE alert_id IN (${marks})`).run(...go);
+          // Checked again: the alert may have changed while `inUse` was asked.
+          return this.db.prepare(`DELETE FROM alerts WHERE id IN (${marks}) AND state = 'resolved' AND acked_at IS NOT NULL AND resolved_at < ?`).run(...go, cutoffMs).changes;
+        })();
+      }
+      const last = found[found.length - 1]!;
+      after = last.startedAt;
+      afterId = last.id;
+    }
   }
 
   async saveState(entries: ReadonlyArray<[string, unknown]>, now: number): Promise<void> {

@@ -50,6 +50,10 @@ export interface IncidentRepository {
   get(id: string): Promise<IncidentRecord | undefined>;
   /** Incidents overlapping [from, to], of one room when given, newest first. */
   list(q: { from: number; to: number; room?: string | undefined; limit: number }): Promise<IncidentRecord[]>;
+  /** Retention: deletes at most `limit` incidents that ended before `cutoffMs`, with their events and alert links (never an open one). */
+  pruneBefore(cutoffMs: number, limit: number): Promise<number>;
+  /** Which of these alerts are attached to an incident still stored. */
+  attachedAlerts(alertIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 interface Row {
@@ -133,5 +137,22 @@ export class SqliteIncidentRepository implements IncidentRepository {
 
   async list(q: { from: number; to: number; room?: string | undefined; limit: number }): Promise<IncidentRecord[]> {
     return (this.stmts.list.all({ from: q.from, to: q.to, room: q.room ?? null, limit: q.limit }) as Row[]).map(fromRow);
+  }
+
+  async pruneBefore(cutoffMs: number, limit: number): Promise<number> {
+    const ids = this.db.prepare('SELECT id FROM incidents WHERE started_at < ? AND ended_at IS NOT NULL AND ended_at < ? ORDER BY started_at LIMIT ?').pluck().all(cutoffMs, cutoffMs, limit) as string[];
+    if (ids.length === 0) return 0;
+    const marks = ids.map(() => '?').join(',');
+    return this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM incident_events WHERE incident_id IN (${marks})`).run(...ids);
+      this.db.prepare(`DELETE FROM incident_alerts WHERE incident_id IN (${marks})`).run(...ids);
+      return this.db.prepare(`DELETE FROM incidents WHERE id IN (${marks}) AND ended_at IS NOT NULL`).run(...ids).changes;
+    })();
+  }
+
+  async attachedAlerts(alertIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (alertIds.length === 0) return new Set();
+    const rows = this.db.prepare(`SELECT DISTINCT alert_id FROM incident_alerts WHERE alert_id IN (${alertIds.map(() => '?').join(',')})`).pluck().all(...alertIds) as string[];
+    return new Set(rows);
   }
 }

@@ -108,6 +108,11 @@ export interface AuthRepository {
   listTokens(): Promise<TokenView[]>;
   deleteToken(name: string): Promise<boolean>;
 
+  /** Retention: at most `limit` sessions past their absolute end at `nowMs`; returns how many. */
+  pruneExpiredSessions(nowMs: number, limit: number): Promise<number>;
+  /** Retention: at most `limit` audit entries older than `cutoffMs`, oldest first; returns how many. */
+  pruneAuditBefore(cutoffMs: number, limit: number): Promise<number>;
+
   insertKiosk(kiosk: { name: string; start: KioskStart; tokenHash: string; createdBy: string; at: string }): Promise<boolean>;
   findKiosk(tokenHash: string): Promise<Omit<KioskView, 'sessions'> | undefined>;
   touchKiosk(name: string, at: string): Promise<void>;

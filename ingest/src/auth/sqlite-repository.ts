@@ -290,6 +290,14 @@ export class SqliteAuthRepository implements AuthRepository {
       .prepare(`DELETE FROM auth_sessions WHERE id_hash IN (SELECT s.id_hash FROM auth_sessions s LEFT JOIN auth_users u ON u.username = s.username WHERE NOT (${LIVE_SESSION}))`)
       .run({ now, before: idle.before, adminBefore: idle.adminBefore }).changes;
   }
+  async pruneExpiredSessions(nowMs: number, limit: number): Promise<number> {
+    return this.db.prepare('DELETE FROM auth_sessions WHERE id_hash IN (SELECT id_hash FROM auth_sessions WHERE expires_at <= ? LIMIT ?)').run(nowMs, limit).changes;
+  }
+  /** Ids grow with time, so the oldest entries go first. */
+  async pruneAuditBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    return this.db.prepare('DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY id LIMIT ?)').run(cutoff, limit).changes;
+  }
   async sessionCounts(now: number, idle: IdleCutoffs): Promise<Map<string, number>> {
     const rows = this.db
       .prepare(`SELECT s.username AS username, COUNT(*) AS n FROM auth_sessions s JOIN auth_users u ON u.username = s.username WHERE ${LIVE_SESSION} GROUP BY s.username`)

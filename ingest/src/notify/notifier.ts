@@ -234,6 +234,16 @@ export class Notifier implements Module {
     return alertIds.length === 0 ? [] : this.repo.forAlerts(alertIds);
   }
 
+  /** Retention (the repository's pruneBodiesBefore), after the writes queued so far. */
+  pruneBodiesBefore(cutoffMs: number, limit: number): Promise<number> {
+    return this.writes.run(() => this.repo.pruneBodiesBefore(cutoffMs, limit));
+  }
+
+  /** Retention (the repository's pruneBefore), after the writes queued so far. */
+  pruneBefore(cutoffMs: number, limit: number): Promise<number> {
+    return this.writes.run(() => this.repo.pruneBefore(cutoffMs, limit));
+  }
+
   /** Every attempt for one alert, oldest first. */
   forAlert(alertId: string): Promise<NotificationAttempt[]> {
     return this.forAlerts([alertId]);

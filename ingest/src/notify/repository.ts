@@ -76,6 +76,14 @@ export interface NotificationRepository {
   forAlerts(alertIds: string[]): Promise<NotificationAttempt[]>;
   /** Deliveries still pending; failures and unsent changes since `sinceIso`; the last failure. */
   stats(sinceIso: string): Promise<{ pending: number; failedSince: number; unsentSince: number; lastFailure: NotificationAttempt | null }>;
+  /**
+   * Retention: empties the bodies of at most `limit` deliveries settled (sent or given up) before
+   * `cutoffMs`. The delivery and its attempt rows stay for the incident timeline; a pending delivery
+   * keeps its body (it is still to be sent). Returns how many.
+   */
+  pruneBodiesBefore(cutoffMs: number, limit: number): Promise<number>;
+  /** Retention: deletes at most `limit` settled deliveries last changed before `cutoffMs`, with their attempt rows. */
+  pruneBefore(cutoffMs: number, limit: number): Promise<number>;
 }
 
 const SCHEMA_V1 = `
@@ -242,5 +250,21 @@ export class SqliteNotificationRepository implements NotificationRepository {
       unsentSince: (this.stmts.unsentSince.get(sinceIso) as { n: number }).n,
       lastFailure: last ? toAttempt(last) : null,
     };
+  }
+
+  async pruneBodiesBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    return this.db.prepare("UPDATE notification_deliveries SET body = '' WHERE id IN (SELECT id FROM notification_deliveries WHERE state <> 'pending' AND updated_at < ? AND body <> '' ORDER BY id LIMIT ?)").run(cutoff, limit).changes;
+  }
+
+  async pruneBefore(cutoffMs: number, limit: number): Promise<number> {
+    const cutoff = new Date(cutoffMs).toISOString();
+    const ids = this.db.prepare("SELECT id FROM notification_deliveries WHERE state <> 'pending' AND updated_at < ? ORDER BY id LIMIT ?").pluck().all(cutoff, limit) as number[];
+    if (ids.length === 0) return 0;
+    const marks = ids.map(() => '?').join(',');
+    return this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM notifications WHERE delivery_id IN (${marks})`).run(...ids);
+      return this.db.prepare(`DELETE FROM notification_deliveries WHERE id IN (${marks}) AND state <> 'pending'`).run(...ids).changes;
+    })();
   }
 }

@@ -195,6 +195,22 @@ export class Rollups {
     for (const key of rollupKeysOf(parseSubject(reading.subject))) this.mark.run(key, q);
   }
 
+  /** Marks before this are dropped unrolled: retention removed raw readings they would be rebuilt from. */
+  private frozenBefore = -Infinity;
+
+  /**
+   * Quarters before `t` keep the rollup they have: the raw readings before the retention horizon (and
+   * the look-back a recompute needs) are gone, so rebuilding them would lose what the rollup holds.
+   */
+  freezeBefore(t: number): void {
+    this.frozenBefore = Math.max(this.frozenBefore, t);
+  }
+
+  /** The oldest quarter waiting to be rolled up; null when none is. */
+  firstDirty(): number | null {
+    return this.db.prepare('SELECT min(bucket) FROM report_dirty').pluck().get() as number | null;
+  }
+
   /** Number of dirty quarter marks waiting (for tests and metrics). */
   pending(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM report_dirty').get() as { n: number }).n;
@@ -207,9 +223,11 @@ export class Rollups {
    */
   refresh(keys?: string[], opts: { maxMarks?: number } = {}): number {
     this.init();
+    // A late reading from before the retention horizon is kept raw until pruned, but its quarter's rollup stays.
+    const frozen = Number.isFinite(this.frozenBefore) ? this.db.prepare('DELETE FROM report_dirty WHERE bucket < ?').run(this.frozenBefore).changes : 0;
     const dirtyKeys = keys ? [...new Set(keys.map((k) => (k.startsWith('parking') ? 'parking' : k)))] : (this.db.prepare('SELECT DISTINCT key FROM report_dirty').pluck().all() as string[]);
     const max = opts.maxMarks ?? Infinity;
-    let consumed = 0;
+    let consumed = frozen;
     for (const key of dirtyKeys) {
       const found = this.db
         .prepare('SELECT bucket FROM report_dirty WHERE key = ? ORDER BY bucket LIMIT ?')

@@ -14,9 +14,12 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
+/** The database's file name in the data folder. */
+export const DB_FILE = 'parkops.db';
+
 export function openDatabase(dataDir: string, opts: { file?: string; synchronous?: 'normal' | 'full' } = {}): Db {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, opts.file ?? 'parkops.db'));
+  const db = new Database(join(dataDir, opts.file ?? DB_FILE));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');

@@ -60,6 +60,29 @@ export interface InfluxStoreOptions {
   dedupeWindowMs?: number;
   /** The outbox is "behind" (health degraded) when its oldest line is older than this. */
   degradedAfterSec?: number;
+  /** PARKOPS_RETENTION_DAYS: start() checks the database's default retention policy against it (0: keep for good). */
+  retentionDays?: number;
+}
+
+/** A Go duration as InfluxDB 1.x prints it (`8760h0m0s`, `0s` for infinite), in ms. */
+export function parseInfluxDuration(d: string): number | null {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d.trim());
+  if (!m || d.trim() === '') return null;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+/**
+ * What is wrong with the default retention policy for a setting of `days` (null: nothing). Infinite
+ * (0s) keeps raw readings for good, so the data grows without end; shorter than the setting loses
+ * readings the operator asked to keep. (Exactly equal or up to a week longer is what docs/operations.md asks for.)
+ */
+export function retentionProblem(database: string, policy: { name: string; durationMs: number }, days: number): string | null {
+  const wantMs = days * 86_400_000;
+  const have = policy.durationMs === 0 ? 'infinite' : `${Math.round(policy.durationMs / 86_400_000)} days`;
+  if (days === 0) return policy.durationMs === 0 ? null : `InfluxDB database "${database}" default retention policy "${policy.name}" keeps ${have}, but PARKOPS_RETENTION_DAYS=0 asks to keep readings for good`;
+  if (policy.durationMs === 0) return `InfluxDB database "${database}" default retention policy "${policy.name}" is infinite: raw readings are never removed (PARKOPS_RETENTION_DAYS=${days}; see docs/operations.md)`;
+  if (policy.durationMs < wantMs) return `InfluxDB database "${database}" default retention policy "${policy.name}" keeps ${have}, shorter than PARKOPS_RETENTION_DAYS=${days}: readings go before the setting says`;
+  return null;
 }
 
 /**
@@ -258,6 +281,7 @@ export class InfluxStore implements TimeSeriesStore {
         throw new InfluxStartError(`InfluxDB at ${url} is unreachable (${msg}): check INFLUX_URL and that the server runs`);
       }
     }
+    await this.checkRetention();
     this.outbox.start();
     await this.pruneSeen();
     this.pruneTimer = setInterval(() => void this.pruneSeen(), 10 * 60_000);
@@ -313,6 +337,11 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /** InfluxDB aggregates at query time: nothing to roll up here. */
+  /** InfluxDB applies its retention policy itself (docs/operations.md); start() checks it. */
+  retention(): null {
+    return null;
+  }
+
   rollups(): null {
     return null;
   }
@@ -391,7 +420,38 @@ export class InfluxStore implements TimeSeriesStore {
     return out;
   }
 
+  /** Set by start() when the database's default retention policy disagrees with PARKOPS_RETENTION_DAYS. */
+  private retentionWarning: string | null = null;
+
+  /** `SHOW RETENTION POLICIES`: a warning (log and health) when the default policy disagrees with the setting; never stops start. */
+  private async checkRetention(): Promise<void> {
+    const days = this.opts.retentionDays;
+    if (days === undefined) return;
+    const { database } = this.opts;
+    try {
+      const rows = rowsOf(await this.query(`SHOW RETENTION POLICIES ON ${ident(database)}`));
+      const def = rows.find((r) => r.default === true) ?? rows[0];
+      const durationMs = def ? parseInfluxDuration(String(def.duration)) : null;
+      if (!def || durationMs === null) {
+        this.retentionWarning = `InfluxDB database "${database}": no default retention policy could be read; set one of ${days} days (docs/operations.md)`;
+      } else {
+        this.retentionWarning = retentionProblem(database, { name: String(def.name), durationMs }, days);
+      }
+    } catch (err) {
+      // 2.x and 3.x keep retention on the bucket, outside the v1 API: say so once, do not guess.
+      this.retentionWarning = null;
+      this.opts.log?.info({ database, err: describeInfluxError(err) }, 'influx store: retention policies cannot be read here (set the bucket retention to PARKOPS_RETENTION_DAYS; docs/operations.md)');
+      return;
+    }
+    if (this.retentionWarning) this.opts.log?.warn({ database, retentionDays: days }, this.retentionWarning);
+  }
+
   async health(): Promise<StoreHealth> {
+    const problems = this.retentionWarning ? { problems: [this.retentionWarning] } : {};
+    return { ...(await this.outboxHealth()), ...problems };
+  }
+
+  private async outboxHealth(): Promise<StoreHealth> {
     const m = await this.outbox.metrics();
     const degradedAfter = this.opts.degradedAfterSec ?? 60;
     const backlog = `outbox ${m.depth}${m.oldestAgeSec !== null ? `, oldest ${Math.round(m.oldestAgeSec)} s` : ''}${m.rejectedHeld > 0 ? `, ${m.rejectedHeld} rejected lines set aside` : ''}`;

@@ -63,6 +63,11 @@ export interface OutboxRepository {
   rejected(limit: number): Promise<Array<{ line: string; reason: string; rejectedAt: number }>>;
   /** Moves every line set aside back into the queue; resolves to how many. */
   retryRejected(): Promise<number>;
+  /**
+   * Retention: deletes at most `limit` lines set aside before `cutoffMs`. (Delivered lines need no
+   * pruning: they are deleted as soon as InfluxDB accepted them.)
+   */
+  pruneRejectedBefore(cutoffMs: number, limit: number): Promise<number>;
 }
 
 export class SqliteOutboxRepository implements OutboxRepository {
@@ -127,6 +132,10 @@ export class SqliteOutboxRepository implements OutboxRepository {
 
   async rejected(limit: number): Promise<Array<{ line: string; reason: string; rejectedAt: number }>> {
     return (this.stmts.rejected.all(limit) as Array<{ line: string; reason: string; rejected_at: number }>).map((r) => ({ line: r.line, reason: r.reason, rejectedAt: r.rejected_at }));
+  }
+
+  async pruneRejectedBefore(cutoffMs: number, limit: number): Promise<number> {
+    return this.db.prepare('DELETE FROM influx_outbox_rejected WHERE id IN (SELECT id FROM influx_outbox_rejected WHERE rejected_at < ? ORDER BY id LIMIT ?)').run(cutoffMs, limit).changes;
   }
 
   async retryRejected(): Promise<number> {

@@ -12,7 +12,7 @@
 import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './db.ts';
-import type { Every, OutboxMetrics, ReadingsParticipant, RollupMaintenance, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
+import type { Every, OutboxMetrics, RawRetention, ReadingsParticipant, RollupMaintenance, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
 import { sqliteUsage } from '../reports/sqlite-usage.ts';
 import { Rollups } from '../reports/rollups.ts';
 import { SqliteReportSource, type ReportSource } from '../reports/sources.ts';
@@ -21,6 +21,7 @@ import { parseSubject, roomOf, type Subject } from '@parkops/contract/subjects.t
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import { SqliteTransactions, sqliteOf } from '../db/tx.ts';
 import { ROLLUPS_SCHEMA } from '../reports/rollups.ts';
+import { DAY_MS, quarter } from '../reports/local-time.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, subject TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
@@ -36,8 +37,21 @@ CREATE INDEX IF NOT EXISTS parking_sessions_entry ON parking_sessions (entry_at)
 CREATE INDEX IF NOT EXISTS parking_sessions_exit ON parking_sessions (exit_at);
 `;
 
-/** The time series' migrations (db/migrations.ts). */
-export const TIMESERIES_SCHEMA: ModuleSchema = { module: 'timeseries', migrations: [{ version: 1, description: 'series, readings per kind and parking sessions', up: SCHEMA }] };
+/** The time series' migrations (db/migrations.ts). Version 2: where retention has pruned raw readings up to. */
+export const TIMESERIES_SCHEMA: ModuleSchema = {
+  module: 'timeseries',
+  migrations: [
+    { version: 1, description: 'series, readings per kind and parking sessions', up: SCHEMA },
+    { version: 2, description: 'retention bookkeeping (raw readings pruned before this time)', up: 'CREATE TABLE IF NOT EXISTS timeseries_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);' },
+  ],
+};
+
+/**
+ * The kinds whose raw readings retention removes. Gate scans stay, with the parking sessions paired
+ * from them: the parking report counts entries and exits and pairs sessions from them (there is no
+ * rollup of either), and they are about 1% of the readings.
+ */
+export const PRUNED_KINDS: readonly Reading['kind'][] = ['bay', 'level', 'pump', 'venue', 'status'];
 
 /** A session still open this long after entry is treated as abandoned (a missed exit scan) in range queries. */
 export const MAX_OPEN_SESSION_MS = 7 * 86_400_000;
@@ -77,6 +91,74 @@ export class SqliteStore implements TimeSeriesStore {
       this.seriesIds.set(row.subject, row.id);
     }
     this.rollupIndex.init();
+    const horizon = this.db.prepare("SELECT value FROM timeseries_meta WHERE key = 'pruned_before'").pluck().get() as number | undefined;
+    if (horizon !== undefined) this.rollupIndex.freezeBefore(horizon + this.lookBackMs());
+  }
+
+  /**
+   * How far back a rollup recompute reads raw readings before the quarter it rebuilds (the state a
+   * reading carries is held for its sensor's staleAfterSec): the longest of those, at least a day.
+   */
+  private lookBackMs(): number {
+    const s = this.site;
+    const secs = [s.parking.bayStaleAfterSec, ...s.venues.map((v) => v.staleAfterSec), ...s.rooms.flatMap((r) => [...r.levels.map((l) => l.staleAfterSec), ...r.pumps.map((p) => p.staleAfterSec)])];
+    return Math.max(DAY_MS, ...secs.map((x) => x * 1000));
+  }
+
+  /** Where `pruneBefore` continues: an index into the series of the pruned kinds. */
+  private pruneCursor = 0;
+
+  private pruneSlice(cutoffMs: number, limit: number): number {
+    // Raw rows a rollup still needs stay: nothing at or after the first dirty quarter's look-back.
+    const firstDirty = this.rollupIndex.firstDirty();
+    let cutoff = quarter(cutoffMs);
+    if (firstDirty !== null) cutoff = Math.min(cutoff, quarter(firstDirty - this.lookBackMs()));
+    const list = this.db.prepare(`SELECT id, kind FROM series WHERE kind IN (${PRUNED_KINDS.map(() => '?').join(',')}) ORDER BY id`).all(...PRUNED_KINDS) as { id: number; kind: Reading['kind'] }[];
+    if (list.length === 0) return 0;
+    let deleted = 0;
+    this.db.transaction(() => {
+      for (let seen = 0; seen < list.length && deleted < limit; seen++) {
+        if (this.pruneCursor >= list.length) this.pruneCursor = 0;
+        const { id, kind } = list[this.pruneCursor]!;
+        const table = TABLE[kind];
+        const want = limit - deleted;
+        // The want-th oldest row before the cutoff: deleting up to it removes exactly `want` rows (keys are unique per series).
+        const bound = this.db.prepare(`SELECT ts FROM ${table} WHERE series_id = ? AND ts < ? ORDER BY ts LIMIT 1 OFFSET ?`).pluck().get(id, cutoff, want - 1) as number | undefined;
+        const n =
+          bound === undefined
+            ? this.db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND ts < ?`).run(id, cutoff).changes
+            : this.db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND ts <= ?`).run(id, bound).changes;
+        deleted += n;
+        // A series with rows left before the cutoff keeps the cursor: the next slice continues there.
+        if (bound === undefined) this.pruneCursor++;
+      }
+      if (deleted > 0) {
+        this.db.prepare("INSERT INTO timeseries_meta (key, value) VALUES ('pruned_before', ?) ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)").run(cutoff);
+      }
+    })();
+    if (deleted > 0) {
+      const horizon = this.db.prepare("SELECT value FROM timeseries_meta WHERE key = 'pruned_before'").pluck().get() as number;
+      // A late reading from before here would be rolled up from incomplete raw data: its quarter stays as it was.
+      this.rollupIndex.freezeBefore(horizon + this.lookBackMs());
+    }
+    return deleted;
+  }
+
+  private oldestReading(): number | null {
+    let oldest: number | null = null;
+    const list = this.db.prepare(`SELECT id, kind FROM series WHERE kind IN (${PRUNED_KINDS.map(() => '?').join(',')})`).all(...PRUNED_KINDS) as { id: number; kind: Reading['kind'] }[];
+    for (const { id, kind } of list) {
+      const t = this.db.prepare(`SELECT min(ts) FROM ${TABLE[kind]} WHERE series_id = ?`).pluck().get(id) as number | null;
+      if (t !== null && (oldest === null || t < oldest)) oldest = t;
+    }
+    return oldest;
+  }
+
+  retention(): RawRetention {
+    return {
+      pruneBefore: async (cutoffMs, limit) => this.pruneSlice(cutoffMs, limit),
+      oldest: async () => this.oldestReading(),
+    };
   }
 
   /** Writes the reading and marks its rollup quarter, inside the ingest transaction. */

@@ -40,6 +40,8 @@ export interface StoreHealth {
   ok: boolean;
   /** e.g. "sqlite", "influxdb (outbox 0)", "influxdb unreachable: ..." */
   detail: string;
+  /** Things an operator should fix that do not stop the store (e.g. a retention policy that disagrees with the setting). */
+  problems?: string[];
   outbox?: { depth: number; oldestAgeSec: number | null; rejected: number };
 }
 
@@ -76,6 +78,18 @@ export interface RollupMaintenance {
   refresh(opts?: { maxMarks?: number }): Promise<number>;
 }
 
+/** Removing raw readings past their retention (a store whose server does it itself has none). */
+export interface RawRetention {
+  /**
+   * Deletes at most `limit` raw readings older than `cutoffMs`, never one a rollup still has to be
+   * built from (a quarter marked dirty, and the readings its recompute looks back at). Resolves to
+   * the rows deleted; 0 when nothing more can go now.
+   */
+  pruneBefore(cutoffMs: number, limit: number): Promise<number>;
+  /** Time of the oldest raw reading kept (epoch ms), null when there is none. */
+  oldest(): Promise<number | null>;
+}
+
 export interface TimeSeriesStore {
   /** For logs and the health text only; nothing branches on it. */
   readonly kind: 'sqlite' | 'influxdb';
@@ -106,4 +120,6 @@ export interface TimeSeriesStore {
   reportSource(lt: LocalTime): ReportSource;
   /** The rollups to keep up to date in the background; null for a store without them. */
   rollups(): RollupMaintenance | null;
+  /** Pruning raw readings; null where the server applies retention itself (InfluxDB's retention policy). */
+  retention(): RawRetention | null;
 }
