@@ -67,6 +67,8 @@ export class Ingest {
   private flushScheduled = false;
   private rejectLogAt = 0;
   private rejectsSinceLog = 0;
+  /** The tail of the batches in flight on an asynchronous engine. */
+  private serial: Promise<void> = Promise.resolve();
   publisher: Publisher | null = null;
   translator: UplinkTranslator | null = null;
 
@@ -183,6 +185,18 @@ export class Ingest {
       for (const a of accepted) a.ack(failure);
     };
     let committed: Awaitable<Committed[]>;
+    if (!this.deps.transactions.synchronous) {
+      // An asynchronous engine (PostgreSQL): batches commit one after another, each planned against
+      // memory that holds the batches before it, so a failed batch never leaves a later one planned
+      // on state that was undone.
+      const run = this.serial.then(() => this.commitBatch(accepted));
+      this.serial = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      run.then((c) => this.afterCommit(accepted, c, report), failed);
+      return;
+    }
     try {
       committed = this.commitBatch(accepted);
     } catch (err) {

@@ -10,6 +10,7 @@
  * notifications) run only after its write settled, in the order of the changes: stored before
  * published. With SQLite a write is one synchronous statement, so the queue adds microseconds.
  */
+import { FencedOut } from '../db/tx.ts';
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
 import type { Alert } from '../contract/api.ts';
@@ -113,6 +114,9 @@ export class AlertEngine implements Module, AlertSink {
 
   async start(): Promise<void> {
     const now = this.clock.now();
+    // A standby promoted to leader starts from what is stored now, not from what it last followed.
+    this.byId.clear();
+    this.open.clear();
     for (const [k, v] of await this.repo.allState()) this.state.set(k, v);
     for (const a of await this.repo.active()) {
       this.byId.set(a.id, a);
@@ -172,6 +176,32 @@ export class AlertEngine implements Module, AlertSink {
     this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
   }
 
+  /**
+   * A standby's view (several processes on PostgreSQL): the active alerts as the leader stored them,
+   * read again, without running any rule. Returns the alerts whose stored row changed since the last call.
+   */
+  async follow(): Promise<Alert[]> {
+    const rows = await this.repo.active();
+    const changed: Alert[] = [];
+    const seen = new Set<string>();
+    for (const a of rows) {
+      seen.add(a.id);
+      const had = this.byId.get(a.id);
+      if (!had || had.updatedAt !== a.updatedAt || had.state !== a.state) changed.push(toAlert(a));
+      this.byId.set(a.id, a);
+      if (a.state !== 'resolved') this.open.set(`${a.rule}|${a.subject}`, a);
+    }
+    for (const [id, a] of this.byId) {
+      if (seen.has(id)) continue;
+      this.byId.delete(id);
+      this.open.delete(`${a.rule}|${a.subject}`);
+      const now = await this.repo.get(id);
+      if (now) changed.push(toAlert(now));
+    }
+    for (const [k, a] of this.open) if (!seen.has(a.id) || a.state === 'resolved') this.open.delete(k);
+    return changed;
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -204,6 +234,12 @@ export class AlertEngine implements Module, AlertSink {
         await write();
       } catch (err) {
         this.writeFailures++;
+        // A write refused because another process is now the leader (fencing on PostgreSQL): this
+        // engine is deposed and must not announce or notify anything, or two processes would.
+        if (err instanceof FencedOut) {
+          this.log.warn({ what }, 'alert engine: not the leader any more; the change is neither stored nor announced');
+          return;
+        }
         this.log.error({ err, what }, 'alert engine: a write failed; the change stays in memory and is announced anyway');
       } finally {
         this.queued--;

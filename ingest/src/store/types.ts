@@ -78,7 +78,7 @@ export interface RollupMaintenance {
 
 export interface TimeSeriesStore {
   /** For logs and the health text only; nothing branches on it. */
-  readonly kind: 'sqlite' | 'influxdb';
+  readonly kind: 'sqlite' | 'influxdb' | 'postgresql';
   /** Opens files or checks the server; throws a clear error when it cannot. */
   start(): Promise<void>;
   stop(): Promise<void>;
