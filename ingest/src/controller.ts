@@ -37,15 +37,28 @@ import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
-import { SqliteTransactions } from './db/tx.ts';
+import { SqliteTransactions, type TransactionRunner } from './db/tx.ts';
+import { migratePg, openPool, PgDatabase, PgTransactions, type Fence } from './db/pg.ts';
+import { PgStore, PG_TIMESERIES_SCHEMA } from './store/pg-store.ts';
+import { PgLiveRepository, PG_LIVE_SCHEMA } from './live-state-pg.ts';
+import { PgAlertRepository, PgIncidentRepository, PG_ALERTS_SCHEMA } from './alerts/pg-repositories.ts';
+import { LeaderElection, PG_LEADER_SCHEMA, type Role } from './ha/leader.ts';
+import { ClusterLink, PG_CLUSTER_SCHEMA } from './ha/cluster.ts';
 
 export class Controller {
   readonly bus: EventBus;
   readonly metrics = new Metrics();
   readonly topics: Topics;
   readonly db: Db;
-  readonly transactions: SqliteTransactions;
+  readonly transactions: TransactionRunner;
   readonly live: LiveState;
+  /** PARKOPS_DATABASE_URL: the shared database, this process's part in the leader election, and the link to the others. */
+  readonly pg: PgDatabase | null = null;
+  election: LeaderElection | null = null;
+  cluster: ClusterLink | null = null;
+  /** Called when this process lost the leader lease and stopped acting (main.ts exits, a supervisor restarts it as a standby). */
+  onDeposed: (why: string) => void = () => undefined;
+  private leaderModules: Module[] = [];
   store!: TimeSeriesStore;
   ingest!: Ingest;
   http!: HttpServer;
@@ -79,8 +92,16 @@ export class Controller {
     this.bus = new EventBus(log);
     this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
     this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
-    this.transactions = new SqliteTransactions(this.db);
-    this.live = new LiveState(new SqliteLiveRepository(this.db), site);
+    if (config.PARKOPS_DATABASE_URL) {
+      // The fence asks the election (made in start()): until then, and on a standby, nothing leader-only is written.
+      const fence: Fence = { current: () => this.election?.current() ?? null };
+      this.pg = new PgDatabase(openPool(config.PARKOPS_DATABASE_URL, { applicationName: `parkops-${process.pid}` }), fence);
+      this.transactions = new PgTransactions(this.pg);
+      this.live = new LiveState(new PgLiveRepository(this.pg), site);
+    } else {
+      this.transactions = new SqliteTransactions(this.db);
+      this.live = new LiveState(new SqliteLiveRepository(this.db), site);
+    }
   }
 
   private async run(m: Module): Promise<void> {
@@ -95,7 +116,9 @@ export class Controller {
     // Before anything reads or writes: every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
-    this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
+    const pgdb = this.pg;
+    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
+    this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : pgdb ? new PgStore(pgdb, site) : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
     if ((await this.store.outboxMetrics()) !== null) {
       const outbox = async () => (await this.store.outboxMetrics())!;
@@ -119,7 +142,9 @@ export class Controller {
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
-    this.alerts = new AlertEngine({ repo: new SqliteAlertRepository(db), incidents: new SqliteIncidentRepository(db), notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    const alertRepo = pgdb ? new PgAlertRepository(pgdb) : new SqliteAlertRepository(db);
+    const incidentRepo = pgdb ? new PgIncidentRepository(pgdb) : new SqliteIncidentRepository(db);
+    this.alerts = new AlertEngine({ repo: alertRepo, incidents: incidentRepo, notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
     const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
@@ -151,13 +176,15 @@ export class Controller {
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
     this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
-    this.ingest.translator = this.devices;
+    // Bindings and uplink counters are not on PostgreSQL yet: their participant writes SQLite, so
+    // with PARKOPS_DATABASE_URL uplinks are not translated (docs/scale-out.md).
+    if (!pgdb) this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
-    await this.run(this.notifier);
-    if (config.PARKOPS_NODE_RED) await this.startNodeRed();
+    if (!pgdb) await this.run(this.notifier);
+    if (config.PARKOPS_NODE_RED && !pgdb) await this.startNodeRed();
     await this.run(this.http);
     if (config.PARKOPS_CAP_FEED_URL) {
       await this.run(new FeedPoller({ url: config.PARKOPS_CAP_FEED_URL, intervalMs: config.PARKOPS_CAP_FEED_INTERVAL_SEC * 1000, warnings: this.warnings, log: log.child({ module: 'cap-feed' }), metrics }));
@@ -169,7 +196,7 @@ export class Controller {
       this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
     // Uplinks come on ParkOps' broker unless LORAWAN_MQTT_URL names the network server's.
-    const uplinksHere = config.LORAWAN_MQTT_URL === undefined;
+    const uplinksHere = config.LORAWAN_MQTT_URL === undefined && !pgdb;
     this.mqtt = config.MQTT_URL
       ? new MqttClientLink({
           url: config.MQTT_URL,
@@ -192,12 +219,17 @@ export class Controller {
           accepts: uplinksHere ? (topic) => uplinkTopics.parse(topic) !== null : undefined,
         });
     this.ingest.publisher = this.publisher;
+    if (pgdb) {
+      await this.startCluster(pgdb);
+      log.info({ site: site.name, store: this.store.kind, role: this.role() }, 'ParkOps started (one of several processes on PostgreSQL)');
+      return;
+    }
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
-    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0) {
+    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0 && !pgdb) {
       this.lorawan = new MqttClientLink({
         name: 'mqtt-lorawan',
         setting: 'LORAWAN_MQTT_URL',
@@ -218,6 +250,72 @@ export class Controller {
     // After the simulators: their Modbus server (for a site whose devices poll 127.0.0.1) is up by now.
     if (site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
+  }
+
+  role(): Role | undefined {
+    return this.election?.role;
+  }
+
+  /**
+   * Several processes on PostgreSQL: every process serves HTTP and follows the database; the one that
+   * wins the lease (ha/leader.ts) also runs the alert engine and notifications and, last, connects to
+   * the broker with the fixed client id and a persistent session (clean=false), so it takes over the
+   * session and every message the previous leader had not acknowledged. A leader that loses the lease
+   * stops those at once and `onDeposed` ends the process; it comes back (restarted) as a standby.
+   */
+  private async startCluster(pgdb: PgDatabase): Promise<void> {
+    const { config, log } = this;
+    this.alerts.ackForwarder = (id, by, note) => this.cluster!.requestAck(id, by, note);
+    this.cluster = new ClusterLink({
+      url: config.PARKOPS_DATABASE_URL!,
+      db: pgdb,
+      bus: this.bus,
+      log: log.child({ module: 'cluster' }),
+      role: () => this.election?.role ?? 'standby',
+      followAlerts: () => this.alerts.follow(),
+      followLive: () => this.live.load(),
+      applyAck: async (id, by, note) => {
+        const alert = await this.alerts.acknowledge(id, by, note);
+        // Stored, not just applied in memory (a fenced write may have been refused).
+        const stored = await this.alerts.get(id);
+        if (!stored?.ackedAt) throw new Error('the acknowledgement could not be stored');
+        return alert;
+      },
+    });
+    await this.run(this.cluster);
+    this.election = new LeaderElection({
+      db: pgdb,
+      log: log.child({ module: 'leader' }),
+      onElected: async (epoch) => {
+        const t0 = performance.now();
+        this.alerts.ackForwarder = null;
+        await this.live.load();
+        for (const m of [this.alerts, this.notifier, this.mqtt] as Module[]) {
+          await m.start();
+          this.leaderModules.push(m);
+        }
+        this.mqttReady = true;
+        for (const send of this.beforeMqtt.splice(0)) send();
+        this.cluster?.elected();
+        if (config.PARKOPS_NODE_RED) await this.startNodeRed();
+        if (config.PARKOPS_SIMULATE) await this.startSimulators();
+        if (this.site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
+        log.info({ epoch, ms: Math.round(performance.now() - t0) }, 'leader: alert engine, notifications and the device broker started');
+      },
+      onLost: (why) => {
+        // Stop taking device messages first (their PUBACKs stop with the connection), then the rest.
+        // Each stop is bounded: a module waiting on the database (which may be what is gone) must not
+        // keep this process acting. MQTT goes first, so no PUBACK leaves after this point.
+        const modules = this.leaderModules.splice(0).reverse();
+        const bounded = (m: Module, ms: number): Promise<void> =>
+          Promise.race([m.stop().catch((err: unknown) => log.error({ module: m.name, err }, 'module failed to stop after the lease was lost')), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+        void (async () => {
+          for (const m of modules) await bounded(m, m === this.mqtt ? 1000 : 500);
+          this.onDeposed(why);
+        })();
+      },
+    });
+    await this.run(this.election);
   }
 
   /** `{prefix}/warnings/{source}`: a bad source is rejected like a bad device topic, a good one handed to the warnings module. */
@@ -300,7 +398,12 @@ export class Controller {
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
     if (!store.ok) problems.push(`store: ${store.detail}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
-    const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
+    const role = this.election?.role;
+    // A standby is not connected to the broker by design: the leader takes the device messages.
+    if (role === 'standby' && !mqttOk) problems.splice(problems.findIndex((p) => p.startsWith('mqtt:')), 1);
+    const mqttText = role === 'standby' ? 'standby (the leader takes the device messages)' : (this.mqtt?.describe() ?? 'starting');
+    const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: mqttText, store: store.detail };
+    if (role !== undefined) h.role = role;
     if (problems.length > 0) h.problems = problems;
     if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };
     return h;
@@ -322,7 +425,8 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const m of this.started.reverse()) {
+    // The leader's modules stop before the election hands the lease on (stop order: reverse of start).
+    for (const m of [...this.leaderModules.splice(0).reverse(), ...this.started.reverse()]) {
       try {
         await m.stop();
       } catch (err) {
@@ -330,5 +434,6 @@ export class Controller {
       }
     }
     this.db.close();
+    await this.pg?.pool.end().catch(() => undefined);
   }
 }

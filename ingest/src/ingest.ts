@@ -16,7 +16,7 @@ import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
 import type { Site } from './site/index.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import type { Awaitable, TransactionRunner, Tx } from './db/tx.ts';
+import { FencedOut, type Awaitable, type TransactionRunner, type Tx } from './db/tx.ts';
 
 export type HandleResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 export type Ack = (err?: Error) => void;
@@ -59,6 +59,8 @@ interface Committed {
 
 /** At most this many messages in one transaction; a larger backlog is committed in several. */
 const MAX_BATCH = 500;
+/** How long an asynchronous engine's batch is tried again before its messages are left to redelivery. */
+const RETRY_FOR_MS = 8000;
 
 type Item = { reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined };
 
@@ -189,7 +191,7 @@ export class Ingest {
       // An asynchronous engine (PostgreSQL): batches commit one after another, each planned against
       // memory that holds the batches before it, so a failed batch never leaves a later one planned
       // on state that was undone.
-      const run = this.serial.then(() => this.commitBatch(accepted));
+      const run = this.serial.then(() => this.commitWithRetry(accepted));
       this.serial = run.then(
         () => undefined,
         () => undefined,
@@ -206,6 +208,25 @@ export class Ingest {
     // SQLite answers synchronously: the acks and events go out in this same pass.
     if (committed instanceof Promise) committed.then((c) => this.afterCommit(accepted, c, report), failed);
     else this.afterCommit(accepted, committed, report);
+  }
+
+  /**
+   * A database server that restarts (or fails over) refuses connections for a few seconds. The batch
+   * is tried again for up to RETRY_FOR_MS before its messages are left unacknowledged for the broker
+   * to redeliver: meanwhile MQTT.js holds the next packet, so nothing is acknowledged out of order. A
+   * refusal by the fence (another process leads now) is final at once.
+   */
+  private async commitWithRetry(items: Item[]): Promise<Committed[]> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.commitBatch(items);
+      } catch (err) {
+        if (err instanceof FencedOut || Date.now() - started > RETRY_FOR_MS) throw err;
+        this.deps.log.warn({ err: (err as Error).message, attempt }, 'ingest: the batch did not commit; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   private afterCommit(accepted: Array<{ ack: Ack }>, committed: Committed[], report?: (r: HandleResult) => void): void {

@@ -81,6 +81,11 @@ export class AlertEngine implements Module, AlertSink {
   private queued = 0;
   /** Writes that failed since start (logged; for tests and the log). */
   writeFailures = 0;
+  /**
+   * Set on a standby (several processes on PostgreSQL): acknowledgements go to the leader's engine
+   * (ha/cluster.ts) instead of being applied here, where no rule runs.
+   */
+  ackForwarder: ((id: string, by: { username: string; ip?: string | undefined }, note?: string) => Promise<Alert>) | null = null;
   /** Open (not resolved) alerts by `rule|subject`. */
   private readonly open = new Map<string, AlertRecord>();
   /** Open alerts and resolved ones nobody acknowledged yet, by id: the `active` list. */
@@ -557,6 +562,7 @@ export class AlertEngine implements Module, AlertSink {
 
   /** Acknowledges an alert; resolves once the acknowledgement is stored, to the acknowledged alert. */
   async acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Promise<Alert> {
+    if (this.ackForwarder) return this.ackForwarder(id, by, note);
     const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();

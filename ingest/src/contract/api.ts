@@ -24,6 +24,8 @@ export interface HealthResponse {
   /** extension: why degraded, and the outbox in InfluxDB mode */
   problems?: string[];
   outbox?: { depth: number; oldestAgeSec: number | null };
+  /** With PARKOPS_DATABASE_URL (CONTRACT.md section 7): whether this process is the leader. */
+  role?: 'leader' | 'standby';
 }
 
 export interface BayView {

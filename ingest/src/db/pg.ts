@@ -81,6 +81,10 @@ export class PgDatabase {
   async transaction<T>(what: string, fn: (c: PgClient) => Promise<T>, opts: { fenced?: boolean } = { fenced: true }): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out client whose server connection dies between two queries emits 'error' (the pool
+    // listens only on idle ones); unheard it would end the process. The failed query reports it.
+    const onError = (): void => void (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -101,6 +105,7 @@ export class PgDatabase {
       if (!(err instanceof FencedOut) && isConnectionError(err)) broken = true;
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
@@ -152,6 +157,8 @@ const MIGRATION_LOCK = 7_310_020;
  */
 export async function migratePg(pool: PgPool, schemas: readonly PgModuleSchema[], opts: { complete?: boolean; log?: MigrationLog; where?: string } = {}): Promise<PlannedStep<PgMigration>[]> {
   const client = await pool.connect();
+  const onError = (): void => undefined;
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     try {
@@ -180,6 +187,7 @@ export async function migratePg(pool: PgPool, schemas: readonly PgModuleSchema[]
       throw err;
     }
   } finally {
+    client.removeListener('error', onError);
     client.release();
   }
 }
