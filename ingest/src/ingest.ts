@@ -219,12 +219,17 @@ export class Ingest {
   private async commitWithRetry(items: Item[]): Promise<Committed[]> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
+      const t0 = Date.now();
+      const slow = setTimeout(() => this.deps.log.warn({ attempt, items: items.length }, 'ingest: a batch has been committing for 2 s'), 2000);
       try {
         return await this.commitBatch(items);
       } catch (err) {
+        this.deps.log.debug({ ms: Date.now() - t0 }, 'ingest: batch failed');
         if (err instanceof FencedOut || Date.now() - started > RETRY_FOR_MS) throw err;
         this.deps.log.warn({ err: (err as Error).message, attempt }, 'ingest: the batch did not commit; trying again');
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+      } finally {
+        clearTimeout(slow);
       }
     }
   }

@@ -37,6 +37,10 @@ export function openPool(url: string, opts: { applicationName?: string; max?: nu
     connectionTimeoutMillis: 3000,
     query_timeout: 5000,
     keepAlive: true,
+    // Server side: a lock wait or a statement that hangs fails (and is retried) instead of stalling
+    // ingest, and a transaction left open by a process that died mid-way is ended by the server so its
+    // locks cannot hold up the next leader.
+    options: '-c lock_timeout=4000 -c statement_timeout=8000 -c idle_in_transaction_session_timeout=5000',
   });
   // An idle client whose server went away (restart, pg_terminate_backend) emits here; the pool drops
   // it and makes a new one on the next query. Without a listener node would treat it as fatal.
