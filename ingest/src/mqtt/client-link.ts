@@ -91,11 +91,16 @@ export class MqttClientLink implements Module, Publisher {
     this.clients.push(client);
     client.handleMessage = (packet: Packet, done: (err?: Error) => void) => {
       if (packet.cmd !== 'publish') return done();
+      // MQTT.js holds every later packet (PINGRESP too) until `done`: a message that is never
+      // answered stalls the connection until the keepalive gives up, so say which one it is.
+      const stall = setTimeout(() => log.warn({ clientId, topic: packet.topic.slice(0, 200) }, 'mqtt: a message has waited 5 s for its commit'), 5000);
+      stall.unref();
       this.opts.onMessage(
         packet.topic,
         packet.payload as Buffer,
         Date.now(),
         (err) => {
+          clearTimeout(stall);
           if (!err) return done();
           // The store could not commit: leave the message unacknowledged. MQTT 3.1.1 brokers resend
           // unacknowledged QoS 1 messages on reconnect, so reconnect once the store may have recovered.
