@@ -33,7 +33,7 @@ async function drain(mosq: MosquittoServer, n: number, env: Record<string, strin
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_NODE_RED: 'false', ...env } });
   try {
     // The first start made the persistent session; stop, queue the stream, start and time the drain.
-    await sys.child.kill('SIGTERM');
+    sys.child.kill('SIGTERM');
     while (sys.child.exitCode === null && sys.child.signalCode === null) await sleep(20);
     await publishAll(mosq.url, siteStream(loadSite(), n, { startTs }));
     let tFirst = 0;

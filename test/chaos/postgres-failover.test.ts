@@ -31,9 +31,8 @@ const site = loadSite();
 const bays = site.bays.map((b) => b.id);
 const room = site.rooms[0]!;
 const KILLS = 5;
-const RATE = 200; // msg/s
+const RATE = 100; // msg/s: well inside what one process on PostgreSQL drains on a busy 2-core machine
 const TOTAL = 1_000_000; // more than is ever sent: the stream is paused once the faults are over
-const LEASE_MS = 10_000;
 
 interface AlertView {
   id: string;
@@ -50,6 +49,8 @@ interface Member {
   /** Exits we caused (SIGKILL) or expect (cut off): the supervisor leaves those to the test. */
   held: boolean;
   restarts: number;
+  /** The restart the test started after killing it, until it is done. */
+  restarting?: Promise<void>;
 }
 
 describe('chaos: three ParkOps processes on PostgreSQL, one leader', () => {
@@ -217,7 +218,7 @@ describe('chaos: three ParkOps processes on PostgreSQL, one leader', () => {
         const took = Date.now() - t0;
         failovers.push(took);
         note(`kill ${k}: ${leader.name} leads after ${(took / 1000).toFixed(1)} s`);
-        void old.proc.restart().then(() => void (old.held = false));
+        old.restarting = old.proc.restart().then(() => void (old.held = false));
         const after = await eventually(async () => {
           const now = await tracked();
           // Severity may rise meanwhile (the water does); the id and the state must stay.
@@ -234,6 +235,8 @@ describe('chaos: three ParkOps processes on PostgreSQL, one leader', () => {
       // Cut off: the leader's role may not log in and its connections are terminated, again and again.
       await apiOf(leader); // nothing; keeps the API cache warm for the standbys below
       const cut = leader;
+      // It may still be finishing the restart after an earlier kill (it took the lease while starting).
+      await cut.restarting;
       cut.held = true;
       const lease = (await admin.query<{ holder: string; exp: number }>('SELECT holder, (extract(epoch FROM expires_at) * 1000)::float8 AS exp FROM leader_lease')).rows[0]!;
       const cutAt = Date.now();
@@ -277,10 +280,14 @@ describe('chaos: three ParkOps processes on PostgreSQL, one leader', () => {
         const rows = (await admin.query<{ i: number; n: number }>('SELECT (ts - $1)::int AS i, count(*)::int AS n FROM bay_readings WHERE ts >= $1 AND ts < $2 GROUP BY ts', [base, base + stream.sent()])).rows;
         return new Map(rows.map((r) => [r.i, r.n]));
       };
-      const stored = await eventually(async () => {
-        const s = await storedOf();
-        return compareStored(stream.acked, s).missing.length === 0 ? s : undefined;
-      }, 45_000, 'every acknowledged reading stored').catch(async () => storedOf());
+      // The last leader drains what is still queued for the session; wait while it makes progress.
+      let stored = await storedOf();
+      for (let lastSize = -1, still = 0; compareStored(stream.acked, stored).missing.length > 0 && still < 40; ) {
+        await sleep(500);
+        stored = await storedOf();
+        still = stored.size === lastSize ? still + 1 : 0;
+        lastSize = stored.size;
+      }
       const { missing, duplicated } = compareStored(stream.acked, stored);
       expect(missing, `acknowledged but not stored: ${ranges(missing)}\n${log.join('\n')}`).toEqual([]);
       expect(duplicated).toEqual([]);

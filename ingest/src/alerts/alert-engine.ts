@@ -148,7 +148,23 @@ export class AlertEngine implements Module, AlertSink {
       this.rooms.set(room.id, rules);
     }
     this.park = new ParkRules(this.site, this, store);
-    this.tracker = new IncidentTracker({
+    this.tracker = this.makeTracker(store);
+    await this.tracker.load();
+    // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
+    // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
+    for (const a of this.open.values()) this.publish(a);
+    for (const id of await this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
+    this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
+    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
+    // entered at start, and the API shows the room as the alerts stand from the first request.
+    this.tick();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+    this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
+  }
+
+  private makeTracker(store: StateStore): IncidentTracker {
+    return new IncidentTracker({
       repo: this.deps.incidents,
       alerts: this.repo,
       notifications: this.deps.notifications,
@@ -167,18 +183,6 @@ export class AlertEngine implements Module, AlertSink {
       current: (id) => this.byId.get(id),
       write: (what, w) => void this.enqueue(what, w),
     });
-    await this.tracker.load();
-    // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
-    // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
-    for (const a of this.open.values()) this.publish(a);
-    for (const id of await this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
-    this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
-    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
-    // entered at start, and the API shows the room as the alerts stand from the first request.
-    this.tick();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
-    this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
   }
 
   /**
@@ -186,6 +190,8 @@ export class AlertEngine implements Module, AlertSink {
    * read again, without running any rule. Returns the alerts whose stored row changed since the last call.
    */
   async follow(): Promise<Alert[]> {
+    // Incident lists and timelines are read through the tracker; a standby never ran start().
+    this.tracker ??= this.makeTracker({ load: <T>(key: string) => this.state.get(key) as T | undefined, save: () => undefined });
     const rows = await this.repo.active();
     const changed: Alert[] = [];
     const seen = new Set<string>();

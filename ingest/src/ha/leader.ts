@@ -108,7 +108,7 @@ export class LeaderElection implements Module, Fence {
 
   private async tryTake(): Promise<void> {
     const sentAt = performance.now();
-    let epoch: number | null = null;
+    let epoch: number | null;
     try {
       const r = await this.opts.db.query<{ epoch: number }>(
         `INSERT INTO leader_lease (id, holder, epoch, expires_at) VALUES (1, $1, 1, now() + $2 * interval '1 millisecond')
