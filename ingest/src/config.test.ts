@@ -32,6 +32,8 @@ describe('settings', () => {
     [{ PARKOPS_FEISHU_SECRET: 'abc' }, /PARKOPS_FEISHU_SECRET: set PARKOPS_FEISHU_URL too/],
     [{ PARKOPS_FEISHU_URL: 'open.feishu.cn/open-apis/bot/v2/hook/x' }, /PARKOPS_FEISHU_URL: must be a URL starting with http:\/\/ or https:\/\//],
     [{ PARKOPS_VAPID_SUBJECT: 'mailto:' }, /PARKOPS_VAPID_SUBJECT: must be a mailto: address or an https:\/\/ URL/],
+    [{ PARKOPS_DATABASE_URL: 'mysql://db/parkops', MQTT_URL: 'mqtt://b:1883' }, /PARKOPS_DATABASE_URL: must be a URL starting with postgres:\/\/ or postgresql:\/\//],
+    [{ PARKOPS_DATABASE_URL: 'postgres://parkops:pw@db/parkops' }, /MQTT_URL: required when PARKOPS_DATABASE_URL is set/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -57,6 +59,10 @@ describe('settings', () => {
     expect(load({})).toMatchObject({ LORAWAN_CHIRPSTACK_TOPIC: 'application/+/device/+/event/up', LORAWAN_TTS_TOPIC: 'v3/+/devices/+/up', LORAWAN_MQTT_CLIENT_ID: 'parkops-lorawan', PARKOPS_SIM_LORAWAN: 'off' });
     expect(load({}).LORAWAN_MQTT_URL).toBeUndefined();
     expect(load({ LORAWAN_TTS_TOPIC: 'off' }).LORAWAN_TTS_TOPIC).toBeNull();
+  });
+  it('takes a PostgreSQL URL with an external broker; unset keeps the embedded SQLite default', () => {
+    expect(load({}).PARKOPS_DATABASE_URL).toBeUndefined();
+    expect(load({ PARKOPS_DATABASE_URL: 'postgresql://parkops:pw@db:5432/parkops', MQTT_URL: 'mqtt://b:1883' }).PARKOPS_DATABASE_URL).toBe('postgresql://parkops:pw@db:5432/parkops');
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);
