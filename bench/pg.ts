@@ -32,7 +32,15 @@ export interface PgBenchResult {
 async function drain(mosq: MosquittoServer, n: number, env: Record<string, string>, startTs: number): Promise<number> {
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_NODE_RED: 'false', ...env } });
   try {
-    // The first start made the persistent session; stop, queue the stream, start and time the drain.
+    // The first start makes the persistent session: on PostgreSQL /api/health answers before the
+    // process won the lease and connected, so wait for the broker connection.
+    for (;;) {
+      const h = (await (await fetch(`${sys.baseUrl}/api/health`)).json()) as { mqtt: string };
+      if (h.mqtt === 'connected') break;
+      await sleep(100);
+    }
+    await sleep(500);
+    // Stop, queue the stream, start and time the drain.
     sys.child.kill('SIGTERM');
     while (sys.child.exitCode === null && sys.child.signalCode === null) await sleep(20);
     await publishAll(mosq.url, siteStream(loadSite(), n, { startTs }));
@@ -94,10 +102,11 @@ export async function runPgBench(opts: { quick: boolean; log: (s: string) => voi
   const mosq = await startMosquitto({ extraConfig: BROKER_SETTINGS });
   const pg = await startPostgres();
   try {
-    const startTs = Date.now() - 3_600_000;
+    // The same stream for both (they are separate databases), stamped in the last hours: nothing in the future.
+    const startTs = Date.now() - 12 * 3_600_000;
     const sqliteRate = await drain(mosq, n, { MQTT_CLIENT_ID: 'bench-pg-sqlite' }, startTs);
     opts.log(`  SQLite: ${sqliteRate} msg/s`);
-    const pgRate = await drain(mosq, n, { MQTT_CLIENT_ID: 'bench-pg-pg', PARKOPS_DATABASE_URL: pg.url }, startTs + n * 1000);
+    const pgRate = await drain(mosq, n, { MQTT_CLIENT_ID: 'bench-pg-pg', PARKOPS_DATABASE_URL: pg.url }, startTs);
     opts.log(`  PostgreSQL: ${pgRate} msg/s`);
     const failoversMs = await failovers(mosq, pg, 5, opts.log);
     return { messages: n, sqliteRate, pgRate, failoversMs };

@@ -151,10 +151,11 @@ export class PgStore implements TimeSeriesStore {
       if (!this.months.has(monthOf(r.ts).from)) await this.ensureMonth(r.ts);
       let sid = this.seriesIds.get(r.subject);
       if (sid === undefined) {
-        const row = (await client.query('INSERT INTO series (subject, kind) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET kind = series.kind RETURNING id', [r.subject, r.kind])).rows[0] as { id: number };
+        // In its own statement, committed at once: a series id cached from a transaction that then
+        // rolled back would point the next readings at a series row that does not exist. An unused
+        // series row is harmless.
+        const row = (await this.db.query('INSERT INTO series (subject, kind) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET kind = series.kind RETURNING id', [r.subject, r.kind])).rows[0] as { id: number };
         sid = row.id;
-        // Remembered only once this transaction committed could be safer, but the row is the same
-        // either way: a rolled-back insert is made again by the next ON CONFLICT upsert.
         this.seriesIds.set(r.subject, sid);
       }
       const ins = async (sql: string, params: unknown[]): Promise<boolean> => ((await client.query(sql, params)).rowCount ?? 0) === 1;

@@ -1,0 +1,18 @@
+import { startMosquitto } from '/work/wt/pg/test/harness/mosquitto.ts';
+import { startPostgres } from '/work/wt/pg/test/harness/postgres.ts';
+import { startParkOps } from '/work/wt/pg/test/harness/system.ts';
+import { loadSite } from '/work/wt/pg/ingest/src/site/index.ts';
+import { publishAll } from '/work/wt/pg/bench/lib/publish.ts';
+import { siteStream } from '/work/wt/pg/bench/lib/stream.ts';
+const mosq = await startMosquitto({ extraConfig: 'max_inflight_messages 100\nmax_queued_messages 500000\nmax_queued_bytes 0' });
+const pg = await startPostgres();
+const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_NODE_RED: 'false', MQTT_CLIENT_ID: 'dbg', PARKOPS_DATABASE_URL: pg.url, LOG_LEVEL: 'debug' } });
+sys.child.kill('SIGTERM');
+while (sys.child.exitCode === null && sys.child.signalCode === null) await new Promise((r) => setTimeout(r, 20));
+await publishAll(mosq.url, siteStream(loadSite(), 300, { startTs: Date.now() - 3600_000 }));
+await sys.restart();
+await new Promise((r) => setTimeout(r, 8000));
+const m = await (await fetch(`${sys.baseUrl}/metrics`)).text();
+console.log(m.split('\n').filter((l) => /accepted_total|received|rejected_total\{/.test(l)).join('\n'));
+console.log(sys.output().split('\n').filter((l) => !/"level":"debug".*module started/.test(l)).slice(-40).join('\n').slice(-6000));
+await sys.stop(); await pg.stop(); await mosq.stop();
