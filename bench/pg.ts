@@ -98,7 +98,7 @@ async function failovers(mosq: MosquittoServer, pg: PostgresServer, kills: numbe
 }
 
 export async function runPgBench(opts: { quick: boolean; log: (s: string) => void }): Promise<PgBenchResult> {
-  const n = opts.quick ? 10_000 : 40_000;
+  const n = opts.quick ? 5_000 : 40_000;
   const mosq = await startMosquitto({ extraConfig: BROKER_SETTINGS });
   const pg = await startPostgres();
   try {
