@@ -10,6 +10,7 @@ RUN apt-get update \
 WORKDIR /app
 # Manifests first, so the dependency layer is cached until they change.
 COPY package.json package-lock.json ./
+COPY contract/package.json contract/package.json
 COPY ingest/package.json ingest/package.json
 COPY dashboard/package.json dashboard/package.json
 COPY simulators/package.json simulators/package.json
@@ -26,6 +27,11 @@ RUN TSX_VERSION="$(node -p "require('./node_modules/tsx/package.json').version")
  && rm -rf dashboard/.svelte-kit dashboard/src test bench docs
 
 FROM node:22-bookworm-slim
+# The monthly PDF embeds a Chinese font (ingest/src/reports/monthly-pdf.ts looks for Noto Sans CJK
+# here, and refuses with a clear message when there is none): only the runtime needs it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=3000 \
     PARKOPS_DATA_DIR=/data

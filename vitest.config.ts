@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['ingest/src/**/*.test.ts', 'simulators/src/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['contract/src/**/*.test.ts', 'ingest/src/**/*.test.ts', 'simulators/src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -1,5 +1,5 @@
 /**
- * Alert latency (issue 9, item 2): with 5,000 msg/s of background readings through Mosquitto, the time
+ * Alert latency: with 5,000 msg/s of background readings through Mosquitto, the time
  * from the MQTT publish of a critical water level (both level sensors of a room) until the alert
  * arrives on `park/alerts/#` and on `/api/stream`. Each try uses its own flood room of a bench site
  * (a copy of the default site with 200+ rooms), so no try waits for an earlier alert to clear.
@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { startMosquitto } from '../test/harness/mosquitto.ts';
+import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
-import { DEFAULT_SITE_PATH } from '../ingest/src/site/index.ts';
+import { DEFAULT_SITE_PATH } from '@parkops/contract/site/index.ts';
 import { readFileSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,7 +57,7 @@ export interface LatencyResult {
 
 export async function runAlertBench(opts: { quick: boolean; log: (s: string) => void }): Promise<LatencyResult> {
   const tries = opts.quick ? 40 : 220;
-  const mosq = await startMosquitto({ extraConfig: 'max_inflight_messages 100\nmax_queued_messages 500000' });
+  const mosq = await startMosquitto({ extraConfig: deploymentBrokerSettings() });
   const sitePath = benchSite(tries + 1);
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: sitePath, PARKOPS_NODE_RED: 'true' } });
   const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,5 +1,5 @@
 /**
- * Dashboard (issue 9, item 4), in Debian's Chromium driven by playwright-core against ParkOps started
+ * Dashboard, in Debian's Chromium driven by playwright-core against ParkOps started
  * as `npm start` does (simulators off, readings over real MQTT to the embedded broker):
  *   - time to first render of the overview (first lot-map draw), beside the login page as baseline;
  *   - bay updates per second applied without a long task over 50 ms, in waves of rising rate;
@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import mqtt from 'mqtt';
 import { chromium, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, startParkOps } from '../test/harness/system.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,12 +1,12 @@
 /**
- * Footprint (issue 9, item 5): resident memory of the ParkOps process (with embedded Node-RED) idle
+ * Footprint: resident memory of the ParkOps process (with embedded Node-RED) idle
  * and under 5,000 msg/s, beside a bare Node.js express server measured the same way. Optional soak:
  * 1,000 msg/s for a long time with RSS sampled every minute.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startMosquitto } from '../test/harness/mosquitto.ts';
+import { deploymentBrokerSettings, startMosquitto } from '../test/harness/mosquitto.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { startParkOps } from '../test/harness/system.ts';
 
@@ -43,7 +43,7 @@ export interface FootprintResult {
 
 export async function runFootprintBench(opts: { quick: boolean; soakMinutes?: number; log: (s: string) => void }): Promise<FootprintResult> {
   const bare = await bareExpressRss();
-  const mosq = await startMosquitto({ extraConfig: 'max_inflight_messages 100\nmax_queued_messages 500000' });
+  const mosq = await startMosquitto({ extraConfig: deploymentBrokerSettings() });
   const t0 = Date.now();
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_NODE_RED: 'true', LOG_LEVEL: 'info' } });
   const startMs = Date.now() - t0;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { testSiteFile } from '../ingest/src/alerts/testing.ts';
-import { Topics } from '../ingest/src/contract/topics.ts';
+import { Topics } from '@parkops/contract/topics.ts';
 import { startModbusServer, type ModbusServer } from '../test/harness/modbus.ts';
 import { startParkOps } from '../test/harness/system.ts';
 import { percentile } from './alerts.ts';

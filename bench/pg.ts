@@ -9,7 +9,7 @@
 import { startMosquitto, type MosquittoServer } from '../test/harness/mosquitto.ts';
 import { startPostgres, type PostgresServer } from '../test/harness/postgres.ts';
 import { startParkOps, type ParkOpsProcess } from '../test/harness/system.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { publishAll } from './lib/publish.ts';
 import { siteStream } from './lib/stream.ts';
 

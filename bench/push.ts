@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import type { PushKeyResponse, PushPayload } from '../ingest/src/contract/index.ts';
+import type { PushKeyResponse, PushPayload } from '@parkops/contract/index.ts';
 import { startMosquitto } from '../test/harness/mosquitto.ts';
 import { startParkOps } from '../test/harness/system.ts';
 import { PushService } from '../test/integration/push-service.ts';
@@ -38,7 +38,7 @@ export async function runPushBench(opts: { quick: boolean; log: (s: string) => v
   const service = new PushService();
   await service.start();
   const mosq = await startMosquitto({ extraConfig: 'max_inflight_messages 100\nmax_queued_messages 500000' });
-  const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: benchSite(tries + 1), PARKOPS_NODE_RED: 'true' } });
+  const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: benchSite(tries + 1), PARKOPS_NODE_RED: 'true', PARKOPS_PUSH_ALLOW_HOSTS: '127.0.0.1' } });
   const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, String(background)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sentLine = '';
   load.stdout!.on('data', (b: Buffer) => (sentLine = b.toString().trim().split('\n').pop() ?? sentLine));

@@ -1,5 +1,5 @@
 /**
- * Reports benchmark (issue 8): back-fills the default site with the simulator engine (no MQTT, no
+ * Reports benchmark: back-fills the default site with the simulator engine (no MQTT, no
  * timers: `Simulation.advance`) straight into the SQLite store, marking rollups through the same hook
  * ingest runs, rolls them up, then times the 1-year hourly parking usage (goal < 300 ms), the 30-day
  * heatmap and the report pages' queries (median of several runs), and reports the database size.
@@ -13,14 +13,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Topics, type Reading } from '@parkops/ingest/contract';
-import { loadSite, type Site } from '@parkops/ingest/site';
+import { Topics, type Reading } from '@parkops/contract';
+import { loadSite, type Site } from '@parkops/contract/site';
 import { createSimulation } from '@parkops/simulators';
 import { openDatabase } from '../ingest/src/store/db.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';
 import { SqliteTransactions } from '../ingest/src/db/tx.ts';
 import { ReportBuilder } from '../ingest/src/reports/builder.ts';
 import { localTimeOf } from '../ingest/src/reports/sqlite-usage.ts';
+import { MAX_SPAN_MS } from '../ingest/src/reports/usage.ts';
+import { findCjkFont, monthlyData, monthlyPdf, monthRange, pdfContext, renderMonthlyPdf } from '../ingest/src/reports/monthly-pdf.ts';
+import { renderInWorker } from '../ingest/src/reports/pdf-render.ts';
 
 const DAY = 86_400_000;
 
@@ -183,6 +186,40 @@ export async function runReportsBench(opts: { quick: boolean; log?: (s: string) 
     const parkingYear = await median(runs, async () => JSON.stringify(await builder.parking(year, { every: '1h' })));
     const venuesYear = await median(runs, async () => JSON.stringify(await builder.venues(year, { every: '1d' })));
     const floodYear = await median(runs, async () => JSON.stringify(await builder.flood(year, {})));
+    // The caps per bucket (usage.ts MAX_SPAN_MS) are what the rollups serve at about the cost of the
+    // year at hourly resolution: timed here at each cap.
+    const cap15 = { from: end - MAX_SPAN_MS['15m'], to: end };
+    const capDay = { from: end - MAX_SPAN_MS['1d'], to: end };
+    const usage15Cap = await median(runs, async () => JSON.stringify(await store.usage('parking', cap15, '15m')));
+    const usageDayCap = await median(runs, async () => JSON.stringify(await store.usage('parking', capDay, '1d')));
+    const parking15Cap = await median(runs, async () => JSON.stringify(await builder.parking(cap15, { every: '15m' })));
+    const parkingYearDaily = await median(runs, async () => JSON.stringify(await builder.parking(year, { every: '1d' })));
+    // The monthly PDF of the last whole month of the back-fill (its figures, tables and the CJK font subset).
+    const lastMonth = monthRange(lt, lt.date(end - DAY).slice(0, 7), end);
+    if (typeof lastMonth === 'string') throw new Error(lastMonth);
+    let pdfBytes = 0;
+    const source = { site, builder, floodIncidents: undefined, pdfFont: undefined };
+    const pdf = await median(opts.quick ? 3 : 5, async () => (pdfBytes = (await monthlyPdf(source, lastMonth, 'zh-CN')).length));
+    // What a download costs the event loop that carries MQTT and the alerts: its longest stall while one
+    // PDF is made, rendered in the worker thread (as served) against rendered on the event loop itself.
+    const font = findCjkFont();
+    if (typeof font === 'string') throw new Error(font);
+    const stall = async (f: () => Promise<unknown>): Promise<number> => {
+      let last = performance.now();
+      let worst = 0;
+      const tick = setInterval(() => {
+        const t = performance.now();
+        worst = Math.max(worst, t - last);
+        last = t;
+      }, 1);
+      await f();
+      clearInterval(tick);
+      return Math.max(worst, performance.now() - last);
+    };
+    const job = { ctx: pdfContext(site), month: lastMonth, lang: 'zh-CN' as const, font, data: await monthlyData(source, lastMonth), now: end };
+    const stallWorker = await median(3, () => stall(() => renderInWorker(job)));
+    const stallInline = await median(3, () => stall(() => renderMonthlyPdf(job)));
+    const stallData = await median(3, () => stall(() => monthlyData(source, lastMonth)));
     const points = (await store.usage('parking', year, '1h')).length;
     const rep = await builder.parking(year, { every: '1h' });
 
@@ -199,6 +236,12 @@ export async function runReportsBench(opts: { quick: boolean; log?: (s: string) 
       { name: 'heatmap hour x weekday, parking, 30 days', value: round(heatmap30, 1), unit: 'ms', note: `median of ${runs}` },
       { name: 'parking report, 30 days (page: occupancy, days, sessions, dwell, zones, cross-check, previous period)', value: round(parking30, 1), unit: 'ms', note: `median of ${runs}` },
       { name: `parking report, ${span}, hourly series`, value: round(parkingYear, 1), unit: 'ms', note: `median of ${runs}; ${rep.summary.sessions.toLocaleString('en-US')} sessions, avg occupancy ${rep.summary.avg}, peak ${rep.summary.peak?.share ?? 'n/a'}` },
+      { name: `GET /api/usage parking, 15m, at its cap (${Math.round(MAX_SPAN_MS['15m'] / DAY)} days)`, value: round(usage15Cap, 1), unit: 'ms', note: `${Math.round(MAX_SPAN_MS['15m'] / 900_000).toLocaleString('en-US')} points incl. JSON; ${round(usage15Cap / usageYear, 2)}x the 1h year; median of ${runs}` },
+      { name: `GET /api/usage parking, 1d, at its cap (${Math.round(MAX_SPAN_MS['1d'] / DAY)} days; ${span} of data)`, value: round(usageDayCap, 1), unit: 'ms', note: `${round(usageDayCap / usageYear, 2)}x the 1h year; median of ${runs}` },
+      { name: `parking report, 15m series, at the 15m cap (${Math.round(MAX_SPAN_MS['15m'] / DAY)} days)`, value: round(parking15Cap, 1), unit: 'ms', note: `${round(parking15Cap / parkingYear, 2)}x the hourly ${span} report; median of ${runs}` },
+      { name: `parking report, ${span}, daily series`, value: round(parkingYearDaily, 1), unit: 'ms', note: `median of ${runs}` },
+      { name: `monthly PDF (zh-CN), ${lastMonth.month}`, value: round(pdf, 1), unit: 'ms', note: `${Math.round(pdfBytes / 1024)} KB with the Noto Sans CJK subset; ${round(pdf / parking30, 2)}x the 30-day parking report; median of ${opts.quick ? 3 : 5}` },
+      { name: 'event loop\'s longest stall while a monthly PDF renders (in the worker thread, as served)', value: round(stallWorker, 1), unit: 'ms', note: `vs ${round(stallInline, 1)} ms rendered on the event loop itself: ${round(stallWorker / stallInline, 2)}x. Reading the month's figures beforehand (SQLite, as every report page does) stalls it ${round(stallData, 1)} ms; median of 3` },
       { name: `venues report, ${span}, daily series`, value: round(venuesYear, 1), unit: 'ms', note: `median of ${runs}` },
       { name: `flood report, ${span}`, value: round(floodYear, 1), unit: 'ms', note: `median of ${runs}` },
     ];

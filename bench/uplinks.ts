@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../ingest/src/bus.ts';
-import { Topics, UplinkTopics } from '../ingest/src/contract/topics.ts';
+import { Topics, UplinkTopics } from '@parkops/contract/topics.ts';
 import { DeviceRegistry } from '../ingest/src/devices/registry.ts';
 import { Ingest } from '../ingest/src/ingest.ts';
 import { LiveState, SqliteLiveRepository } from '../ingest/src/live-state.ts';
 import { SqliteTransactions } from '../ingest/src/db/tx.ts';
 import { createLogger } from '../ingest/src/log.ts';
 import { Metrics } from '../ingest/src/metrics.ts';
-import { loadSite } from '../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../ingest/src/store/db.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';
 

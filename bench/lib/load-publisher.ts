@@ -3,7 +3,7 @@
  * Usage: tsx load-publisher.ts <url> <msgs per second>
  */
 import mqtt from 'mqtt';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { siteStream } from './stream.ts';
 
 const [url = '', rateArg = '1000'] = process.argv.slice(2);

@@ -2,8 +2,8 @@
  * A contract-valid reading stream mixed as a real site sends it: mostly bay heartbeats and changes,
  * level sensors every 10 s, pump heartbeats, venue counts and gate scans. Deterministic.
  */
-import { Topics } from '../../ingest/src/contract/index.ts';
-import type { Site } from '../../ingest/src/site/index.ts';
+import { Topics } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 
 export interface Message {
   topic: string;

@@ -1,10 +1,11 @@
-import type { Role } from '@parkops/ingest/contract';
+import type { Role } from '@parkops/contract';
 import type { IncomingMessage } from 'node:http';
 
 declare global {
   namespace App {
     interface Locals {
-      user: { username: string; role: Role } | null;
+      /** `kiosk`: a wall screen's view-only session; `mustChangePassword`: pages send them to /account first */
+      user: { username: string; role: Role; kiosk?: string; mustChangePassword?: boolean } | null;
       lang: 'en' | 'zh-CN';
       theme: 'light' | 'dark' | 'auto';
     }

@@ -3,7 +3,8 @@ import { LANG_COOKIE, LANGS, pickLang, translate, type Lang } from '$lib/i18n/in
 import { ApiUnreachable, apiBase, whoAmI } from '$lib/server/api.ts';
 import { roleAtLeast } from '$lib/roles.ts';
 
-const PUBLIC_PATHS = new Set(['/login']);
+// /kiosk signs a wall screen in with the link in its URL fragment, which only the page's script can read.
+const PUBLIC_PATHS = new Set(['/login', '/kiosk']);
 
 export const handle: Handle = async ({ event, resolve }) => {
   const cookieLang = event.cookies.get(LANG_COOKIE);
@@ -28,6 +29,11 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (!event.locals.user && !PUBLIC_PATHS.has(event.url.pathname)) {
     const next = event.url.pathname + event.url.search;
     redirect(303, next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
+  }
+  // A password someone else gave them (a generated first admin, or set by an admin): choose one first.
+  if (event.locals.user?.mustChangePassword && event.url.pathname !== '/account' && !PUBLIC_PATHS.has(event.url.pathname)) {
+    const next = event.url.pathname + event.url.search;
+    redirect(303, next === '/' ? '/account' : `/account?next=${encodeURIComponent(next)}`);
   }
   return resolve(event, {
     transformPageChunk: ({ html }) => html.replace('%parkops.lang%', lang).replace('%parkops.theme%', theme),

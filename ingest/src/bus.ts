@@ -3,7 +3,7 @@
  * one that throws or rejects is logged and the others still run, so a faulty notification flow can never
  * stop ingest or alert evaluation.
  */
-import type { Alert, Reading, Rejection, WarningView } from './contract/index.ts';
+import type { Alert, Reading, Rejection, RoomStormView, WarningView } from '@parkops/contract/index.ts';
 import type { Logger } from './log.ts';
 
 export interface ReadingAccepted {
@@ -14,6 +14,21 @@ export interface ReadingAccepted {
   applied: boolean;
   /** Server clock when the message arrived, epoch ms. */
   receivedAt: number;
+}
+
+/**
+ * One committed batch: every reading of one SQLite transaction, in the order received, emitted once
+ * right after the commit, after the per-reading `reading.accepted` events of the same batch and in
+ * the same synchronous pass (the adapter writes the batch's PUBACKs only when that pass ends).
+ *
+ * A consumer that only needs the newest state per subject can skip all but the last reading of it
+ * (the SSE stream does). An alert engine on this event evaluates every reading of the batch in
+ * order (a level that crossed a band and fell back within one batch still crossed it), raises,
+ * stores and publishes what changed before returning, and stores its own rule state once per batch
+ * instead of once per reading: a critical level is then raised when its batch commits, never later.
+ */
+export interface ReadingsAccepted {
+  readings: ReadingAccepted[];
 }
 
 export interface ReadingRejected {
@@ -60,9 +75,16 @@ export interface StormEnded {
   reason: 'expired' | 'cancelled' | 'updated' | 'disabled';
 }
 
+/** The storm module evaluated a room anew and its storm view (mode, checklist) changed. */
+export interface StormReadiness {
+  roomId: string;
+  storm: RoomStormView;
+}
+
 export interface BusEvents {
   'reading.accepted': ReadingAccepted;
   'flood.judged': FloodJudged;
+  'readings.accepted': ReadingsAccepted;
   'reading.rejected': ReadingRejected;
   'alert.changed': AlertChanged;
   'mqtt.status': { connected: boolean; detail: string };
@@ -70,6 +92,7 @@ export interface BusEvents {
   'storm.started': StormStarted;
   'storm.updated': StormStarted;
   'storm.ended': StormEnded;
+  'storm.readiness': StormReadiness;
 }
 
 type Listener<T> = (payload: T) => void | Promise<void>;

@@ -4,11 +4,13 @@ import { ConfigError, loadConfig } from './config.ts';
 const load = (env: Record<string, string>) => loadConfig(env, { dotenv: false });
 
 describe('settings', () => {
-  it('has the defaults of CONTRACT.md section 5', () => {
+  it('has the documented defaults (docs/api.md, settings)', () => {
     const c = load({});
     expect(c).toMatchObject({ PORT: 3000, MQTT_PORT: 1883, MQTT_TOPIC_PREFIX: 'park', PARKOPS_DATA_DIR: './data', PARKOPS_STORE: 'sqlite', PARKOPS_SIMULATE: false });
     expect(c.MQTT_URL).toBeUndefined();
     expect(c.PARKOPS_ADMIN_PASSWORD).toBeUndefined();
+    // Sliding sessions: a responder's phone stays signed in for a month unused, at most 90 days in all.
+    expect(c).toMatchObject({ PARKOPS_SESSION_IDLE_DAYS: 30, PARKOPS_SESSION_MAX_DAYS: 90, PARKOPS_ADMIN_SESSION_IDLE_HOURS: 12 });
   });
   it.each([
     [{ PORT: 'eighty' }, /PORT: .*port number/],
@@ -34,6 +36,16 @@ describe('settings', () => {
     [{ PARKOPS_VAPID_SUBJECT: 'mailto:' }, /PARKOPS_VAPID_SUBJECT: must be a mailto: address or an https:\/\/ URL/],
     [{ PARKOPS_DATABASE_URL: 'mysql://db/parkops', MQTT_URL: 'mqtt://b:1883' }, /PARKOPS_DATABASE_URL: must be a URL starting with postgres:\/\/ or postgresql:\/\//],
     [{ PARKOPS_DATABASE_URL: 'postgres://parkops:pw@db/parkops' }, /MQTT_URL: required when PARKOPS_DATABASE_URL is set/],
+    [{ PARKOPS_SESSION_HOURS: '12' }, /PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS/],
+    [{ PARKOPS_SESSION_IDLE_DAYS: 'forever' }, /PARKOPS_SESSION_IDLE_DAYS: must be a number of days 0\.01\.\.400/],
+    [{ PARKOPS_SESSION_MAX_DAYS: '500' }, /PARKOPS_SESSION_MAX_DAYS: must be a number of days 0\.01\.\.400/],
+    [{ PARKOPS_SESSION_IDLE_DAYS: '60', PARKOPS_SESSION_MAX_DAYS: '30' }, /PARKOPS_SESSION_IDLE_DAYS: 60 is longer than PARKOPS_SESSION_MAX_DAYS \(30\)/],
+    [{ PARKOPS_ADMIN_SESSION_IDLE_HOURS: '0' }, /PARKOPS_ADMIN_SESSION_IDLE_HOURS: must be a number of hours/],
+    [{ MQTT_INGEST_WINDOW: '0' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535/],
+    [{ MQTT_INGEST_WINDOW: '70000' }, /MQTT_INGEST_WINDOW: must be a whole number 1\.\.65535 \(MQTT packet ids are 16-bit\)/],
+    [{ MQTT_INGEST_WINDOW: 'lots' }, /MQTT_INGEST_WINDOW: must be a whole number/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: '0' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
+    [{ PARKOPS_TEST_CRASH_AFTER_COMMIT: 'yes' }, /PARKOPS_TEST_CRASH_AFTER_COMMIT: must be a whole number >= 1 \(test only\)/],
   ])('rejects %o naming the setting', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -63,6 +75,13 @@ describe('settings', () => {
   it('takes a PostgreSQL URL with an external broker; unset keeps the embedded SQLite default', () => {
     expect(load({}).PARKOPS_DATABASE_URL).toBeUndefined();
     expect(load({ PARKOPS_DATABASE_URL: 'postgresql://parkops:pw@db:5432/parkops', MQTT_URL: 'mqtt://b:1883' }).PARKOPS_DATABASE_URL).toBe('postgresql://parkops:pw@db:5432/parkops');
+  });
+  it('sizes the ingest window at 4000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
+    const c = load({});
+    expect(c.MQTT_INGEST_WINDOW).toBe(4000);
+    expect(c.PARKOPS_TEST_CRASH_AFTER_COMMIT).toBeUndefined();
+    expect(c.PARKOPS_SQLITE_SYNC).toBe('full');
+    expect(load({ MQTT_INGEST_WINDOW: '250', PARKOPS_TEST_CRASH_AFTER_COMMIT: '3' })).toMatchObject({ MQTT_INGEST_WINDOW: 250, PARKOPS_TEST_CRASH_AFTER_COMMIT: 3 });
   });
   it('treats empty values as unset, as compose files write them', () => {
     expect(load({ MQTT_URL: '', PORT: '' }).PORT).toBe(3000);

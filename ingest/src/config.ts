@@ -1,5 +1,5 @@
 /**
- * Settings (CONTRACT.md section 5 and extensions), parsed and validated once at start-up. Nothing else
+ * Settings (docs/api.md, settings and extensions), parsed and validated once at start-up. Nothing else
  * reads process.env. A bad value stops start-up with a message naming the setting and what is allowed.
  */
 import { createECDH } from 'node:crypto';
@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from './contract/topics.ts';
+import { CHIRPSTACK_UPLINK_FILTER, filterProblem, ID_PATTERN, TTS_UPLINK_FILTER } from '@parkops/contract/topics.ts';
+
+/** MQTT_INGEST_WINDOW's default: half the shipped mosquitto.conf's max_inflight_messages (docs/reliability.md says why). */
+export const DEFAULT_INGEST_WINDOW = 4000;
 
 const bool = z
   .string()
@@ -52,6 +55,17 @@ const schema = z.object({
    * so only use it where a broker restart may not lose acknowledged readings.
    */
   MQTT_CONNECTIONS: z.coerce.number({ message: 'must be a whole number 1..16' }).int('must be a whole number 1..16').min(1, 'must be a whole number 1..16').max(16, 'must be a whole number 1..16').default(1),
+  /**
+   * QoS 1 messages the ingest holds unacknowledged per connection, to commit them together. Beyond it
+   * the ingest stops reading and the broker keeps the rest. The broker's max_inflight_messages should
+   * be twice this (the shipped mosquitto.conf: 8000), so it sends the next window while one commits.
+   */
+  MQTT_INGEST_WINDOW: z.coerce
+    .number({ message: 'must be a whole number 1..65535' })
+    .int('must be a whole number 1..65535')
+    .min(1, 'must be a whole number 1..65535')
+    .max(65535, 'must be a whole number 1..65535 (MQTT packet ids are 16-bit)')
+    .default(DEFAULT_INGEST_WINDOW),
   MQTT_CLIENT_ID: z.string().trim().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').default('parkops-ingest'),
   /** Embedded broker only: mosquitto-style password file and ACL file; when set, the embedded broker enforces them. */
   MQTT_PASSWORD_FILE: z.string().trim().min(1).optional(),
@@ -59,7 +73,12 @@ const schema = z.object({
   PARKOPS_SITE: z.string().trim().min(1).optional(),
   PARKOPS_DATA_DIR: z.string().trim().min(1).default('./data'),
   PARKOPS_STORE: z.enum(['sqlite', 'influxdb'], { message: 'must be sqlite or influxdb' }).default('sqlite'),
-  PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('normal'),
+  /**
+   * `full` (the default) fsyncs the WAL at every commit, so an acknowledged reading survives power
+   * loss too; `normal` only survives a crash of the process. With batched commits FULL measured at
+   * the rate of NORMAL (docs/benchmarks.md), so the stronger promise is the default.
+   */
+  PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('full'),
   /**
    * PostgreSQL for everything relational (and the time series unless PARKOPS_STORE=influxdb); several
    * processes on one database and one broker form one system with one leader (docs/scale-out.md).
@@ -70,13 +89,29 @@ const schema = z.object({
   INFLUX_TOKEN: z.string().trim().optional(),
   PARKOPS_SIMULATE: bool.default(false),
   PARKOPS_SIM_SPEED: z.coerce.number({ message: 'must be a positive number' }).positive('must be a positive number').default(1),
+  /**
+   * With PARKOPS_SIM_SPEED above 1, the simulated clock starts this many hours in the past and runs at
+   * that speed until it reaches now, then live: readings may never be stamped ahead of the wall clock.
+   * 4 hours is the storm scenario's length, so speed 60 plays a whole storm in about four minutes.
+   */
+  PARKOPS_SIM_CATCH_UP_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..744' }).min(0.1, 'must be a number of hours 0.1..744').max(744, 'must be a number of hours 0.1..744').default(4),
   PARKOPS_SIM_SEED: z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').optional(),
   PARKOPS_SIM_SCENARIOS: z.string().trim().optional(),
   PARKOPS_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   /** `auto`: Secure cookies when the request came over HTTPS (directly or X-Forwarded-Proto behind a trusted proxy). */
   PARKOPS_SECURE_COOKIES: z.enum(['auto', 'always', 'never']).default('auto'),
   PARKOPS_TRUST_PROXY: bool.default(false),
-  PARKOPS_SESSION_HOURS: z.coerce.number({ message: 'must be a number of hours' }).positive('must be a positive number of hours').max(24 * 30).default(12),
+  /**
+   * Sliding sessions: each use renews a session, which ends after this many days unused, and in any
+   * case PARKOPS_SESSION_MAX_DAYS after sign-in. A responder's phone must still be signed in on the
+   * night of a flood weeks after its last use (docs/security.md, "Sessions").
+   */
+  PARKOPS_SESSION_IDLE_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(30),
+  PARKOPS_SESSION_MAX_DAYS: z.coerce.number({ message: 'must be a number of days 0.01..400' }).min(0.01, 'must be a number of days 0.01..400').max(400, 'must be a number of days 0.01..400').default(90),
+  /** Admin sessions end sooner when unused: the admin role runs code through the Node-RED editor. */
+  PARKOPS_ADMIN_SESSION_IDLE_HOURS: z.coerce.number({ message: 'must be a number of hours 0.1..9600' }).min(0.1, 'must be a number of hours 0.1..9600').max(9600, 'must be a number of hours 0.1..9600').default(12),
+  /** Replaced by the three settings above; set, it stops start-up (see loadConfig) rather than being ignored. */
+  PARKOPS_SESSION_HOURS: z.string().optional(),
   PARKOPS_NODE_RED: bool.default(true),
   PARKOPS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   PARKOPS_WEBHOOK_FORMAT: z.enum(['auto', 'wecom', 'dingtalk', 'json']).default('auto'),
@@ -91,12 +126,17 @@ const schema = z.object({
     .min(15, 'must be a number of seconds 15..86400')
     .max(86_400, 'must be a number of seconds 15..86400')
     .default(120),
+  /**
+   * The monthly PDF's Chinese font: a .ttf/.otf file, or `file.ttc#PostScriptName` for a collection.
+   * Unset: Debian's fonts-noto-cjk (or another known system path) is used.
+   */
+  PARKOPS_PDF_FONT: z.string().trim().min(1).optional(),
   /** Deadline of every Modbus TCP connect and request; a peer that misses it is retried with backoff. */
   PARKOPS_MODBUS_TIMEOUT_MS: z.coerce.number({ message: 'must be a number of milliseconds 50..60000' }).int('must be a whole number of milliseconds').min(50, 'must be a number of milliseconds 50..60000').max(60_000, 'must be a number of milliseconds 50..60000').default(1000),
   /** Cap of the exponential backoff (1 s, 2 s, 4 s, ...) between retries of a Modbus peer that stopped answering. */
   PARKOPS_MODBUS_RETRY_MAX_SEC: z.coerce.number({ message: 'must be a number of seconds 1..3600' }).min(1, 'must be a number of seconds 1..3600').max(3600, 'must be a number of seconds 1..3600').default(30),
   /**
-   * LoRaWAN network servers (CONTRACT.md section 6). Unset: uplinks are read on ParkOps' own broker.
+   * LoRaWAN network servers (docs/api.md, LoRaWAN). Unset: uplinks are read on ParkOps' own broker.
    * Set: from this broker instead (a network server usually runs its own Mosquitto), with a persistent
    * session of its own and the same acknowledge-after-commit as device messages.
    */
@@ -121,10 +161,26 @@ const schema = z.object({
     .trim()
     .refine((v) => /^mailto:[^@\s]+@[^@\s]+$/.test(v) || /^https:\/\/[^\s/]+/.test(v), 'must be a mailto: address or an https:// URL (push services use it to contact the operator)')
     .default('mailto:parkops-admin@example.com'),
+  /**
+   * TEST ONLY, never in a deployment: SIGKILL the process right after its n-th ingest commit, before
+   * that batch is acknowledged, to prove redelivery after a crash between commit and PUBACK.
+   */
+  PARKOPS_TEST_CRASH_AFTER_COMMIT: z.coerce.number({ message: 'must be a whole number >= 1 (test only)' }).int('must be a whole number >= 1 (test only)').min(1, 'must be a whole number >= 1 (test only)').optional(),
+  /**
+   * Hosts that phone push subscriptions may point at besides the browsers' push services (FCM, Mozilla,
+   * Apple, Windows): comma-separated names or `*.domain` patterns, e.g. a push relay on this machine
+   * (127.0.0.1). Anything else is refused, so a responder account cannot make ParkOps POST anywhere.
+   */
+  PARKOPS_PUSH_ALLOW_HOSTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .refine((hosts) => hosts.every((h) => /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h) || isIPv4(h) || /^\[[0-9a-f:.]+\]$/.test(h)), 'must be comma-separated host names, *.domain patterns or IP addresses (IPv6 in brackets)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND'> & { MQTT_BIND: string; dataDir: string };
+export type Config = Omit<z.infer<typeof schema>, 'MQTT_BIND' | 'PARKOPS_SESSION_HOURS'> & { MQTT_BIND: string; dataDir: string };
 
 /** 127.0.0.0/8, ::1 (and its IPv4-mapped form), localhost. */
 export function isLoopback(host: string): boolean {
@@ -171,6 +227,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
     ['PARKOPS_FEISHU_SECRET', 'PARKOPS_FEISHU_URL'],
   ] as const) {
     if (c[secret] !== undefined && c[target] === undefined) throw new ConfigError(`bad setting: ${secret}: set ${target} too (the secret signs messages to that robot)`);
+  }
+  if (c.PARKOPS_SESSION_HOURS !== undefined) {
+    // Silently ignoring it could turn a short session someone chose into a 30-day one.
+    throw new ConfigError(
+      'bad setting: PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS (default 30), PARKOPS_SESSION_MAX_DAYS (default 90) and PARKOPS_ADMIN_SESSION_IDLE_HOURS (default 12); remove it and set those instead',
+    );
+  }
+  if (c.PARKOPS_SESSION_IDLE_DAYS > c.PARKOPS_SESSION_MAX_DAYS) {
+    throw new ConfigError(`bad setting: PARKOPS_SESSION_IDLE_DAYS: ${c.PARKOPS_SESSION_IDLE_DAYS} is longer than PARKOPS_SESSION_MAX_DAYS (${c.PARKOPS_SESSION_MAX_DAYS}); a session cannot stay idle longer than it may live`);
   }
   const vapidProblem = checkVapidPair(c.PARKOPS_VAPID_PUBLIC_KEY, c.PARKOPS_VAPID_PRIVATE_KEY);
   if (vapidProblem) throw new ConfigError(`bad setting: ${vapidProblem}`);

@@ -3,8 +3,8 @@
  * Storage and state first, then the alert engine, then HTTP, then MQTT last so no message arrives
  * before everything that handles it is ready.
  */
-import type { HealthResponse, StreamSnapshot } from './contract/index.ts';
-import { roleAtLeast, Topics, UplinkTopics } from './contract/index.ts';
+import type { HealthResponse, StreamSnapshot } from '@parkops/contract/index.ts';
+import { roleAtLeast, Topics, UplinkTopics } from '@parkops/contract/index.ts';
 import { EventBus } from './bus.ts';
 import type { Config } from './config.ts';
 import { Ingest } from './ingest.ts';
@@ -19,13 +19,13 @@ import { caught } from './api/async-routes.ts';
 import { FloodView } from './flood/flood-view.ts';
 import { liveRoutes } from './api/live-routes.ts';
 import { StreamHub } from './api/stream.ts';
-import type { Site } from './site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthMiddleware, AuthService, authRouter, EditorGate, SqliteAuthRepository } from './auth/index.ts';
 import { AlertEngine, alertsRouter, SqliteAlertRepository, SqliteIncidentRepository } from './alerts/index.ts';
-import { Notifier, NOTIFY_CHANGES } from './notify/index.ts';
+import { NO_CHANNEL_HINT, Notifier, NOTIFY_CHANGES } from './notify/index.ts';
 import { robotChannels } from './notify/channels/index.ts';
 import { pushRouter } from './notify/push-routes.ts';
 import { setUpWebPush } from './notify/web-push.ts';
@@ -33,6 +33,7 @@ import { Reports, reportsRouter } from './reports/index.ts';
 import { loadBrokerAuth } from './mqtt/broker-auth.ts';
 import { FeedPoller, SqliteWarningRepository, WarningService, warningsRouter } from './warnings/index.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
@@ -51,7 +52,7 @@ export class Controller {
   readonly topics: Topics;
   readonly db: Db;
   readonly transactions: TransactionRunner;
-  readonly live: LiveState;
+  live!: LiveState;
   /** PARKOPS_DATABASE_URL: the shared database, this process's part in the leader election, and the link to the others. */
   readonly pg: PgDatabase | null = null;
   election: LeaderElection | null = null;
@@ -64,12 +65,14 @@ export class Controller {
   http!: HttpServer;
   mqtt!: MqttClientLink | EmbeddedBroker;
   auth!: AuthService;
+  guard!: AuthMiddleware;
   alerts!: AlertEngine;
   notifier!: Notifier;
   reports!: Reports;
   flood!: FloodView;
   warnings!: WarningService;
   devices!: DeviceRegistry;
+  storm!: StormService;
   /** The network servers' broker, when LORAWAN_MQTT_URL names one apart from ParkOps' own. */
   lorawan: MqttClientLink | null = null;
   private mqttReady = false;
@@ -97,10 +100,8 @@ export class Controller {
       const fence: Fence = { current: () => this.election?.current() ?? null };
       this.pg = new PgDatabase(openPool(config.PARKOPS_DATABASE_URL, { applicationName: `parkops-${process.pid}` }), fence);
       this.transactions = new PgTransactions(this.pg);
-      this.live = new LiveState(new PgLiveRepository(this.pg), site);
     } else {
       this.transactions = new SqliteTransactions(this.db);
-      this.live = new LiveState(new SqliteLiveRepository(this.db), site);
     }
   }
 
@@ -112,12 +113,14 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const { config, site, log, bus, metrics, topics, db, live } = this;
-    // Before anything reads or writes: every module's schema at the version this code knows, in one
+    const { config, site, log, bus, metrics, topics, db } = this;
+    // Before anything reads or writes (and before any repository is made: a repository opened on its
+    // own migrates its own module): every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
     const pgdb = this.pg;
     if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
+    const live = (this.live = new LiveState(pgdb ? new PgLiveRepository(pgdb) : new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : pgdb ? new PgStore(pgdb, site) : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
     if ((await this.store.outboxMetrics()) !== null) {
@@ -131,27 +134,63 @@ export class Controller {
     }
     await live.load();
 
-    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log });
-    this.auth = new AuthService({ db, config, log });
+    if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
+    this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
+    this.auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log });
     await this.run(this.auth);
-    const guard = this.auth;
-    this.reports = new Reports({ store: this.store, site, log });
+    const guard = (this.guard = new AuthMiddleware(this.auth));
+    this.reports = new Reports({
+      store: this.store,
+      site,
+      log,
+      simulated: config.PARKOPS_SIMULATE,
+      pdfFont: config.PARKOPS_PDF_FONT,
+      // The alert engine starts after the reports; the PDF asks it only when one is requested.
+      floodIncidents: async (from, to) => (this.alerts ? await this.alerts.incidents({ from, to }) : []),
+    });
     await this.run(this.reports);
     // Before the alert engine: storm mode (warnings.stormMode, the storm.* events) is there for its rules.
     this.warnings = new WarningService({ repo: new SqliteWarningRepository(db), site, bus, log, metrics, topics, publisher: this.publisher });
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
-    const alertRepo = pgdb ? new PgAlertRepository(pgdb) : new SqliteAlertRepository(db);
-    const incidentRepo = pgdb ? new PgIncidentRepository(pgdb) : new SqliteIncidentRepository(db);
-    this.alerts = new AlertEngine({ repo: alertRepo, incidents: incidentRepo, notifications, bus, site, topics, publisher: this.publisher, log, audit: (e) => this.auth.audit(e) });
+    this.alerts = new AlertEngine({
+      repo: pgdb ? new PgAlertRepository(pgdb) : new SqliteAlertRepository(db),
+      incidents: pgdb ? new PgIncidentRepository(pgdb) : new SqliteIncidentRepository(db),
+      notifications,
+      bus,
+      site,
+      topics,
+      publisher: this.publisher,
+      log,
+      audit: (e) => this.auth.audit(e),
+      stormMode: (roomId, now) => this.warnings.stormMode(roomId, now),
+    });
     // Channels beyond the settings webhook: group robots and Web Push (notify/channels/).
     // A subscription's owner is a user, or `token:<name>` for one stored with an API token.
-    const roleOf = (owner: string) => (owner.startsWith('token:') ? (this.auth.repo.listTokens().find((t) => `token:${t.name}` === owner)?.role ?? null) : (this.auth.repo.findUser(owner)?.role ?? null));
+    const roleOf = (owner: string) => this.auth.roleOf(owner);
     const push = setUpWebPush({ db, config, site, log, roleOf });
     const channels = [...robotChannels(config, site, NOTIFY_CHANGES), ...(push.channel ? [push.channel] : [])];
     this.notifier = new Notifier({ db, bus, config, log, site, channels });
-    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId)));
+    const flood = (this.flood = new FloodView(live, site, this.alerts, (roomId) => this.warnings.stormMode(roomId), (roomId) => this.storm?.view(roomId)));
+    this.storm = new StormService({
+      site,
+      bus,
+      log,
+      repo: new SqliteStormRepository(db),
+      warnings: stormSourceOf(this.warnings),
+      alerts: this.alerts,
+      rooms: flood,
+      store: this.store,
+      contacts: contactRoutes({
+        webhook: config.PARKOPS_WEBHOOK_URL !== undefined,
+        channels: channels.map((c) => c.name),
+        pushSubscriptions: async () => (await push.repo.all()).length,
+        escalationContacts: site.notifications.escalationContacts.length,
+        recent: () => this.notifier.recent(1000),
+      }),
+      audit: (e) => this.auth.audit(e),
+    });
 
     this.http = new HttpServer({ host: config.HOST, port: config.PORT, log, metrics, health: () => this.health(), trustProxy: config.PARKOPS_TRUST_PROXY });
     const stream = new StreamHub({
@@ -160,19 +199,20 @@ export class Controller {
       flood,
       metrics,
       snapshot: () => this.snapshot(),
-      stillAllowed: (req) => {
-        const user = this.auth.identify({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+      stillAllowed: async (req) => {
+        const user = await this.auth.identify({ authorization: req.headers.authorization }, guard.sessionIdOf(req));
         return user !== undefined && roleAtLeast(user.role, 'viewer');
       },
     });
     await this.run(stream);
-    this.http.useApi(this.auth.authenticate(), this.auth.csrf());
-    this.http.useApi(this.auth.router());
+    this.http.useApi(guard.authenticate(), guard.csrf());
+    this.http.useApi(authRouter(this.auth, guard));
     this.http.useApi(liveRoutes({ live, flood, store: this.store, site, guard }));
     this.http.useApi(warningsRouter(this.warnings, guard));
-    this.http.useApi(alertsRouter(this.alerts, guard));
+    this.http.useApi(stormRouter(this.storm, guard, log));
+    this.http.useApi(alertsRouter(this.alerts, guard, site));
     this.http.useApi(reportsRouter(this.reports, guard));
-    // LoRaWAN network servers (CONTRACT.md section 6): the registry translates uplinks for ingest.
+    // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
     this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
@@ -181,7 +221,7 @@ export class Controller {
     if (!pgdb) this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
-    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d) }));
+    this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
     if (!pgdb) await this.run(this.notifier);
     if (config.PARKOPS_NODE_RED && !pgdb) await this.startNodeRed();
@@ -205,6 +245,7 @@ export class Controller {
           bus,
           log,
           onMessage,
+          window: config.MQTT_INGEST_WINDOW,
           connections: config.MQTT_CONNECTIONS,
           filters: [topics.deviceSubscription, ...(uplinksHere ? uplinkTopics.subscriptions : [])],
         })
@@ -226,6 +267,8 @@ export class Controller {
     }
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
+    // After the engine (it raises the storm-mode alert there) and before messages flow.
+    await this.run(this.storm);
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
@@ -290,7 +333,8 @@ export class Controller {
         const t0 = performance.now();
         this.alerts.ackForwarder = null;
         await this.live.load();
-        for (const m of [this.alerts, this.notifier, this.mqtt] as Module[]) {
+        // The storm service raises its storm-mode alert through the engine: leader-only like the engine.
+        for (const m of [this.alerts, this.storm, this.notifier, this.mqtt] as Module[]) {
           await m.start();
           this.leaderModules.push(m);
         }
@@ -318,6 +362,12 @@ export class Controller {
     await this.run(this.election);
   }
 
+  /** Lines for the person who started ParkOps (printed by main.ts): what to set up next. */
+  startupNotes(): string[] {
+    const notice = this.notifier?.startupNotice();
+    return notice ? [notice] : [];
+  }
+
   /** `{prefix}/warnings/{source}`: a bad source is rejected like a bad device topic, a good one handed to the warnings module. */
   private onWarningMessage(topic: string, payload: Buffer, receivedAt: number, ack: (err?: Error) => void): void {
     const parsed = this.topics.parse(topic);
@@ -337,8 +387,9 @@ export class Controller {
 
   /** Node-RED is loaded only when enabled: it adds about 50 MB and a second to start. */
   private async startNodeRed(): Promise<void> {
-    const { NodeRedModule } = await import('./nodered/index.ts');
+    const { NodeRedModule, ADMIN_ROOT } = await import('./nodered/index.ts');
     const { config, log, bus, site } = this;
+    const gate = new EditorGate(this.auth, { editorRoot: ADMIN_ROOT });
     const nodeRed = new NodeRedModule({
       app: this.http.app,
       server: this.http.server,
@@ -348,9 +399,8 @@ export class Controller {
       site,
       notifier: this.notifier,
       alerts: this.alerts,
-      verifyAdmin: (u, p) => this.auth.verifyPassword(u, p),
-      userRole: (u) => this.auth.userRole(u),
-      editorGate: this.auth.editorGate(),
+      editorGate: gate.handler(),
+      editorAuth: gate.ports(),
     });
     await this.run(nodeRed);
   }
@@ -385,6 +435,8 @@ export class Controller {
       prefix: config.MQTT_TOPIC_PREFIX,
       seed: config.PARKOPS_SIM_SEED,
       speed: config.PARKOPS_SIM_SPEED,
+      // Faster than real time only makes sense from the past: catch up to now at that speed, then live.
+      from: config.PARKOPS_SIM_SPEED > 1 ? Date.now() - config.PARKOPS_SIM_CATCH_UP_HOURS * 3_600_000 : undefined,
       scenarios: config.PARKOPS_SIM_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean),
       log: (obj: object, msg: string) => log.info({ module: 'simulators', ...obj }, msg),
     });
@@ -404,6 +456,13 @@ export class Controller {
     const mqttText = role === 'standby' ? 'standby (the leader takes the device messages)' : (this.mqtt?.describe() ?? 'starting');
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: mqttText, store: store.detail };
     if (role !== undefined) h.role = role;
+    // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
+    // working ParkOps), the problem line and `notifications.channels: 0` say it.
+    if (this.notifier) {
+      const n = this.notifier.channelSummary();
+      h.notifications = n;
+      if (n.channels === 0) problems.push(`notifications: ${NO_CHANNEL_HINT}`);
+    }
     if (problems.length > 0) h.problems = problems;
     if (store.outbox) h.outbox = { depth: store.outbox.depth, oldestAgeSec: store.outbox.oldestAgeSec };
     return h;
@@ -419,6 +478,7 @@ export class Controller {
       alerts: this.alerts.active(),
       serverTime: new Date(now).toISOString(),
       warnings,
+      site: { timezone: this.site.timezone, language: this.site.language },
     };
   }
 

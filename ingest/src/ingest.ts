@@ -3,18 +3,30 @@
  * MQTT adapter acknowledges it, so an acknowledged reading is never only in memory.
  *
  * Group commit: adapters hand messages over with `enqueue` and acknowledge in the callback. Messages
- * that arrive in the same turn of the event loop (from several connections of a `$share` group, or
- * several devices on the embedded broker) are committed in one SQLite transaction. MQTT.js handles one
- * packet at a time per connection (ENVIRONMENT.md), so batching needs several connections; the
- * transaction's BEGIN/COMMIT was a fifth of the ingest CPU time per message in a profile.
+ * that arrive in the same turn of the event loop are committed in one SQLite transaction: the window
+ * of unacknowledged messages on the ingest's own MQTT connection (mqtt/ingest-subscriber.ts), several
+ * connections of a `$share` group, or several devices on the embedded broker. A transaction's
+ * BEGIN/COMMIT and WAL write were a quarter of the ingest CPU time when every message paid its own.
+ *
+ * The batch transaction spans several owners' tables, and each owner writes its own rows through its
+ * participant (db/tx.ts): the store (readings, and for SQLite the rollup marks the reports read), the
+ * device registry for uplinks (counters, telemetry), live state (`latest`, recent gate scans). The unit
+ * of work is written once; SQLite runs it synchronously between BEGIN and COMMIT, another engine may
+ * run it asynchronously on one client, and the acknowledgements wait for its COMMIT either way.
+ *
+ * After the commit, in this order and in one synchronous pass: the batch's metrics, the acks (in the
+ * order received; the adapter writes their PUBACKs once the pass ends), `reading.accepted` per reading
+ * and one `readings.accepted` for the batch. So an alert that a reading raises is raised when its
+ * batch commits, before the next batch is read.
  */
-import { decodeMessage, type Reading, type Rejection, type Topics } from './contract/index.ts';
-import type { EventBus } from './bus.ts';
+import { writeSync } from 'node:fs';
+import { decodeMessage, type Reading, type Rejection, type Topics } from '@parkops/contract/index.ts';
+import type { EventBus, ReadingAccepted } from './bus.ts';
 import type { LiveState, Plan } from './live-state.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
-import type { Site } from './site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from './store/types.ts';
 import { FencedOut, type Awaitable, type TransactionRunner, type Tx } from './db/tx.ts';
 
@@ -24,8 +36,8 @@ export type Ack = (err?: Error) => void;
 export class StoreUnavailable extends Error {}
 
 /**
- * Network-server uplinks (CONTRACT.md section 6) arrive on topics outside the prefix. A translator
- * turns each into a section-1 topic and payload, which then take the same path as a device's own
+ * Network-server uplinks (docs/api.md, LoRaWAN) arrive on topics outside the prefix. A translator
+ * turns each into a device topic and payload, which then take the same path as a device's own
  * message: the same decoder and rejections, the same transaction and acknowledgement.
  */
 export type Translation =
@@ -51,18 +63,22 @@ interface Pending {
   /** a retained message the broker replayed on subscribe (LiveState.plan) */
   replayed: boolean;
 }
-interface Committed {
-  plan: Plan;
-  stored: boolean;
+interface ToCommit {
+  reading: Reading;
   receivedAt: number;
+  replayed: boolean;
+  uplink?: Uplink | undefined;
 }
 
-/** At most this many messages in one transaction; a larger backlog is committed in several. */
-const MAX_BATCH = 500;
+/**
+ * At most this many messages in one transaction; a larger backlog is committed in several. Twice the
+ * default MQTT_INGEST_WINDOW: one connection's full window always commits together, and a `$share`
+ * group's connections share transactions without making one so large that it holds back an alert
+ * in it for long (a batch costs about 10-15 µs a message: 8000 in about 100 ms, in a backlog only).
+ */
+const MAX_BATCH = 8000;
 /** How long an asynchronous engine's batch is tried again before its messages are left to redelivery. */
 const RETRY_FOR_MS = 8000;
-
-type Item = { reading: Reading; receivedAt: number; replayed: boolean; uplink?: Uplink | undefined };
 
 export class Ingest {
   private pending: Pending[] = [];
@@ -74,20 +90,34 @@ export class Ingest {
   publisher: Publisher | null = null;
   translator: UplinkTranslator | null = null;
 
+  private commits = 0;
+
   constructor(
-    private readonly deps: { transactions: TransactionRunner; store: TimeSeriesStore; live: LiveState; bus: EventBus; topics: Topics; site: Site; metrics: Metrics; log: Logger },
+    private readonly deps: {
+      transactions: TransactionRunner;
+      store: TimeSeriesStore;
+      live: LiveState;
+      bus: EventBus;
+      topics: Topics;
+      site: Site;
+      metrics: Metrics;
+      log: Logger;
+      /** Test only (PARKOPS_TEST_CRASH_AFTER_COMMIT): SIGKILL this process right after the n-th commit, before its acks. */
+      crashAfterCommit?: number | undefined;
+    },
   ) {}
 
   /**
-   * The batch transaction, written once for every engine (db/tx.ts): per reading, the store's rows
-   * (readings, and for SQLite the rollup mark), the translator's (uplink counters and telemetry), and
-   * after the batch live state's rows. Each owner writes only its own tables.
+   * The batch transaction, written once for every engine (db/tx.ts): per reading, the store's rows and
+   * the translator's (uplink counters and telemetry); after the batch, live state's rows. Each owner
+   * writes only its own tables.
    */
-  private *unit(tx: Tx, items: readonly Item[], undo: Array<() => void>): Generator<unknown, Committed[], unknown> {
+  private *unit(tx: Tx, items: readonly ToCommit[], undo: Array<() => void>): Generator<unknown, ReadingAccepted[], unknown> {
     const { store, live } = this.deps;
-    const out: Committed[] = [];
+    const out: ReadingAccepted[] = new Array(items.length);
     const plans: Plan[] = [];
-    for (const { reading, receivedAt, replayed, uplink } of items) {
+    for (let i = 0; i < items.length; i++) {
+      const { reading, receivedAt, replayed, uplink } = items[i]!;
       // Planned one by one against memory that already holds the batch's earlier readings.
       const plan = live.plan(reading, receivedAt, replayed);
       const stored = (yield store.participant.write(tx, reading)) as boolean;
@@ -96,14 +126,14 @@ export class Ingest {
         undo.push(live.commit(plan));
       }
       if (uplink) yield uplink.commit(tx, stored);
-      out.push({ plan, stored, receivedAt });
+      out[i] = { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt };
     }
     yield live.persistBatch(tx, plans);
     return out;
   }
 
-  /** Commits a batch; on failure undoes what it did to memory and rethrows. */
-  private commitBatch(items: Item[]): Awaitable<Committed[]> {
+  /** Commits a batch; on failure undoes what it did to memory and rethrows (or rejects). */
+  private commitBatch(items: ToCommit[]): Awaitable<ReadingAccepted[]> {
     const { transactions, live } = this.deps;
     const undo: Array<() => void> = [];
     const fail = (err: unknown): never => {
@@ -151,21 +181,22 @@ export class Ingest {
 
   private process(batch: Pending[], report?: (r: HandleResult) => void): void {
     const { topics, metrics, site } = this.deps;
-    const accepted: Array<{ reading: Reading; receivedAt: number; ack: Ack; replayed: boolean; uplink?: Uplink | undefined }> = [];
-    for (const m of batch) {
-      const parsed = topics.parse(m.topic);
-      const translated = parsed.kind === 'foreign' ? this.translator?.translate(m.topic, m.payload, m.receivedAt) : undefined;
+    const accepted: ToCommit[] = [];
+    /** Per message of the batch: 1 when it is a reading to commit (ignored and rejected ones are acked as they are). */
+    const toCommit = new Uint8Array(batch.length);
+    let received = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
       // ParkOps' own messages come back on the `park/#` subscription; they are not device input.
-      if (parsed.kind === 'alert' || parsed.kind === 'rejected' || parsed.kind === 'ops') {
+      if (topics.isOwn(m.topic)) {
         report?.('ignored');
-        m.ack();
         continue;
       }
-      metrics.received.inc();
+      received++;
+      const translated = topics.isForeign(m.topic) ? this.translator?.translate(m.topic, m.payload, m.receivedAt) : undefined;
       if (translated?.kind === 'rejected' || translated?.kind === 'handled') {
         if (translated.kind === 'rejected') this.reject(m.topic, translated.rejection, m.receivedAt);
         report?.(translated.kind === 'rejected' ? 'rejected' : 'ignored');
-        m.ack();
         continue;
       }
       const uplink = translated ?? undefined;
@@ -175,18 +206,22 @@ export class Ingest {
         // The notice names the topic the message came on: for an uplink, the network server's topic.
         this.reject(m.topic, uplink ? { code: result.rejection.code, reason: `${result.rejection.reason} (decoded from the uplink as ${uplink.topic} ${new TextDecoder().decode(uplink.payload)})` } : result.rejection, m.receivedAt);
         report?.('rejected');
-        m.ack();
         continue;
       }
-      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, ack: m.ack, replayed: m.replayed, uplink });
+      toCommit[i] = 1;
+      accepted.push({ reading: result.reading, receivedAt: m.receivedAt, replayed: m.replayed, uplink });
     }
-    if (accepted.length === 0) return;
+    if (received > 0) metrics.received.inc(undefined, received);
+    if (accepted.length === 0) {
+      for (const m of batch) m.ack();
+      return;
+    }
     const failed = (err: unknown): void => {
       metrics.storeErrors.inc(undefined, accepted.length);
       const failure = new StoreUnavailable(`store write failed: ${(err as Error).message}`, { cause: err });
-      for (const a of accepted) a.ack(failure);
+      for (let i = 0; i < batch.length; i++) batch[i]!.ack(toCommit[i] === 1 ? failure : undefined);
     };
-    let committed: Awaitable<Committed[]>;
+    let committed: Awaitable<ReadingAccepted[]>;
     if (!this.deps.transactions.synchronous) {
       // An asynchronous engine (PostgreSQL): batches commit one after another, each planned against
       // memory that holds the batches before it, so a failed batch never leaves a later one planned
@@ -196,7 +231,7 @@ export class Ingest {
         () => undefined,
         () => undefined,
       );
-      run.then((c) => this.afterCommit(accepted, c, report), failed);
+      void run.then((events) => this.afterCommit(batch, events, report), failed);
       return;
     }
     try {
@@ -206,17 +241,17 @@ export class Ingest {
       return;
     }
     // SQLite answers synchronously: the acks and events go out in this same pass.
-    if (committed instanceof Promise) committed.then((c) => this.afterCommit(accepted, c, report), failed);
-    else this.afterCommit(accepted, committed, report);
+    if (committed instanceof Promise) void committed.then((events) => this.afterCommit(batch, events, report), failed);
+    else this.afterCommit(batch, committed, report);
   }
 
   /**
    * A database server that restarts (or fails over) refuses connections for a few seconds. The batch
    * is tried again for up to RETRY_FOR_MS before its messages are left unacknowledged for the broker
-   * to redeliver: meanwhile MQTT.js holds the next packet, so nothing is acknowledged out of order. A
+   * to redeliver: later batches wait behind it (`serial`), so nothing is acknowledged out of order. A
    * refusal by the fence (another process leads now) is final at once.
    */
-  private async commitWithRetry(items: Item[]): Promise<Committed[]> {
+  private async commitWithRetry(items: ToCommit[]): Promise<ReadingAccepted[]> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       const t0 = Date.now();
@@ -234,19 +269,44 @@ export class Ingest {
     }
   }
 
-  private afterCommit(accepted: Array<{ ack: Ack }>, committed: Committed[], report?: (r: HandleResult) => void): void {
-    const { metrics, bus } = this.deps;
-    const now = Date.now();
-    for (let i = 0; i < committed.length; i++) {
-      const { plan, stored, receivedAt } = committed[i]!;
-      const reading = plan.reading;
-      metrics.commitSeconds.observe((now - receivedAt) / 1000);
-      metrics.accepted.inc({ kind: reading.kind });
-      if (!stored) metrics.duplicates.inc();
-      report?.(stored ? 'accepted' : 'duplicate');
-      accepted[i]!.ack();
-      bus.emit('reading.accepted', { reading, duplicate: !stored, applied: stored && plan.applies, receivedAt });
+  private afterCommit(batch: Pending[], events: ReadingAccepted[], report?: (r: HandleResult) => void): void {
+    const { bus } = this.deps;
+    this.commits++;
+    if (this.deps.crashAfterCommit !== undefined && this.commits >= this.deps.crashAfterCommit) {
+      // Test only: the batch is on disk and none of it is acknowledged; the broker must redeliver it.
+      // Written synchronously: the logger's buffered output would die with the process.
+      writeSync(2, `PARKOPS_TEST_CRASH_AFTER_COMMIT: SIGKILL after the commit, before the acks (commit ${this.commits}, ${events.length} readings)\n`);
+      process.kill(process.pid, 'SIGKILL');
     }
+    this.countBatch(events);
+    if (report) for (const e of events) report(e.duplicate ? 'duplicate' : 'accepted');
+    for (const m of batch) m.ack();
+    for (const e of events) bus.emit('reading.accepted', e);
+    bus.emit('readings.accepted', { readings: events });
+  }
+
+  /** Metrics once per batch: counters by kind, commit latency per run of equal receipt times. */
+  private countBatch(events: ReadingAccepted[]): void {
+    const { metrics } = this.deps;
+    const now = Date.now();
+    const byKind = new Map<Reading['kind'], number>();
+    let duplicates = 0;
+    let runAt = events[0]!.receivedAt;
+    let run = 0;
+    for (const { reading, duplicate, receivedAt } of events) {
+      byKind.set(reading.kind, (byKind.get(reading.kind) ?? 0) + 1);
+      if (duplicate) duplicates++;
+      if (receivedAt !== runAt) {
+        metrics.commitSeconds.observe((now - runAt) / 1000, run);
+        runAt = receivedAt;
+        run = 0;
+      }
+      run++;
+    }
+    metrics.commitSeconds.observe((now - runAt) / 1000, run);
+    for (const [kind, n] of byKind) metrics.accepted.inc({ kind }, n);
+    if (duplicates > 0) metrics.duplicates.inc(undefined, duplicates);
+    metrics.batchSize.observe(events.length);
   }
 
   private reject(topic: string, rejection: Rejection, receivedAt: number): void {

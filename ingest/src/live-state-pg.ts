@@ -3,7 +3,7 @@
  * inside the ingest transaction like the SQLite twin in live-state.ts.
  */
 import type { GateScanRow, LatestRow, LiveRepository } from './live-state.ts';
-import type { Reading } from './contract/index.ts';
+import type { Reading } from '@parkops/contract/index.ts';
 import { pgOf, type PgDatabase, type PgModuleSchema } from './db/pg.ts';
 import type { Tx } from './db/tx.ts';
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testSiteFile } from './alerts/testing.ts';
-import type { Reading } from './contract/readings.ts';
+import type { Reading } from '@parkops/contract/readings.ts';
 import { LiveState, SqliteLiveRepository } from './live-state.ts';
 import { SqliteTransactions } from './db/tx.ts';
-import { parseSite } from './site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from './store/db.ts';
 
 const T0 = Date.parse('2026-07-15T06:00:00Z');

@@ -1,7 +1,7 @@
 /**
  * Live state: the newest known value of every device, rebuilt from the `latest` table on start so a
  * restart shows the same picture. A reading older than the current state of its subject is stored
- * (back-fill) but never rolls live state back (CONTRACT.md section 1).
+ * (back-fill) but never rolls live state back (docs/api.md, devices to ParkOps).
  *
  * `plan()` works out a reading's effect without touching memory; ingest applies it with `commit()`,
  * which returns an undo step, and persists the batch's plans with `persistBatch()` inside the same
@@ -10,10 +10,10 @@
  *
  * Storage goes through `LiveRepository` (owner of `latest` and `recent_gate_scans`).
  */
-import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from './contract/index.ts';
-import type { Site } from './site/index.ts';
+import type { BayView, GateScanView, ParkingResponse, Reading, VenueView } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './store/db.ts';
-import { parseSubject } from './contract/subjects.ts';
+import { parseSubject } from '@parkops/contract/subjects.ts';
 import { migrateDatabase, type ModuleSchema } from './db/migrations.ts';
 import { sqliteOf, type Awaitable, type Tx } from './db/tx.ts';
 
@@ -217,7 +217,7 @@ export class LiveState {
       }
       case 'venue': {
         const prev = (current?.data as VenueData | undefined)?.occupancy ?? 0;
-        // Counters drift; occupancy never goes below zero (CONTRACT.md section 1 counts are deltas).
+        // Counters drift; occupancy never goes below zero (docs/api.md, devices to ParkOps counts are deltas).
         const occupancy = Math.max(0, prev + r.in - r.out);
         r.occupancy = occupancy;
         data = { occupancy, in: r.in, out: r.out } satisfies VenueData;

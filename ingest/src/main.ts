@@ -1,11 +1,13 @@
 /**
  * ParkOps entry point: `npm start` (through scripts/start.mjs) and the Docker image run this.
- * A bad setting or site file stops start-up with one clear line naming it, and exit code 2.
+ * A bad setting or site file stops start-up with one clear line naming it, and exit code 2. Once
+ * started, a short summary for people goes to stderr (startup.ts); the JSON log stays on stdout.
  */
 import { ConfigError, loadConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createLogger } from './log.ts';
-import { DEFAULT_SITE_PATH, loadSite, SiteError } from './site/index.ts';
+import { DEFAULT_SITE_PATH, loadSite, SiteError } from '@parkops/contract/site/index.ts';
+import { startupBanner } from './startup.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -50,7 +52,11 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   try {
     await controller.start();
+    process.stderr.write(startupBanner({ config, firstAdmin: controller.auth.takeGeneratedPassword(), notes: controller.startupNotes() }));
   } catch (err) {
+    // The generated password is stored only as a hash: if start-up failed after making it, say it now.
+    const firstAdmin = controller.auth?.takeGeneratedPassword();
+    if (firstAdmin) process.stderr.write(`ParkOps created user "${firstAdmin.username}" with password ${firstAdmin.password} (shown this once)\n`);
     process.stderr.write(`ParkOps cannot start: ${(err as Error).message}\n`);
     log.debug({ err }, 'start-up failed');
     await controller.stop().catch(() => undefined);

@@ -29,6 +29,12 @@ export class Counter implements Metric {
     if (labels) this.collector.inc(labels, by);
     else this.collector.inc(by);
   }
+  /** The count now: of one label set, or the total of every label set. */
+  async get(labels?: Labels): Promise<number> {
+    const { values } = await this.collector.get();
+    const matches = (l: Record<string, unknown>): boolean => labels === undefined || Object.entries(labels).every(([k, v]) => l[k] === v);
+    return values.filter((v) => matches(v.labels)).reduce((n, v) => n + v.value, 0);
+  }
 }
 
 /** A gauge set by its owner, or read at each scrape from `collect` (a number, or one value per label set). */
@@ -89,6 +95,7 @@ export class Metrics {
   readonly commitSeconds = this.add(
     new Histogram('parkops_commit_seconds', 'Time from message receipt to durable commit', [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]),
   );
+  readonly batchSize = this.add(new Histogram('parkops_ingest_batch_size', 'Readings committed together in one transaction', [1, 10, 50, 100, 250, 500, 1000, 2000]));
   readonly sseClients = this.add(new Gauge('parkops_sse_clients', 'Open /api/stream connections'));
 
   constructor() {

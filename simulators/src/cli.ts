@@ -3,8 +3,8 @@
  * `npm run sim -- [options]`: runs the simulated park against an MQTT broker. See docs/simulators.md.
  */
 import { parseArgs } from 'node:util';
-import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/ingest/site';
-import { DEFAULT_TOPIC_PREFIX } from '@parkops/ingest/contract';
+import { loadSite, SiteError, DEFAULT_SITE_PATH } from '@parkops/contract/site';
+import { DEFAULT_TOPIC_PREFIX } from '@parkops/contract';
 import { SimModbusServers } from './modbus-server.ts';
 import { ChirpStackNetworkServer, demoPlan, planCsv } from './lorawan/network-server.ts';
 import { MqttPublisher, PublisherError } from './publisher.ts';
@@ -233,8 +233,12 @@ async function main(): Promise<number> {
   const summary = await runner.run();
   if (err.isTTY && !v.quiet && !v.print) err.write('\n');
   if (publisher !== null) {
-    say('flushing and announcing devices offline ...');
-    await publisher.close(true);
+    // A pure back-fill (ending by the time it started) wrote history: its devices did not go offline
+    // now, and announcing them so would raise "device silent" alerts on a system whose devices (or
+    // built-in simulators) are live. A run that went live stops its devices, as a device does.
+    const historyOnly = time.pace === 'max' && time.until <= now;
+    say(historyOnly ? 'flushing ...' : 'flushing and announcing devices offline ...');
+    await publisher.close(!historyOnly);
     await uplinks?.close(false);
   }
   await modbus?.stop();

@@ -3,7 +3,7 @@
  * publisher, the runner that paces one against the other, and `startSimulators`, the embeddable
  * entry `npm start` uses for its living demo park.
  */
-import type { Site } from '@parkops/ingest/site';
+import type { Site } from '@parkops/contract/site';
 import { SimModbusServers } from './modbus-server.ts';
 import { ChirpStackNetworkServer, type PlannedBinding } from './lorawan/network-server.ts';
 import { MqttPublisher } from './publisher.ts';

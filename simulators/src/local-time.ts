@@ -2,11 +2,11 @@
  * The site's local clock for the simulators: day curves (commuters at 08:30, gym at lunch) are in the
  * site's time zone, while simulated time is epoch ms.
  */
-import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '@parkops/ingest/site/local-time.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '@parkops/contract/site/local-time.ts';
 
 export { DAY_MS, HOUR_MS, MINUTE_MS };
 
-/** The site clock (ingest/src/site/local-time.ts) with what the day curves need. Weekdays: Sunday 0. */
+/** The site clock (contract/src/site/local-time.ts) with what the day curves need. Weekdays: Sunday 0. */
 export class LocalTime extends SiteClock {
   /** Local hour of day as a fraction, 0 <= h < 24 (14.5 = 14:30). */
   hourOfDay(ms: number): number {

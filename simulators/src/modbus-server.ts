@@ -10,9 +10,9 @@
  * stop answering until it comes back `online`, as a transmitter that lost power would.
  */
 import modbusSerial from 'modbus-serial';
-import type { FloodRoom, Site } from '@parkops/ingest/site';
-import type { BitPoint, NumberPoint } from '@parkops/ingest/site/modbus-schema.ts';
-import { encodeBit, encodeNumber, wordsOf } from '@parkops/ingest/modbus/register-map.ts';
+import type { FloodRoom, Site } from '@parkops/contract/site';
+import type { BitPoint, NumberPoint } from '@parkops/contract/site/modbus-schema.ts';
+import { encodeBit, encodeNumber, wordsOf } from '@parkops/contract/modbus/register-map.ts';
 import type { SimMessage } from './types.ts';
 
 const { ServerTCP } = modbusSerial;

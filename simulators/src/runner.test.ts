@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadSite } from '@parkops/ingest/site';
+import { loadSite } from '@parkops/contract/site';
 import { HOUR_MS, MINUTE_MS } from './local-time.ts';
 import { SimulationRunner, type Pace } from './runner.ts';
 import { createSimulation } from './simulation.ts';

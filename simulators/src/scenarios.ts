@@ -14,7 +14,7 @@ export interface ScenarioInfo {
 export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: 'weekday', summary: 'every day is a working day: commuter waves at 07:30-09:30 and 17:00-19:00, midday visitors, culture-plaza group visits' },
   { name: 'weekend', summary: 'every day is a weekend day: few commuters, afternoon visitors, no group visits' },
-  { name: 'storm', summary: 'the summer rainstorm: backflow floods the B1 power room over about four hours; the level passes warn, alarm and critical, the duty pump runs, the standby joins, the water recedes' },
+  { name: 'storm', summary: 'the summer rainstorm: backflow floods the B1 power room over about four hours; the level passes warn, alarm and critical, the duty pump runs, the standby joins, the water recedes; ahead of it a CAP rainstorm warning, and the pumps\' run log of the last two weeks shows the standby pump idle for 8 days' },
   { name: 'pump-failure', summary: 'during rain the duty pump is called but never starts (running:false); the standby pump takes over at its higher start level' },
   { name: 'pump-jam', summary: 'during rain the duty pump runs with a jammed impeller: running:true, current far above its band, no water moved' },
   { name: 'sensor-dropout', summary: 'the room\'s last level sensor goes silent; its Last Will (offline) fires 90 s later; it comes back after 30 minutes' },
@@ -29,6 +29,16 @@ export interface WeatherEvent {
   startAt: number;
 }
 
+/**
+ * The pump controllers' run log sent (back-dated) with the first messages: `days` of history, in which
+ * the pump of role `idle.role` last ran `idle.days` days ago. The storm scenario uses it so the
+ * readiness checklist has a pump to flag before the rain.
+ */
+export interface PumpRunLog {
+  days: number;
+  idle: { role: 'duty' | 'standby'; days: number } | null;
+}
+
 export interface ScenarioPlan {
   names: string[];
   dayType: 'weekday' | 'weekend' | 'calendar';
@@ -37,6 +47,7 @@ export interface ScenarioPlan {
   dutyFault: { kind: 'fail-to-start' | 'jam'; from: number } | null;
   dropout: { from: number; forMs: number } | null;
   badShare: number;
+  pumpLog: PumpRunLog | null;
 }
 
 export class ScenarioError extends Error {}
@@ -69,6 +80,7 @@ export function planScenarios(input: string | readonly string[] | undefined, eve
     dutyFault: has('pump-failure') ? { kind: 'fail-to-start', from: eventsAt } : has('pump-jam') ? { kind: 'jam', from: eventsAt } : null,
     dropout: has('sensor-dropout') ? { from: eventsAt + 2 * MINUTE_MS, forMs: 30 * MINUTE_MS } : null,
     badShare: has('bad-devices') ? badShare : 0,
+    pumpLog: has('storm') ? { days: 14, idle: { role: 'standby', days: 8 } } : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, Topics } from '@parkops/ingest/contract';
-import { loadSite } from '@parkops/ingest/site';
+import { decodeMessage, Topics } from '@parkops/contract';
+import { loadSite } from '@parkops/contract/site';
 import { HOUR_MS, MINUTE_MS } from './local-time.ts';
 import { createSimulation, type Simulation } from './simulation.ts';
 import { EXPECTED_REJECTION, type SimMessage } from './types.ts';

@@ -7,8 +7,8 @@
  * (cars arrive, the pit fills, people enter the gym), then the first messages are every device's
  * state at `startAt` (status `online`, bays, levels, pumps, venue counts since midnight).
  */
-import { Topics } from '@parkops/ingest/contract';
-import type { Site } from '@parkops/ingest/site';
+import { Topics } from '@parkops/contract';
+import type { Site } from '@parkops/contract/site';
 import { EventQueue } from './event-queue.ts';
 import { LocalTime, MINUTE_MS } from './local-time.ts';
 import { FloodRoomDevices } from './models/flood-devices.ts';
@@ -30,7 +30,7 @@ export interface SimulationOptions {
   startAt?: number | Date;
   /** Topic prefix. Default `park`. */
   prefix?: string;
-  /** Run silently from the local midnight before `startAt` so the start state fits the time of day. Default true. */
+  /** Run silently from the local midnight before `startAt` (or before `eventsAt`, if earlier) so the start state fits the time of day and the scenario. Default true. */
   warmUp?: boolean;
   /** First messages: every device's status and current state at `startAt`. Default true. */
   snapshot?: boolean;
@@ -133,7 +133,9 @@ export class Simulation {
     this.venues = this.site.venues.map((v) => new VenueModel(v, this.topics.venue(v.id), root.fork(`venue/${v.id}`)));
     this.weatherService = new WeatherService(this.site, this.topics, this.local, this.plan.weather);
 
-    const warmFrom = opts.warmUp === false ? this.startAt : this.local.midnightBefore(this.startAt);
+    // From the local midnight, or from the one before the scenario's happenings when they began earlier
+    // (a storm placed an hour before a run that starts just after midnight is already under way).
+    const warmFrom = opts.warmUp === false ? this.startAt : this.local.midnightBefore(Math.min(this.startAt, eventsAt));
     this.clock = warmFrom;
     this.quiet = warmFrom < this.startAt;
     this.statusCounts = emptyStats(this.startAt);
@@ -196,8 +198,6 @@ export class Simulation {
   /** Every device's status (`online`, retained) and current state, stamped now. */
   private snapshot(): void {
     const ctx = this.ctx;
-    // A warning already out is what a weather feed would deliver first.
-    this.weatherService.snapshot(ctx);
     const badStatus = new Map(this.parking.bays.filter((b) => b.bad === 'unknown_id').map((b) => [b.publishId, 'unknown_id' as const]));
     for (const d of this.devices()) {
       const msg: SimMessage = { topic: d.statusTopic, payload: 'online', qos: 1, retain: true, at: this.clock, kind: 'status', device: d.id };
@@ -206,7 +206,12 @@ export class Simulation {
     }
     for (const b of this.parking.bays) this.parking.sendBay(ctx, b, this.clock);
     for (const r of this.rooms) r.snapshot(ctx);
+    // After the current state, so ParkOps takes the log as back-fill (stored, not the pumps' state now).
+    if (this.plan.pumpLog !== null) for (const r of this.rooms) r.sendRunLog(ctx, this.plan.pumpLog);
     for (const v of this.venues) v.report(ctx, this.clock);
+    // A warning already out goes with the first messages, after the devices' state and the pumps' run
+    // log: storm mode then starts with the checklist checked against them, as after any real start-up.
+    this.weatherService.snapshot(ctx);
   }
 
   private runUntil(t: number): void {

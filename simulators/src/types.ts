@@ -1,5 +1,5 @@
 /** Shapes shared by the engine, its models and the publisher. */
-import type { Topics } from '@parkops/ingest/contract';
+import type { Topics } from '@parkops/contract';
 import type { LocalTime } from './local-time.ts';
 
 /** Device readings, device statuses, and CAP weather warnings (the storm scenario's weather service). */
@@ -21,7 +21,7 @@ export interface SimMessage {
   payload: string;
   qos: 0 | 1;
   retain: boolean;
-  /** Simulated time the device sends it, epoch ms; equals the payload's `ts` unless `bad` is `future`. */
+  /** Simulated time the device sends it, epoch ms; equals the payload's `ts` unless `bad` is `future` or it is a `backfill`. */
   at: number;
   kind: MessageKind;
   /** The sending device's id as the site knows it (the misconfigured id for `unknown_id`); for a warning, its source. */
@@ -33,6 +33,8 @@ export interface SimMessage {
    * device the publisher drops that device's socket instead of publishing it, so the broker does it.
    */
   will?: boolean;
+  /** A reading of the past sent now (a pump controller's run log): its payload `ts` is before `at`. */
+  backfill?: boolean;
 }
 
 /** What a model sees of the engine. */

@@ -1,5 +1,5 @@
 /**
- * Chaos (issue 10): a numbered stream of QoS 1 bay readings (reading i has ts = base + i, so the
+ * Chaos: a numbered stream of QoS 1 bay readings (reading i has ts = base + i, so the
  * total is known exactly) goes through Mosquitto, started with the project's mosquitto.conf
  * (persistence, max_queued_messages 500000, accounts and ACL), into ParkOps. While it runs, a seeded
  * random schedule injects:
@@ -16,7 +16,7 @@
  * CHAOS_SEED=<n> replays a schedule (the seed is printed, and named in every failure).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';

@@ -20,7 +20,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { adminApi, type Api } from '../support/api.ts';

@@ -12,7 +12,7 @@
  * default may go up again.
  */
 import { describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startParkOps } from '../harness/system.ts';
 import { compareStored, numberedStream, ranges, sleep, startProjectMosquitto, storedBayIndexes } from './support.ts';
 import { eventually } from '../support/mqtt.ts';

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the chaos and live fuzz suites (issue 10): a seeded PRNG, Mosquitto started with
+ * Shared pieces of the chaos and live fuzz suites: a seeded PRNG, Mosquitto started with
  * the project's own mosquitto.conf (queue limits, persistence, accounts and ACL), a numbered QoS 1
  * publisher that knows exactly which readings the broker acknowledged, a data folder on a small
  * tmpfs whose disk can be filled, and readers for /metrics and the stored readings.

@@ -2,7 +2,7 @@
  * The dashboard end to end: ParkOps started as `npm start` runs it (simulators off), test readings
  * published over real MQTT to the embedded broker, and Debian's Chromium driven with playwright-core.
  *
- * Covers issue 7's list: log in; a bay published occupied shows within a second; a critical level
+ * Covers what a person does first: log in; a bay published occupied shows within a second; a critical level
  * raises the banner, an acknowledgement in one browser clears it in the others, and a viewer cannot
  * acknowledge; language switch; the flood page at phone width; the not-live state while the API is
  * down and recovery after it is back. Saves screenshots (to docs/screenshots/ under `npm run screenshots`) and prints
@@ -17,11 +17,12 @@ import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, FloodResponse, ParkingResponse } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse, ParkingResponse } from '@parkops/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
-import { connect, eventually, publish } from '../support/mqtt.ts';
+import { connect, publish } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
+import { expectNoEnglish } from '../support/english-check.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DASHBOARD = join(ROOT, 'dashboard');
@@ -30,6 +31,8 @@ const ROOM = 'b1-power';
 const PASSWORDS = { admin: ADMIN_PASSWORD, responder: 'responder-pass-1', viewer: 'viewer-pass-123' };
 const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
+/** Typed in by people, not UI text: the user names of this run (they show in the header). */
+const USER_NAMES = ['admin', 'responder', 'viewer'];
 
 /** Build the dashboard when build/handler.js is missing or older than its sources, as `npm start` does. */
 function ensureDashboardBuilt(): void {
@@ -71,7 +74,9 @@ async function openBrowser(viewport: { width: number; height: number }, locale =
 }
 
 async function login(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/login`);
+  // Until the page is hydrated its form has no handler (a submit would be a GET with the password in
+  // the URL, a known bug of the login form): wait for the scripts first.
+  await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
   await page.fill('#username', username);
   await page.fill('#password', password);
   await page.click('form button[type=submit]');
@@ -256,6 +261,7 @@ describe('dashboard in Chromium', () => {
     await page.reload();
     await expect(page.locator('nav a[href="/"]').textContent()).resolves.toBe('总览');
     await page.locator('text=实时').first().waitFor();
+    await expectNoEnglish(page, 'the overview after switching to Chinese', USER_NAMES);
     await page.selectOption('[data-testid=lang-select]', 'en');
     await expect.poll(() => page.locator('nav a[href="/"]').textContent()).toBe('Overview');
   });
@@ -268,15 +274,20 @@ describe('dashboard in Chromium', () => {
         await page.goto(`${sys.baseUrl}/login`);
         expect(await page.locator('html').getAttribute('lang')).toBe(lang);
         await page.screenshot({ path: join(SHOTS, `login-${device}-${lang}.png`) });
+        if (lang === 'zh-CN') await expectNoEnglish(page, `the ${device} login page`);
         await login(page, sys.baseUrl, 'admin', PASSWORDS.admin);
         await page.locator('[data-testid=occupied-total]').waitFor();
         await page.waitForTimeout(300);
         await page.screenshot({ path: join(SHOTS, `overview-${device}-${lang}.png`), fullPage: device === 'phone' });
-        for (const path of ['/reports', '/reports/venues', '/admin/users', '/admin/audit']) {
+        if (lang === 'zh-CN') await expectNoEnglish(page, `the ${device} overview`, USER_NAMES);
+        for (const path of ['/reports', '/reports/venues', '/reports/flood', '/admin/users', '/admin/audit', '/incidents']) {
           await page.goto(sys.baseUrl + path);
           await page.locator('h1').first().waitFor();
           await page.waitForLoadState('networkidle');
           await page.screenshot({ path: join(SHOTS, `${path.slice(1).replace('/', '-')}-${device}-${lang}.png`) });
+          // The audit log's sentences in Chinese are the admin area's work: its raw action codes and
+          // details are not checked here yet.
+          if (lang === 'zh-CN' && path !== '/admin/audit') await expectNoEnglish(page, `${path} on a ${device}`, USER_NAMES);
         }
         await b.close();
         browsers.splice(browsers.indexOf(b), 1);
@@ -308,15 +319,16 @@ describe('dashboard in Chromium', () => {
         await b.page.locator('[data-testid=alert-banner]').waitFor({ timeout: 10_000 });
       }
       await expect(desk.page.locator('[data-testid=alert-banner]').textContent()).resolves.toContain('Critical');
-      // The alarm sounds until muted; muting is per alert and per tab: the banner stays, other tabs keep sounding.
+      // One line outside the flood page: the count, the most urgent alert, the way to the flood page, one mute.
+      const line = (await desk.page.locator('[data-testid=banner-line]').boundingBox())!;
+      expect(line.height).toBeLessThan(56);
+      await expect(desk.page.locator('[data-testid=banner-open]').getAttribute('href')).resolves.toMatch(/^\/flood\?alert=/);
+      // The alarm sounds until muted; one mute silences every alert of the tab: the banner stays, other tabs keep sounding.
       const banner = desk.page.locator('[data-testid=alert-banner]');
       await expect.poll(() => banner.getAttribute('data-sounding')).toBe('true');
-      const count = await desk.page.locator('[data-testid=alert-banner] button[aria-pressed]').count();
-      for (let i = 0; i < count; i++) {
-        const mute = desk.page.locator('[data-testid=alert-banner] button[aria-pressed]').nth(i);
-        await mute.click();
-        expect(await mute.getAttribute('aria-pressed')).toBe('true');
-      }
+      const mute = desk.page.locator('[data-testid=banner-mute]');
+      await mute.click();
+      expect(await mute.getAttribute('aria-pressed')).toBe('true');
       await expect.poll(() => banner.getAttribute('data-sounding')).toBe('false');
       await banner.waitFor();
       expect(await viewer.page.locator('[data-testid=alert-banner]').getAttribute('data-sounding')).toBe('true');
@@ -324,9 +336,10 @@ describe('dashboard in Chromium', () => {
 
     it('does not let a viewer acknowledge, in the page or through the API', async () => {
       const page = viewer.page;
-      await expect(page.locator('[data-testid=alert-banner]').textContent()).resolves.toContain('Only responders can acknowledge');
-      expect(await page.locator('[data-testid=ack-button]').count()).toBe(0);
-      const id = await page.locator('[data-testid=alert-banner] li[data-alert-id]').first().getAttribute('data-alert-id');
+      await page.goto(`${sys.baseUrl}/flood`);
+      await expect(page.locator('[data-testid=room-ack-viewer]').textContent()).resolves.toContain('Only responders can acknowledge');
+      expect(await page.locator('[data-testid=ack-button], [data-testid=room-ack]').count()).toBe(0);
+      const id = await page.locator('[data-testid=banner-first]').getAttribute('data-alert-id');
       const status = await page.evaluate(async (alertId) => {
         const res = await fetch(`/api/alerts/${encodeURIComponent(alertId!)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"x"}' });
         return res.status;
@@ -338,7 +351,7 @@ describe('dashboard in Chromium', () => {
       await page.goto(`${sys.baseUrl}/`);
     });
 
-    it('is usable at phone width: level, pumps, alert with time to threshold, and acknowledge in reach', async () => {
+    it('is usable at phone width: level, band, pumps, then one acknowledge for the room, then the alerts', async () => {
       const page = phone.page;
       await expect.poll(() => page.locator('[data-testid=room-level]').textContent()).toMatch(/^7\d\d$/);
       // The gauge shows the level and band the server judged (the highest fresh sensor, critical), nothing of its own.
@@ -349,13 +362,18 @@ describe('dashboard in Chromium', () => {
       await page.locator('[data-testid=pump-P1]').waitFor();
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow).toBeLessThanOrEqual(0);
-      // On the flood page the banner stays short and the alerts below carry the acknowledge forms.
+      // The water leads: the level on the first screen, then the pumps, then ONE acknowledge, then the list.
       await page.locator('[data-testid=alert-banner]').waitFor();
-      const ack = page.locator('[data-testid=alert-item] [data-testid=ack-button]').first();
+      const top = async (sel: string): Promise<number> => (await page.locator(sel).first().boundingBox())!.y;
+      const levelBox = (await page.locator('[data-testid=room-level]').boundingBox())!;
+      expect(levelBox.y + levelBox.height).toBeLessThanOrEqual(PHONE.height);
+      const order = [await top('[data-testid=room-level]'), await top('[data-testid=room-trend]'), await top('[data-testid=pump-P1]'), await top('[data-testid=room-ack]'), await top('[data-testid=alert-item]')];
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const ack = page.locator('[data-testid=room-ack]');
       const box = (await ack.boundingBox())!;
       expect(box.x).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
-      expect(box.height).toBeGreaterThanOrEqual(40); // a thumb-sized target
+      expect(box.height).toBeGreaterThanOrEqual(44); // a thumb-sized target
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(SHOTS, 'flood-alert-phone-dark-en.png'), fullPage: true });
       await desk.page.goto(`${sys.baseUrl}/flood`);
@@ -363,25 +381,27 @@ describe('dashboard in Chromium', () => {
       await desk.page.waitForLoadState('networkidle');
       await desk.page.screenshot({ path: join(SHOTS, 'flood-alert-desktop-en.png') });
       await desk.page.selectOption('[data-testid=lang-select]', 'zh-CN');
+      // The switch is client-side: wait until the last of it (the document title) has followed.
+      await expect.poll(() => desk.page.title()).toBe('防汛监测 · ParkOps');
       await desk.page.waitForTimeout(300);
       await desk.page.screenshot({ path: join(SHOTS, 'flood-alert-desktop-zh-CN.png') });
+      await expectNoEnglish(desk.page, 'the flood page with a critical alert (desktop)', USER_NAMES);
       await phone.page.selectOption('[data-testid=lang-select]', 'zh-CN');
+      await expect.poll(() => phone.page.title()).toBe('防汛监测 · ParkOps');
       await phone.page.waitForTimeout(300);
       await phone.page.screenshot({ path: join(SHOTS, 'flood-alert-phone-dark-zh-CN.png'), fullPage: true });
+      await expectNoEnglish(phone.page, 'the flood page with a critical alert (phone)', USER_NAMES);
       await desk.page.selectOption('[data-testid=lang-select]', 'en');
       await phone.page.selectOption('[data-testid=lang-select]', 'en');
     });
 
-    it('an acknowledgement with a note on the phone clears the banner in the other browsers', async () => {
+    it('one acknowledgement with a note on the phone acknowledges the room\'s alerts and clears the banner in the other browsers', async () => {
       const page = phone.page;
-      // Acknowledge every flood alert waiting (a critical level can open more than one), one tap each.
-      for (let i = 0; i < 10 && (await page.locator('[data-testid=alert-banner]').count()) > 0; i++) {
-        const id = await page.locator('[data-testid=alert-item]:has([data-testid=ack-button])').first().getAttribute('data-alert-id');
-        const item = page.locator(`[data-testid=alert-item][data-alert-id="${id}"]`);
-        await item.locator('input').fill('Duty team on the way');
-        await item.locator('[data-testid=ack-button]').click();
-        await expect.poll(() => item.locator('[data-testid=ack-button]').count()).toBe(0);
-      }
+      // Every flood alert waiting (a critical level can open more than one), in one tap.
+      const form = page.locator('[data-testid=room-ack-form]');
+      await form.locator('input').fill('Duty team on the way');
+      await form.locator('[data-testid=room-ack]').click();
+      await page.locator('[data-testid=room-ack-none]').waitFor();
       await expect.poll(() => page.locator('[data-testid=alert-banner]').count()).toBe(0);
       for (const b of [desk, viewer, admin]) {
         await expect.poll(() => b.page.locator('[data-testid=alert-banner]').count(), { timeout: 5000 }).toBe(0);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceView, ParkingResponse } from '../../ingest/src/contract/index.ts';
+import type { DeviceView, ParkingResponse } from '@parkops/contract/index.ts';
 import { ADMIN_PASSWORD, startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';
 import { ensureDashboardBuilt, login, openBrowser, type Browser } from '../support/browser.ts';

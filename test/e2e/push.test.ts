@@ -23,11 +23,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PushKeyResponse, PushPayload } from '../../ingest/src/contract/index.ts';
+import type { PushKeyResponse, PushPayload } from '@parkops/contract/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { PushService } from '../integration/push-service.ts';
 import { adminApi, apiWithCookie } from '../support/api.ts';
@@ -35,7 +34,6 @@ import { ensureDashboardBuilt } from '../support/dashboard-build.ts';
 import { connect, publish } from '../support/mqtt.ts';
 import { screenshotDir } from '../support/screenshots.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = screenshotDir();
 const ROOM = 'b1-power';
 const PHONE = { width: 390, height: 844 };
@@ -59,6 +57,7 @@ describe('installable app and service worker in Chromium', () => {
   let heartbeat: NodeJS.Timeout | undefined;
   let level = 150;
   const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+  const consoleLines: string[] = [];
 
   const beat = async (): Promise<void> => {
     const ts = Date.now();
@@ -78,7 +77,7 @@ describe('installable app and service worker in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     service = new PushService();
     await service.start();
-    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example' } });
+    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example', PARKOPS_PUSH_ALLOW_HOSTS: '127.0.0.1' } });
     const admin = await adminApi(sys);
     expect([200, 201]).toContain((await admin.post('/api/users', { username: 'zhang.wei', password: 'responder-pass-1', role: 'responder' })).status);
     device = await connect(sys.mqttUrl);
@@ -95,12 +94,37 @@ describe('installable app and service worker in Chromium', () => {
       colorScheme: 'dark',
     });
     await ctx.grantPermissions(['notifications'], { origin: sys.baseUrl });
+    // A record, in the page, of the stream's alerts and every notification shown or closed (for a failure message).
+    await ctx.addInitScript(`(() => {
+      const log = (window.__notifyLog = []);
+      const now = () => Math.round(performance.timeOrigin + performance.now());
+      log.push(now() + ' doc ' + location.href + ' origin ' + Math.round(performance.timeOrigin));
+      const show = ServiceWorkerRegistration.prototype.showNotification;
+      ServiceWorkerRegistration.prototype.showNotification = function (title, opts) {
+        log.push(now() + ' show ' + (opts && opts.tag));
+        return show.call(this, title, opts).then((v) => { log.push(now() + ' shown ' + (opts && opts.tag)); return v; }, (e) => { log.push(now() + ' show-failed ' + (opts && opts.tag) + ' ' + e); throw e; });
+      };
+      const close = Notification.prototype.close;
+      Notification.prototype.close = function () { log.push(now() + ' close ' + this.tag); return close.call(this); };
+      const ES = window.EventSource;
+      window.EventSource = function (url, init) {
+        const es = new ES(url, init);
+        log.push(now() + ' sse open ' + url);
+        es.addEventListener('alert', (e) => { try { const a = JSON.parse(e.data); log.push(now() + ' sse alert ' + a.id + ' ' + a.rule + ' ' + a.state + ' ' + a.severity); } catch {} });
+        es.addEventListener('snapshot', (e) => { try { const s = JSON.parse(e.data); log.push(now() + ' sse snapshot ' + s.alerts.map((a) => a.id + ':' + a.state).join(',')); } catch {} });
+        es.addEventListener('error', () => log.push(now() + ' sse error'));
+        return es;
+      };
+      window.EventSource.prototype = ES.prototype;
+    })()`);
     page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => consoleLines.push(`${Date.now()} ${m.type()} ${m.text()}`));
     cdp = await ctx.newCDPSession(page);
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) => registrations.push(...e.registrations));
     await cdp.send('ServiceWorker.enable');
 
-    await page.goto(`${sys.baseUrl}/login`);
+    // Until the page is hydrated the form has no handler: wait for its scripts before signing in.
+    await page.goto(`${sys.baseUrl}/login`, { waitUntil: 'networkidle' });
     await page.fill('#username', 'zhang.wei');
     await page.fill('#password', 'responder-pass-1');
     await page.click('form button[type=submit]');
@@ -153,7 +177,20 @@ describe('installable app and service worker in Chromium', () => {
     const payload = JSON.parse(delivered.plaintext) as PushPayload;
 
     // The open dashboard raised its own notification for the banner's alert, through the service worker.
-    await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 30_000 }).toContain(payload.tag);
+    // Should it not, the failure says what the page saw and did (its stream, each show and close).
+    try {
+      await expect.poll(async () => (await notifications()).map((n) => n.tag), { timeout: 30_000 }).toContain(payload.tag);
+    } catch (err) {
+      const seen = {
+        url: page.url(),
+        shown: await notifications(),
+        banner: await page.locator('[data-testid=alert-banner]').allTextContents(),
+        page: await page.evaluate<string[]>('window.__notifyLog'),
+        console: consoleLines,
+        registrations,
+      };
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(seen, null, 1)}`, { cause: err });
+    }
     const local = (await notifications()).find((n) => n.tag === payload.tag)!;
     expect(local).toMatchObject({ requireInteraction: true, data: { url: payload.url, alertId: payload.alertId } });
 

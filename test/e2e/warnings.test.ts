@@ -65,7 +65,7 @@ describe('weather warnings on the dashboard', () => {
       locale: 'zh-CN',
     });
     page = ctx.pages()[0] ?? (await ctx.newPage());
-    await page.goto(`${sys.baseUrl}/login`);
+    await page.goto(`${sys.baseUrl}/login`, { waitUntil: 'networkidle' }); // the form submits by script once hydrated
     await page.fill('#username', 'admin');
     await page.fill('#password', ADMIN_PASSWORD);
     await page.click('form button[type=submit]');

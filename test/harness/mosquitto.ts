@@ -18,9 +18,25 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChildExitedError, freePort, portAccepts, removeOnExit, stopChild, tieToThisProcess, waitUntil } from './ports.ts';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+
+const PROJECT_CONFIG = fileURLToPath(new URL('../../mosquitto.conf', import.meta.url));
+
+/**
+ * Lines of the project's mosquitto.conf that set the broker's limits (max_inflight_messages and the
+ * queue sizes), for benchmarks that must run the broker as deployed.
+ */
+export function deploymentBrokerSettings(keys = ['max_inflight_messages', 'max_queued_messages', 'max_queued_bytes']): string {
+  const lines = readFileSync(PROJECT_CONFIG, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => keys.includes(l.split(/\s+/)[0] ?? ''));
+  for (const k of keys) if (!lines.some((l) => l.startsWith(`${k} `))) throw new Error(`mosquitto.conf does not set ${k}`);
+  return lines.join('\n');
+}
 
 export interface MosquittoOptions {
   /** Appended to the generated config (e.g. `password_file ...`). */
@@ -134,6 +150,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
         'allow_anonymous true',
         // The default 1000 silently drops offline-queued QoS 1 messages (ENVIRONMENT.md).
         'max_queued_messages 0',
+        // As deployed: the ingest's window of unacknowledged messages is sized against it.
+        deploymentBrokerSettings(['max_inflight_messages']),
       ].join('\n');
     }
     writeFileSync(confPath, [body, ...common, opts.extraConfig ?? ''].join('\n') + '\n');

@@ -1,7 +1,7 @@
 /**
  * Issue 3, enforcement: walks EVERY /api route of the running server with no credentials, a bad token,
  * a malformed Authorization header, and each role (session cookie and bearer token), and checks
- * 401 / 403 / allowed exactly as CONTRACT.md section 3 says.
+ * 401 / 403 / allowed exactly as docs/api.md, HTTP API says.
  *
  * The routes are listed from the running server's express router, so a route added without an entry
  * in ACCESS below fails this test: every new route needs an explicit access decision.
@@ -9,14 +9,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../ingest/src/config.ts';
-import { ROLES, USER_ROLES, type Role } from '../../ingest/src/contract/api.ts';
+import { ROLES, USER_ROLES, type Role } from '@parkops/contract/api.ts';
 import { Controller } from '../../ingest/src/controller.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { buildCap } from '../../ingest/src/warnings/testing.ts';
+import { listRoutes } from '../harness/express-routes.ts';
 import { freePort } from '../harness/ports.ts';
 
 /** A role and the ones above it on the ladder, none, or exactly the roles listed (routes off the ladder). */
@@ -31,6 +31,7 @@ const CONTRACT: Record<string, Access> = {
   'GET /api/venues': 'viewer',
   'GET /api/alerts': 'viewer',
   'POST /api/alerts/:id/ack': 'responder',
+  'POST /api/flood/:room/ack': 'responder',
   'GET /api/usage': 'manager',
   'GET /api/stream': 'viewer',
   'POST /api/users': 'admin',
@@ -44,22 +45,36 @@ const CONTRACT: Record<string, Access> = {
   'GET /api/devices/unbound': 'admin',
 };
 const EXTENSIONS: Record<string, Access> = {
+  // The API's description: public like /api/health (no data in it).
+  'GET /api/openapi.json': 'none',
   'POST /api/auth/login': 'none',
   'POST /api/auth/logout': 'none',
   'GET /api/auth/me': 'viewer',
   'POST /api/auth/password': 'viewer',
+  // A wall screen's link, posted by its page: the link itself is the credential.
+  'POST /api/auth/kiosk': 'none',
   'GET /api/flood/:roomId/history': 'viewer',
+  'GET /api/flood/:roomId/readiness': 'viewer',
+  'POST /api/flood/:roomId/checklist/:itemId': 'responder',
   'GET /api/incidents': 'viewer',
   'GET /api/incidents/:id': 'viewer',
   'GET /api/notifications': 'viewer',
   'GET /api/notifications/stats': 'viewer',
+  'GET /api/notifications/channels': 'viewer',
   'GET /api/reports/parking': 'manager',
   'GET /api/reports/venues': 'manager',
   'GET /api/reports/flood': 'manager',
   'GET /api/reports/heatmap': 'manager',
+  'GET /api/reports/calendar': 'manager',
+  'GET /api/reports/monthly.pdf': 'manager',
   'GET /api/users': 'admin',
   'PATCH /api/users/:username': 'admin',
   'DELETE /api/users/:username': 'admin',
+  'POST /api/users/:username/unlock': 'admin',
+  'DELETE /api/users/:username/sessions': 'admin',
+  'GET /api/kiosks': 'admin',
+  'POST /api/kiosks': 'admin',
+  'DELETE /api/kiosks/:name': 'admin',
   'GET /api/tokens': 'admin',
   'DELETE /api/tokens/:name': 'admin',
   'GET /api/audit': 'admin',
@@ -75,7 +90,7 @@ const EXTENSIONS: Record<string, Access> = {
 const ACCESS: Record<string, Access> = { ...CONTRACT, ...EXTENSIONS };
 
 const site = loadSite();
-const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
+const PARAMS: Record<string, string> = { roomId: site.rooms[0]!.id, room: site.rooms[0]!.id, itemId: 'sandbags', id: 'walk-no-such-id', username: 'walk-no-such-user', name: 'walk-no-such-token' };
 
 /** Requests that must succeed (2xx) for an allowed role; the other routes must merely not answer 401/403/5xx. */
 let unique = 0;
@@ -85,9 +100,12 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/parking': () => ({}),
   'GET /api/parking/sessions': () => ({}),
   'GET /api/flood': () => ({}),
+  'GET /api/flood/:roomId/readiness': () => ({}),
+  'POST /api/flood/:roomId/checklist/:itemId': () => ({ body: { done: true, note: 'walked' } }),
   'GET /api/venues': () => ({}),
   'GET /api/alerts': () => ({ query: '?state=all' }),
   'GET /api/usage': () => ({ query: '?subject=parking&every=1h' }),
+  'GET /api/reports/calendar': () => ({}),
   'GET /api/stream': () => ({}),
   'GET /api/auth/me': () => ({}),
   'GET /api/users': () => ({}),
@@ -95,11 +113,15 @@ const HAPPY: Record<string, () => { query?: string; body?: unknown; type?: strin
   'GET /api/tokens': () => ({}),
   'POST /api/tokens': () => ({ body: { name: `walk-token-${++unique}`, role: 'viewer' } }),
   'GET /api/audit': () => ({}),
+  'GET /api/kiosks': () => ({}),
+  'POST /api/kiosks': () => ({ body: { name: `walk-kiosk-${++unique}`, start: '/' } }),
   'GET /api/devices': () => ({}),
   'GET /api/devices/unbound': () => ({}),
   'GET /api/devices/codecs': () => ({}),
   'GET /api/push/key': () => ({}),
   'GET /api/push/subscriptions': () => ({}),
+  'POST /api/flood/:room/ack': () => ({ body: { note: 'walk' } }),
+  'GET /api/notifications/channels': () => ({}),
 };
 
 const ADMIN_PASSWORD = 'walk-admin-password';
@@ -109,33 +131,6 @@ let base: string;
 let mounted: string[];
 const cookies = {} as Record<Role, string>;
 const tokens = {} as Record<Role, string>;
-
-/** Every route of an express 4 app, with the mount paths of nested routers (layer.regexp holds them). */
-function listRoutes(app: Express): string[] {
-  type Layer = { route?: { path: string | string[]; methods: Record<string, boolean> }; name: string; regexp: RegExp & { fast_slash?: boolean }; handle: { stack?: Layer[] } };
-  const out: string[] = [];
-  const mountPath = (layer: Layer): string => {
-    if (layer.regexp.fast_slash) return '';
-    const src = layer.regexp.source.replace(/^\^/, '').replace('\\/?(?=\\/|$)', '').replace(/\\\//g, '/');
-    if (/[\\()[\]|?*+]/.test(src)) throw new Error(`cannot read the mount path of router ${layer.regexp}`);
-    return src;
-  };
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const path of [layer.route.path].flat()) {
-          // A router's `get('/')` mounted at /x answers /x: list it without the trailing slash.
-          const full = `${prefix}${path}`.replace(/(.)\/$/, '$1');
-          for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push(`${method.toUpperCase()} ${full}`);
-        }
-      } else if (layer.name === 'router' && layer.handle.stack) {
-        walk(layer.handle.stack, prefix + mountPath(layer));
-      }
-    }
-  };
-  walk((app as unknown as { _router: { stack: Layer[] } })._router.stack, '');
-  return [...new Set(out)];
-}
 
 function fill(route: string): string {
   return route.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(PARAMS[name] ?? `walk-${name}`));
@@ -279,6 +274,30 @@ describe('every /api route', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('lets a wall screen (kiosk link) read every viewer route and change nothing', async () => {
+    const link = JSON.parse((await request('POST', '/api/kiosks', { headers: { cookie: cookies.admin, origin: base }, body: { name: 'walk-wall', start: '/flood' } })).body) as { token: string };
+    const signIn = await fetch(`${base}/api/auth/kiosk`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: link.token }) });
+    expect(signIn.status).toBe(200);
+    const wall = { cookie: signIn.headers.get('set-cookie')!.split(';')[0]!, origin: base };
+    const wrong: string[] = [];
+    for (const route of mounted) {
+      const need = ACCESS[route]!;
+      // Signing in or out is not a change to ParkOps (and signing out would end this walk).
+      if (need === 'none' && route !== 'GET /api/health') continue;
+      const [method, path] = route.split(' ') as [string, string];
+      const happy = HAPPY[route]?.();
+      const res = await request(method, fill(path) + (happy?.query ?? ''), { headers: wall, body: happy?.body, type: happy?.type });
+      if (method === 'GET') {
+        const viewerMay = need === 'none' || (typeof need === 'string' ? ROLES.indexOf(need) <= ROLES.indexOf('viewer') : need.includes('viewer'));
+        if (viewerMay && (res.status === 401 || res.status === 403)) wrong.push(`${route}: ${res.status}, a wall screen may look`);
+        if (!viewerMay && res.status !== 403) wrong.push(`${route}: ${res.status}, expected 403`);
+      } else if (res.status !== 403) {
+        wrong.push(`${route}: ${res.status} ${res.body.slice(0, 80)}, expected 403 (view only)`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('keeps /api/health and /metrics open', async () => {
     expect([200, 503]).toContain((await request('GET', '/api/health')).status);
     expect((await request('GET', '/metrics')).status).toBe(200);
@@ -290,7 +309,7 @@ describe('login', () => {
     const plain = await login('walk-viewer', 'walk-viewer-password');
     const flags = plain.setCookie.split(';').map((s) => s.trim());
     expect(flags[0]).toMatch(/^parkops_session=[A-Za-z0-9_-]{43}$/);
-    expect(flags).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/', 'Max-Age=43200']));
+    expect(flags).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/', `Max-Age=${90 * 86400}`]));
     expect(flags.some((f) => /^Expires=/.test(f))).toBe(true);
     expect(flags).not.toContain('Secure');
     const behindTls = await login('walk-viewer', 'walk-viewer-password', { 'x-forwarded-proto': 'https' });
@@ -316,7 +335,7 @@ describe('login', () => {
   it('answers a wrong password and an unknown user alike', async () => {
     const a = await login('walk-manager', 'not-the-password');
     const b = await login('walk-nobody-at-all', 'not-the-password');
-    expect([a.status, a.body]).toEqual([401, { error: 'wrong username or password' }]);
-    expect([b.status, b.body]).toEqual([401, { error: 'wrong username or password' }]);
+    expect([a.status, a.body]).toEqual([401, { error: 'wrong username or password', code: 'auth.invalid' }]);
+    expect([b.status, b.body]).toEqual([401, { error: 'wrong username or password', code: 'auth.invalid' }]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * CONTRACT.md section 2 on a real Mosquitto, through the production MQTT adapter: `park/alerts/{id}` is
+ * docs/api.md, ParkOps to clients on a real Mosquitto, through the production MQTT adapter: `park/alerts/{id}` is
  * retained while the alert is not resolved; on resolution the resolved object goes out once, not
  * retained, and the retained message is cleared, so a client connecting later sees no stale alert.
  * Readings go on the bus as ingest puts them; the engine's clock is injected to skip the clear hold.
@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { testSiteFile } from '../../ingest/src/alerts/testing.ts';
 import { EventBus } from '../../ingest/src/bus.ts';
-import type { Alert } from '../../ingest/src/contract/api.ts';
-import { Topics } from '../../ingest/src/contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { Topics } from '@parkops/contract/topics.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { MqttClientLink } from '../../ingest/src/mqtt/client-link.ts';
-import { parseSite } from '../../ingest/src/site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { collect, publish, type Collector } from '../support/mqtt.ts';
@@ -91,7 +91,7 @@ describe('park/alerts/{id} on Mosquitto', () => {
     levels(100);
     clock.t += 121_000;
     levels(100);
-    expect(engine.active().find((a) => a.id === alert.id)!.state).toBe('resolved');
+    expect((await engine.get(alert.id))!.state).toBe('resolved');
     await engine.settled();
 
     // Live subscribers: the resolved object once, then the empty payload that clears the retained message.

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlertEngine, SqliteAlertRepository, SqliteIncidentRepository } from '../../ingest/src/alerts/index.ts';
 import { EventBus, type AlertChanged } from '../../ingest/src/bus.ts';
-import { decodeMessage, Topics } from '../../ingest/src/contract/index.ts';
+import { decodeMessage, Topics } from '@parkops/contract/index.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../../ingest/src/store/db.ts';
 import { createSimulation } from '../../simulators/src/index.ts';
 
@@ -75,7 +75,7 @@ describe('simulator scenarios through the alert engine', () => {
       expectNothingOpenedTwice(run.changes);
       expect(opened(run.changes)).toEqual([`flood.rise ${ROOM}/levels`, `flood.level ${ROOM}/levels`]);
       const level = run.changes.filter((c) => c.alert.rule === 'flood.level' && ['opened', 'worsened', 'resolved'].includes(c.change));
-      expect(level.map((c) => [c.change, c.alert.message.match(/(warning|alarm|critical) band/)?.[1] ?? c.alert.state])).toEqual([
+      expect(level.map((c) => [c.change, (c.alert.details?.rule === 'flood.level' ? c.alert.details.band : c.alert.state)])).toEqual([
         ['opened', 'warning'],
         ['worsened', 'alarm'],
         ['worsened', 'critical'],
@@ -108,7 +108,7 @@ describe('simulator scenarios through the alert engine', () => {
       expect(all[0]).toBe(`pump.current ${ROOM}/pumps/P1`);
       expect(all).toContain(`pump.no-effect ${ROOM}/pumps/P1`);
       expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert).toMatchObject({ severity: 'critical' });
-      expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert.message).toContain('jammed');
+      expect(run.changes.find((c) => c.alert.rule === 'pump.current')!.alert.details).toMatchObject({ kind: 'jam' });
     } finally {
       await run.close();
     }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HealthResponse } from '../../ingest/src/contract/index.ts';
+import type { HealthResponse } from '@parkops/contract/index.ts';
 import { freePort } from '../harness/ports.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 

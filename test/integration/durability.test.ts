@@ -1,5 +1,5 @@
 /**
- * Durability (issue 2): a numbered stream of QoS 1 readings, the ingest process SIGKILLed twice
+ * Durability: a numbered stream of QoS 1 readings, the ingest process SIGKILLed twice
  * mid-stream and restarted. Afterwards every reading is stored exactly once, through Mosquitto and
  * through the embedded broker (where the broker dies with the process, and devices resend what was
  * never acknowledged).
@@ -25,7 +25,7 @@ describe.each(['mosquitto', 'embedded'] as const)('durability through %s', (brok
   it(`stores all ${N} acknowledged readings exactly once across two SIGKILLs`, async () => {
     if (broker === 'mosquitto') mosquitto = await startMosquitto();
     sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}) } });
-    const site = (await import('../../ingest/src/site/index.ts')).loadSite();
+    const site = (await import('@parkops/contract/site/index.ts')).loadSite();
     const bays = site.bays.map((b) => b.id);
     const publisher = await connect(sys.mqttUrl, { clientId: `durability-pub-${broker}`, clean: false, reconnectPeriod: 100 });
     const base = Date.now() - 3_600_000;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, FloodResponse, RoomEvent } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse, RoomEvent } from '@parkops/contract/index.ts';
 import type { IncidentSummary } from '../../ingest/src/alerts/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

@@ -1,12 +1,12 @@
 /**
- * HTTP fuzz (issue 10): malformed JSON, wrong types, bodies over the limit, bad query parameters,
+ * HTTP fuzz: malformed JSON, wrong types, bodies over the limit, bad query parameters,
  * path tricks, and SQL and InfluxQL injection strings in every parameter, against every route of the
  * running server (listed from its express router, so a new route is fuzzed without edits here), as
  * admin so authorisation does not answer first. Every answer is below 500, an error is a 4xx with a
  * clear `{"error"}`, no answer carries a stack trace or a file path, and the data is unchanged.
  *
  * Requests go through node:http with the raw path, so `..` and `%2e%2e` reach the server unnormalised.
- * CI sends a seeded fifth of the hostile values per parameter and 20 random mixtures per route;
+ * CI sends a seeded tenth of the hostile values per parameter and 10 random mixtures per route (the seed changes every run, so successive runs cover the rest);
  * FUZZ_HTTP_FULL=1 sends every value, FUZZ_HTTP_RANDOM sets the mixtures (`npm run test:fuzz`: all, 200).
  */
 import { createHash } from 'node:crypto';
@@ -19,12 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../ingest/src/config.ts';
 import { Controller } from '../../ingest/src/controller.ts';
 import { createLogger } from '../../ingest/src/log.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { freePort } from '../harness/ports.ts';
 import { connect, eventually } from '../support/mqtt.ts';
 import { prng } from '../chaos/support.ts';
 
-const RANDOM_CASES = Number(process.env.FUZZ_HTTP_RANDOM ?? 20);
+const RANDOM_CASES = Number(process.env.FUZZ_HTTP_RANDOM ?? 10);
 const FULL = process.env.FUZZ_HTTP_FULL === '1';
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ADMIN_PASSWORD = 'fuzz-admin-password';
@@ -149,11 +149,14 @@ function fingerprint(): Record<string, string> {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
   // Sessions, the audit log and login attempts (the limiter) change with requests by design, and a
   // token's last use with every request made with it; the alert engine's rule state and events and the
-  // report rollups change with time. Of the alerts, what a request could change is the acknowledgement.
-  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$/i;
+  // report rollups change with time, and so do the storm checklist's automatic checks (a sensor's
+  // freshness) and their entries on the incident timeline; manual ticks (storm_checklist_ticks) are
+  // guarded. Of the alerts, what a request could change is the acknowledgement.
+  const volatile = /session|audit|attempt|limit|login|^alert_events$|^alert_rule_state$|^report_|^sqlite_sequence$|^storm_checklist_state$/i;
   const projection: Record<string, string> = {
     alerts: 'SELECT id, acked_at, acked_by, ack_note FROM alerts WHERE acked_by IS NOT NULL',
     auth_tokens: 'SELECT name, role, token_hash, created_by, created_at FROM auth_tokens',
+    incident_events: "SELECT * FROM incident_events WHERE kind <> 'checklist' ORDER BY seq",
   };
   const out: Record<string, string> = {};
   for (const t of tables) {
@@ -210,12 +213,12 @@ afterAll(async () => {
 });
 
 describe('HTTP fuzz of every route', () => {
-  it(`answers malformed, oversized and hostile requests with a clear 4xx, never a 500 or a stack trace, and changes no data (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  it(`answers malformed, oversized and hostile requests with a clear 4xx, never a 500 or a stack trace, and changes no data (seed ${SEED})`, { timeout: 900_000 }, async () => {
     expect(routes.length).toBeGreaterThan(20);
     const rnd = prng(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     // CI sends a seeded sample of the hostile values per parameter; FUZZ_HTTP_FULL=1 sends them all.
-    const sample = <T>(xs: readonly T[]): readonly T[] => (FULL ? xs : xs.filter(() => rnd() < 0.2));
+    const sample = <T>(xs: readonly T[]): readonly T[] => (FULL ? xs : xs.filter(() => rnd() < 0.1));
     const before = fingerprint();
     const problems: string[] = [];
     const statuses = new Map<number, number>();

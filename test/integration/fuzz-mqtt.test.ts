@@ -1,5 +1,5 @@
 /**
- * Live MQTT fuzz (issue 10): random and malformed messages on random topics under the prefix, on
+ * Live MQTT fuzz: random and malformed messages on random topics under the prefix, on
  * topics outside it and on ParkOps' own topics, interleaved with valid bay readings, all at QoS 1
  * through a real Mosquitto into the real ingest process. Afterwards:
  *   - the process is alive and healthy;
@@ -11,8 +11,8 @@
  * runs 100,000 + 10,000); FUZZ_SEED replays a run (the seed is printed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, REJECTION_CODES, Topics, type RejectionCode } from '../../ingest/src/contract/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { decodeMessage, REJECTION_CODES, Topics, type RejectionCode } from '@parkops/contract/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { connect, eventually } from '../support/mqtt.ts';

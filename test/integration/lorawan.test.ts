@@ -1,5 +1,5 @@
 /**
- * Network-server uplinks end to end (CONTRACT.md section 6), once through a real Mosquitto and once
+ * Network-server uplinks end to end (docs/api.md, LoRaWAN), once through a real Mosquitto and once
  * through the embedded broker: bindings through the API, uplinks shaped exactly like ChirpStack's and
  * The Things Stack's documentation samples (test/fixtures/lorawan), the same durable path as section 1
  * (stored once when redelivered, rejections on park/rejected naming the uplink topic), the unbound
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BindingView, DeviceView, FloodResponse, ParkingResponse, UnboundDeviceView, VenueView } from '../../ingest/src/contract/index.ts';
+import type { BindingView, DeviceView, FloodResponse, ParkingResponse, UnboundDeviceView, VenueView } from '@parkops/contract/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, type Api } from '../support/api.ts';

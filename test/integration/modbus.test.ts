@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testSiteFile } from '../../ingest/src/alerts/testing.ts';
-import type { Alert, FloodResponse } from '../../ingest/src/contract/index.ts';
+import type { Alert, FloodResponse } from '@parkops/contract/index.ts';
 import { startModbusServer, type ModbusServer } from '../harness/modbus.ts';
 import { ChildExitedError } from '../harness/ports.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

@@ -1,6 +1,7 @@
 /**
- * The Node-RED editor is reachable only by ParkOps admins (issue 3 item 5), keeps its files in the
- * data folder with encrypted credentials, and cannot install code (issue 6).
+ * The Node-RED editor is reachable only by ParkOps admins, who sign in to it with their ParkOps session
+ * (no second login); it keeps its files in the data folder with encrypted credentials, starts without
+ * credential warnings, and cannot install code.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -8,23 +9,25 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../ingest/src/bus.ts';
 import { loadConfig } from '../../ingest/src/config.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { NodeRedModule } from '../../ingest/src/nodered/index.ts';
-import { USERS, login, startStack, type Stack } from './nodered-harness.ts';
+import { ADMIN_API_TOKEN, USERS, login, startStack, type Stack } from './nodered-harness.ts';
 
 let stack: Stack;
 
-/** Stands in for AuthService.editorGate(): the editor page needs an admin session (here a plain cookie). */
+/** Stands in for EditorGate.handler(): the editor page needs an admin session (here a plain cookie). */
 const editorGate: express.RequestHandler = (req, res, next) => {
-  if (req.method !== 'GET' || req.path !== '/' || req.headers.cookie === 'session=admin') return next();
+  if (req.method !== 'GET' || req.path !== '/' || req.headers.cookie === 'test-user=admin') return next();
   res.status(401).json({ error: 'the Node-RED editor needs an admin login' });
 };
 
+const warnings: string[] = [];
 beforeAll(async () => {
-  stack = await startStack({}, {}, { editorGate });
+  stack = await startStack({ LOG_LEVEL: 'warn' }, {}, { editorGate, log: recordWarnings(warnings) });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -43,28 +46,34 @@ describe('the editor is for admins only', () => {
   it('runs the editor gate before Node-RED: the page is shut without an admin session', async () => {
     const shut = await fetch(`${stack.base}/flows/`);
     expect(shut.status).toBe(401);
-    const open = await fetch(`${stack.base}/flows/`, { headers: { cookie: 'session=admin' } });
+    const open = await fetch(`${stack.base}/flows/`, { headers: { cookie: 'test-user=admin' } });
     expect(open.status).toBe(200);
     expect(await open.text()).toContain('<html');
   });
 
-  it('offers only the credentials login to a visitor (the page itself holds no data)', async () => {
+  it('offers the ParkOps sign-in, automatic, and no password form', async () => {
     const res = await fetch(`${stack.base}/flows/auth/login`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ type: 'credentials' });
+    expect(await res.json()).toMatchObject({ type: 'strategy', autoLogin: true, loginRedirect: '/flows/auth/strategy' });
+    const password = await fetch(`${stack.base}/flows/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: 'anything-at-all' }).toString(),
+    });
+    expect(password.status).toBe(404);
   });
 
-  it('gives no token to a wrong password, an unknown user, or a ParkOps user who is not an admin', async () => {
-    for (const [user, password] of [
-      ['admin', 'wrong-password'],
-      ['nobody', 'whatever-password'],
-      ['vera', USERS.vera?.password ?? ''],
-      ['rui', USERS.rui?.password ?? ''],
-    ] as const) {
-      const got = await login(stack.base, user, password);
+  it('gives no token to a visitor without a session, or to a ParkOps user who is not an admin', async () => {
+    for (const user of ['nobody', 'vera', 'rui']) {
+      const got = await login(stack.base, user);
       expect(got.token, user).toBeUndefined();
-      expect(got.status, user).toBe(403);
+      expect(got.location, user).toMatch(/^\/flows\?session_message=/);
     }
+  });
+
+  it('lets a ParkOps admin API token use the admin API, and no other bearer', async () => {
+    expect((await fetch(`${stack.base}/flows/flows`, { headers: { authorization: `Bearer ${ADMIN_API_TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${stack.base}/flows/flows`, { headers: { authorization: 'Bearer pko_not-that-one' } })).status).toBe(401);
   });
 
   it('rejects a made-up bearer token', async () => {
@@ -72,9 +81,10 @@ describe('the editor is for admins only', () => {
     expect(res.status).toBe(401);
   });
 
-  it('gives an admin a token that reads the flows, including the default flow written on first start', async () => {
-    const { status, token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
-    expect(status).toBe(200);
+  it('gives an admin a token from their session, which reads the flows, including the default flow written on first start', async () => {
+    const { status, location, token } = await login(stack.base, 'admin');
+    expect(status).toBe(302);
+    expect(location).toMatch(/^\/flows\?access_token=/);
     expect(token).toEqual(expect.any(String));
     const res = await fetch(`${stack.base}/flows/flows`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
@@ -86,7 +96,7 @@ describe('the editor is for admins only', () => {
   });
 
   it('stops honouring the token once the admin is demoted', async () => {
-    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const { token } = await login(stack.base, 'admin');
     const admin = USERS.admin;
     if (!admin) throw new Error('no admin fixture');
     admin.role = 'manager';
@@ -99,9 +109,14 @@ describe('the editor is for admins only', () => {
   });
 });
 
+/** A logger that keeps its lines (Node-RED's own warnings arrive through it). */
+function recordWarnings(into: string[]) {
+  return pino({ level: 'warn' }, { write: (line: string) => void into.push(line) });
+}
+
 describe('what the editor cannot do', () => {
   it('has no palette manager: installing a module is not possible', async () => {
-    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const { token } = await login(stack.base, 'admin');
     const res = await fetch(`${stack.base}/flows/nodes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -127,7 +142,7 @@ describe('files in the data folder', () => {
     expect(statSync(join(stack.dir, 'node-red.secret')).mode & 0o777).toBe(0o600);
     expect(statSync(join(stack.dir, 'node-red', 'flows.json')).isFile()).toBe(true);
 
-    const { token } = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+    const { token } = await login(stack.base, 'admin');
     const auth = { authorization: `Bearer ${token}` };
     const current = (await (await fetch(`${stack.base}/flows/flows`, { headers: auth })).json()) as unknown[];
     const secretUrl = 'http://127.0.0.1:9/cgi-bin/webhook/send?key=robot-key-do-not-leak';
@@ -149,6 +164,12 @@ describe('files in the data folder', () => {
     const creds = (await (await fetch(`${stack.base}/flows/credentials/parkops-notify/cred-notify`, { headers: auth })).json()) as Record<string, unknown>;
     expect(creds).toEqual({ has_url: true });
   });
+
+  it('wrote an encrypted credentials file on first start, so Node-RED never warns "Encrypted credentials not found"', () => {
+    const first = JSON.parse(readFileSync(join(stack.dir, 'node-red', 'flows_cred.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(first)).toEqual(['$']);
+    expect(warnings.filter((w) => /credentials/i.test(w))).toEqual([]);
+  });
 });
 
 describe('PARKOPS_NODE_RED=false', () => {
@@ -158,7 +179,15 @@ describe('PARKOPS_NODE_RED=false', () => {
     const log = createLogger('silent');
     const app = express();
     const server = createServer(app);
-    const off = new NodeRedModule({ app, server, config, log, bus: new EventBus(log), alerts: { acknowledge: () => ({}), list: () => [] }, verifyAdmin: async () => null });
+    const off = new NodeRedModule({
+      app,
+      server,
+      config,
+      log,
+      bus: new EventBus(log),
+      alerts: { acknowledge: () => ({}), list: () => [] },
+      editorAuth: { sessionAdmin: async () => null, isAdmin: async () => false, tokenAdmin: async () => null },
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await off.start();

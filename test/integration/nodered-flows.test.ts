@@ -4,22 +4,27 @@
  * `parkops-reading` taps readings; a flow that throws or loops does not stop anything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../ingest/src/contract/index.ts';
-import { USERS, criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
+import type { Reading } from '@parkops/contract/index.ts';
+import { criticalAlert, deployTab, login, startStack, type Stack } from './nodered-harness.ts';
 import { WebhookReceiver, eventually } from './notify-webhook-receiver.ts';
+import { RobotReceiver } from './robot-receivers.ts';
 
 let stack: Stack;
 let settingsHook: WebhookReceiver;
 let flowHook: WebhookReceiver;
 let token: string;
+let ding: RobotReceiver;
+const DING_SECRET = 'SEC7e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d';
 
 beforeAll(async () => {
   settingsHook = new WebhookReceiver();
   flowHook = new WebhookReceiver(() => ({ status: 200, body: 'ok' }));
+  ding = new RobotReceiver({ vendor: 'dingtalk', token: 'robot-token-0123456789abcdef', secret: DING_SECRET });
   await settingsHook.start();
   await flowHook.start();
-  stack = await startStack({ PARKOPS_WEBHOOK_URL: settingsHook.url('/cgi-bin/webhook/send?key=k1'), PARKOPS_WEBHOOK_FORMAT: 'wecom' });
-  const got = await login(stack.base, 'admin', USERS.admin?.password ?? '');
+  await ding.start();
+  stack = await startStack({ PARKOPS_WEBHOOK_URL: settingsHook.url('/cgi-bin/webhook/send?key=k1'), PARKOPS_WEBHOOK_FORMAT: 'wecom', PARKOPS_DINGTALK_URL: ding.url(), PARKOPS_DINGTALK_SECRET: DING_SECRET });
+  const got = await login(stack.base, 'admin');
   if (!got.token) throw new Error(`admin login failed: ${got.status}`);
   token = got.token;
 });
@@ -27,6 +32,7 @@ afterAll(async () => {
   await stack?.stop();
   await settingsHook?.stop();
   await flowHook?.stop();
+  await ding?.stop();
 });
 
 const bodies = (r: WebhookReceiver, path: string) => r.received.filter((x) => x.path === path).map((x) => x.body);
@@ -37,10 +43,11 @@ describe('the default flow', () => {
     await settingsHook.waitFor(1);
     const body = settingsHook.received[0]?.body as { msgtype: string; markdown: { content: string } };
     expect(body.msgtype).toBe('markdown');
-    expect(body.markdown.content).toContain('【严重】新告警：创启大厦B1配电室 L1 水位 712 mm');
-    await eventually('attempt recorded', () => stack.notifier.forAlert('def-1').length === 1);
-    // Handed off by the flow (not sent by the core, and not twice).
-    expect(stack.notifier.forAlert('def-1')).toEqual([expect.objectContaining({ channel: 'node-red', change: 'opened', status: 'sent', attempt: 1 })]);
+    expect(body.markdown.content).toContain('【严重】新告警：创启大厦B1配电室');
+    const settingsWebhook = async () => (await stack.notifier.forAlert('def-1')).filter((a) => a.channel !== 'dingtalk');
+    await eventually('attempt recorded', async () => (await settingsWebhook()).length === 1);
+    // Handed off by the flow (not sent by the core, and not twice). The core's own DingTalk channel sends beside it.
+    expect(await settingsWebhook()).toEqual([expect.objectContaining({ channel: 'node-red', change: 'opened', status: 'sent', attempt: 1 })]);
   });
 });
 
@@ -61,6 +68,21 @@ describe('flows with ParkOps nodes', () => {
       ['flow-1', 'firing'],
       ['flow-1', 'resolved'],
     ]);
+  });
+
+  it('parkops-notify sends a flow\'s own message through the core DingTalk channel, signed like the core\'s (加签 checked by the receiver)', async () => {
+    await deployTab(stack.base, token, 'ding-tab', [
+      { id: 'd-in', type: 'parkops-alert', name: '', severity: '', rule: 'ding.*', room: '', change: 'opened', wires: [['d-fn']] },
+      { id: 'd-fn', type: 'function', name: 'duty text', func: "msg.payload = { msgtype: 'text', text: { content: '值班提醒：' + msg.alert.id } };\nreturn msg;", outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['d-notify']] },
+      { id: 'd-notify', type: 'parkops-notify', name: '', channel: 'dingtalk', wires: [[]] },
+    ]);
+    stack.alerts.open(criticalAlert({ id: 'ding-1', rule: 'ding.duty' }));
+    await eventually('the flow message at the robot', () => ding.accepted().some((r) => (r.body as { msgtype?: string }).msgtype === 'text'));
+    const req = ding.accepted().find((r) => (r.body as { msgtype?: string }).msgtype === 'text')!;
+    expect(req.body).toEqual({ msgtype: 'text', text: { content: '值班提醒：ding-1' } });
+    expect(req.query.get('sign')).toBeTruthy();
+    expect(ding.refused()).toEqual([]);
+    await eventually('recorded', async () => (await stack.notifier.forAlert('ding-1')).some((a) => a.channel === 'dingtalk' && a.change === 'opened' && a.status === 'sent'));
   });
 
   it('parkops-ack acknowledges from a flow, and reports a refusal to a Catch node', async () => {
@@ -102,9 +124,14 @@ describe('flows with ParkOps nodes', () => {
     ]);
     const level: Reading = { kind: 'level', subject: 'flood/b1-power/levels/L1', ts: Date.now(), roomId: 'b1-power', sensorId: 'L1', mm: 310 };
     const bay: Reading = { kind: 'bay', subject: 'parking/bays/A-001', ts: Date.now(), bayId: 'A-001', zoneId: 'A', occupied: true };
-    stack.bus.emit('reading.accepted', { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: level, duplicate: true, applied: false, receivedAt: Date.now() });
-    stack.bus.emit('reading.accepted', { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() });
+    // Ingest emits one event per committed batch; the node gets its readings one by one.
+    stack.bus.emit('readings.accepted', {
+      readings: [
+        { reading: bay, duplicate: false, applied: true, receivedAt: Date.now() },
+        { reading: level, duplicate: true, applied: false, receivedAt: Date.now() },
+        { reading: { ...level, mm: 320, ts: level.ts + 1 }, duplicate: false, applied: true, receivedAt: Date.now() },
+      ],
+    });
     await eventually('one reading posted', () => bodies(flowHook, '/reading').length >= 1);
     expect(bodies(flowHook, '/reading')).toEqual([{ ...level, mm: 320, ts: level.ts + 1 }]);
   });
@@ -132,6 +159,6 @@ describe('isolation', () => {
     expect(caught.find((c) => c.source === 'throws')?.error).toBe('Error: boom');
     // The default flow carried on: all three alerts reached the settings webhook.
     await eventually('three more messages at the settings webhook', () => settingsHook.received.length >= before + 3);
-    await eventually('all recorded as sent', () => ['bad-loop', 'bad-throw', 'after-bad'].every((id) => stack.notifier.forAlert(id).some((a) => a.status === 'sent')));
+    await eventually('all recorded as sent', async () => (await stack.notifier.forAlerts(['bad-loop', 'bad-throw', 'after-bad'])).filter((a) => a.channel === 'node-red' && a.status === 'sent').length === 3);
   });
 });

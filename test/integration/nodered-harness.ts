@@ -12,11 +12,12 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import { EventBus } from '../../ingest/src/bus.ts';
 import { loadConfig, type Config } from '../../ingest/src/config.ts';
-import type { Alert } from '../../ingest/src/contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { createLogger } from '../../ingest/src/log.ts';
 import { NodeRedModule, type NodeRedDeps } from '../../ingest/src/nodered/index.ts';
-import { Notifier, type NotifierOptions } from '../../ingest/src/notify/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { robotChannels } from '../../ingest/src/notify/channels/index.ts';
+import { Notifier, NOTIFY_CHANGES, type NotifierOptions } from '../../ingest/src/notify/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 
 /** A small in-memory stand-in for the alert engine's acknowledge/list, emitting on the real bus like it. */
@@ -46,11 +47,11 @@ export class MemoryAlerts {
   }
 }
 
-/** ParkOps accounts for the tests: name -> password and role. */
-export const USERS: Record<string, { password: string; role: string }> = {
-  admin: { password: 'admin-password-1', role: 'admin' },
-  vera: { password: 'viewer-password-1', role: 'viewer' },
-  rui: { password: 'responder-password-1', role: 'responder' },
+/** ParkOps accounts for the tests: name -> role. */
+export const USERS: Record<string, { role: string }> = {
+  admin: { role: 'admin' },
+  vera: { role: 'viewer' },
+  rui: { role: 'responder' },
 };
 
 export interface Stack {
@@ -74,7 +75,7 @@ export async function startStack(env: Record<string, string> = {}, notifierOptio
   const db = openDatabase(dir);
   const site = loadSite();
   const alerts = new MemoryAlerts(bus);
-  const notifier = new Notifier({ db, bus, config, log, site, options: { timeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0, handoffGraceMs: 60_000, ...notifierOptions } });
+  const notifier = new Notifier({ db, bus, config, log, site, channels: robotChannels(config, site, NOTIFY_CHANGES), options: { timeoutMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0, handoffGraceMs: 60_000, ...notifierOptions } });
   const app = express();
   const server = createServer(app);
   const nodeRed = new NodeRedModule({
@@ -87,11 +88,15 @@ export async function startStack(env: Record<string, string> = {}, notifierOptio
     notifier,
     site,
     functionTimeoutSec: 1,
-    verifyAdmin: async (username, password) => {
-      const u = USERS[username];
-      return u && u.password === password ? { username, role: u.role } : null;
+    // Stands in for the ParkOps session (auth/nodered-gate.ts): a cookie `test-user=<name>` signs that user in.
+    editorAuth: {
+      sessionAdmin: async (req) => {
+        const name = /(?:^|;\s*)test-user=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+        return name !== undefined && USERS[name]?.role === 'admin' ? name : null;
+      },
+      isAdmin: async (username) => USERS[username]?.role === 'admin',
+      tokenAdmin: async (token) => (token === ADMIN_API_TOKEN ? 'token:deploy' : null),
     },
-    userRole: async (username) => USERS[username]?.role ?? null,
     ...extra,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -119,15 +124,18 @@ export async function startStack(env: Record<string, string> = {}, notifierOptio
   };
 }
 
-/** POST /flows/auth/token as the editor does; returns the answer's status and token (if any). */
-export async function login(base: string, username: string, password: string): Promise<{ status: number; token: string | undefined }> {
-  const res = await fetch(`${base}/flows/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username, password }),
-  });
-  const body = (await res.json().catch(() => ({}))) as { access_token?: string };
-  return { status: res.status, token: body.access_token };
+/** A ParkOps admin API token the stand-in accepts (for scripts that use the Node-RED admin API). */
+export const ADMIN_API_TOKEN = 'pko_test-admin-token';
+
+/**
+ * Signs in to the editor as its page does: GET /flows/auth/strategy with the (stand-in) ParkOps session;
+ * Node-RED answers with a redirect to the editor carrying its own access token, or without one.
+ */
+export async function login(base: string, username: string): Promise<{ status: number; location: string; token: string | undefined }> {
+  const res = await fetch(`${base}/flows/auth/strategy`, { headers: { cookie: `test-user=${username}` }, redirect: 'manual' });
+  const location = res.headers.get('location') ?? '';
+  const token = /[?&]access_token=([^&]+)/.exec(location)?.[1];
+  return { status: res.status, location, token: token === undefined ? undefined : decodeURIComponent(token) };
 }
 
 export function criticalAlert(over: Partial<Alert> = {}): Alert {

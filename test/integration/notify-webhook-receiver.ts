@@ -84,9 +84,9 @@ export class WebhookReceiver {
 }
 
 /** Polls `cond` every 20 ms until it holds; fails after `timeoutMs` with `what`. */
-export async function eventually(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function eventually(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

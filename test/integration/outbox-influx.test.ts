@@ -1,5 +1,5 @@
 /**
- * The durable outbox against a real influxd 1.6.7 (issue 4, "InfluxDB down"): influxd is stopped
+ * The durable outbox against a real influxd 1.6.7 ("InfluxDB down"): influxd is stopped
  * mid-stream for several seconds while readings keep arriving, and ParkOps itself is restarted while
  * InfluxDB is still down. Afterwards every reading is in InfluxDB exactly once. Lines InfluxDB
  * rejects as invalid are set aside with its reason, and the valid lines around them still arrive.
@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../ingest/src/contract/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import type { Reading } from '@parkops/contract/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../../ingest/src/store/db.ts';
 import { InfluxStore, toLine } from '../../ingest/src/store/influx-store.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';

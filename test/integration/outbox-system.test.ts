@@ -1,11 +1,11 @@
 /**
- * The deployment path end to end (issue 4): ParkOps started as `npm start` runs it with
+ * The deployment path end to end: ParkOps started as `npm start` runs it with
  * PARKOPS_STORE=influxdb, devices publishing QoS 1 through a real Mosquitto, a real influxd 1.6.7
  * behind it. InfluxDB goes down mid-stream: ingest keeps acknowledging, /api/health turns degraded
  * with the outbox depth and age, and once InfluxDB is back every reading is in it exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, PushKeyResponse, PushPayload, PushSubscriptionView } from '../../ingest/src/contract/index.ts';
+import type { Alert, HealthResponse, PushKeyResponse, PushPayload, PushSubscriptionView } from '@parkops/contract/index.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi, apiWithCookie, type Api } from '../support/api.ts';
 import { connect, publish } from '../support/mqtt.ts';
@@ -37,7 +37,7 @@ describe('Web Push API and delivery', () => {
   beforeAll(async () => {
     service = new PushService();
     await service.start();
-    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example' } });
+    sys = await startParkOps({ env: { PARKOPS_NODE_RED: 'false', PARKOPS_VAPID_SUBJECT: 'mailto:flood-team@jining-valley.example', PARKOPS_PUSH_ALLOW_HOSTS: '127.0.0.1' } });
     admin = await adminApi(sys);
     for (const [username, role, password] of [
       ['zhang.wei', 'responder', 'responder-pass-1'],
@@ -56,6 +56,15 @@ describe('Web Push API and delivery', () => {
     await service?.stop();
   });
 
+  it('with no channel yet: health stays ok but says nobody outside the dashboard is told, and start-up said how to set one', async () => {
+    const res = await fetch(`${sys.baseUrl}/api/health`);
+    expect(res.status).toBe(200);
+    const h = (await res.json()) as HealthResponse;
+    expect(h).toMatchObject({ status: 'ok', notifications: { channels: 0, webhook: false, robots: [], pushSubscriptions: 0 } });
+    expect(h.problems).toEqual([expect.stringMatching(/^notifications: no notification channel is configured: .*docs\/notifications\.md$/)]);
+    expect(sys.output()).toMatch(/Notifications: no notification channel is configured: alerts reach only people looking at the dashboard\. Set PARKOPS_WEBHOOK_URL, PARKOPS_WECOM_URL, PARKOPS_DINGTALK_URL or PARKOPS_FEISHU_URL/);
+  });
+
   it('gives the VAPID key to any signed-in user, and keeps the generated pair in the data folder', async () => {
     const forViewer = await viewer.get<PushKeyResponse>('/api/push/key');
     expect(forViewer.status).toBe(200);
@@ -72,8 +81,11 @@ describe('Web Push API and delivery', () => {
     const { publicKey } = (await responder.get<PushKeyResponse>('/api/push/key')).body;
     const good = service.subscribe(publicKey).json;
     const bad = await responder.post<{ error: string }>('/api/push/subscriptions', { ...good, keys: { ...good.keys, auth: 'c2hvcnQ' } });
-    expect(bad).toEqual({ status: 400, body: { error: 'keys.auth: must be a base64url 16-byte secret' } });
+    expect(bad).toEqual({ status: 400, body: { error: 'keys.auth: must be a base64url 16-byte secret', code: 'validation', params: { field: 'keys.auth', problem: 'keys.auth: must be a base64url 16-byte secret' } } });
     expect((await responder.post<{ error: string }>('/api/push/subscriptions', { ...good, endpoint: 'ftp://push.example.com/x' })).body.error).toBe('endpoint: must be an https:// URL');
+    // Only the browsers' push services (and PARKOPS_PUSH_ALLOW_HOSTS, 127.0.0.1 here): ParkOps will POST there.
+    const elsewhere = await responder.post<{ error: string; code: string; params: Record<string, string> }>('/api/push/subscriptions', { ...good, endpoint: 'https://169.254.169.254/latest/meta-data' });
+    expect(elsewhere).toMatchObject({ status: 400, body: { code: 'push.host_not_allowed', params: { host: '169.254.169.254' }, error: expect.stringContaining('PARKOPS_PUSH_ALLOW_HOSTS') } });
     expect((await viewer.post('/api/push/subscriptions', good)).status).toBe(403);
     // A token's subscription is its own (`token:<name>`): it gets pushes while the token is a responder or above.
     const token = (await admin.post<{ token: string }>('/api/tokens', { name: 'push-relay', role: 'responder' })).body.token;
@@ -105,9 +117,10 @@ describe('Web Push API and delivery', () => {
     const alert = alerts.find((a) => a.id === payload.alertId)!;
     expect(alert).toMatchObject({ rule: 'flood.level', severity: 'critical', room: ROOM });
     expect(payload).toMatchObject({ kind: 'alert', change: 'opened', severity: 'critical', urgent: true, room: ROOM, url: `/flood?alert=${encodeURIComponent(alert.id)}`, tag: `alert-${alert.id}` });
-    // The alert engine's message as it was when the alert opened (the alert's value moves on).
-    expect(payload.body).toMatch(/^Chuangqi building B1 power-distribution room: water at 7\d\d mm, critical band \(critical at 700 mm\)$/);
-    expect(payload.title).toMatch(/^【严重】新告警：创启大厦B1配电室 水位 7\d\d mm/);
+    // In the site's language (Chinese for the bundled site), from the details as they were when the alert opened.
+    expect(payload.body).toMatch(/^创启大厦B1配电室：水位 7\d\d mm，达到危急等级（危急线 700 mm）/);
+    expect(payload.title).toMatch(/^【严重】新告警：创启大厦B1配电室 水位 7\d\d mm，危急$/);
+    expect(alert.message).toMatch(/^创启大厦B1配电室：/);
     const delivered = service.delivered.find((d) => d.subscriptionId === phone.id)!;
     expect(delivered.headers.urgency).toBe('high');
     expect(delivered.jwt.claims.sub).toBe('mailto:flood-team@jining-valley.example');
@@ -139,5 +152,17 @@ describe('Web Push API and delivery', () => {
     expect(await del(responder, sys.baseUrl, '/api/push/subscriptions', { endpoint: phone.json.endpoint })).toBe(404);
     // Only the phone of the previous test is left.
     expect((await responder.post<{ queued: number }>('/api/push/test', {})).body.queued).toBe(1);
+  });
+
+  it('counts the responders\' phones as a channel: health drops its "nobody is told" line', async () => {
+    let h: HealthResponse | undefined;
+    for (let i = 0; i < 100 && !(h?.notifications && h.notifications.pushSubscriptions > 0); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      h = (await (await fetch(`${sys.baseUrl}/api/health`)).json()) as HealthResponse;
+    }
+    // The responder's phone and the relay token's subscription.
+    expect(h?.notifications).toMatchObject({ channels: 2, pushSubscriptions: 2 });
+    expect(h?.problems ?? []).toEqual([]);
+    expect((await viewer.get<{ channels: number }>('/api/notifications/channels')).body).toMatchObject({ channels: 2 });
   });
 });

@@ -222,7 +222,7 @@ describe('heatmap and report parameters', () => {
     [`/api/reports/parking?from=${encodeURIComponent(TO)}&to=${encodeURIComponent(FROM)}`, 'from after to', /from must be before to/],
     ['/api/reports/parking?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'over a year', /range is too long: at most 366 days/],
     ['/api/reports/parking?every=2h', 'bad every', /every: "2h" is not allowed/],
-    ['/api/reports/parking?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&every=15m', '15m too long', /15m is allowed for ranges up to 31 days/],
+    ['/api/reports/parking?from=2026-01-01T00:00:00Z&to=2026-04-15T00:00:00Z&every=15m', '15m too long', /15m is allowed for ranges up to 92 days/],
     ['/api/reports/parking?format=csv&table=cars', 'bad table', /table: "cars" is not allowed/],
   ];
   for (const [path, name, message] of bad) {

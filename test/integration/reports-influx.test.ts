@@ -5,7 +5,7 @@
  * answered through the report router with the InfluxDB store behind it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageResponse } from '@parkops/ingest/contract';
+import type { UsageResponse } from '@parkops/contract';
 import type { ParkingReport, VenuesReport } from '@parkops/ingest/reports/types.ts';
 import { startInfluxd, type InfluxdServer } from '../harness/influxd.ts';
 import { InfluxStore } from '../../ingest/src/store/influx-store.ts';

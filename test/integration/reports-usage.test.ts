@@ -1,10 +1,10 @@
 /**
- * GET /api/usage (CONTRACT.md section 3) on the SQLite store: a known history written through the real
+ * GET /api/usage (docs/api.md, HTTP API) on the SQLite store: a known history written through the real
  * Ingest pipeline (real SQLite file, rollup hook), exact figures, CSV round trip, bucket edge cases and
  * bad parameters. Times are Asia/Shanghai (UTC+8), the default site's zone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageResponse } from '@parkops/ingest/contract';
+import type { UsageResponse } from '@parkops/contract';
 import { HISTORY_START, openPipeline, serveReports, writeKnownHistory, type Pipeline, type ReportsHttp } from '../../ingest/src/reports/testing.ts';
 
 const H = 3_600_000;
@@ -164,7 +164,7 @@ describe('usage: bad parameters and roles', () => {
     ['from equal to to', { subject: 'parking', from: local('2026-11-17T00:00:00'), to: local('2026-11-17T00:00:00') }, /from must be before to/],
     ['a bad every', { subject: 'parking', every: '5m' }, /every: "5m" is not allowed; use 15m, 1h or 1d/],
     ['a bad time', { subject: 'parking', from: 'yesterday' }, /from: "yesterday" is not an ISO 8601 time/],
-    ['15m over 31 days', { subject: 'parking', every: '15m', from: local('2026-10-01T00:00:00'), to: local('2026-11-16T00:00:00') }, /range is too long: at most 31 days/],
+    ['15m over 92 days', { subject: 'parking', every: '15m', from: local('2026-07-01T00:00:00'), to: local('2026-11-16T00:00:00') }, /range is too long: at most 92 days/],
     ['1h over 366 days', { subject: 'parking', every: '1h', from: local('2025-01-01T00:00:00'), to: local('2026-11-16T00:00:00') }, /range is too long: at most 366 days/],
     ['a bad format', { subject: 'parking', format: 'xml' }, /format: "xml" is not allowed/],
   ];

@@ -9,7 +9,7 @@ import { FencedOut, PgDatabase, PgTransactions } from '../../ingest/src/db/pg.ts
 import { LeaderElection, PG_LEADER_SCHEMA } from '../../ingest/src/ha/leader.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { freshDatabase, type FreshDb } from '../support/pg.ts';
-import { alertRecord, repositoriesSuite, type ReposUnderTest } from './repositories-suite.ts';
+import { alert, alertRepositorySuite, incidentRepositorySuite, liveRepositorySuite, type RepoFactory, type RepoUnderTest } from './repositories.suite.ts';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -21,21 +21,23 @@ afterAll(async () => {
 
 const SCHEMAS = [PG_LEADER_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA];
 
-function on(fresh: FreshDb): ReposUnderTest {
-  return {
-    alerts: new PgAlertRepository(fresh.db),
-    incidents: new PgIncidentRepository(fresh.db),
-    live: new PgLiveRepository(fresh.db),
+/** A factory of `make` on a fresh database per test; `reopen` ends the pool and opens a new one on the same database. */
+function pg<R>(make: (db: PgDatabase) => R): RepoFactory<R> {
+  const on = (fresh: FreshDb): RepoUnderTest<R> => ({
+    repo: make(fresh.db),
     transactions: new PgTransactions(fresh.db),
     close: () => fresh.close(),
     reopen: async () => {
       await fresh.close();
       return on(fresh.reopen());
     },
-  };
+  });
+  return async () => on(await freshDatabase(server, SCHEMAS));
 }
 
-repositoriesSuite('postgresql', async () => on(await freshDatabase(server, SCHEMAS)));
+alertRepositorySuite('postgresql', pg((db) => new PgAlertRepository(db)));
+incidentRepositorySuite('postgresql', pg((db) => ({ incidents: new PgIncidentRepository(db), alerts: new PgAlertRepository(db) })));
+liveRepositorySuite('postgresql', pg((db) => new PgLiveRepository(db)));
 
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => silentLog } as unknown as import('../../ingest/src/log.ts').Logger;
 
@@ -52,18 +54,18 @@ describe('fencing on PostgreSQL', () => {
       await a.start();
       await b.start();
       expect([a.role, b.role]).toEqual(['leader', 'standby']);
-      await repoA.save(alertRecord({ id: 'by-a' }));
-      await expect(repoB.save(alertRecord({ id: 'by-b', rule: 'other' }))).rejects.toBeInstanceOf(FencedOut);
+      await repoA.save(alert('by-a'));
+      await expect(repoB.save(alert('by-b', { rule: 'other' }))).rejects.toBeInstanceOf(FencedOut);
       // A stops renewing (as if frozen or cut off) without giving the lease back; B takes over once it ran out.
       await a.stop().catch(() => undefined);
       // stop() hands the lease on; to model a frozen leader, put the row back as A's with A's epoch.
       await fresh.db.query("UPDATE leader_lease SET holder = 'A', expires_at = now() + interval '1 second'");
       const deposed = new PgAlertRepository(new PgDatabase(fresh.db.pool, { current: () => ({ holder: 'A', epoch: 1 }) }));
-      await deposed.save(alertRecord({ id: 'by-a-2', rule: 'r2' }));
+      await deposed.save(alert('by-a-2', { rule: 'r2' }));
       while (b.role !== 'leader') await new Promise((r) => setTimeout(r, 100));
       expect(b.currentEpoch).toBe(2);
-      await expect(deposed.save(alertRecord({ id: 'by-a-3', rule: 'r3' }))).rejects.toBeInstanceOf(FencedOut);
-      await repoB.save(alertRecord({ id: 'by-b', rule: 'other' }));
+      await expect(deposed.save(alert('by-a-3', { rule: 'r3' }))).rejects.toBeInstanceOf(FencedOut);
+      await repoB.save(alert('by-b', { rule: 'other' }));
       expect((await repoB.active()).map((x) => x.id).sort()).toEqual(['by-a', 'by-a-2', 'by-b']);
       expect(events).toContain('A elected 1');
       expect(events).toContain('B elected 2');

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DeviceView, FloodResponse, VenueView } from '../../ingest/src/contract/index.ts';
+import type { DeviceView, FloodResponse, VenueView } from '@parkops/contract/index.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi } from '../support/api.ts';

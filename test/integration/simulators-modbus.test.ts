@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloodResponse } from '../../ingest/src/contract/index.ts';
-import { Topics } from '../../ingest/src/contract/topics.ts';
+import type { FloodResponse } from '@parkops/contract/index.ts';
+import { Topics } from '@parkops/contract/topics.ts';
 import { ModbusConnection, RequestTimeout } from '../../ingest/src/modbus/connection.ts';
 import { modbusDevices, payloadOf, pointsOf } from '../../ingest/src/modbus/devices.ts';
 import { planReads, pointValues } from '../../ingest/src/modbus/read-plan.ts';
-import { loadSite, type Site } from '../../ingest/src/site/index.ts';
+import { loadSite, type Site } from '@parkops/contract/site/index.ts';
 import { SimModbusServers } from '../../simulators/src/modbus-server.ts';
 import type { SimMessage } from '../../simulators/src/types.ts';
 import { freePort } from '../harness/ports.ts';
@@ -21,7 +21,7 @@ import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { adminApi } from '../support/api.ts';
 import { eventually } from '../support/mqtt.ts';
 
-const VARIANT = fileURLToPath(new URL('../../ingest/src/site/jining-innovation-valley-modbus.json', import.meta.url));
+const VARIANT = fileURLToPath(new URL('../../contract/src/site/jining-innovation-valley-modbus.json', import.meta.url));
 
 /** The bundled Modbus variant with its two Modbus ports (5020, 5021) moved to free ones. */
 async function variantOnFreePorts(dir: string): Promise<{ path: string; ports: [number, number] }> {

@@ -7,8 +7,8 @@
  * nothing depends on the wall clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../ingest/src/contract/index.ts';
-import { loadSite } from '../../ingest/src/site/index.ts';
+import type { Reading } from '@parkops/contract/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from '../../ingest/src/store/types.ts';
 
 export interface StoreUnderTest {

@@ -1,5 +1,5 @@
 /**
- * CAP warnings through the real HTTP API of a running ParkOps (CONTRACT.md section 8): a feed token
+ * CAP warnings through the real HTTP API of a running ParkOps (docs/api.md, official warnings): a feed token
  * posts CAP 1.2 (samples shaped like the CAP 1.2 specification's Appendix A examples, and a Chinese
  * rainstorm warning with zh-CN and en blocks); viewers read them; storm mode shows on GET /api/flood;
  * bad CAP is refused with the reason and loses nothing; a feed token reads nothing else.
@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloodResponse, PostWarningResponse, WarningView } from '../../ingest/src/contract/api.ts';
+import type { FloodResponse, PostWarningResponse, WarningView } from '@parkops/contract/api.ts';
 import { at, buildCap, CALIFORNIA_POLYGON, JINING_POLYGON, sample } from '../../ingest/src/warnings/testing.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 import { eventually } from '../support/mqtt.ts';

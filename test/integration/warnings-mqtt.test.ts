@@ -1,11 +1,11 @@
 /**
- * CAP warnings over MQTT on ParkOps' own topic `park/warnings/{source}` (CONTRACT.md section 8),
+ * CAP warnings over MQTT on ParkOps' own topic `park/warnings/{source}` (docs/api.md, official warnings),
  * through a real Mosquitto and through the embedded broker: stored once, larger than a device
  * payload may be, bad CAP rejected on park/rejected with the reason, and device readings around it
  * still taken. With the embedded broker the PUBACK comes only after the warning is stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FloodResponse, WarningView } from '../../ingest/src/contract/api.ts';
+import type { FloodResponse, WarningView } from '@parkops/contract/api.ts';
 import { at, buildCap, JINING_POLYGON, sample } from '../../ingest/src/warnings/testing.ts';
 import { startMosquitto, type MosquittoServer } from '../harness/mosquitto.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';

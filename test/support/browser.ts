@@ -27,7 +27,7 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US'): Promise<Browser> {
+export async function openBrowser(viewport: { width: number; height: number }, locale = 'en-US', opts: { timezoneId?: string; javaScriptEnabled?: boolean } = {}): Promise<Browser> {
   // Debian's chromium rejects --user-data-dir through launch(): a persistent context in a fresh folder.
   const dir = mkdtempSync(join(tmpdir(), 'parkops-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
@@ -36,6 +36,7 @@ export async function openBrowser(viewport: { width: number; height: number }, l
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport,
     locale,
+    ...opts,
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   return {
@@ -49,8 +50,8 @@ export async function openBrowser(viewport: { width: number; height: number }, l
 }
 
 export async function login(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  // Until the page is hydrated its form has no handler: a submit would be a plain GET with the
-  // password in the query string. Wait for the scripts first.
+  // Before the scripts run, the form posts to the API itself (and lands on / as well); waiting for them
+  // makes every test sign in the same way, through the page's handler.
   await page.goto(`${baseUrl}/login`, { waitUntil: 'networkidle' });
   await page.fill('#username', username);
   await page.fill('#password', password);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UplinkTopics } from '../../ingest/src/contract/topics.ts';
+import { UplinkTopics } from '@parkops/contract/topics.ts';
 
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/lorawan/${name}`, import.meta.url)), 'utf8')) as Record<string, unknown>;
 

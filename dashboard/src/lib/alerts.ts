@@ -1,109 +1,28 @@
 /**
- * Words for alerts. The server's `message` is kept as the detail; the title and the
- * time-to-threshold line are built here so they read in the user's language.
+ * Words for alerts in the user's language, all from the one renderer (@parkops/ingest/text): an
+ * alert's headline (place and key figure), its message from the structured details, and the time to
+ * the next line. The server's `message` (in the site's language) is only the fallback for an alert
+ * stored without details.
  */
-import { parseSubject, type SubjectKind } from '@parkops/ingest/contract/subjects.ts';
-import type { Alert } from '@parkops/ingest/contract';
-import type { MessageKey } from './i18n/messages.ts';
-import type { Translate } from './format.ts';
+import type { Alert } from '@parkops/contract';
+import type { AlertText } from '@parkops/ingest/text/alert-text.ts';
 
-const SUBJECT_KINDS: Record<SubjectKind, MessageKey> = {
-  parking: 'subject.parking',
-  zone: 'subject.zone',
-  bay: 'subject.bay',
-  gate: 'subject.parking',
-  room: 'subject.room',
-  'room-level': 'subject.level',
-  level: 'subject.level',
-  pump: 'subject.pump',
-  venue: 'subject.venue',
-  'venue-counts': 'subject.venue',
-  'device-status': 'subject.parking',
-};
-
-/** Rule names of the alert engine (ingest/src/alerts/types.ts RULES) with words in both languages. */
-const RULE_KEYS: Record<string, MessageKey> = {
-  'flood.level': 'rule.floodLevel',
-  'flood.rise': 'rule.floodRise',
-  'flood.sensors-disagree': 'rule.sensorsDisagree',
-  'pump.failed-start': 'rule.pumpFailedStart',
-  'pump.no-effect': 'rule.pumpNoEffect',
-  'pump.current': 'rule.pumpCurrent',
-  'pump.short-cycling': 'rule.pumpShortCycling',
-  'device.stale': 'rule.deviceStale',
-  'parking.full': 'rule.parkingFull',
-  'venue.over-capacity': 'rule.venueOverCapacity',
-  'parking.low-battery': 'rule.lowBattery',
-};
-
-/** "Pump failed to start · P2 · b1-power" from rule "pump.failed-start" and subject "flood/b1-power/pumps/P2". */
-export function alertTitle(t: Translate, a: Alert, roomName: (id: string) => string | undefined = () => undefined): string {
-  const s = parseSubject(a.subject);
-  const room = (id: string): string => roomName(id) ?? id;
-  let where: string[];
-  switch (s?.kind) {
-    case 'level':
-      where = [s.sensorId, room(s.roomId)];
-      break;
-    case 'pump':
-      where = [s.pumpId, room(s.roomId)];
-      break;
-    case 'room':
-    case 'room-level':
-      where = [room(s.roomId)];
-      break;
-    case 'zone':
-      where = [s.zoneId];
-      break;
-    case 'bay':
-      where = [s.bayId];
-      break;
-    case 'gate':
-      where = [s.gateId];
-      break;
-    case 'venue':
-    case 'venue-counts':
-      where = [s.venueId];
-      break;
-    case 'device-status':
-      where = [s.deviceId];
-      break;
-    case 'parking':
-    case undefined:
-      where = [];
-      break;
-  }
-  const rule = RULE_KEYS[a.rule];
-  if (rule) return [t(rule), ...where].join(' · ');
-  if (!s) return a.subject;
-  // No known rule: the kind of thing names it, "Water level L1 · B1 room", "Zone A".
-  const [first, ...rest] = s.kind === 'room-level' ? ['', ...where] : where;
-  return [`${t(SUBJECT_KINDS[s.kind])}${first ? ` ${first}` : ''}`, ...rest].join(' · ');
-}
-
-/** Most urgent first, then newest. */
-export function bySeverity(a: Alert, b: Alert): number {
+/** Live (firing or acknowledged) before cleared, then the most urgent, then the newest. */
+export function byUrgency(a: Alert, b: Alert): number {
+  const live = (x: Alert): number => (x.state === 'resolved' ? 1 : 0);
   const rank = { critical: 0, warning: 1, info: 2 } as const;
-  return rank[a.severity] - rank[b.severity] || b.startedAt.localeCompare(a.startedAt);
+  return live(a) - live(b) || rank[a.severity] - rank[b.severity] || b.startedAt.localeCompare(a.startedAt);
 }
 
-/** The server's message plus the value and the time-to-threshold estimate when there is one. */
-export function describeAlert(t: Translate, a: Alert): string {
-  const bits = [a.message];
-  if (a.etaMin !== undefined && a.etaMin !== null && Number.isFinite(a.etaMin)) {
-    bits.push(a.etaMin <= 0
-      ? t('alert.etaNow', { target: etaTargetName(t, a.etaTarget) })
-      : t('alert.eta', { n: Math.max(1, Math.round(a.etaMin)), target: etaTargetName(t, a.etaTarget) }));
-  }
+/** The message and, while it is firing, the time to the next line: "…; reaches the floor in ~14 min". */
+export function describeAlert(text: AlertText, a: Alert, now: number = Date.now()): string {
+  const bits = [text.alertMessage(a, now)];
+  const eta = a.state === 'resolved' ? null : text.eta(a.etaMin, a.etaTarget);
+  if (eta) bits.push(eta);
   return bits.join(' · ');
 }
 
-export function etaTargetName(t: Translate, target: string | undefined): string {
-  switch (target) {
-    case 'warn': case 'warnMm': return t('band.warn');
-    case 'alarm': case 'alarmMm': return t('band.alarm');
-    case 'critical': case 'criticalMm': return t('band.critical');
-    case 'floor': case 'floorMm': case undefined: return t('band.floor');
-    default: return target;
-  }
+/** "创启大厦B1配电室 水位 712 mm，危急": where, and the figure that matters. */
+export function alertHeadline(text: AlertText, a: Alert): string {
+  return text.alertHeadline(a);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CodecView, DeviceView } from '@parkops/ingest/contract';
+import type { CodecView, DeviceView } from '@parkops/contract';
 import { batteryText, codecsFor, filterDevices, NO_FILTER, parseParamsText, summarize } from './devices.ts';
 
 const dev = (over: Partial<DeviceView>): DeviceView => ({ id: 'x', kind: 'bay', name: 'x', stale: false, lowBattery: false, ...over });

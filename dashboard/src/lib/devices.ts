@@ -2,7 +2,7 @@
  * The admin Devices page's logic, kept out of the component so it can be tested without a browser:
  * filtering the device list and preparing a binding from the assign form.
  */
-import type { CodecView, DeviceKindName, DeviceView } from '@parkops/ingest/contract';
+import type { CodecView, DeviceKindName, DeviceView } from '@parkops/contract';
 
 export type KindFilter = DeviceKindName | 'all';
 

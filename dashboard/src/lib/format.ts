@@ -3,6 +3,7 @@
  * serves both languages and can be unit-tested without a browser.
  */
 import type { MessageKey } from './i18n/messages.ts';
+import { site } from './site.svelte.ts';
 
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
@@ -42,13 +43,15 @@ export function isOld(iso: string | null | undefined, nowMs: number, maxAgeMs: n
   return Number.isNaN(then) || nowMs - then > maxAgeMs;
 }
 
-export function formatTime(lang: string, iso: string | null | undefined, withDate = false, withSeconds = false): string {
+/** A time for people: in the site's time zone once the snapshot said it (site.svelte.ts), 24-hour. */
+export function formatTime(lang: string, iso: string | null | undefined, withDate = false, withSeconds = false, timeZone: string | undefined = site.timezone): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '–';
+  const zone = timeZone ? { timeZone } : {};
   return d.toLocaleString(lang, withDate
-    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) }
-    : { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(withSeconds ? { second: '2-digit' } : {}), ...zone }
+    : { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', ...zone });
 }
 
 export function formatNumber(lang: string, n: number | null | undefined, digits = 0): string {
@@ -63,5 +66,14 @@ export function formatPercent(lang: string, share: number | null | undefined): s
 
 /** 24-hour clock "HH:mm" for chart axes, in both languages. */
 export function formatClock(lang: string, ms: number): string {
-  return new Date(ms).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return new Date(ms).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(site.timezone ? { timeZone: site.timezone } : {}) });
+}
+
+/** A time zone as people name it in `lang` ("China Standard Time", "中国标准时间"), not its IANA id. */
+export function zoneLabel(lang: string, timeZone: string, at: number = Date.now()): string {
+  try {
+    return new Intl.DateTimeFormat(lang, { timeZone, timeZoneName: 'long' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  } catch {
+    return timeZone;
+  }
 }

@@ -12,7 +12,24 @@ export interface IncidentSummary {
   peakMm?: number | null;
   peakAt?: string | null;
 }
-export interface TimelineEntry { at: string; kind: string; subject: string | null; value: number | null; detail: string | null; actor: string | null; note: string | null; state: string | null }
+import type { AlertDetails } from '@parkops/contract';
+
+export interface TimelineEntry {
+  at: string;
+  kind: string;
+  subject: string | null;
+  value: number | null;
+  detail: string | null;
+  actor: string | null;
+  note: string | null;
+  state: string | null;
+  /** structured, so the entry is worded in the reader's language */
+  change: string | null;
+  details: AlertDetails | null;
+  channel: string | null;
+  errorCode: string | null;
+  rule: string | null;
+}
 export interface IncidentDetail extends IncidentSummary {
   timeline: TimelineEntry[];
   pumpRunSec: Record<string, number>;
@@ -50,6 +67,11 @@ export function readTimeline(raw: Loose): TimelineEntry[] {
       actor: str(e.actor),
       note: str(e.note),
       state: str(e.state),
+      change: str(e.change),
+      details: e.details && typeof e.details === 'object' ? (e.details as AlertDetails) : null,
+      channel: str(e.channel),
+      errorCode: str(e.errorCode),
+      rule: str(e.rule),
     }))
     .sort((a, b) => a.at.localeCompare(b.at));
 }

@@ -18,11 +18,16 @@ import type {
   ParkingResponse,
   PumpView,
   RoomEvent,
+  RoomStormView,
+  ChecklistItemView,
   StreamSnapshot,
   VenueView,
   WarningView,
-} from '@parkops/ingest/contract';
-import { parseSubject, roomOf } from '@parkops/ingest/contract/subjects.ts';
+} from '@parkops/contract';
+import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
+import { AlertText } from '@parkops/ingest/text/alert-text.ts';
+import type { NameSource, TextLang } from '@parkops/ingest/text/types.ts';
+import { site } from './site.svelte.ts';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signed-out';
 
@@ -65,7 +70,7 @@ export function backoffMs(attempt: number, random: number): number {
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
-/** An alert someone still has to acknowledge (CONTRACT.md section 4). */
+/** An alert someone still has to acknowledge (docs/api.md, the alert object). */
 export function needsAck(a: Alert): boolean {
   return a.state === 'firing' || (a.state === 'resolved' && !a.ackedAt);
 }
@@ -140,6 +145,31 @@ export class LiveStore {
     return lang === 'zh-CN' && r.nameZh ? r.nameZh : r.name;
   }
 
+  /** The site's names as the live snapshot carries them, for the alert text renderer. Read lazily: reactive. */
+  readonly names: NameSource = {
+    room: (id) => this.rooms.find((r) => r.id === id),
+    device: (roomId, id) => {
+      const r = this.rooms.find((x) => x.id === roomId);
+      return r?.levels.find((l) => l.id === id) ?? r?.pumps.find((p) => p.id === id);
+    },
+    zone: (id) => this.zones.find((z) => z.id === id),
+    venue: (id) => this.venues.find((v) => v.id === id),
+  };
+
+  private readonly texts = new Map<string, AlertText>();
+
+  /** Alert text in `lang` (the user's), in the site's time zone, from the alerts' structured details. */
+  text(lang: TextLang): AlertText {
+    const tz = site.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const key = `${lang}|${tz}`;
+    let t = this.texts.get(key);
+    if (!t) {
+      t = new AlertText(lang, tz, this.names);
+      this.texts.set(key, t);
+    }
+    return t;
+  }
+
   /** Alerts not yet closed, newest first. */
   get activeAlerts(): Alert[] {
     return this.alerts.filter(isActive);
@@ -194,6 +224,7 @@ export class LiveStore {
     on<Alert>('alert', (a) => this.onAlert(a));
     on<WarningView>('warning', (w) => this.onWarning(w));
     on<{ room: string; stormMode: boolean }>('storm', (e) => this.onStorm(e));
+    on<{ room: string; storm: RoomStormView }>('readiness', (e) => this.onReadiness(e));
     src.onopen = () => {
       if (this.source !== src) return;
       // "live" only once the snapshot arrived: before that the screen still shows old data.
@@ -276,6 +307,10 @@ export class LiveStore {
 
   private onSnapshot(s: StreamSnapshot): void {
     this.attempt = 0;
+    if (s.site) {
+      site.timezone = s.site.timezone;
+      site.language = s.site.language;
+    }
     this.clockOffsetMs = Date.parse(s.serverTime) - this.deps.now();
     this.zoneMeta = s.parking.zones;
     this.bayList = s.parking.bays.slice();
@@ -346,6 +381,19 @@ export class LiveStore {
   private onStorm(e: { room: string; stormMode: boolean }): void {
     this.roomList = this.roomList.map((r) => (r.id === e.room ? { ...r, stormMode: e.stormMode } : r));
     this.dirty.rooms = true;
+  }
+
+  /** The room's storm view as the server evaluated it (storm mode, rules, the readiness checklist). */
+  private onReadiness(e: { room: string; storm: RoomStormView }): void {
+    this.roomList = this.roomList.map((r) => (r.id === e.room ? { ...r, storm: e.storm, stormMode: e.storm.mode } : r));
+    this.dirty.rooms = true;
+  }
+
+  /** A checklist item the client got from an API answer (a tick) without waiting for the stream. */
+  applyChecklistItem(roomId: string, item: ChecklistItemView): void {
+    this.roomList = this.roomList.map((r) => (r.id !== roomId || !r.storm ? r : { ...r, storm: { ...r.storm, checklist: r.storm.checklist.map((i) => (i.id === item.id ? item : i)) } }));
+    this.dirty.rooms = true;
+    this.schedule();
   }
 
   private onAlert(a: Alert): void {

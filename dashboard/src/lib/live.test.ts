@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, BayView, StreamSnapshot, WarningView } from '@parkops/ingest/contract';
+import type { Alert, BayView, StreamSnapshot, WarningView } from '@parkops/contract';
 import { backoffMs, LiveStore, type LiveDeps, type StreamSource } from './live.svelte.ts';
 
 /** A stream the test drives by hand, standing in for the browser's EventSource. */
@@ -262,5 +262,31 @@ describe('backoffMs', () => {
     expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, 0.5))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
     expect(backoffMs(0, 0)).toBe(800);
     expect(backoffMs(10, 1)).toBe(36000);
+  });
+});
+
+describe('LiveStore storm readiness', () => {
+  const view = (mode: boolean, state: 'ok' | 'todo') => ({
+    mode,
+    rules: { riseWarnMmPerMin: mode ? 5 : 10, riseWindowSec: 300, holdSec: mode ? 10 : 30, clearHoldSec: 120 },
+    stormRules: { riseWarnMmPerMin: 5, riseWindowSec: 300, holdSec: 10, clearHoldSec: 120 },
+    checklist: [{ id: 'sandbags', text: 'Sandbags', check: 'manual' as const, state, findings: [], since: '2026-01-01T00:00:00Z', checkedAt: '2026-01-01T00:00:00Z' }],
+  });
+
+  it('takes the room\'s storm view from a readiness event, storm mode with it, and a tick answer at once', () => {
+    const h = harness();
+    h.store.start();
+    h.streams[0]!.emit('snapshot', snapshot());
+    h.streams[0]!.emit('readiness', { room: 'b1', storm: view(true, 'todo') });
+    h.runFrames();
+    expect(h.store.rooms[0]!.stormMode).toBe(true);
+    expect(h.store.rooms[0]!.storm?.checklist[0]?.state).toBe('todo');
+    h.store.applyChecklistItem('b1', { ...view(true, 'ok').checklist[0]! });
+    h.runFrames();
+    expect(h.store.rooms[0]!.storm?.checklist[0]?.state).toBe('ok');
+    // A reading's event keeps the storm view (it only replaces the level).
+    h.streams[0]!.emit('room', { room: 'b1', level: null, band: 'normal' });
+    h.runFrames();
+    expect(h.store.rooms[0]!.storm?.mode).toBe(true);
   });
 });

@@ -9,7 +9,7 @@
  * Every step that fails says why (`error`): a blocked permission, no HTTPS, a browser without push, the
  * server's refusal. Nothing is swallowed, and the button is not offered again as if nothing happened.
  */
-import type { PushKeyResponse, PushSubscriptionView } from '@parkops/ingest/contract';
+import type { PushKeyResponse, PushSubscriptionView } from '@parkops/contract';
 import { ApiError, apiFetch } from './api.ts';
 import type { MessageKey } from './i18n/messages.ts';
 

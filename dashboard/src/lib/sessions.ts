@@ -1,4 +1,4 @@
-import type { ParkingSession } from '@parkops/ingest/contract';
+import type { ParkingSession } from '@parkops/contract';
 
 export interface SessionSummary { count: number; completed: number; open: number; avgDwellMin: number | null }
 

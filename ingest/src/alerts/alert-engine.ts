@@ -1,6 +1,6 @@
 /**
- * The alert engine (issue 6): evaluates the flood and park rules on every accepted reading and on a 1 s
- * tick, runs the alert lifecycle of CONTRACT.md section 4 (firing -> acknowledged -> resolved, one open
+ * The alert engine: evaluates the flood and park rules on every accepted reading and on a 1 s
+ * tick, runs the alert lifecycle of docs/api.md, the alert object (firing -> acknowledged -> resolved, one open
  * alert per rule and subject), persists everything so a restart changes nothing, publishes
  * `park/alerts/{id}` as section 2 says, and emits `alert.changed` on the bus for every change.
  *
@@ -13,11 +13,11 @@
 import { FencedOut } from '../db/tx.ts';
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
-import type { Topics } from '../contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository, type ChangeRecord } from './alert-repository.ts';
 import type { IncidentRepository } from './incident-repository.ts';
 import type { RoomJudgement } from '../flood/room-judge.ts';
@@ -32,6 +32,15 @@ export class AlertNotFound extends Error {
 }
 export class AlertNotAckable extends Error {
   readonly status = 409;
+  /** For the client: who acknowledged it and when (ISO), and whether it is resolved too. */
+  constructor(
+    message: string,
+    readonly by: string,
+    readonly at: string,
+    readonly resolved: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export interface AuditEntry {
@@ -54,6 +63,8 @@ export interface AlertEngineDeps {
   log: Logger;
   clock?: Clock;
   audit?: (e: AuditEntry) => void;
+  /** Whether a flood room is in storm mode at a time (the warnings module); its rules then use the room's storm settings. */
+  stormMode?: (roomId: string, now: number) => boolean;
 }
 
 /** An open alert whose value or ETA moves is republished at most this often (a change of state, severity or grade goes out at once). */
@@ -74,6 +85,7 @@ export class AlertEngine implements Module, AlertSink {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly audit: ((e: AuditEntry) => void) | undefined;
+  private readonly stormMode: (roomId: string, now: number) => boolean;
 
   private readonly repo: AlertRepository;
   /** The serial write queue's tail; `queued` counts the writes not yet settled. */
@@ -114,6 +126,7 @@ export class AlertEngine implements Module, AlertSink {
     this.log = deps.log;
     this.clock = deps.clock ?? systemClock;
     this.audit = deps.audit;
+    this.stormMode = deps.stormMode ?? (() => false);
     this.messages = new AlertMessages(deps.site);
   }
 
@@ -143,7 +156,7 @@ export class AlertEngine implements Module, AlertSink {
     const aliveAt = this.state.get('meta:aliveAt');
     const downtime = typeof aliveAt === 'number' ? Math.max(0, now - aliveAt) : 0;
     for (const room of this.site.rooms) {
-      const rules = new FloodRoomRules(room, this, store, observer, now);
+      const rules = new FloodRoomRules(room, this, store, observer, now, (at) => this.stormMode(room.id, at));
       rules.creditDowntime(downtime, now);
       this.rooms.set(room.id, rules);
     }
@@ -484,7 +497,7 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /**
-   * CONTRACT.md section 2: retained while not resolved; on resolution the resolved object once, not
+   * docs/api.md, ParkOps to clients: retained while not resolved; on resolution the resolved object once, not
    * retained, then an empty retained payload clears the retained message. Publishes of one alert are
    * chained so they reach the broker in order.
    */
@@ -572,8 +585,8 @@ export class AlertEngine implements Module, AlertSink {
     const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();
-    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`);
-    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`);
+    if (a.state === 'acknowledged') throw new AlertNotAckable(`alert ${id} is already acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt ?? a.updatedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt ?? a.updatedAt).toISOString(), false);
+    if (a.state === 'resolved' && a.ackedAt !== null) throw new AlertNotAckable(`alert ${id} is resolved and was acknowledged by ${a.ackedBy ?? 'someone'} at ${this.messages.localTime(a.ackedAt, now)}`, a.ackedBy ?? '', new Date(a.ackedAt).toISOString(), true);
     const text = note?.trim() || null;
     a.ackedAt = now;
     a.ackedBy = by.username;
@@ -584,7 +597,7 @@ export class AlertEngine implements Module, AlertSink {
       stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined });
     } else {
       // Resolved before anyone acknowledged it: the acknowledgement takes it off the active list. The
-      // resolved object was already published once (CONTRACT.md section 2), so nothing goes to MQTT.
+      // resolved object was already published once (docs/api.md, ParkOps to clients), so nothing goes to MQTT.
       stored = this.commit(a, 'acknowledged', now, { actor: by.username, note: text ?? undefined, publish: false });
       this.forget(a.id);
     }
@@ -610,14 +623,23 @@ export class AlertEngine implements Module, AlertSink {
   }
 
   /** The incident timeline as CSV (RFC 4180, CRLF), or undefined for an unknown id. */
-  async incidentCsv(id: string): Promise<string | undefined> {
+  async incidentCsv(id: string, lang?: 'en' | 'zh-CN'): Promise<string | undefined> {
     const d = await this.incident(id);
-    return d ? timelineCsv(d) : undefined;
+    return d ? timelineCsv(d, { timezone: this.site.timezone, lang }) : undefined;
   }
 
   /** For the HTTP routes: an unexpected failure goes to the log, the client gets a plain message. */
   logError(err: unknown, what: string): void {
     this.log.error({ err }, what);
+  }
+
+  /**
+   * For the storm module: an entry on the room's open incident timeline (storm mode's warning changing,
+   * a readiness-checklist item changing state), written on the engine's write queue. Returns false when
+   * the room has no open incident.
+   */
+  recordIncidentEvent(roomId: string, e: { at?: number; kind: string; subject?: string; value?: number; detail?: string }): boolean {
+    return this.tracker.roomEvent(roomId, e.at ?? this.clock.now(), e.kind, e.subject ?? null, e.value ?? null, e.detail ?? null);
   }
 }
 

@@ -7,7 +7,7 @@
  * now, incident-repository.ts) and an `alert_notifications` table that nothing ever wrote: version 3
  * drops it (notification attempts are the notifications module's, read through NotificationLog).
  */
-import type { Alert, AlertDetails, AlertSeverity, AlertState } from '../contract/api.ts';
+import type { Alert, AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   escalate_from INTEGER NOT NULL,
   escalated_at INTEGER
 );
--- CONTRACT.md section 4: one open alert per rule and subject, enforced by the database too.
+-- docs/api.md, the alert object: one open alert per rule and subject, enforced by the database too.
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open ON alerts(rule, subject) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_started ON alerts(started_at);
 CREATE INDEX IF NOT EXISTS alerts_active ON alerts(state, acked_at);
@@ -99,6 +99,9 @@ CREATE INDEX IF NOT EXISTS alert_notifications_alert ON alert_notifications(aler
 /** The structured findings behind each message (messages.ts words them). */
 const SCHEMA_V2 = `ALTER TABLE alerts ADD COLUMN details TEXT;`;
 
+/** Each change keeps the details it was made with, so the timeline words it in the reader's language. */
+const SCHEMA_V4 = `ALTER TABLE alert_events ADD COLUMN details TEXT;`;
+
 /** The alert engine's migrations (db/migrations.ts). */
 export const ALERTS_SCHEMA: ModuleSchema = {
   module: 'alerts',
@@ -106,6 +109,15 @@ export const ALERTS_SCHEMA: ModuleSchema = {
     { version: 1, description: 'alerts, their events, rule state and flood incidents', up: SCHEMA_V1 },
     { version: 2, description: 'structured details of each alert', up: SCHEMA_V2 },
     { version: 3, description: 'drop alert_notifications (never written; attempts are the notifications module\'s)', up: 'DROP TABLE IF EXISTS alert_notifications;' },
+    {
+      version: 4,
+      description: 'each change keeps its structured details',
+      // Development databases of a build that numbered this step 3 have the column already (and were
+      // never released): add it only where it is missing.
+      up: (db) => {
+        if (db.prepare("SELECT 1 FROM pragma_table_info('alert_events') WHERE name = 'details'").get() === undefined) db.exec(SCHEMA_V4);
+      },
+    },
   ],
 };
 
@@ -168,6 +180,8 @@ export interface AlertEvent {
   value: number | null;
   actor: string | null;
   note: string | null;
+  /** What the rule found at this change; null for changes stored before schema version 4. */
+  details: AlertDetails | null;
 }
 
 /** A change to record with the alert: what happened, when, by whom. */
@@ -223,7 +237,7 @@ function fromRow(r: AlertRow): AlertRecord {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The contract object (CONTRACT.md section 4) with the extensions of contract/api.ts. */
+/** The contract object (docs/api.md, the alert object) with the extensions of contract/api.ts. */
 export function toAlert(a: AlertRecord): Alert {
   const out: Alert = {
     id: a.id,
@@ -261,8 +275,8 @@ export class SqliteAlertRepository implements AlertRepository {
           value = excluded.value, eta_min = excluded.eta_min, eta_target = excluded.eta_target, grade = excluded.grade,
           updated_at = excluded.updated_at, acked_at = excluded.acked_at, acked_by = excluded.acked_by, ack_note = excluded.ack_note,
           resolved_at = excluded.resolved_at, escalate_from = excluded.escalate_from, escalated_at = excluded.escalated_at`),
-      event: db.prepare(`INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      event: db.prepare(`INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note, details)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       get: db.prepare('SELECT * FROM alerts WHERE id = ?'),
       active: db.prepare(`SELECT * FROM alerts WHERE state <> 'resolved' OR acked_at IS NULL ORDER BY started_at DESC, id DESC`),
       range: db.prepare(`SELECT * FROM alerts WHERE started_at <= @to AND (resolved_at IS NULL OR resolved_at >= @from)
@@ -276,10 +290,11 @@ export class SqliteAlertRepository implements AlertRepository {
   }
 
   async save(a: AlertRecord, change?: ChangeRecord): Promise<void> {
+    const details = a.details === null ? null : JSON.stringify(a.details);
     this.db.transaction(() => {
-      this.stmts.upsert.run({ ...a, details: a.details === null ? null : JSON.stringify(a.details) });
+      this.stmts.upsert.run({ ...a, details });
       if (change) {
-        this.stmts.event.run(a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null);
+        this.stmts.event.run(a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null, details);
       }
     })();
   }
@@ -308,8 +323,20 @@ export class SqliteAlertRepository implements AlertRepository {
   }
 
   async events(alertId: string): Promise<AlertEvent[]> {
-    const rows = this.stmts.eventsOf.all(alertId) as Array<{ seq: number; alert_id: string; at: number; change: string; state: AlertState; severity: AlertSeverity; message: string; value: number | null; actor: string | null; note: string | null }>;
-    return rows.map((r) => ({ seq: r.seq, alertId: r.alert_id, at: r.at, change: r.change, state: r.state, severity: r.severity, message: r.message, value: r.value, actor: r.actor, note: r.note }));
+    const rows = this.stmts.eventsOf.all(alertId) as Array<{ seq: number; alert_id: string; at: number; change: string; state: AlertState; severity: AlertSeverity; message: string; value: number | null; actor: string | null; note: string | null; details: string | null }>;
+    return rows.map((r) => ({
+      seq: r.seq,
+      alertId: r.alert_id,
+      at: r.at,
+      change: r.change,
+      state: r.state,
+      severity: r.severity,
+      message: r.message,
+      value: r.value,
+      actor: r.actor,
+      note: r.note,
+      details: r.details === null ? null : (JSON.parse(r.details) as AlertDetails),
+    }));
   }
 
   async allState(): Promise<Map<string, unknown>> {

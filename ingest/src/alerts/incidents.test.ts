@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BASE_TIME, useHarness, type Harness } from './testing.ts';
 
 let h!: Harness;
+/**
+ * 75 simulated minutes a second at a time, each step waiting for the engine's stored announcements: a
+ * few seconds alone, several times that on a loaded two-core machine (a resource bound, not an assertion).
+ */
+const STORM_TEST_MS = 60_000;
 useHarness((x) => (h = x));
 
 /**
@@ -42,7 +47,12 @@ describe('flood incidents', () => {
     expect(kinds.at(-1)).toBe('incident-end');
     for (const k of ['alert-opened', 'alert-acknowledged', 'alert-resolved', 'level-peak', 'pump-running', 'pump-start', 'pump-stop', 'notification']) expect(kinds).toContain(k);
     const ack = d.timeline.find((e) => e.kind === 'alert-acknowledged')!;
-    expect(ack).toMatchObject({ alertId: levelId, actor: 'wang.li', note: 'Sandbags at the door, =pumping "hard"' });
+    expect(ack).toMatchObject({ alertId: levelId, actor: 'wang.li', note: 'Sandbags at the door, =pumping "hard"', change: 'acknowledged' });
+    // Each change keeps the details it was made with, so a reader can word it in their own language.
+    const opened = d.timeline.find((e) => e.kind === 'alert-opened' && e.alertId === levelId)!;
+    expect(opened).toMatchObject({ change: 'opened', details: { rule: 'flood.level', room: 'b1', band: 'warning', thresholdMm: 300 } });
+    expect(opened.details).toMatchObject({ levelMm: expect.any(Number) });
+    expect(d.timeline.find((e) => e.kind === 'notification')).toMatchObject({ channel: 'webhook', change: 'opened', state: 'sent' });
     expect(d.timeline.find((e) => e.kind === 'level-peak')).toMatchObject({ value: 380, at: new Date(BASE_TIME + 30 * 60_000).toISOString() });
     // The duty pump started at 250 mm, before the incident: it shows as running from the start and runs to
     // the end. The standby ran 10 minutes.
@@ -54,7 +64,7 @@ describe('flood incidents', () => {
     // Sorted by time.
     const times = d.timeline.map((e) => Date.parse(e.at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-  });
+  }, STORM_TEST_MS);
 
   it('exports the timeline as CSV with quoting and formula protection', async () => {
     await storm();
@@ -62,11 +72,17 @@ describe('flood incidents', () => {
     const csv = (await h.engine.incidentCsv(id))!;
     const lines = csv.split('\r\n');
     // A UTF-8 byte order mark first, so Excel reads Chinese notes as UTF-8.
-    expect(lines[0]).toBe('\uFEFFat,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    expect(lines[0]).toBe('\uFEFFat,at_local,time_zone,kind,subject,alertId,rule,severity,state,value,actor,note,detail');
+    // The site's local time beside each UTC time.
+    const first = lines[1]!.split(',');
+    expect(first[1]).toBe(new Date(Date.parse(first[0]!) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
+    expect(first[2]).toBe('Asia/Shanghai');
+    // Headers for people in the reader's language.
+    expect((await h.engine.incidentCsv(id, 'zh-CN'))!.split('\r\n')[0]).toBe('\uFEFF时间（UTC）,当地时间,时区,事件,对象,告警,规则,级别,状态,数值,操作人,备注,详情');
     expect(lines.find((l) => l.includes(',alert-acknowledged,'))).toContain(',wang.li,"Sandbags at the door, =pumping ""hard""",');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(await h.engine.incidentCsv('inc-unknown')).toBeUndefined();
-  });
+  }, STORM_TEST_MS);
 
   it('shows the notification attempts the notifications module reports through its NotificationLog', async () => {
     const { levelId } = await storm();
@@ -83,7 +99,7 @@ describe('flood incidents', () => {
       ['sent', 2, 'wecom opened qyapi.weixin.qq.com HTTP 200'],
     ]);
     expect([d.notificationsSent, d.notificationsFailed]).toEqual([1, 1]);
-  });
+  }, STORM_TEST_MS);
 
   it('a pump alert outside a flood opens no incident', async () => {
     await h.status('P2', false);

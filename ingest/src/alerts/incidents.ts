@@ -9,17 +9,22 @@
  * write queue, after the alert change that caused it. Notification attempts are the notifications
  * module's: the timeline asks it through `NotificationLog`.
  */
-import type { Alert } from '../contract/api.ts';
-import type { Site } from '../site/index.ts';
+import type { Alert, AlertDetails } from '@parkops/contract/api.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { toAlert, type AlertRecord, type AlertRepository } from './alert-repository.ts';
 import type { IncidentRecord, IncidentRepository } from './incident-repository.ts';
 import { LocalTimeText } from './messages.ts';
 import { RULES, type StateStore } from './types.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 import { toCsv, type CsvCell } from '../api/csv.ts';
+import { LocalTime } from '../reports/local-time.ts';
+import type { ReportLang } from '../reports/report-text.ts';
 
-/** Rules that open an incident. */
-const OPENS = new Set<string>([RULES.level, RULES.rise]);
+/**
+ * Rules that open an incident. Storm mode opens one too: the team wants one story per storm, from the
+ * warning through the checklist and the water to the all-clear (docs/warnings.md).
+ */
+const OPENS = new Set<string>([RULES.level, RULES.rise, RULES.stormMode]);
 /** Rules attached to a room's incident that keep it open until resolved. */
 const BELONGS = (rule: string): boolean => rule.startsWith('flood.') || rule.startsWith('pump.');
 
@@ -35,7 +40,17 @@ export interface TimelineEntry {
   value?: number;
   actor?: string;
   note?: string;
+  /** in the site's language (an alert's message) or English (pump and notification lines): for the CSV */
   detail?: string;
+  // Structured, so that readers word the entry in their own language:
+  /** alert-* and notification entries: the alert change */
+  change?: string;
+  /** alert-* entries: what the rule found at this change */
+  details?: AlertDetails;
+  /** notification entries: the channel (`webhook`, `wecom`, `webpush`, ... `none`: nobody was told) */
+  channel?: string;
+  /** notification entries that did not deliver: why, as a code (contract/notifications.ts DeliveryErrorCode) */
+  errorCode?: string;
 }
 
 export interface IncidentSummary {
@@ -72,6 +87,8 @@ export interface NotificationAttempt {
   status: 'sent' | 'retrying' | 'failed';
   httpStatus: number | null;
   error: string | null;
+  /** why it did not deliver, as the notifications module's code (contract/notifications.ts) */
+  errorCode?: string | null | undefined;
   /** ISO 8601 */
   at: string;
 }
@@ -210,6 +227,14 @@ export class IncidentTracker {
     this.store.save(key, p);
   }
 
+  /** Any other entry on the room's open incident timeline; false when none is open. */
+  roomEvent(room: string, at: number, kind: string, subject: string | null, value: number | null, detail: string | null): boolean {
+    const inc = this.open.get(room);
+    if (!inc) return false;
+    this.event(inc, at, kind, subject, value, detail);
+    return true;
+  }
+
   pump(room: string, pumpId: string, running: boolean, now: number, runMs: number | null): void {
     const inc = this.open.get(room);
     if (!inc) return;
@@ -252,7 +277,8 @@ export class IncidentTracker {
     add(row.startedAt, { kind: 'incident-start', subject: Subjects.room(row.room), detail: this.site.room(row.room)?.name ?? row.room });
     for (const a of alerts) {
       for (const ev of await this.deps.alerts.events(a.id)) {
-        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message };
+        const e: Omit<TimelineEntry, 'at'> = { kind: `alert-${ev.change}`, subject: a.subject, alertId: a.id, rule: a.rule, severity: ev.severity, state: ev.state, detail: ev.message, change: ev.change };
+        if (ev.details !== null) e.details = ev.details;
         if (ev.value !== null) e.value = ev.value;
         if (ev.actor !== null) e.actor = ev.actor;
         if (ev.note !== null) e.note = ev.note;
@@ -287,7 +313,8 @@ export class IncidentTracker {
       if (ok) sent++;
       else failed++;
       const outcome = n.error ?? (n.httpStatus !== null ? `HTTP ${n.httpStatus}` : null);
-      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, outcome].filter((x) => x).join(' ') };
+      const e: Omit<TimelineEntry, 'at'> = { kind: 'notification', alertId: n.alertId, state: ok ? 'sent' : 'failed', detail: [n.channel, n.change, n.target, outcome].filter((x) => x).join(' '), change: n.change, channel: n.channel };
+      if (n.errorCode) e.errorCode = n.errorCode;
       e.value = n.attempt;
       add(Date.parse(n.at), e);
     }
@@ -305,7 +332,17 @@ export class IncidentTracker {
 }
 
 const CSV_COLUMNS = ['at', 'kind', 'subject', 'alertId', 'rule', 'severity', 'state', 'value', 'actor', 'note', 'detail'] as const;
+/** Headers for people (`lang`); the machine names above otherwise. `at_local` and `time_zone` follow `at`. */
+const CSV_HEADERS: Record<ReportLang, Record<(typeof CSV_COLUMNS)[number] | 'at_local' | 'time_zone', string>> = {
+  en: { at: 'Time (UTC)', at_local: 'Local time', time_zone: 'Time zone', kind: 'Event', subject: 'Subject', alertId: 'Alert', rule: 'Rule', severity: 'Severity', state: 'State', value: 'Value', actor: 'By', note: 'Note', detail: 'Detail' },
+  'zh-CN': { at: '时间（UTC）', at_local: '当地时间', time_zone: '时区', kind: '事件', subject: '对象', alertId: '告警', rule: '规则', severity: '级别', state: '状态', value: '数值', actor: '操作人', note: '备注', detail: '详情' },
+};
 
-export function timelineCsv(d: IncidentDetail): string {
-  return toCsv(CSV_COLUMNS, d.timeline.map((e) => CSV_COLUMNS.map((c) => e[c] as CsvCell)));
+/** The timeline as CSV: each UTC time with the site's local time beside it; headers in `lang` when given. */
+export function timelineCsv(d: IncidentDetail, opts: { timezone: string; lang?: ReportLang | null | undefined }): string {
+  const lt = new LocalTime(opts.timezone);
+  const ids = ['at', 'at_local', 'time_zone', ...CSV_COLUMNS.slice(1)] as const;
+  const header = ids.map((c) => (opts.lang ? CSV_HEADERS[opts.lang][c] : c));
+  const rows = d.timeline.map((e) => ids.map((c): CsvCell => (c === 'at_local' ? lt.stamp(Date.parse(e.at)) : c === 'time_zone' ? opts.timezone : (e[c] as CsvCell))));
+  return toCsv(header, rows);
 }

@@ -1,4 +1,4 @@
-/** The alert engine (issue 6): rules, lifecycle, persistence, incidents and the alerts API. See docs/alerts.md. */
+/** The alert engine: rules, lifecycle, persistence, incidents and the alerts API. See docs/alerts.md. */
 export { AlertEngine, AlertNotAckable, AlertNotFound, type AlertEngineDeps, type AuditEntry } from './alert-engine.ts';
 export { alertsRouter } from './alerts-router.ts';
 export { RULES, type AlertChange, type RuleName } from './types.ts';

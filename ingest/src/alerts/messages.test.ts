@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { AlertMessages, LocalTimeText } from './messages.ts';
 import { testSiteFile } from './testing.ts';
 
@@ -38,5 +38,15 @@ describe('AlertMessages', () => {
     expect(m.render({ rule: 'flood.level', room: 'b1', band: 'critical', thresholdMm: 700, levelMm: null }, NOW)).toBe(
       'B1 power room: critical band (critical at 700 mm) kept: no level sensor is reporting, the water was last seen in this band',
     );
+  });
+});
+
+describe('AlertMessages in the site language', () => {
+  it('writes messages in Chinese for a zh-CN site, with its Chinese names; API errors keep English times', () => {
+    const file = testSiteFile({ nameZh: 'B1配电室' });
+    const site = parseSite({ ...file, language: 'zh-CN' });
+    const m = new AlertMessages(site);
+    expect(m.render({ rule: 'flood.level', room: 'b1', band: 'critical', thresholdMm: 700, levelMm: 712 }, NOW)).toBe('B1配电室：水位 712 mm，达到危急等级（危急线 700 mm）');
+    expect(m.localTime(Date.parse('2026-12-01T13:15:20.000Z'), NOW)).toBe('1 Dec 21:15');
   });
 });

@@ -2,10 +2,10 @@
  * Park rules: a lot or zone full (info), a venue over its safe capacity (warning), and bay sensors with a
  * low battery, grouped into one alert per zone rather than one per bay.
  */
-import type { BayReading, VenueReading } from '../contract/readings.ts';
-import type { Site } from '../site/index.ts';
+import type { BayReading, VenueReading } from '@parkops/contract/readings.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { RULES, type AlertSink, type StateStore } from './types.ts';
-import { Subjects } from '../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 interface BayState {
   occupied: boolean | null;

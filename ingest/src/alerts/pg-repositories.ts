@@ -6,7 +6,7 @@
  * deposed leader cannot change an alert, a rule's timers (`alert_rule_state`: holds, silence and
  * escalation times with the time they were set, which a new leader resumes) or an incident.
  */
-import type { AlertSeverity, AlertState } from '../contract/api.ts';
+import type { AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
 import type { PgDatabase, PgModuleSchema } from '../db/pg.ts';
 import type { AlertEvent, AlertRecord, AlertRepository, ChangeRecord } from './alert-repository.ts';
 import type { IncidentEvent, IncidentRecord, IncidentRepository } from './incident-repository.ts';
@@ -63,7 +63,13 @@ CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events(incident_
 `;
 
 /** The SQLite list's versions 1-3 end in the same tables; PostgreSQL starts at that point. */
-export const PG_ALERTS_SCHEMA: PgModuleSchema = { module: 'alerts', migrations: [{ version: 3, description: 'alerts, their events, rule state and flood incidents', up: SCHEMA_V1 }] };
+export const PG_ALERTS_SCHEMA: PgModuleSchema = {
+  module: 'alerts',
+  migrations: [
+    { version: 3, description: 'alerts, their events, rule state and flood incidents', up: SCHEMA_V1 },
+    { version: 4, description: 'each change keeps its structured details', up: 'ALTER TABLE alert_events ADD COLUMN IF NOT EXISTS details JSONB;' },
+  ],
+};
 
 interface AlertRow {
   id: string;
@@ -131,8 +137,8 @@ export class PgAlertRepository implements AlertRepository {
         a.startedAt, a.updatedAt, a.ackedAt, a.ackedBy, a.ackNote, a.resolvedAt, a.escalateFrom, a.escalatedAt,
       ]);
       if (change) {
-        await c.query('INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-          a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null,
+        await c.query('INSERT INTO alert_events (alert_id, at, change, state, severity, message, value, actor, note, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+          a.id, change.at, change.change, a.state, a.severity, a.message, a.value, change.actor ?? null, change.note ?? null, a.details === null ? null : JSON.stringify(a.details),
         ]);
       }
     });
@@ -161,8 +167,8 @@ export class PgAlertRepository implements AlertRepository {
   }
 
   async events(alertId: string): Promise<AlertEvent[]> {
-    const rows = (await this.db.query('SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY seq', [alertId])).rows as Array<{ seq: number; alert_id: string; at: number; change: string; state: AlertState; severity: AlertSeverity; message: string; value: number | null; actor: string | null; note: string | null }>;
-    return rows.map((r) => ({ seq: r.seq, alertId: r.alert_id, at: r.at, change: r.change, state: r.state, severity: r.severity, message: r.message, value: r.value, actor: r.actor, note: r.note }));
+    const rows = (await this.db.query('SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY seq', [alertId])).rows as Array<{ seq: number; alert_id: string; at: number; change: string; state: AlertState; severity: AlertSeverity; message: string; value: number | null; actor: string | null; note: string | null; details: AlertDetails | null }>;
+    return rows.map((r) => ({ seq: r.seq, alertId: r.alert_id, at: r.at, change: r.change, state: r.state, severity: r.severity, message: r.message, value: r.value, actor: r.actor, note: r.note, details: r.details ?? null }));
   }
 
   async allState(): Promise<Map<string, unknown>> {

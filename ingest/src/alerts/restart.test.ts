@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { BASE_TIME, cleanupDirs, Harness, tempDir, testSiteFile } from './testing.ts';
 
 const LEVEL = 'flood.level';

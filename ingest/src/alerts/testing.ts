@@ -12,18 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { EventBus, type AlertChanged } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
-import type { BayReading, LevelReading, PumpReading, Reading, StatusReading, VenueReading } from '../contract/readings.ts';
-import { Topics } from '../contract/topics.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import type { BayReading, LevelReading, PumpReading, Reading, StatusReading, VenueReading } from '@parkops/contract/readings.ts';
+import { Topics } from '@parkops/contract/topics.ts';
 import { createLogger } from '../log.ts';
 import type { PublishOptions, Publisher } from '../module.ts';
-import { parseSite, type Site, type SiteFile } from '../site/index.ts';
+import { parseSite, type Site, type SiteFile } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { AlertEngine, type AuditEntry } from './alert-engine.ts';
 import { SqliteAlertRepository } from './alert-repository.ts';
 import { SqliteIncidentRepository } from './incident-repository.ts';
 import type { NotificationAttempt, NotificationLog } from './incidents.ts';
-import { Subjects } from '../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 export interface Published {
   topic: string;
@@ -112,6 +112,8 @@ export class Harness {
   readonly notifications = new RecordedNotifications();
   engine!: AlertEngine;
   db!: Db;
+  /** Storm mode of every room, as the warnings module would answer it (tests switch it). */
+  storm = false;
 
   constructor(
     readonly dir: string,
@@ -134,6 +136,7 @@ export class Harness {
       topics: new Topics('park'),
       publisher: this.publisher,
       log: createLogger('silent'),
+      stormMode: () => this.storm,
       audit: (e) => {
         this.audits.push(e);
         this.auditTo?.(e);

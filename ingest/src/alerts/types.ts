@@ -1,13 +1,15 @@
 /**
  * Shapes shared by the alert rules and the alert engine. Rules decide *whether* a condition holds (with
- * their own hysteresis and hold timers); the engine owns the lifecycle (CONTRACT.md section 4).
+ * their own hysteresis and hold timers); the engine owns the lifecycle (docs/api.md, the alert object).
  */
-import type { AlertDetails, AlertSeverity } from '../contract/api.ts';
+import type { AlertDetails, AlertSeverity } from '@parkops/contract/api.ts';
 
 /** Alert rule names (`Alert.rule`). Stable: dashboards, Node-RED filters and webhooks key on them. */
 export const RULES = {
   level: 'flood.level',
   rise: 'flood.rise',
+  /** A flood room in storm mode (an official rainstorm or flood warning in force): info, opens at onset, resolves at its end. */
+  stormMode: 'flood.storm-mode',
   disagree: 'flood.sensors-disagree',
   pumpFailedStart: 'pump.failed-start',
   pumpNoEffect: 'pump.no-effect',

@@ -1,14 +1,14 @@
-/** Live-state routes of CONTRACT.md section 3: parking, sessions, flood, venues (viewer and up). */
+/** Live-state routes of docs/api.md, the HTTP API: parking, sessions, flood, venues (viewer and up). */
 import type { RequestHandler, Router } from 'express';
 import { asyncRouter } from './async-routes.ts';
-import type { Role } from '../contract/index.ts';
+import type { Role } from '@parkops/contract/index.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { HttpError } from './http-errors.ts';
 import { parseRange } from './params.ts';
-import { Subjects } from '../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 const DAY = 86_400_000;
 

@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
-import type { HealthResponse } from '../contract/index.ts';
+import type { HealthResponse } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
 import { caught } from './async-routes.ts';
+import { openApiDocument } from './openapi.ts';
 import { apiNotFound, errorHandler } from './http-errors.ts';
 
 export const DASHBOARD_HANDLER = fileURLToPath(new URL('../../../dashboard/build/handler.js', import.meta.url));
@@ -39,6 +40,10 @@ export class HttpServer implements Module {
       const h = await deps.health();
       res.status(h.status === 'ok' ? 200 : 503).json(h);
     }));
+    // The API's own description is public, like /api/health: it holds no data, and integrators read it before they have a token.
+    app.get('/api/openapi.json', (_req, res) => {
+      res.json(openApiDocument());
+    });
     app.get('/metrics', caught(async (_req, res) => {
       const text = await deps.metrics.render();
       res.type(deps.metrics.contentType).send(text);

@@ -1,13 +1,13 @@
 /**
  * GET /api/stream: Server-Sent Events. `snapshot` first, then deltas: bay, gate, level, pump, venue,
- * alert (CONTRACT.md section 3), and the extensions `room` (a flood room's level and band as the alert
- * engine judged them), `warning` and `storm` (docs/warnings.md). Level and pump events follow the
+ * alert (docs/api.md, HTTP API), and the extensions `room` (a flood room's level and band as the alert
+ * engine judged them), `warning`, `storm` and `readiness` (docs/warnings.md). Level and pump events follow the
  * engine's judgement too (`flood.judged`), so a device's `stale` flag is the one the alerts act on and a
  * sensor going silent is pushed without a reading. A slow client whose buffer backs up is dropped; it
  * reconnects and resynchronises from a fresh snapshot.
  */
 import type { Request, Response } from 'express';
-import type { StreamEvents, StreamSnapshot } from '../contract/index.ts';
+import type { Reading, StreamEvents, StreamSnapshot } from '@parkops/contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
@@ -33,39 +33,28 @@ export class StreamHub implements Module {
       metrics: Metrics;
       snapshot: () => Promise<StreamSnapshot>;
       /** Checked at every heartbeat: a stream whose session was logged out, expired or demoted is closed. */
-      stillAllowed?: (req: Request) => boolean;
+      /** Asked at every heartbeat: a session that ended (logout, revoked, expired) loses its stream. */
+      stillAllowed?: (req: Request) => Promise<boolean>;
     },
   ) {}
 
   async start(): Promise<void> {
-    const { bus, live, flood } = this.deps;
+    const { bus, flood } = this.deps;
     this.unsubscribe.push(
-      bus.on('reading.accepted', ({ reading: r, applied }) => {
-        if (!applied || this.clients.size === 0) return;
+      // Once per committed batch: each subject's newest view once, every gate scan, one write per client.
+      bus.on('readings.accepted', ({ readings }) => {
+        if (this.clients.size === 0) return;
         const now = Date.now();
-        switch (r.kind) {
-          case 'bay': {
-            const v = live.bayView(r.bayId, now);
-            if (v) this.broadcast('bay', v);
-            break;
-          }
-          case 'gate':
-            this.broadcast('gate', { gateId: r.gateId, event: r.event, pass: r.pass, ts: new Date(r.ts).toISOString() });
-            break;
-          case 'level':
-          case 'pump':
-            // Sent on `flood.judged`, once the engine has judged the reading.
-            break;
-          case 'venue': {
-            const v = live.venueView(r.venueId, now);
-            if (v) this.broadcast('venue', v);
-            break;
-          }
-          case 'status':
-            // A status change changes staleness of the device's value: resend its view.
-            this.broadcastDevice(r.deviceId, now);
-            break;
+        const newest = new Map<string, Exclude<Reading, { kind: 'gate' }>>();
+        const frames: string[] = [];
+        for (const { reading: r, applied } of readings) {
+          if (!applied) continue;
+          // Every scan is news (the gate feed lists them); for the rest only the last state counts.
+          if (r.kind === 'gate') frames.push(this.frame('gate', { gateId: r.gateId, event: r.event, pass: r.pass, ts: new Date(r.ts).toISOString() }));
+          else newest.set(r.subject, r);
         }
+        for (const r of newest.values()) this.viewFrame(r, now, frames);
+        this.send(frames);
       }),
       bus.on('alert.changed', ({ alert }) => this.broadcast('alert', alert)),
       bus.on('flood.judged', ({ room, level, devices }) => {
@@ -83,12 +72,22 @@ export class StreamHub implements Module {
       bus.on('warning.changed', ({ warning }) => this.broadcast('warning', warning)),
       bus.on('storm.started', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: true })),
       bus.on('storm.ended', ({ roomId }) => this.broadcast('storm', { room: roomId, stormMode: false })),
+      bus.on('storm.readiness', ({ roomId, storm }) => this.broadcast('readiness', { room: roomId, storm })),
     );
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) {
         const req = this.requests.get(res);
-        if (req && this.deps.stillAllowed && !this.deps.stillAllowed(req)) {
-          this.drop(res);
+        const stillAllowed = this.deps.stillAllowed;
+        if (req && stillAllowed) {
+          void stillAllowed(req).then(
+            (ok) => {
+              // The client may have gone while the check ran: never write to an ended response.
+              if (!this.clients.has(res) || res.writableEnded) return;
+              if (ok) res.write(`: keep-alive\n\n`);
+              else this.drop(res);
+            },
+            () => this.drop(res),
+          );
           continue;
         }
         res.write(`: keep-alive\n\n`);
@@ -97,23 +96,58 @@ export class StreamHub implements Module {
     this.heartbeat.unref();
   }
 
+  private viewFrame(r: Exclude<Reading, { kind: 'gate' }>, now: number, frames: string[]): void {
+    const { live } = this.deps;
+    switch (r.kind) {
+      case 'bay': {
+        const v = live.bayView(r.bayId, now);
+        if (v) frames.push(this.frame('bay', v));
+        return;
+      }
+      case 'level':
+      case 'pump':
+        // Sent on `flood.judged`, once the engine has judged the reading.
+        return;
+      case 'venue': {
+        const v = live.venueView(r.venueId, now);
+        if (v) frames.push(this.frame('venue', v));
+        return;
+      }
+      case 'status':
+        // A status change changes staleness of the device's value: resend its view.
+        return this.deviceFrame(r.deviceId, now, frames);
+    }
+  }
+
   /** A status message changes a bay's or venue's staleness; flood devices follow `flood.judged`. */
-  private broadcastDevice(deviceId: string, now: number): void {
+  private deviceFrame(deviceId: string, now: number, frames: string[]): void {
     const { live } = this.deps;
     const bay = live.bayView(deviceId, now);
-    if (bay) return this.broadcast('bay', bay);
-    for (const v of live.venuesView(now)) if (v.id === deviceId || deviceId.startsWith(`${v.id}-`)) return this.broadcast('venue', v);
+    if (bay) {
+      frames.push(this.frame('bay', bay));
+      return;
+    }
+    for (const v of live.venuesView(now)) if (v.id === deviceId || deviceId.startsWith(`${v.id}-`)) return void frames.push(this.frame('venue', v));
+  }
+
+  private frame<K extends keyof StreamEvents>(event: K, data: StreamEvents[K]): string {
+    return `id: ${++this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   }
 
   broadcast<K extends keyof StreamEvents>(event: K, data: StreamEvents[K]): void {
     if (this.clients.size === 0) return;
-    const frame = `id: ${++this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    this.send([this.frame(event, data)]);
+  }
+
+  private send(frames: string[]): void {
+    if (frames.length === 0) return;
+    const chunk = frames.length === 1 ? frames[0]! : frames.join('');
     for (const res of this.clients) {
       if (res.writableLength > MAX_BUFFERED_BYTES) {
         this.drop(res);
         continue;
       }
-      res.write(frame);
+      res.write(chunk);
     }
   }
 

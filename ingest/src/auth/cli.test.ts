@@ -8,7 +8,8 @@ import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { openDatabase } from '../store/db.ts';
 import { runAccountCommand } from './cli.ts';
-import { AuthService } from './index.ts';
+import { AuthService } from './service.ts';
+import { SqliteAuthRepository } from './sqlite-repository.ts';
 
 let dir: string;
 let config: Config;
@@ -20,11 +21,13 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function verify(username: string, password: string) {
   const db = openDatabase(dir);
+  const auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log: createLogger('silent') });
   try {
-    const auth = new AuthService({ db, config, log: createLogger('silent'), announce: () => {} });
     await auth.start();
-    return await auth.verifyPassword(username, password);
+    const r = await auth.login(username, password, '127.0.0.1');
+    return r.ok ? { username: r.user.username, role: r.user.role } : r.reason;
   } finally {
+    await auth.stop();
     db.close();
   }
 }
@@ -34,9 +37,24 @@ describe('auth cli', () => {
     expect(await runAccountCommand(config, ['set-password', 'ops', '--create', 'admin'], async () => 'first-password\n')).toBe('created ops (admin)');
     expect(await verify('ops', 'first-password')).toEqual({ username: 'ops', role: 'admin' });
     expect(await runAccountCommand(config, ['set-password', 'ops'], async () => 'second-password')).toBe('password of ops (admin) changed; their sessions were ended');
-    expect(await verify('ops', 'first-password')).toBeNull();
+    expect(await verify('ops', 'first-password')).toBe('invalid');
     expect(await verify('ops', 'second-password')).toEqual({ username: 'ops', role: 'admin' });
     expect(await runAccountCommand(config, ['list-users'], async () => '')).toBe('ops\tadmin');
+  });
+
+  it('opens a disabled account again when it sets its password', async () => {
+    await runAccountCommand(config, ['set-password', 'ops', '--create', 'admin'], async () => 'first-password');
+    await runAccountCommand(config, ['set-password', 'li.wei', '--create', 'responder'], async () => 'responder-pw-1');
+    const db = openDatabase(dir);
+    const auth = new AuthService({ repo: new SqliteAuthRepository(db), config, log: createLogger('silent') });
+    await auth.start();
+    await auth.updateUser('ops', '127.0.0.1', 'li.wei', { disabled: true });
+    await auth.stop();
+    db.close();
+    expect(await verify('li.wei', 'responder-pw-1')).toBe('disabled');
+    expect(await runAccountCommand(config, ['list-users'], async () => '')).toBe('li.wei\tresponder\tdisabled\nops\tadmin');
+    await runAccountCommand(config, ['set-password', 'li.wei'], async () => 'responder-pw-2');
+    expect(await verify('li.wei', 'responder-pw-2')).toEqual({ username: 'li.wei', role: 'responder' });
   });
 
   it('refuses unknown users, short passwords and bad arguments with a clear message', async () => {

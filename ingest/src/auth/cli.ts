@@ -12,10 +12,11 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { USER_ROLES, type UserRole } from '../contract/api.ts';
+import { USER_ROLES, type UserRole } from '@parkops/contract/api.ts';
 import { createLogger } from '../log.ts';
 import { openDatabase } from '../store/db.ts';
-import { AuthService } from './index.ts';
+import { AuthService } from './service.ts';
+import { SqliteAuthRepository } from './sqlite-repository.ts';
 import { AuthError, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './rules.ts';
 
 export class CliError extends Error {}
@@ -25,15 +26,13 @@ export async function runAccountCommand(config: Config, args: string[], readPass
   const [command, username, ...rest] = args;
   if (command !== 'set-password' && command !== 'list-users') throw new CliError('usage: cli.ts set-password <username> [--create <role>] | list-users');
   const db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
+  // Quiet: this tool prints its own single line. Not start()ed: no first admin, no housekeeping.
+  const repo = new SqliteAuthRepository(db);
+  const auth = new AuthService({ repo, config, log: createLogger('silent') });
   try {
-    // Quiet: this tool prints its own single line. The first-admin step is skipped by migrating only.
-    const auth = new AuthService({ db, config, log: createLogger('silent') });
-    auth.repo.migrate();
+    await repo.init();
     if (command === 'list-users') {
-      return auth.repo
-        .listUsers()
-        .map((u) => `${u.username}\t${u.role}`)
-        .join('\n');
+      return (await repo.listUsers()).map((u) => `${u.username}\t${u.role}${u.disabledAt !== undefined ? '\tdisabled' : ''}`).join('\n');
     }
     if (username === undefined || !USERNAME_PATTERN.test(username)) throw new CliError('set-password needs a username of 1-64 characters of a-z, 0-9, "_", "." or "-"');
     let createRole: UserRole | undefined;
@@ -43,12 +42,13 @@ export async function runAccountCommand(config: Config, args: string[], readPass
     } else if (rest.length > 0) {
       throw new CliError(`unexpected argument ${rest[0]}`);
     }
-    const exists = auth.repo.findUser(username) !== undefined;
+    const exists = (await repo.findUser(username)) !== undefined;
     if (!exists && createRole === undefined) throw new CliError(`no user ${username}; add --create <role> to create it`);
     const password = (await readPassword()).replace(/\r?\n$/, '');
     if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
     if (exists) {
-      const user = await auth.updateUser('cli', 'local', username, { password });
+      // Setting a password from the shell opens a disabled account again (a lock-out lives in the running process).
+      const user = await auth.updateUser('cli', 'local', username, { password, disabled: false, mustChangePassword: false });
       return `password of ${user.username} (${user.role}) changed; their sessions were ended`;
     }
     const user = await auth.createUser('cli', 'local', { username, password, role: createRole! });
@@ -57,6 +57,8 @@ export async function runAccountCommand(config: Config, args: string[], readPass
     if (err instanceof AuthError) throw new CliError(err.message);
     throw err;
   } finally {
+    // Waits for the audit entries still queued.
+    await auth.stop();
     db.close();
   }
 }
@@ -67,7 +69,7 @@ function readPasswordFromStdin(): Promise<string> {
     return new Promise((resolve, reject) => {
       let data = '';
       process.stdin.setEncoding('utf8');
-      process.stdin.on('data', (chunk) => (data += chunk));
+      process.stdin.on('data', (chunk: string) => (data += chunk));
       process.stdin.on('end', () => resolve(data.split(/\r?\n/)[0] ?? ''));
       process.stdin.on('error', reject);
     });

@@ -1,5 +1,5 @@
 /**
- * The `feed` token role (CONTRACT.md section 8): tokens may have it, people may not, and a database
+ * The `feed` token role (docs/api.md, official warnings): tokens may have it, people may not, and a database
  * made before it existed is migrated without losing its tokens.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { openDatabase, type Db } from '../store/db.ts';
-import { AuthService } from './index.ts';
+import { AuthService } from './service.ts';
+import { SqliteAuthRepository } from './sqlite-repository.ts';
 
 let dir: string;
 let db: Db;
@@ -22,15 +23,18 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const service = () => new AuthService({ db, config: loadConfig({ PARKOPS_DATA_DIR: dir, PARKOPS_ADMIN_PASSWORD: 'first-admin-password' }, { dotenv: false }), log: createLogger('silent'), scryptParams: { ln: 10, r: 8, p: 1 }, announce: () => undefined });
+const repo = () => new SqliteAuthRepository(db);
+const service = () => new AuthService({ repo: repo(), config: loadConfig({ PARKOPS_DATA_DIR: dir, PARKOPS_ADMIN_PASSWORD: 'first-admin-password' }, { dotenv: false }), log: createLogger('silent'), scryptParams: { ln: 10, r: 8, p: 1 } });
 
 describe('the feed token role', () => {
   it('is given to tokens, which then identify as feed', async () => {
     const auth = service();
     await auth.start();
-    const { token } = auth.createToken('admin', '127.0.0.1', { name: 'cma-feed', role: 'feed' });
-    expect(auth.identify({ authorization: `Bearer ${token}` })).toEqual({ username: 'token:cma-feed', role: 'feed', via: 'token' });
-    expect(auth.repo.listTokens().map((t) => [t.name, t.role])).toEqual([['cma-feed', 'feed']]);
+    const { token } = await auth.createToken('admin', '127.0.0.1', { name: 'cma-feed', role: 'feed' });
+    expect(await auth.identify({ authorization: `Bearer ${token}` })).toEqual({ username: 'token:cma-feed', role: 'feed', via: 'token' });
+    expect((await auth.listTokens()).map((t) => [t.name, t.role])).toEqual([['cma-feed', 'feed']]);
+    expect(auth.roleOf('token:cma-feed')).toBe('feed');
+    await auth.stop();
   });
 
   it('is added to a database from before it, keeping the tokens there', async () => {
@@ -45,15 +49,17 @@ describe('the feed token role', () => {
     expect(() => db.prepare("INSERT INTO auth_tokens VALUES ('f', 'feed', 'def', 'admin', 'x', NULL)").run()).toThrow(/CHECK constraint/);
     const auth = service();
     await auth.start();
-    expect(auth.repo.listTokens().map((t) => [t.name, t.role])).toEqual([['bms', 'manager']]);
-    expect(auth.repo.findToken('abc123')?.name).toBe('bms');
-    auth.createToken('admin', '127.0.0.1', { name: 'cma-feed', role: 'feed' });
-    expect(auth.repo.listTokens().map((t) => t.role)).toEqual(['manager', 'feed']);
+    expect((await auth.listTokens()).map((t) => [t.name, t.role])).toEqual([['bms', 'manager']]);
+    expect((await repo().findToken('abc123'))?.name).toBe('bms');
+    await auth.createToken('admin', '127.0.0.1', { name: 'cma-feed', role: 'feed' });
+    expect((await auth.listTokens()).map((t) => t.role)).toEqual(['manager', 'feed']);
+    await auth.stop();
   });
 
   it('is never a person\'s role: the users table refuses it', async () => {
     const auth = service();
     await auth.start();
-    expect(() => db.prepare("INSERT INTO auth_users VALUES ('x', 'feed', 'h', 'a', 'a')").run()).toThrow(/CHECK constraint/);
+    expect(() => db.prepare("INSERT INTO auth_users (username, role, password_hash, created_at, updated_at) VALUES ('x', 'feed', 'h', 'a', 'a')").run()).toThrow(/CHECK constraint/);
+    await auth.stop();
   });
 });

@@ -1,26 +1,19 @@
 /** Request details the auth module needs, read the same way everywhere (cookies, client address, HTTPS, origin). */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Request } from 'express';
 
 export const SESSION_COOKIE = 'parkops_session';
+/** The dashboard's language choice (zh-CN or en), read for pages the API renders itself. */
+export const LANG_COOKIE = 'parkops_lang';
 
 /** The value of one cookie from a Cookie header (RFC 6265 section 5.4), or undefined. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  // The cookie package keeps a value it cannot percent-decode as it is: such a session id matches nothing.
+  const value = parseCookie(header)[name];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -33,7 +26,7 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
  * X-Forwarded-For entry: the address the proxy itself saw. Earlier entries are whatever the client
  * chose to send, so trusting the first one would let anyone dodge the login limiter.
  */
-export function clientIp(req: Request, trustProxy: boolean): string {
+export function clientIp(req: Pick<Request, 'headers' | 'socket'>, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = firstHeader(req.headers, 'x-forwarded-for');
     const last = xff?.split(',').map((s) => s.trim()).filter(Boolean).pop();
@@ -81,9 +74,8 @@ export function sameOrigin(req: Request, trustProxy: boolean): { ok: true } | { 
   return { ok: false, why: 'a request that changes state with a session cookie must carry an Origin header' };
 }
 
+/** A Set-Cookie for a ParkOps cookie: HttpOnly, SameSite=Lax, Path=/, Max-Age with a matching Expires. */
 export function serializeCookie(name: string, value: string, opts: { maxAgeSec: number; secure: boolean; now: number }): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${Math.max(0, Math.floor(opts.maxAgeSec))}`];
-  parts.push(`Expires=${new Date(opts.now + Math.max(0, opts.maxAgeSec) * 1000).toUTCString()}`);
-  if (opts.secure) parts.push('Secure');
-  return parts.join('; ');
+  const maxAge = Math.max(0, Math.floor(opts.maxAgeSec));
+  return stringifySetCookie(name, value, { path: '/', httpOnly: true, sameSite: 'lax', maxAge, expires: new Date(opts.now + maxAge * 1000), secure: opts.secure });
 }

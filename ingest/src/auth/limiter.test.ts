@@ -56,4 +56,22 @@ describe('LoginLimiter', () => {
     expect(l.check('user-new', '192.0.2.9').allowed).toBe(false);
     expect(l.check('user-new', '192.0.2.10').allowed).toBe(true);
   });
+
+  it('says until when a user is locked out, and an unlock lifts the user\'s locks and the addresses that locked them', () => {
+    const c = clock();
+    const l = new LoginLimiter(c);
+    expect(l.lockedUntil('li.wei')).toBeNull();
+    for (let i = 0; i < 5; i++) l.fail('li.wei', '192.0.2.1');
+    expect(l.lockedUntil('li.wei')).toBe(c.t + 15 * MIN);
+    // The same address also locked as a whole: an unlock must lift that too, or li.wei stays out.
+    for (let i = 0; i < 50; i++) l.fail(`spray-${i}`, '192.0.2.1');
+    expect(l.check('li.wei', '192.0.2.1').allowed).toBe(false);
+    expect(l.unlock('li.wei')).toEqual(['192.0.2.1']);
+    expect(l.check('li.wei', '192.0.2.1').allowed).toBe(true);
+    expect(l.lockedUntil('li.wei')).toBeNull();
+    // Another user's lock stays.
+    for (let i = 0; i < 5; i++) l.fail('zhang', '192.0.2.2');
+    expect(l.unlock('li.wei')).toEqual([]);
+    expect(l.check('zhang', '192.0.2.2').allowed).toBe(false);
+  });
 });

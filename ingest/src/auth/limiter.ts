@@ -66,6 +66,43 @@ export class LoginLimiter {
     this.entries.delete(this.pairKey(username, address));
   }
 
+  /** Until when failed logins keep this user out, from at least one address (epoch ms), or null. */
+  lockedUntil(username: string): number | null {
+    const now = this.clock.now();
+    let until: number | null = null;
+    for (const [key, e] of this.entries) {
+      if (e.lockedUntil <= now) continue;
+      const pair = this.parsePair(key);
+      const address = pair?.username === username ? pair.address : null;
+      if (address === null) continue;
+      const addressLock = this.entries.get(this.addressKey(address))?.lockedUntil ?? 0;
+      until = Math.max(until ?? 0, e.lockedUntil, addressLock > now ? addressLock : 0);
+    }
+    return until;
+  }
+
+  /**
+   * An admin lets a locked-out user try again: forgets the user's failures from every address, and the
+   * lock of each address they were locked out from (else the per-address lock would still refuse them).
+   * Returns the addresses that were locked.
+   */
+  unlock(username: string): string[] {
+    const now = this.clock.now();
+    const addresses: string[] = [];
+    for (const [key, e] of [...this.entries]) {
+      const pair = this.parsePair(key);
+      if (pair?.username !== username) continue;
+      if (e.lockedUntil > now) addresses.push(pair.address);
+      this.entries.delete(key);
+      const addr = this.entries.get(this.addressKey(pair.address));
+      if (addr && addr.lockedUntil > now) {
+        if (!addresses.includes(pair.address)) addresses.push(pair.address);
+        this.entries.delete(this.addressKey(pair.address));
+      }
+    }
+    return addresses;
+  }
+
   private record(key: string, max: number): number | null {
     const now = this.clock.now();
     const e = this.entries.get(key) ?? { failures: [], lockedUntil: 0, locks: 0 };
@@ -91,6 +128,10 @@ export class LoginLimiter {
 
   private pairKey(username: string, address: string): string {
     return `u\u0000${username}\u0000${address}`;
+  }
+  private parsePair(key: string): { username: string; address: string } | null {
+    const [kind, username, address] = key.split('\u0000');
+    return kind === 'u' && username !== undefined && address !== undefined ? { username, address } : null;
   }
   private addressKey(address: string): string {
     return `a\u0000${address}`;

@@ -1,11 +1,15 @@
 /** Who made a request, as the API sees it. */
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 
 export interface AuthUser {
   /** a username, or `token:<name>` for a bearer token (so audit entries and `ackedBy` say which) */
   username: string;
   role: Role;
   via: 'session' | 'token';
+  /** a wall screen's session (username `kiosk:<name>`): it may only look */
+  kiosk?: string;
+  /** the person is asked to choose a new password (the dashboard sends them to do so) */
+  mustChangePassword?: true;
 }
 
 declare global {
@@ -19,27 +23,3 @@ declare global {
   }
 }
 
-export interface UserView {
-  username: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TokenView {
-  name: string;
-  role: Role;
-  createdBy: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  detail: Record<string, unknown> | null;
-}

@@ -3,11 +3,12 @@
  * pending migrations run in one transaction: a module whose tables reference another's comes after it.
  */
 import { ALERTS_SCHEMA } from '../alerts/alert-repository.ts';
-import { AUTH_SCHEMA } from '../auth/repository.ts';
+import { AUTH_SCHEMA } from '../auth/sqlite-repository.ts';
 import { DEVICES_SCHEMA } from '../devices/repository.ts';
 import { LIVE_SCHEMA } from '../live-state.ts';
-import { NOTIFY_SCHEMA } from '../notify/notifier.ts';
+import { NOTIFY_SCHEMA } from '../notify/repository.ts';
 import { PUSH_SCHEMA } from '../notify/push-subscriptions.ts';
+import { STORM_SCHEMA } from '../storm/repository.ts';
 import { ROLLUPS_SCHEMA } from '../reports/rollups.ts';
 import { INFLUX_STORE_SCHEMA } from '../store/influx-store.ts';
 import { OUTBOX_SCHEMA } from '../store/outbox.ts';
@@ -25,6 +26,7 @@ export const SCHEMAS: readonly ModuleSchema[] = [
   ALERTS_SCHEMA,
   DEVICES_SCHEMA,
   WARNINGS_SCHEMA,
+  STORM_SCHEMA,
   OUTBOX_SCHEMA,
   INFLUX_STORE_SCHEMA,
 ];

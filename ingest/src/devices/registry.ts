@@ -1,5 +1,5 @@
 /**
- * The device registry (CONTRACT.md section 6): bindings of network-server devices (by DevEUI) to
+ * The device registry (docs/api.md, LoRaWAN): bindings of network-server devices (by DevEUI) to
  * ParkOps devices with a codec, the DevEUIs heard without one, and what uplinks say about each device
  * (battery, RSSI, SNR). It is also the ingest's uplink translator: uplink -> binding -> codec -> a
  * section-1 topic and payload, which the ordinary decoder validates, so uplinks are stored, deduplicated
@@ -8,12 +8,12 @@
  * Bindings live in memory and in the registry's tables; a change through the API is used by the next
  * uplink (no restart). Everything a binding change writes is audited.
  */
-import { rejection, type BindingView, type BindingsImportResult, type CodecView, type DeviceTopic, type DeviceView, type FloodResponse, type Topics, type UnboundDeviceView, type UplinkTopics } from '../contract/index.ts';
+import { rejection, type BindingView, type BindingsImportResult, type CodecView, type DeviceTopic, type DeviceView, type FloodResponse, type Topics, type UnboundDeviceView, type UplinkTopics } from '@parkops/contract/index.ts';
 import type { Translation, UplinkTranslator } from '../ingest.ts';
 import type { LiveState } from '../live-state.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
-import type { DeviceRef, Site } from '../site/index.ts';
+import type { DeviceRef, Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { parseBindingsCsv } from './bindings-csv.ts';
 import { CODECS, type AnyCodec, type CounterState, type CounterStore, type Telemetry } from './codecs/index.ts';
@@ -491,8 +491,8 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     }
     for (const g of parking.gates) add({ id: g.id, kind: 'gate', name: g.name, nameZh: g.nameZh }, g.lastScan?.ts, false);
     for (const room of this.deps.flood?.rooms().rooms ?? []) {
-      for (const l of room.levels) add({ id: l.id, kind: 'level', name: l.name, parent: room.id }, l.lastSeen, l.stale);
-      for (const p of room.pumps) add({ id: p.id, kind: 'pump', name: p.name, parent: room.id }, p.lastSeen, p.stale);
+      for (const l of room.levels) add({ id: l.id, kind: 'level', name: l.name, nameZh: l.nameZh, parent: room.id }, l.lastSeen, l.stale);
+      for (const p of room.pumps) add({ id: p.id, kind: 'pump', name: p.name, nameZh: p.nameZh, parent: room.id }, p.lastSeen, p.stale);
     }
     for (const v of live.venuesView(now)) add({ id: v.id, kind: 'venue', name: v.name, nameZh: v.nameZh }, v.ts, v.stale);
     return out;

@@ -4,7 +4,7 @@
  * codecs. Nothing else reads these tables; the registry keeps all of them in memory as well and
  * writes through this repository. Times are epoch ms.
  */
-import type { UplinkNetwork } from '../contract/topics.ts';
+import type { UplinkNetwork } from '@parkops/contract/topics.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import { sqliteOf, type Awaitable, type Tx } from '../db/tx.ts';

@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the device registry (CONTRACT.md section 6), mounted at /api:
+ * HTTP routes of the device registry (docs/api.md, LoRaWAN), mounted at /api:
  *   GET    /devices                      viewer  every site device with its binding and telemetry
  *   GET    /devices/unbound              admin   DevEUIs heard without a binding, newest first
  *   GET    /devices/codecs               admin   the codecs and the device kinds they read (extension)
@@ -10,7 +10,7 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { asyncRouter, caught } from '../api/async-routes.ts';
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 import { DevicesError, type DeviceRegistry } from './registry.ts';
 
 const IMPORT_LIMIT = '2mb';

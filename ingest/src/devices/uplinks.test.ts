@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { filterProblem, topicMatchesFilter, UplinkTopics } from '../contract/topics.ts';
+import { filterProblem, topicMatchesFilter, UplinkTopics } from '@parkops/contract/topics.ts';
 import { decodeBase64, normalizeDevEui, parseUplink } from './uplinks.ts';
 
 const sample = (name: string): string => readFileSync(fileURLToPath(new URL(`../../../test/fixtures/lorawan/${name}`, import.meta.url)), 'utf8');

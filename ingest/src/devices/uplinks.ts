@@ -1,5 +1,5 @@
 /**
- * Network-server uplinks (CONTRACT.md section 6) read into one shape, whichever server sent them:
+ * Network-server uplinks (docs/api.md, LoRaWAN) read into one shape, whichever server sent them:
  *
  * - ChirpStack v4, JSON marshaler: the `UplinkEvent` in the Protobuf JSON mapping. Proto3 leaves
  *   fields that hold their default value (0, false, "") out of the JSON, so an absent `fPort` or
@@ -9,9 +9,9 @@
  *
  * Never throws: every problem is a Rejection naming the field.
  */
-import { timeSchema } from '../contract/payloads.ts';
-import { rejection, type Rejection } from '../contract/reasons.ts';
-import type { UplinkNetwork, UplinkTopic } from '../contract/topics.ts';
+import { timeSchema } from '@parkops/contract/payloads.ts';
+import { rejection, type Rejection } from '@parkops/contract/reasons.ts';
+import type { UplinkNetwork, UplinkTopic } from '@parkops/contract/topics.ts';
 
 export interface Uplink {
   network: UplinkNetwork;

@@ -1,11 +1,11 @@
 /**
  * `GET /api/flood` and the flood part of `/api/stream`: the raw newest values from the live state, and
  * everything judged (the room's level and band, each device's freshness and status) from the alert
- * engine's room judge, so the API shows exactly what the alerts act on (CONTRACT.md section 3).
+ * engine's room judge, so the API shows exactly what the alerts act on (docs/api.md, HTTP API).
  */
-import type { FloodResponse, FloodRoomView, LevelView, PumpView } from '../contract/api.ts';
+import type { FloodResponse, FloodRoomView, LevelView, PumpView, RoomStormView } from '@parkops/contract/api.ts';
 import type { LiveState } from '../live-state.ts';
-import type { FloodRoom, Site } from '../site/index.ts';
+import type { FloodRoom, Site } from '@parkops/contract/site/index.ts';
 import type { DeviceJudgement, RoomJudgement } from './room-judge.ts';
 
 /** Where the judgement comes from: the alert engine. */
@@ -25,6 +25,8 @@ export class FloodView {
     private readonly judge: FloodJudge,
     /** Storm mode per room, from the warnings module (docs/warnings.md). */
     private readonly stormMode: (roomId: string) => boolean = () => false,
+    /** Storm mode's view per room (the storm module: the rules in use, the readiness checklist). */
+    private readonly storm: (roomId: string) => RoomStormView | undefined = () => undefined,
   ) {}
 
   rooms(): FloodResponse {
@@ -49,7 +51,7 @@ export class FloodView {
   }
 
   private view(r: FloodRoom, j: RoomJudgement | undefined): FloodRoomView {
-    return {
+    const view: FloodRoomView = {
       id: r.id,
       name: r.name,
       nameZh: r.nameZh,
@@ -60,19 +62,21 @@ export class FloodView {
       pumps: r.pumps.map((p) => this.pumpView(r, p.id, j)),
       stormMode: this.stormMode(r.id),
     };
+    const storm = this.storm(r.id);
+    return storm ? { ...view, storm } : view;
   }
 
   private levelView(r: FloodRoom, id: string, j: RoomJudgement | undefined): LevelView {
     const s = r.levels.find((l) => l.id === id)!;
     const v = this.live.levelValue(r.id, id);
     const d = j?.levels.find((x) => x.id === id) ?? { id, ...UNJUDGED };
-    return { id, name: s.name, mm: v?.mm ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+    return { id, name: s.name, nameZh: s.nameZh, mm: v?.mm ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
   }
 
   private pumpView(r: FloodRoom, id: string, j: RoomJudgement | undefined): PumpView {
     const p = r.pumps.find((x) => x.id === id)!;
     const v = this.live.pumpValue(r.id, id);
     const d = j?.pumps.find((x) => x.id === id) ?? { id, ...UNJUDGED };
-    return { id, name: p.name, role: p.role, running: v?.running ?? null, amps: v?.amps ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
+    return { id, name: p.name, nameZh: p.nameZh, role: p.role, running: v?.running ?? null, amps: v?.amps ?? null, ts: iso(v?.ts), changedAt: iso(v?.changedAt), stale: d.stale, online: d.online, lastSeen: d.lastSeen };
   }
 }

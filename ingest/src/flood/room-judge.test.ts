@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testSiteFile } from '../alerts/testing.ts';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { combineLevels, RoomJudge, type JudgeStore } from './room-judge.ts';
 
 const T0 = Date.parse('2026-07-15T06:00:00Z');

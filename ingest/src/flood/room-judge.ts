@@ -9,8 +9,8 @@
  * Every time here is the server clock when ParkOps received a message, never a device's `ts`: a device
  * with a wrong clock, or one flushing readings it buffered, is judged by when its messages arrive.
  */
-import type { FloodBand, FloodLevelView } from '../contract/api.ts';
-import type { FloodRoom } from '../site/index.ts';
+import type { FloodBand, FloodLevelView } from '@parkops/contract/api.ts';
+import type { FloodRoom } from '@parkops/contract/site/index.ts';
 
 /** Band index: 0 normal, 1 warning, 2 alarm, 3 critical. */
 export type BandIndex = 0 | 1 | 2 | 3;
@@ -288,9 +288,9 @@ export class RoomJudge {
    * band by band. With no fresh sensor the band is held: a rise still completes its hold (the water was
    * above the threshold when last seen), a fall does not (a blind room has not shown the water going).
    */
-  step(now: number, clearHoldSec: number): void {
+  step(now: number, clearHoldSec: number, holdSec: number = this.room.bands.holdSec): void {
     const s = this.bandState;
-    const { deadbandMm, holdSec } = this.room.bands;
+    const { deadbandMm } = this.room.bands;
     const fresh = this.freshLevels(now);
     const level = combineLevels(fresh.map((f) => f.mm));
     if (level !== null) {
@@ -327,9 +327,9 @@ export class RoomJudge {
   }
 
   /** The band change waiting, if the level stays where it is. */
-  private pending(clearHoldSec: number): PendingBand | undefined {
+  private pending(clearHoldSec: number, holdSec: number): PendingBand | undefined {
     const s = this.bandState;
-    const holdMs = this.room.bands.holdSec * 1000;
+    const holdMs = holdSec * 1000;
     let next: { band: BandIndex; at: number } | undefined;
     for (const b of [1, 2, 3] as const) {
       const since = s.above[b - 1];
@@ -345,7 +345,8 @@ export class RoomJudge {
     return { id, stale: this.isStale(id, now), online: d.statusKnown ? !d.offline : null, lastSeen: d.heardAt === null ? null : iso(d.heardAt) };
   }
 
-  judgement(now: number, clearHoldSec: number): RoomJudgement {
+  /** `holdSec`: the band hold in use (the storm hold in storm mode, alerts/flood/storm.ts). */
+  judgement(now: number, clearHoldSec: number, holdSec: number = this.room.bands.holdSec): RoomJudgement {
     const fresh = this.freshLevels(now);
     const band = BAND_NAMES[this.bandState.band];
     let level: FloodLevelView | null = null;
@@ -353,7 +354,7 @@ export class RoomJudge {
     if (mm !== null) {
       const top = fresh.find((f) => f.mm === mm)!;
       level = { mm, band, ts: iso(top.ts), sensors: fresh.map((f) => f.id), from: top.id };
-      const pending = this.pending(clearHoldSec);
+      const pending = this.pending(clearHoldSec, holdSec);
       if (pending) level.pending = pending;
     }
     return {

@@ -12,7 +12,7 @@
  *   while a request waits is covered: the new leader takes the requests nobody answered.
  */
 import pg from 'pg';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
@@ -20,6 +20,12 @@ import type { PgDatabase, PgModuleSchema } from '../db/pg.ts';
 import { AlertNotAckable, AlertNotFound } from '../alerts/alert-engine.ts';
 import type { Role } from './leader.ts';
 
+/** Who acknowledged an alert first: what a standby needs to answer a second acknowledgement with 409. */
+interface NotAckable {
+  by: string;
+  at: string;
+  resolved: boolean;
+}
 export const PG_CLUSTER_SCHEMA: PgModuleSchema = {
   module: 'cluster',
   migrations: [
@@ -154,11 +160,15 @@ export class ClusterLink implements Module {
     const deadline = Date.now() + ACK_WAIT_MS;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      const r = (await db.query<{ done_at: Date | null; result: Alert | null; error: string | null; error_kind: string | null }>('SELECT done_at, result, error, error_kind FROM ack_requests WHERE id = $1', [row.id])).rows[0];
+      const r = (await db.query<{ done_at: Date | null; result: unknown; error: string | null; error_kind: string | null }>('SELECT done_at, result, error, error_kind FROM ack_requests WHERE id = $1', [row.id])).rows[0];
       if (!r || r.done_at === null) continue;
-      if (r.result) return r.result;
       if (r.error_kind === 'not-found') throw new AlertNotFound(r.error ?? `no alert with id "${alertId}"`);
-      if (r.error_kind === 'not-ackable') throw new AlertNotAckable(r.error ?? `alert ${alertId} cannot be acknowledged`);
+      if (r.error_kind === 'not-ackable') {
+        // `result` then holds who acknowledged it first, for the client's 409.
+        const first = (r.result ?? {}) as Partial<NotAckable>;
+        throw new AlertNotAckable(r.error ?? `alert ${alertId} cannot be acknowledged`, first.by ?? '', first.at ?? '', first.resolved ?? false);
+      }
+      if (r.result) return r.result as Alert;
       throw new Error(r.error ?? 'the acknowledgement failed');
     }
     // Not answered: withdraw it, so a leader elected later does not apply an acknowledgement the person was told failed.
@@ -174,7 +184,7 @@ export class ClusterLink implements Module {
       const { db } = this.opts;
       const rows = (await db.query<{ id: number; alert_id: string; username: string; ip: string | null; note: string | null }>(`SELECT id, alert_id, username, ip, note FROM ack_requests WHERE done_at IS NULL AND requested_at > now() - $1 * interval '1 second' ORDER BY id LIMIT 50`, [ACK_STALE_SEC])).rows;
       for (const r of rows) {
-        let result: Alert | null = null;
+        let result: Alert | NotAckable | null = null;
         let error: string | null = null;
         let kind: string | null = null;
         try {
@@ -182,6 +192,7 @@ export class ClusterLink implements Module {
         } catch (err) {
           error = (err as Error).message;
           kind = err instanceof AlertNotFound ? 'not-found' : err instanceof AlertNotAckable ? 'not-ackable' : 'failed';
+          if (err instanceof AlertNotAckable) result = { by: err.by, at: err.at, resolved: err.resolved };
         }
         await db.transaction('an acknowledgement result', async (c) => {
           await c.query('UPDATE ack_requests SET done_at = now(), result = $2, error = $3, error_kind = $4 WHERE id = $1 AND done_at IS NULL', [r.id, result === null ? null : JSON.stringify(result), error, kind]);

@@ -11,7 +11,7 @@
  *   timeout, and an `error` event never goes unheard (an EventEmitter without a listener would throw).
  */
 import modbusSerial from 'modbus-serial';
-import type { ModbusTable } from '../site/modbus-schema.ts';
+import type { ModbusTable } from '@parkops/contract/site/modbus-schema.ts';
 
 // A CommonJS package whose typings say `export default`: Node's default import is module.exports,
 // which the package also exposes as its own `.default`, so this one line is right for both.

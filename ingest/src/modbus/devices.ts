@@ -4,11 +4,11 @@
  * 86,400 rows a day; a reading goes to ingest when its value changed, or when the device's
  * `intervalSec` passed since the last one (the heartbeat that keeps it from being judged silent).
  */
-import type { Topics } from '../contract/topics.ts';
-import type { LevelSensor, Pump, Site } from '../site/index.ts';
-import type { LevelModbus, PumpModbus } from '../site/modbus-schema.ts';
-import { wordsOf } from '../site/modbus-schema.ts';
-import { decodeBit, decodeNumber } from './register-map.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
+import type { LevelSensor, Pump, Site } from '@parkops/contract/site/index.ts';
+import type { LevelModbus, PumpModbus } from '@parkops/contract/site/modbus-schema.ts';
+import { wordsOf } from '@parkops/contract/site/modbus-schema.ts';
+import { decodeBit, decodeNumber } from '@parkops/contract/modbus/register-map.ts';
 import type { PointRead } from './read-plan.ts';
 
 interface DeviceBase {

@@ -4,11 +4,11 @@
  * as section-1 messages, so validation, the durable commit, live state and the alert engine treat
  * them exactly like MQTT readings. Started after everything that handles readings, stopped first.
  */
-import type { Topics } from '../contract/topics.ts';
+import type { Topics } from '@parkops/contract/topics.ts';
 import type { Logger } from '../log.ts';
 import { Gauge, type Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { modbusDevices, type ModbusDevice } from './devices.ts';
 import { ModbusPeer, type PeerStatus, type ReadingSink } from './peer.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseSite } from '../site/index.ts';
+import { parseSite } from '@parkops/contract/site/index.ts';
 import { testSiteFile } from '../alerts/testing.ts';
-import { Topics } from '../contract/topics.ts';
+import { Topics } from '@parkops/contract/topics.ts';
 import { modbusDevices, payloadOf, pointsOf, ReportGate } from './devices.ts';
 import { MAX_READ, planReads, pointValues, type PointRead } from './read-plan.ts';
 import { retryDelay } from './peer.ts';

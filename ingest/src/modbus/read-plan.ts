@@ -4,7 +4,7 @@
  * at 0 and 1 costs one request, not two. Points with a gap between them are not merged: a panel may
  * answer "illegal data address" for a register it does not have.
  */
-import type { ModbusTable } from '../site/modbus-schema.ts';
+import type { ModbusTable } from '@parkops/contract/site/modbus-schema.ts';
 
 /** One field of one device: what it needs read. */
 export interface PointRead {

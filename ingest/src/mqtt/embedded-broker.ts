@@ -12,7 +12,7 @@
 import { createServer, type Server } from 'node:net';
 import { Aedes, type AedesPublishPacket } from 'aedes';
 import type { BrokerAuth } from './broker-auth.ts';
-import type { Topics } from '../contract/index.ts';
+import type { Topics } from '@parkops/contract/index.ts';
 import type { EventBus } from '../bus.ts';
 import type { Logger } from '../log.ts';
 import type { Module, PublishOptions, Publisher } from '../module.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../bus.ts';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { createLogger } from '../log.ts';
 import { Bridge, type AlertEvent } from './bridge.ts';
 

@@ -6,17 +6,17 @@
  * ever runs inside `EventBus.emit`, that is inside ingest or alert evaluation. Every node gets its own
  * deep copy, so a flow that mutates `msg.payload` cannot change an alert the engine holds.
  */
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
 import type { Logger } from '../log.ts';
-import { describeAlert, pickFormat, type AlertText, type SiteNames, type WebhookFormat } from '../notify/format.ts';
+import { MessageWriter, pickFormat, type MessageText, type SiteNames, type WebhookFormat } from '../notify/format.ts';
 import type { HandOff } from '../notify/notifier.ts';
 
 export interface AlertEvent {
   alert: Alert;
   change: string;
-  /** Chinese and English text, ready for a robot message. */
-  text: AlertText;
+  /** The text in the site's language and the other one, ready for a robot message. */
+  text: MessageText;
   /** The settings webhook's format (PARKOPS_WEBHOOK_FORMAT, or picked by its host). */
   format: WebhookFormat;
 }
@@ -28,7 +28,7 @@ export interface AlertsPort {
 
 /** What the Notifier offers flows (see notify/notifier.ts). */
 export interface NotifyPort {
-  handOff(h: HandOff): number;
+  handOff(h: HandOff): Promise<number>;
   settingsWebhook(): { url: string | null; format: WebhookFormat };
 }
 
@@ -38,7 +38,7 @@ export interface ParkOpsBridge {
   onReading(listener: (e: ReadingAccepted) => void): () => void;
   acknowledge(id: unknown, by: unknown, note: unknown): Promise<unknown>;
   listAlerts(state: 'active' | 'all'): Promise<unknown[]>;
-  handOff(h: HandOff): number;
+  handOff(h: HandOff): Promise<number>;
   hasNotifier(): boolean;
   settingsWebhook(): { url: string | null; format: WebhookFormat };
 }
@@ -47,10 +47,13 @@ export class Bridge implements ParkOpsBridge {
   private readonly alertListeners = new Set<(e: AlertEvent) => void>();
   private readonly readingListeners = new Set<(e: ReadingAccepted) => void>();
   private offs: (() => void)[] = [];
+  private readonly writer: MessageWriter;
 
   constructor(
     private readonly deps: { bus: EventBus; alerts: AlertsPort; notifier?: NotifyPort | undefined; site?: SiteNames | undefined; webhookUrl?: string | undefined; webhookFormat: WebhookFormat | 'auto'; log: Logger },
-  ) {}
+  ) {
+    this.writer = new MessageWriter(deps.site);
+  }
 
   attach(): void {
     this.offs.push(
@@ -59,11 +62,12 @@ export class Bridge implements ParkOpsBridge {
         const copy = structuredClone(alert);
         setImmediate(() => this.dispatchAlert(copy, change));
       }),
-      this.deps.bus.on('reading.accepted', (e) => {
+      // Once per committed batch: one copy and one deferral for all its readings, in order.
+      this.deps.bus.on('readings.accepted', ({ readings }) => {
         if (this.readingListeners.size === 0) return;
-        const copy = structuredClone(e);
+        const copy = structuredClone(readings);
         setImmediate(() => {
-          for (const l of this.readingListeners) this.safely(() => l(structuredClone(copy)), 'parkops-reading');
+          for (const e of copy) for (const l of this.readingListeners) this.safely(() => l(structuredClone(e)), 'parkops-reading');
         });
       }),
     );
@@ -78,9 +82,9 @@ export class Bridge implements ParkOpsBridge {
 
   private dispatchAlert(alert: Alert, change: string): void {
     const { format } = this.settingsWebhook();
-    let text: AlertText;
+    let text: MessageText;
     try {
-      text = describeAlert(alert, change, this.deps.site);
+      text = this.writer.describe(alert, change);
     } catch (err) {
       this.deps.log.error({ err, alertId: alert.id }, 'cannot describe alert for Node-RED');
       return;
@@ -126,7 +130,7 @@ export class Bridge implements ParkOpsBridge {
     return this.deps.notifier !== undefined;
   }
 
-  handOff(h: HandOff): number {
+  async handOff(h: HandOff): Promise<number> {
     if (!this.deps.notifier) throw new Error('ParkOps notifications are not running');
     return this.deps.notifier.handOff(h);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FORMAT_FUNCTION, defaultFlow, writeDefaultFlowIfMissing } from './default-flow.ts';
+import { FORMAT_FUNCTION, defaultFlow, nodeBox, writeDefaultFlowIfMissing } from './default-flow.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,6 +21,28 @@ describe('default flow', () => {
     writeFileSync(file, '[]');
     expect(writeDefaultFlowIfMissing(dir)).toBe(false);
     expect(readFileSync(file, 'utf8')).toBe('[]');
+  });
+
+  it('lays its nodes out so that no two boxes overlap (20 px apart at least), on the 20 px grid', () => {
+    const boxes = defaultFlow()
+      .filter((n) => n.type !== 'tab')
+      .map((n) => {
+        const { w, h } = nodeBox(String(n.name));
+        const x = Number(n.x);
+        const y = Number(n.y);
+        expect(x - w / 2, String(n.id)).toBeGreaterThanOrEqual(0);
+        expect((x - w / 2) % 20, `${String(n.id)} left edge on the grid`).toBe(0);
+        return { id: String(n.id), left: x - w / 2, right: x + w / 2, top: y - h / 2, bottom: y + h / 2 };
+      });
+    const overlaps: string[] = [];
+    for (const a of boxes) {
+      for (const b of boxes) {
+        if (a.id >= b.id) continue;
+        const apart = a.right + 20 <= b.left || b.right + 20 <= a.left || a.bottom + 20 <= b.top || b.bottom + 20 <= a.top;
+        if (!apart) overlaps.push(`${a.id} / ${b.id}`);
+      }
+    }
+    expect(overlaps).toEqual([]);
   });
 
   it('wires alert -> format -> notify', () => {

@@ -1,7 +1,8 @@
 /**
- * Node-RED 4 embedded in the ingest service (issue 6, "Notifications and Node-RED"; issue 3 item 5).
+ * Node-RED 4 embedded in the ingest service: its flows deliver notifications, and its editor is for admins only.
  *
- * - The editor and admin API are at `/flows`, for ParkOps admins only (settings.ts).
+ * - The editor and admin API are at `/flows`, for ParkOps admins only, signed in with their dashboard
+ *   session (settings.ts, auth/nodered-gate.ts).
  * - ParkOps nodes (`nodes/`): `parkops-alert`, `parkops-reading`, `parkops-ack`, `parkops-notify`,
  *   reaching ParkOps through an in-process bridge (bridge.ts), never over HTTP.
  * - On first start (no flows file) the default flow is written (default-flow.ts).
@@ -22,8 +23,8 @@ import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
 import type { SiteNames } from '../notify/format.ts';
 import { Bridge, type AlertsPort, type NotifyPort } from './bridge.ts';
-import { writeDefaultFlowIfMissing } from './default-flow.ts';
-import { ADMIN_ROOT, adminAuth, buildSettings, credentialSecretFrom, loadOrCreateSecret } from './settings.ts';
+import { writeDefaultFlowIfMissing, writeEmptyCredentialsIfMissing } from './default-flow.ts';
+import { ADMIN_ROOT, adminAuth, buildSettings, credentialSecretFrom, loadOrCreateSecret, type EditorAuthPorts } from './settings.ts';
 
 export { ADMIN_ROOT } from './settings.ts';
 export type { ParkOpsBridge, AlertEvent } from './bridge.ts';
@@ -62,12 +63,11 @@ export interface NodeRedDeps {
   log: Logger;
   bus: EventBus;
   alerts: AlertsPort;
-  verifyAdmin: (username: string, password: string) => Promise<{ username: string; role: string } | null>;
-  /** Optional: the user's current role, so a demoted or deleted admin loses the editor at once. */
-  userRole?: (username: string) => Promise<string | null>;
+  /** How the editor signs in: with the ParkOps admin session (auth/nodered-gate.ts). */
+  editorAuth: EditorAuthPorts;
   /** Optional: the Notifier, for `parkops-notify` and the default flow's delivery. */
   notifier?: NotifyPort & { attachFlowRoute(): void; detachFlowRoute(): void };
-  /** Optional: runs before Node-RED on `/flows`, e.g. AuthService.editorGate() (redirects non-admins away from the editor page). */
+  /** Optional: runs before Node-RED on every `/flows` request: EditorGate.handler() keeps out everyone but admins. */
   editorGate?: express.RequestHandler;
   /** Optional: room names and time zone for message text. */
   site?: SiteNames;
@@ -104,7 +104,7 @@ export class NodeRedModule implements Module {
       log: this.log,
     });
     // Mounted now, so the route sits before any catch-all the app adds later (the SvelteKit handler).
-    // The optional gate (AuthService.editorGate) keeps the editor page itself from non-admins.
+    // The gate (EditorGate) answers everyone but admins before Node-RED sees the request.
     if (deps.editorGate) deps.app.use(ADMIN_ROOT, deps.editorGate);
     deps.app.use(ADMIN_ROOT, (req, res, next) => {
       if (this.adminHandler) {
@@ -144,11 +144,13 @@ export class NodeRedModule implements Module {
     const userDir = join(config.dataDir, 'node-red');
     mkdirSync(userDir, { recursive: true, mode: 0o700 });
     if (writeDefaultFlowIfMissing(userDir)) this.log.info({ flowFile: join(userDir, 'flows.json') }, 'first start: wrote the default notification flow');
-    const secret = loadOrCreateSecret(config.dataDir, this.log);
+    const credentialSecret = credentialSecretFrom(loadOrCreateSecret(config.dataDir, this.log));
+    writeEmptyCredentialsIfMissing(userDir, credentialSecret);
     const settings = buildSettings({
       userDir,
-      credentialSecret: credentialSecretFrom(secret),
-      auth: adminAuth({ verifyAdmin: this.deps.verifyAdmin, userRole: this.deps.userRole }, this.log, config.PARKOPS_SESSION_HOURS * 3600),
+      credentialSecret,
+      // The editor's own token lasts as long as an unused admin session; the gate ends it sooner on sign-out.
+      auth: adminAuth(this.deps.editorAuth, this.log, config.PARKOPS_ADMIN_SESSION_IDLE_HOURS * 3600),
       bridge: this.bridge,
       log: this.log,
       logLevel: nodeRedLogLevel(config.LOG_LEVEL),

@@ -2,8 +2,8 @@
  * Node-RED runtime settings for the embedded editor. The editor runs code (function and exec nodes),
  * so it is closed to everyone but ParkOps admins and cannot install anything:
  *
- * - `adminAuth` type `credentials`: `authenticate` asks ParkOps (`verifyAdmin`, admins only); `users`
- *   answers only for admins; no `default`, so anonymous requests get 401 (issue 3, item 5).
+ * - `adminAuth` type `strategy`: the editor signs in with the ParkOps admin session (no second login);
+ *   `users` answers only for admins; no `default`, so requests without a token get 401.
  * - No palette manager, no npm installs, no external modules in function nodes.
  * - No http-in endpoints unless the embedder asks for a root (`httpNodeRoot` false by default).
  * - Telemetry, update checks, diagnostics and the runtime start/stop switch are off.
@@ -14,6 +14,7 @@
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.ts';
@@ -27,10 +28,11 @@ export interface AdminUser {
   permissions: '*';
 }
 
-export interface AuthPorts {
-  verifyAdmin: (username: string, password: string) => Promise<{ username: string; role: string } | null>;
-  /** The user's current role, or null when there is no such user. Without it, an admin's editor token is honoured for as long as the process knows they logged in as admin. */
-  userRole?: ((username: string) => Promise<string | null>) | undefined;
+/** What the editor's sign-in asks of ParkOps (auth/nodered-gate.ts implements it). */
+export interface EditorAuthPorts {
+  sessionAdmin(req: IncomingMessage): Promise<string | null>;
+  isAdmin(username: string): Promise<boolean>;
+  tokenAdmin(token: string): Promise<string | null>;
 }
 
 /** Reads the secret, or creates it once (32 random bytes, hex, mode 0600). */
@@ -58,37 +60,66 @@ export function credentialSecretFrom(secret: string): string {
 }
 
 /**
- * `users` is called on every editor request with a token: it says who the token's user is now.
- * `authenticate` is the login. Both return null for anyone who is not an admin, and never throw
- * (a rejection inside Node-RED's passport chain would leave the request hanging).
+ * A passport strategy (passport calls `authenticate` on a copy that has success/fail/error): signs the
+ * editor in with the admin's ParkOps session cookie, so an admin who is signed in to the dashboard
+ * opens /flows without a second login. Written without passport itself: Node-RED brings it.
  */
-export function adminAuth(ports: AuthPorts, log: Logger, sessionExpirySec: number) {
-  /** Admins who logged in to the editor during this process (used when there is no `userRole`). */
-  const knownAdmins = new Map<string, number>();
+const STRATEGY_NAME = 'parkops';
+
+class ParkOpsSessionStrategy {
+  readonly name = STRATEGY_NAME;
+  declare success: (user: unknown, info?: unknown) => void;
+  declare fail: (status?: number) => void;
+  declare error: (err: unknown) => void;
+  constructor(
+    private readonly options: { sessionAdmin: EditorAuthPorts['sessionAdmin'] },
+    private readonly verify: (profile: { username: string }, done: (err: unknown, user?: unknown) => void) => void,
+  ) {}
+  authenticate(req: IncomingMessage): void {
+    this.options.sessionAdmin(req).then(
+      (username) => {
+        if (username === null) return this.fail(403);
+        this.verify({ username }, (err, user) => (err ? this.error(err) : user ? this.success(user) : this.fail(403)));
+      },
+      (err: unknown) => this.error(err),
+    );
+  }
+}
+
+/**
+ * Node-RED's adminAuth, type `strategy` with `autoLogin`: the editor sends a browser without an editor
+ * token to /flows/auth/strategy, which trusts the ParkOps session (above) and hands back an editor
+ * token. There is no password form. `users` is asked on every editor request and answers only for an
+ * enabled admin; `tokens` lets a ParkOps admin API token use the admin API (scripts, node-red-admin).
+ * No `default`, so a request without a token gets 401. None of them throws (a rejection inside
+ * Node-RED's passport chain would leave the request hanging).
+ */
+export function adminAuth(ports: EditorAuthPorts, log: Logger, sessionExpirySec: number) {
+  const admin = (username: string): AdminUser => ({ username, permissions: '*' });
   return {
-    type: 'credentials' as const,
+    type: 'strategy' as const,
     sessionExpiryTime: Math.round(sessionExpirySec),
+    strategy: {
+      name: STRATEGY_NAME,
+      label: 'ParkOps',
+      autoLogin: true,
+      strategy: ParkOpsSessionStrategy,
+      options: { sessionAdmin: (req: IncomingMessage) => ports.sessionAdmin(req) },
+    },
     async users(username: string): Promise<AdminUser | null> {
       try {
-        if (ports.userRole) {
-          return (await ports.userRole(username)) === 'admin' ? { username, permissions: '*' } : null;
-        }
-        const until = knownAdmins.get(username);
-        return until !== undefined && until > Date.now() ? { username, permissions: '*' } : null;
+        return (await ports.isAdmin(username)) ? admin(username) : null;
       } catch (err) {
         log.error({ err, username }, 'Node-RED user lookup failed');
         return null;
       }
     },
-    async authenticate(username: unknown, password: unknown): Promise<AdminUser | null> {
-      if (typeof username !== 'string' || typeof password !== 'string') return null;
+    async tokens(token: string): Promise<AdminUser | null> {
       try {
-        const user = await ports.verifyAdmin(username, password);
-        if (!user || user.role !== 'admin') return null;
-        knownAdmins.set(user.username, Date.now() + sessionExpirySec * 1000);
-        return { username: user.username, permissions: '*' };
+        const username = await ports.tokenAdmin(token);
+        return username === null ? null : admin(username);
       } catch (err) {
-        log.error({ err, username }, 'Node-RED login check failed');
+        log.error({ err }, 'Node-RED token check failed');
         return null;
       }
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBody, describeAlert, pickFormat, redactTarget, robotError, truncateUtf8 } from './format.ts';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 
 const alert: Alert = {
   id: 'a1',
@@ -25,30 +25,46 @@ describe('pickFormat', () => {
 });
 
 describe('describeAlert', () => {
-  it('gives a Chinese line built from the site and the English alert message, times in the site zone', () => {
-    const t = describeAlert(alert, 'opened', { timezone: 'Asia/Shanghai', room: (id) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: 'B1配电室' } : undefined) });
-    expect(t.zh.split('\n')[0]).toBe('【严重】新告警：B1配电室 L1 水位 712 mm');
-    expect(t.en.split('\n')[0]).toBe('[CRITICAL] opened: Water level 712 mm (B1 power room)');
-    expect(t.zh).toContain('2026-07-14 11:12:05 (Asia/Shanghai)');
-    expect(t.title).toBe('【严重】新告警：B1配电室 L1 水位 712 mm / CRITICAL opened');
+  const site = {
+    language: 'zh-CN' as const,
+    timezone: 'Asia/Shanghai',
+    room: (id: string) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: 'B1配电室', levels: [{ id: 'L1', name: 'Level sensor 1', nameZh: '1号水位传感器' }] } : undefined),
+    zone: (id: string) => (id === 'A' ? { name: 'Zone A', nameZh: 'A区' } : undefined),
+  };
+  const details = { rule: 'flood.level' as const, room: 'b1-power', band: 'critical' as const, thresholdMm: 700, levelMm: 712 };
+
+  it('writes the site language first, every line from the renderer, times in the site zone with the date', () => {
+    const t = describeAlert({ ...alert, details, etaMin: 14.2, etaTarget: 'floor' }, 'opened', site, Date.parse('2026-07-14T03:13:00Z'));
+    expect(t.zh.split('\n')).toEqual(['【严重】新告警：B1配电室 水位 712 mm，危急', 'B1配电室：水位 712 mm，达到危急等级（危急线 700 mm）', '按当前速度约 14 分钟后到达地面', '开始时间 7月14日 11:12:05']);
+    expect(t.en.split('\n')).toEqual(['[CRITICAL] new alert: B1 power room: water 712 mm, critical', 'B1 power room: water at 712 mm, critical band (critical at 700 mm)', 'reaches the floor in ~14 min at the current rate', 'started 14 Jul 11:12:05']);
+    expect(t.title).toBe('【严重】新告警：B1配电室 水位 712 mm，危急');
+    expect(t.markdown.indexOf('严重')).toBeLessThan(t.markdown.indexOf('CRITICAL'));
+    expect(t.body).toBe('B1配电室：水位 712 mm，达到危急等级（危急线 700 mm）\n按当前速度约 14 分钟后到达地面\n开始时间 7月14日 11:12:05');
+    // The Chinese block has no English but the unit and ids; nothing anywhere is a path or ISO UTC.
+    expect(t.zh).not.toMatch(/[a-z]{3,}/);
+    for (const text of [t.en, t.zh]) expect(text).not.toMatch(/flood\/|parking\/|2026-07-14T/);
   });
 
-  it('names places and devices in words, never the subject path, and says the time to a threshold once', () => {
-    const site = { timezone: 'Asia/Shanghai', room: (id: string) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: 'B1配电室' } : undefined), zone: (id: string) => (id === 'A' ? { name: 'Zone A', nameZh: 'A 区' } : undefined) };
-    const t = describeAlert({ ...alert, etaMin: 14.2, etaTarget: 'floor' }, 'opened', site);
-    expect(t.en.split('\n')[1]).toBe('rule flood.level, at B1 power room · L1');
-    expect(t.zh.split('\n')[1]).toBe('规则 flood.level，位置 B1配电室 · L1');
-    expect(t.en.match(/reaches/g)).toHaveLength(1);
-    const full = describeAlert({ ...alert, rule: 'parking.full', severity: 'info', subject: 'parking/A', message: 'Zone A is full: 3 of 3 bays occupied', value: 3 }, 'opened', site);
-    expect(full.en.split('\n')[1]).toBe('rule parking.full, at Zone A');
-    expect(full.zh.split('\n')[0]).toBe('【提示】新告警：A 区 数值 3');
-    for (const text of [t.en, t.zh, full.en, full.zh]) expect(text).not.toMatch(/flood\/|parking\/|2026-07-14T/);
+  it('an English site writes English first; an alert stored without details keeps its message and names the place', () => {
+    const t = describeAlert({ ...alert, rule: 'parking.full', severity: 'info', subject: 'parking/A', message: 'Zone A is full: 3 of 3 bays occupied', value: 3 }, 'resolved', { ...site, language: 'en' });
+    expect(t.title).toBe('[INFO] cleared: Zone A: Parking full');
+    expect(t.en.split('\n')[1]).toBe('Zone A is full: 3 of 3 bays occupied');
+    expect(t.zh.split('\n')[0]).toBe('【提示】已解除：A区 车位已满');
+    expect(t.markdown.indexOf('INFO')).toBeLessThan(t.markdown.indexOf('提示'));
+  });
+
+  it('says who acknowledged, with the note, and when it cleared; no time to a threshold once not firing', () => {
+    const t = describeAlert({ ...alert, details, etaMin: 3, state: 'resolved', ackedBy: 'zhang.wei', ackNote: '已派人', resolvedAt: '2026-07-14T04:00:00.000Z' }, 'resolved', site);
+    expect(t.zh).toContain('确认人 zhang.wei：已派人');
+    expect(t.zh).toContain('解除时间 7月14日 12:00:00');
+    expect(t.en).toContain('acknowledged by zhang.wei: 已派人');
+    expect(t.zh).not.toContain('分钟后到达');
   });
 });
 
 describe('buildBody', () => {
   it('keeps WeCom content within its 4096-byte limit without splitting a character', () => {
-    const text = { title: 't', zh: '', en: '', markdown: '水'.repeat(3000) };
+    const text = { title: 't', zh: '', en: '', body: '', markdown: '水'.repeat(3000) };
     const body = buildBody('wecom', alert, 'opened', text) as { markdown: { content: string } };
     expect(Buffer.byteLength(body.markdown.content)).toBeLessThanOrEqual(4096);
     expect(body.markdown.content.endsWith('…')).toBe(true);

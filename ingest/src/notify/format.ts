@@ -1,5 +1,6 @@
 /**
- * Alert messages for group robots and plain JSON webhooks, in Chinese and English.
+ * Alert messages for group robots and plain JSON webhooks, in the site's language first (Chinese for the
+ * bundled site), then the other one; every line from the one renderer (text/alert-text.ts).
  *
  * - WeCom (企业微信) group robot: `{"msgtype":"markdown","markdown":{"content":...}}`, content at most
  *   4096 bytes (WeCom robot API, "markdown类型").
@@ -10,8 +11,8 @@
  * (`errcode`/`errmsg`, Feishu `code`/`StatusCode`), so `robotError` reads the answer body too. Signed
  * DingTalk and Feishu robots have their own channels (channels/).
  */
-import type { Alert, AlertSeverity } from '../contract/api.ts';
-import { parseSubject, roomOf } from '../contract/subjects.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { AlertText, type Named, type NameSource, type TextLang } from '../text/index.ts';
 
 export type WebhookFormat = 'wecom' | 'dingtalk' | 'json';
 export type FormatSetting = WebhookFormat | 'auto';
@@ -30,119 +31,92 @@ export function pickFormat(url: string, setting: FormatSetting = 'auto'): Webhoo
   return 'json';
 }
 
-const SEVERITY_ZH: Record<AlertSeverity, string> = { critical: '严重', warning: '警告', info: '提示' };
-const SEVERITY_EN: Record<AlertSeverity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
-const CHANGE_ZH: Record<string, string> = {
-  opened: '新告警',
-  acknowledged: '已确认',
-  resolved: '已恢复',
-  renotified: '再次提醒',
-  escalated: '升级通知',
-  worsened: '情况恶化',
-  updated: '更新',
-};
-
-/** What a message needs to know about the site: room names in both languages, and the site's time zone. */
+/** What a message needs to know about the site: its language, time zone and names in both languages. */
 export interface SiteNames {
-  timezone?: string;
-  room?(id: string): { name: string; nameZh?: string | undefined } | undefined;
-  zone?(id: string): { name: string; nameZh?: string | undefined } | undefined;
-  venue?(id: string): { name: string; nameZh?: string | undefined } | undefined;
+  /** The site's language: its block comes first. Missing: English, as the site file's default. */
+  language?: TextLang | undefined;
+  timezone?: string | undefined;
+  room?(id: string): (Named & { levels?: (Named & { id: string })[]; pumps?: (Named & { id: string })[] }) | undefined;
+  zone?(id: string): Named | undefined;
+  venue?(id: string): Named | undefined;
 }
 
-export interface AlertText {
-  /** One line, used as the DingTalk title and a chat notification preview. */
+export interface MessageText {
+  /** One line in the site's language: the DingTalk title, a chat or lock-screen preview. */
   title: string;
-  /** Markdown for the robots: a Chinese block, then the English one. */
+  /** Markdown for the robots: the site's language first, then the other one. */
   markdown: string;
+  /** The plain text in each language: a title line, then the details. */
   zh: string;
   en: string;
+  /** The details in the site's language without the title (a push notification's body). */
+  body: string;
 }
 
-/** Where an alert is, in words for people (never the subject path). */
-function placeOf(alert: Alert, site: SiteNames): { zh: string; en: string; isRoom: boolean } {
-  const target = parseSubject(alert.subject);
-  const room = roomOf(target) ?? alert.room;
-  const zone = target?.kind === 'zone' ? target.zoneId : undefined;
-  const venue = target?.kind === 'venue' ? target.venueId : undefined;
-  if (room) {
-    const r = site.room?.(room);
-    return { zh: r?.nameZh ?? r?.name ?? room, en: r?.name ?? room, isRoom: true };
-  }
-  if (zone) {
-    const z = site.zone?.(zone);
-    return { zh: z?.nameZh ?? z?.name ?? `${zone} 区`, en: z?.name ?? `zone ${zone}`, isRoom: false };
-  }
-  if (venue) {
-    const v = site.venue?.(venue);
-    return { zh: v?.nameZh ?? v?.name ?? venue, en: v?.name ?? venue, isRoom: false };
-  }
-  if (target?.kind === 'parking') return { zh: '停车场', en: 'the car park', isRoom: false };
-  return { zh: alert.rule, en: alert.rule, isRoom: false };
+const OTHER: Record<TextLang, TextLang> = { 'zh-CN': 'en', en: 'zh-CN' };
+
+function namesOf(site: SiteNames): NameSource {
+  return {
+    room: (id) => site.room?.(id),
+    device: (roomId, id) => {
+      const r = site.room?.(roomId);
+      return r?.levels?.find((l) => l.id === id) ?? r?.pumps?.find((p) => p.id === id);
+    },
+    zone: (id) => site.zone?.(id),
+    venue: (id) => site.venue?.(id),
+  };
 }
 
-function fmtNumber(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
-}
+/** The renderers for a site: its language first. Made once per channel, not per message. */
+export class MessageWriter {
+  readonly texts: [AlertText, AlertText];
 
-function fmtTime(iso: string | undefined, timezone: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  try {
-    // sv-SE gives "2026-07-14 03:12:05": unambiguous for both audiences.
-    return `${d.toLocaleString('sv-SE', { timeZone: timezone, hour12: false })} (${timezone})`;
-  } catch {
-    return iso;
+  constructor(site: SiteNames = {}) {
+    const lang = site.language ?? 'en';
+    const tz = site.timezone ?? 'Asia/Shanghai';
+    const names = namesOf(site);
+    this.texts = [new AlertText(lang, tz, names), new AlertText(OTHER[lang], tz, names)];
+  }
+
+  get language(): TextLang {
+    return this.texts[0].lang;
+  }
+
+  /** The lines of one alert change in one language, all from the renderer (text/alert-text.ts). */
+  lines(t: AlertText, alert: Alert, change: string, now: number): string[] {
+    const zh = t.lang === 'zh-CN';
+    const out = [t.title(alert, change), t.alertMessage(alert, now)];
+    const eta = alert.state === 'firing' ? t.eta(alert.etaMin, alert.etaTarget) : null;
+    if (eta) out.push(eta);
+    out.push(zh ? `开始时间 ${t.time.full(alert.startedAt)}` : `started ${t.time.full(alert.startedAt)}`);
+    if (alert.ackedBy) {
+      const note = alert.ackNote ? (zh ? `：${alert.ackNote}` : `: ${alert.ackNote}`) : '';
+      out.push(zh ? `确认人 ${alert.ackedBy}${note}` : `acknowledged by ${alert.ackedBy}${note}`);
+    }
+    if (alert.resolvedAt) out.push(zh ? `解除时间 ${t.time.full(alert.resolvedAt)}` : `cleared ${t.time.full(alert.resolvedAt)}`);
+    return out;
+  }
+
+  describe(alert: Alert, change: string, now: number = Date.now()): MessageText {
+    const [first, second] = this.texts;
+    const a = this.lines(first, alert, change, now);
+    const b = this.lines(second, alert, change, now);
+    const byLang = { [first.lang]: a, [second.lang]: b } as Record<TextLang, string[]>;
+    // Markdown: the title line bold, the rest as quoted detail lines; the site's language first.
+    const md = (lines: string[]) => [`**${lines[0]}**`, ...lines.slice(1).map((l) => `> ${l}`)].join('\n');
+    return {
+      title: truncateUtf8(a[0] ?? '', 256),
+      markdown: `${md(a)}\n\n${md(b)}`,
+      zh: byLang['zh-CN'].join('\n'),
+      en: byLang.en.join('\n'),
+      body: a.slice(1).join('\n'),
+    };
   }
 }
 
-/**
- * Chinese and English text for one alert change. The English line carries the alert engine's own
- * message; the Chinese line is built from the severity, the change, the room's Chinese name and the value.
- */
-export function describeAlert(alert: Alert, change: string, site: SiteNames = {}): AlertText {
-  const sevZh = SEVERITY_ZH[alert.severity] ?? alert.severity;
-  const sevEn = SEVERITY_EN[alert.severity] ?? alert.severity.toUpperCase();
-  const changeZh = CHANGE_ZH[change] ?? change;
-  const target = parseSubject(alert.subject);
-  const kind = target?.kind === 'level' || target?.kind === 'room-level' ? 'levels' : target?.kind === 'pump' ? 'pumps' : undefined;
-  const device = target?.kind === 'level' ? target.sensorId : target?.kind === 'pump' ? target.pumpId : undefined;
-  const place = placeOf(alert, site);
-  const placeZh = place.zh;
-  const placeEn = place.en;
-
-  let valueZh = '';
-  if (alert.value !== undefined) {
-    if (kind === 'levels') valueZh = `水位 ${fmtNumber(alert.value)} mm`;
-    else if (kind === 'pumps') valueZh = `水泵${device ? ` ${device}` : ''} 读数 ${fmtNumber(alert.value)}`;
-    else valueZh = `数值 ${fmtNumber(alert.value)}`;
-  }
-  const etaZh = alert.etaMin !== undefined ? `，按当前速度约 ${Math.round(alert.etaMin)} 分钟后到达${alert.etaTarget === 'floor' || !alert.etaTarget ? '地面' : alert.etaTarget}` : '';
-  const etaEn = alert.etaMin !== undefined ? ` (reaches ${alert.etaTarget ?? 'the floor'} in ~${Math.round(alert.etaMin)} min at the current rate)` : '';
-
-  const zhHead = `【${sevZh}】${changeZh}：${placeZh}${device && kind === 'levels' ? ` ${device}` : ''}${valueZh ? ` ${valueZh}` : ''}${etaZh}`;
-  const enHead = `[${sevEn}] ${change}: ${alert.message}${!place.isRoom || alert.message.includes(placeEn) ? '' : ` (${placeEn})`}${etaEn}`;
-
-  // Devices and places by name, never the subject path ("flood/b1-power/levels/L1" is for machines).
-  const tz = site.timezone ?? 'Asia/Shanghai';
-  const where = device ? ` · ${device}` : '';
-  const zhLines = [zhHead, `规则 ${alert.rule}，位置 ${placeZh}${where}`, `开始时间 ${fmtTime(alert.startedAt, tz)}`];
-  const enLines = [enHead, `rule ${alert.rule}, at ${placeEn}${where}`, `started ${fmtTime(alert.startedAt, tz)}`];
-  if (alert.ackedBy) {
-    zhLines.push(`确认人 ${alert.ackedBy}${alert.ackNote ? `：${alert.ackNote}` : ''}`);
-    enLines.push(`acknowledged by ${alert.ackedBy}${alert.ackNote ? `: ${alert.ackNote}` : ''}`);
-  }
-  if (alert.resolvedAt) {
-    zhLines.push(`恢复时间 ${fmtTime(alert.resolvedAt, tz)}`);
-    enLines.push(`resolved ${fmtTime(alert.resolvedAt, tz)}`);
-  }
-  const zh = zhLines.join('\n');
-  const en = enLines.join('\n');
-  const title = `${zhHead} / ${sevEn} ${change}`;
-  // Markdown: heading line bold, the rest as quoted detail lines, Chinese first.
-  const md = (lines: string[]) => [`**${lines[0]}**`, ...lines.slice(1).map((l) => `> ${l}`)].join('\n');
-  return { title: truncateUtf8(title, 256), markdown: `${md(zhLines)}\n\n${md(enLines)}`, zh, en };
+/** Text for one alert change in the site's language and the other one (see MessageWriter). */
+export function describeAlert(alert: Alert, change: string, site: SiteNames = {}, now: number = Date.now()): MessageText {
+  return new MessageWriter(site).describe(alert, change, now);
 }
 
 /** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
@@ -163,7 +137,7 @@ export function truncateUtf8(s: string, maxBytes: number): string {
 const WECOM_MAX_BYTES = 4096;
 
 /** The request body for one alert change in the given format. */
-export function buildBody(format: WebhookFormat, alert: Alert, change: string, text: AlertText): unknown {
+export function buildBody(format: WebhookFormat, alert: Alert, change: string, text: MessageText): unknown {
   switch (format) {
     case 'wecom':
       return { msgtype: 'markdown', markdown: { content: truncateUtf8(text.markdown, WECOM_MAX_BYTES) } };

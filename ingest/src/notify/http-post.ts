@@ -2,12 +2,15 @@
  * One webhook POST with a hard deadline. Whatever the receiver does (refuse, hang before the headers,
  * trickle the body), the promise settles within `timeoutMs` and never rejects.
  */
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
 import { robotError } from './format.ts';
 
 export interface PostResult {
   ok: boolean;
   httpStatus: number | null;
   error: string | null;
+  /** why it failed, as a code the dashboard words (null when sent) */
+  errorCode: DeliveryErrorCode | null;
   /** Worth another try later: network trouble, timeouts, 5xx, 408, 429, robot refusals (rate limits). */
   retryable: boolean;
   /** From a Retry-After header, in ms. */
@@ -36,16 +39,16 @@ async function readLimited(res: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function describeError(err: unknown, timedOut: boolean, timeoutMs: number, stopped: boolean): string {
-  if (stopped) return 'interrupted: ParkOps is shutting down';
-  if (timedOut) return `no answer within ${timeoutMs} ms`;
+function describeError(err: unknown, timedOut: boolean, timeoutMs: number, stopped: boolean): { error: string; errorCode: DeliveryErrorCode } {
+  if (stopped) return { error: 'interrupted: ParkOps is shutting down', errorCode: 'interrupted' };
+  if (timedOut) return { error: `no answer within ${timeoutMs} ms`, errorCode: 'timeout' };
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   const code = e.cause?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${code})`;
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `connection closed by the receiver (${code})`;
+  if (code === 'ECONNREFUSED') return { error: 'connection refused (ECONNREFUSED)', errorCode: 'refused' };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { error: `host not found (${code})`, errorCode: 'dns' };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return { error: `connection closed by the receiver (${code})`, errorCode: 'reset' };
   const detail = e.cause?.message ?? e.message ?? String(err);
-  return code ? `${detail} (${code})` : detail;
+  return { error: code ? `${detail} (${code})` : detail, errorCode: 'network' };
 }
 
 /** A refusal read from an answer body: why, and whether another try could help. */
@@ -109,19 +112,19 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
     const retryAfterMs = Number.isFinite(retryAfterSec) && retryAfterSec > 0 ? retryAfterSec * 1000 : null;
     if (res.status >= 200 && res.status < 300) {
       const refused = judge(res.status, text);
-      if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused.error}`, retryable: refused.retryable, retryAfterMs, durationMs };
-      return { ok: true, httpStatus: res.status, error: null, retryable: false, retryAfterMs: null, durationMs };
+      if (refused) return { ok: false, httpStatus: res.status, error: `receiver refused: ${refused.error}`, errorCode: 'receiver', retryable: refused.retryable, retryAfterMs, durationMs };
+      return { ok: true, httpStatus: res.status, error: null, errorCode: null, retryable: false, retryAfterMs: null, durationMs };
     }
     if (res.status >= 300 && res.status < 400) {
       const location = res.headers.get('location');
-      return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}: redirects are not followed; configure the final URL${location ? ` (Location: ${location.slice(0, 200)})` : ''}`, retryable: false, retryAfterMs: null, durationMs };
+      return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}: redirects are not followed; configure the final URL${location ? ` (Location: ${location.slice(0, 200)})` : ''}`, errorCode: 'redirect', retryable: false, retryAfterMs: null, durationMs };
     }
     const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
     const snippet = text.trim().slice(0, 200);
-    return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, retryable, retryAfterMs, durationMs };
+    return { ok: false, httpStatus: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`, errorCode: 'http', retryable, retryAfterMs, durationMs };
   } catch (err) {
     const stopped = opts.signal?.aborted === true && !timedOut;
-    return { ok: false, httpStatus: null, error: describeError(err, timedOut, opts.timeoutMs, stopped), retryable: true, retryAfterMs: null, durationMs: now() - started };
+    return { ok: false, httpStatus: null, ...describeError(err, timedOut, opts.timeoutMs, stopped), retryable: true, retryAfterMs: null, durationMs: now() - started };
   } finally {
     clearTimeout(timer);
   }

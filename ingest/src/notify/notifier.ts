@@ -1,5 +1,6 @@
 /**
- * Webhook delivery for alert changes: durable, retried with exponential backoff, every attempt recorded.
+ * The notifications module: turns alert changes into stored deliveries, decides where each goes, and
+ * says so plainly when an alert change reached nobody outside the dashboard.
  *
  * Routes (docs/node-red.md explains the choice):
  * - The settings webhook (PARKOPS_WEBHOOK_URL). While the Node-RED flow route is attached (the default
@@ -9,63 +10,36 @@
  *   deleted flow cannot silence a flood alarm.
  * - Escalation contacts (site `notifications.escalationContacts`): always sent by the core on `escalated`.
  * - Channels (channels/: WeCom, signed DingTalk and Feishu robots, Web Push): always sent by the core,
- *   whatever the flows do; each channel signs or encrypts at send time (`Channel.send`).
+ *   whatever the flows do; each channel signs or encrypts at send time (`Channel.send`). A flow may hand a
+ *   message of its own to a robot channel (`HandOff.channel`): it is signed the same way.
  *
- * A delivery is a row in `notification_deliveries` before any HTTP happens, so a restart resumes pending
- * retries. Each try is a row in `notifications` (the incident timeline and the dashboard read these).
- * Nothing here blocks the bus: the listener only inserts a row; HTTP runs on timers with a hard timeout.
+ * A delivery is stored (repository.ts) before any HTTP happens, so a restart resumes pending retries;
+ * the queue (queue.ts) tries it and records each try. An alert change that asks for action (opened,
+ * worsened, renotified, escalated) and went nowhere is recorded too (channel `none`): the incident
+ * timeline and the dashboard say "nobody outside the dashboard was told". Nothing here blocks the bus:
+ * the listener only queues work.
  */
 import type { Router } from 'express';
-import { asyncRouter } from '../api/async-routes.ts';
-import type { Alert } from '../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { NO_CHANNEL, type AttemptStatus, type ChannelSummary, type DeliveryErrorCode, type NotificationAttempt, type NotificationStats } from '@parkops/contract/notifications.ts';
 import type { EventBus, AlertChanged } from '../bus.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
 import type { Db } from '../store/db.ts';
-import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
-import { buildBody, describeAlert, pickFormat, redactTarget, type SiteNames, type WebhookFormat } from './format.ts';
-import { postJson } from './http-post.ts';
+import { buildBody, MessageWriter, pickFormat, redactTarget, type SiteNames, type WebhookFormat } from './format.ts';
+import { DeliveryQueue, SerialWrites, type QueueOptions } from './queue.ts';
+import { SqliteNotificationRepository, type NotificationRepository } from './repository.ts';
+import { notificationsRouter } from './routes.ts';
 import type { Channel, ChannelDelivery } from './channels/types.ts';
 
-export type AttemptStatus = 'sent' | 'retrying' | 'failed';
-
-/** One delivery attempt, as the dashboard and the incident timeline show it. */
-export interface NotificationAttempt {
-  id: number;
-  deliveryId: number;
-  alertId: string;
-  change: string;
-  /**
-   * `webhook` (core, settings URL), `node-red` (handed off by a flow), `escalation`, `fallback` (core,
-   * after no flow handed off a critical change), or a channel's name (`wecom`, `dingtalk`, `feishu`, `webpush`).
-   */
-  channel: string;
-  /** The URL with its secrets masked. */
-  target: string;
-  attempt: number;
-  status: AttemptStatus;
-  httpStatus: number | null;
-  error: string | null;
-  at: string;
-  durationMs: number;
-}
+export type { AttemptStatus, NotificationAttempt } from '@parkops/contract/notifications.ts';
 
 export interface NotifySite extends SiteNames {
   notifications: { escalationContacts: string[] };
 }
 
-export interface NotifierOptions {
-  /** Per attempt, headers and body included. */
-  timeoutMs: number;
-  maxAttempts: number;
-  /** Backoff before try n+1 is baseDelayMs * 2^(n-1), capped at maxDelayMs, with ±jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** 0..1: share of the delay randomised, so many deliveries do not retry in lock-step. */
-  jitter: number;
-  /** How many POSTs may be in flight at once. */
-  concurrency: number;
+export interface NotifierOptions extends QueueOptions {
   /** How long a critical change may wait for a flow's hand-off before the core sends it. */
   handoffGraceMs: number;
   /** The alert changes worth a message; others (`updated`) are not sent by the core. */
@@ -76,6 +50,9 @@ export interface NotifierOptions {
 
 /** Alert changes that notify people (alerts/types.ts AlertChange, without `updated`). */
 export const NOTIFY_CHANGES = ['opened', 'worsened', 'acknowledged', 'renotified', 'escalated', 'resolved'];
+
+/** Changes that ask someone to act: when one reaches nobody outside the dashboard, that is recorded. */
+export const ACTION_CHANGES: readonly string[] = ['opened', 'worsened', 'renotified', 'escalated'];
 
 export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
   timeoutMs: 10_000,
@@ -89,6 +66,9 @@ export const DEFAULT_NOTIFIER_OPTIONS: NotifierOptions = {
   criticalFallback: true,
 };
 
+/** Robot channels a flow may hand a message to, and the setting that configures each. */
+const HANDOFF_CHANNELS: Record<string, string> = { wecom: 'PARKOPS_WECOM_URL', dingtalk: 'PARKOPS_DINGTALK_URL', feishu: 'PARKOPS_FEISHU_URL' };
+
 /** What a flow hands to the Notifier (`parkops-notify` node). */
 export interface HandOff {
   /** Empty for a message that is not about one alert. */
@@ -97,132 +77,71 @@ export interface HandOff {
   change?: string | undefined;
   /** Empty or missing: the settings webhook. */
   target?: string | undefined;
+  /**
+   * A robot channel of the core (`wecom`, `dingtalk`, `feishu`) instead of a URL: sent to the robot the
+   * settings name, signed at send time as the core signs its own messages.
+   */
+  channel?: string | undefined;
   /** The request body; a string is sent as is, anything else as JSON. */
   body: unknown;
 }
 
-interface DeliveryRow {
-  id: number;
-  alert_id: string;
-  change: string;
-  channel: string;
-  target: string;
-  body: string;
-  attempts: number;
-  next_at: number;
-}
+/** How often the channel summary (for /api/health) is worked out again. */
+const SUMMARY_EVERY_MS = 60_000;
 
-interface AttemptRow {
-  id: number;
-  delivery_id: number;
-  alert_id: string;
-  change: string;
-  channel: string;
-  target: string;
-  attempt: number;
-  status: AttemptStatus;
-  http_status: number | null;
-  error: string | null;
-  at: string;
-  duration_ms: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS notification_deliveries (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  alert_id TEXT NOT NULL,
-  change TEXT NOT NULL,
-  channel TEXT NOT NULL,
-  target TEXT NOT NULL,          -- full URL, secrets included: never returned by the readers
-  body TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,      -- epoch ms of the next try while pending
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notification_deliveries_pending ON notification_deliveries (state, next_at);
-CREATE TABLE IF NOT EXISTS notifications (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  delivery_id INTEGER NOT NULL REFERENCES notification_deliveries (id),
-  alert_id TEXT NOT NULL,
-  change TEXT NOT NULL,
-  channel TEXT NOT NULL,
-  target TEXT NOT NULL,          -- redacted
-  attempt INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('sent', 'retrying', 'failed')),
-  http_status INTEGER,
-  error TEXT,
-  at TEXT NOT NULL,
-  duration_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id, id);
-`;
-
-/** The notifications module's migrations (db/migrations.ts). */
-export const NOTIFY_SCHEMA: ModuleSchema = { module: 'notify', migrations: [{ version: 1, description: 'notification deliveries and attempts', up: SCHEMA }] };
-
-function toAttempt(r: AttemptRow): NotificationAttempt {
-  return {
-    id: r.id,
-    deliveryId: r.delivery_id,
-    alertId: r.alert_id,
-    change: r.change,
-    channel: r.channel,
-    target: r.target,
-    attempt: r.attempt,
-    status: r.status,
-    httpStatus: r.http_status,
-    error: r.error,
-    at: r.at,
-    durationMs: r.duration_ms,
-  };
-}
+/** The settings and docs that configure a channel: the start-up line and the dashboard notice name them. */
+export const NO_CHANNEL_HINT =
+  'no notification channel is configured: alerts reach only people looking at the dashboard. Set PARKOPS_WEBHOOK_URL, PARKOPS_WECOM_URL, PARKOPS_DINGTALK_URL or PARKOPS_FEISHU_URL, or let responders turn on phone notifications; see docs/notifications.md';
 
 export class Notifier implements Module {
   readonly name = 'notify';
-  private readonly db: Db;
+  readonly options: NotifierOptions;
+  private readonly repo: NotificationRepository;
   private readonly bus: EventBus;
   private readonly config: Config;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly site: NotifySite | undefined;
-  readonly options: NotifierOptions;
+  private readonly writer: MessageWriter;
+  private readonly writes = new SerialWrites();
+  private readonly queue: DeliveryQueue;
+  private readonly channels = new Map<string, Channel>();
 
   private unsubscribe: (() => void) | null = null;
   private running = false;
-  private stopController = new AbortController();
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-  private readonly ready: number[] = [];
-  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Alert changes are routed one after another, in the order the bus gave them. */
+  private routing: Promise<void> = Promise.resolve();
   private readonly graceTimers = new Set<NodeJS.Timeout>();
+  private summaryTimer: NodeJS.Timeout | null = null;
+  private summary: ChannelSummary = { channels: 0, webhook: false, robots: [], escalationContacts: 0, pushSubscriptions: 0, flows: false };
   /** alertId + change -> when a flow last handed it off (epoch ms). */
   private readonly handOffs = new Map<string, number>();
   private flowRoute = false;
-  private readonly attemptListeners = new Set<(a: NotificationAttempt) => void>();
-  private readonly channels = new Map<string, Channel>();
 
-  constructor(deps: { db: Db; bus: EventBus; config: Config; log: Logger; clock?: Clock; site?: NotifySite; options?: Partial<NotifierOptions>; channels?: Channel[] }) {
-    this.db = deps.db;
+  constructor(deps: { db?: Db; repo?: NotificationRepository; bus: EventBus; config: Config; log: Logger; clock?: Clock; site?: NotifySite; options?: Partial<NotifierOptions>; channels?: Channel[] }) {
+    if (!deps.repo && !deps.db) throw new Error('Notifier needs a repository or a database');
+    this.repo = deps.repo ?? new SqliteNotificationRepository(deps.db!);
     this.bus = deps.bus;
     this.config = deps.config;
     this.log = deps.log.child({ module: 'notify' });
     this.clock = deps.clock ?? systemClock;
     this.site = deps.site;
+    this.writer = new MessageWriter(deps.site);
     this.options = { ...DEFAULT_NOTIFIER_OPTIONS, ...deps.options };
     for (const c of deps.channels ?? []) this.channels.set(c.name, c);
-    migrateDatabase(this.db, [NOTIFY_SCHEMA]);
+    this.queue = new DeliveryQueue({ repo: this.repo, writes: this.writes, channels: this.channels, options: this.options, clock: this.clock, log: this.log });
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.stopController = new AbortController();
     this.unsubscribe = this.bus.on('alert.changed', (e) => this.onAlertChanged(e));
-    // Resume what a previous run left pending; their times come from the database.
-    const pending = this.db.prepare("SELECT id, next_at FROM notification_deliveries WHERE state = 'pending' ORDER BY id").all() as { id: number; next_at: number }[];
-    for (const p of pending) this.schedule(p.id, p.next_at);
-    if (pending.length > 0) this.log.info({ pending: pending.length }, 'resuming pending notifications');
+    const resumed = await this.queue.start();
+    if (resumed > 0) this.log.info({ pending: resumed }, 'resuming pending notifications');
+    await this.refreshSummary();
+    if (this.summary.channels === 0) this.log.warn({ settings: Object.values(HANDOFF_CHANNELS).concat('PARKOPS_WEBHOOK_URL'), docs: 'docs/notifications.md' }, NO_CHANNEL_HINT);
+    this.summaryTimer = setInterval(() => void this.refreshSummary(), SUMMARY_EVERY_MS);
+    this.summaryTimer.unref();
   }
 
   async stop(): Promise<void> {
@@ -230,22 +149,22 @@ export class Notifier implements Module {
     this.running = false;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
     for (const t of this.graceTimers) clearTimeout(t);
     this.graceTimers.clear();
-    this.ready.length = 0;
-    // In-flight POSTs are cut short; their deliveries stay pending and resume on the next start.
-    this.stopController.abort();
-    await Promise.allSettled([...this.inFlight.values()]);
+    if (this.summaryTimer) clearInterval(this.summaryTimer);
+    this.summaryTimer = null;
+    await this.routing;
+    await this.queue.stop();
   }
 
   /** Node-RED calls this once its flows run (and detaches on stop): flows then route the settings webhook. */
   attachFlowRoute(): void {
     this.flowRoute = true;
+    this.summary = { ...this.summary, flows: true };
   }
   detachFlowRoute(): void {
     this.flowRoute = false;
+    this.summary = { ...this.summary, flows: false };
   }
 
   /** The settings webhook and its format, for the default flow's formatting step. */
@@ -254,11 +173,29 @@ export class Notifier implements Module {
     return { url, format: url ? pickFormat(url, this.config.PARKOPS_WEBHOOK_FORMAT) : 'json' };
   }
 
+  /** The words of notifications (the site's language first), for the default flow's `msg.text`. */
+  get messages(): MessageWriter {
+    return this.writer;
+  }
+
   /**
-   * A flow's message for a webhook. Stored before it returns, delivered later with retries; throws
-   * (with a message for the flow's debug panel) when there is nowhere to send it.
+   * A flow's message for a webhook or a robot channel. Stored before it resolves, delivered later with
+   * retries; rejects (with a message for the flow's debug panel) when there is nowhere to send it.
    */
-  handOff(h: HandOff): number {
+  async handOff(h: HandOff): Promise<number> {
+    const alertId = typeof h.alertId === 'string' ? h.alertId : '';
+    const change = typeof h.change === 'string' && h.change !== '' ? h.change : 'message';
+    const body = typeof h.body === 'string' ? h.body : JSON.stringify(h.body ?? null);
+    if (h.channel !== undefined && h.channel !== '') {
+      const setting = HANDOFF_CHANNELS[h.channel];
+      if (setting === undefined) throw new Error(`unknown channel "${h.channel}": use wecom, dingtalk or feishu, or give a URL`);
+      const channel = this.channels.get(h.channel);
+      const target = channel?.handOffTarget?.();
+      if (!channel || !target) throw new Error(`the ${h.channel} channel is not configured: set ${setting}`);
+      if (!isJsonObject(body)) throw new Error(`a ${h.channel} message must be a JSON object (msg.payload)`);
+      if (alertId) this.noteHandOff(alertId, change);
+      return this.enqueue(alertId, change, channel.name, target, body);
+    }
     const target = h.target && h.target.trim() !== '' ? h.target.trim() : this.config.PARKOPS_WEBHOOK_URL;
     if (!target) throw new Error('no webhook URL: set PARKOPS_WEBHOOK_URL or give the node a URL');
     let protocol = '';
@@ -269,81 +206,84 @@ export class Notifier implements Module {
     }
     if (protocol !== 'http:' && protocol !== 'https:') throw new Error('the webhook URL must start with http:// or https://');
     // A flow may send things that are not about one alert (a reading tap, a daily summary).
-    const alertId = typeof h.alertId === 'string' ? h.alertId : '';
-    const change = typeof h.change === 'string' && h.change !== '' ? h.change : 'message';
     if (alertId) this.noteHandOff(alertId, change);
-    const body = typeof h.body === 'string' ? h.body : JSON.stringify(h.body ?? null);
     return this.enqueue(alertId, change, 'node-red', target, body);
   }
 
-  /** Queues deliveries a channel made outside an alert change (a test push). Returns the delivery ids. */
-  queueChannel(channel: string, alertId: string, change: string, deliveries: ChannelDelivery[]): number[] {
+  /** Queues deliveries a channel made outside an alert change (a test push). Resolves to the delivery ids. */
+  async queueChannel(channel: string, alertId: string, change: string, deliveries: ChannelDelivery[]): Promise<number[]> {
     if (!this.channels.has(channel)) throw new Error(`no channel ${channel}`);
-    return deliveries.map((d) => this.enqueue(alertId, change, channel, d.target, d.body));
+    return Promise.all(deliveries.map((d) => this.enqueue(alertId, change, channel, d.target, d.body)));
+  }
+
+  /** Resolves once every alert change seen so far is routed and its deliveries are stored. */
+  async settled(): Promise<void> {
+    await this.routing;
+    await this.writes.idle();
   }
 
   /** Newest attempts first. */
-  recent(limit = 100, opts: { status?: AttemptStatus } = {}): NotificationAttempt[] {
-    const n = Math.max(1, Math.min(1000, Math.floor(limit)));
-    const rows = opts.status
-      ? (this.db.prepare('SELECT * FROM notifications WHERE status = ? ORDER BY id DESC LIMIT ?').all(opts.status, n) as AttemptRow[])
-      : (this.db.prepare('SELECT * FROM notifications ORDER BY id DESC LIMIT ?').all(n) as AttemptRow[]);
-    return rows.map(toAttempt);
+  async recent(limit = 100, opts: { status?: AttemptStatus | undefined } = {}): Promise<NotificationAttempt[]> {
+    await this.settled();
+    return this.repo.recent(Math.max(1, Math.min(1000, Math.floor(limit))), opts.status);
   }
 
-  /** Every attempt for one alert, oldest first (the incident timeline). */
-  forAlert(alertId: string): NotificationAttempt[] {
-    return (this.db.prepare('SELECT * FROM notifications WHERE alert_id = ? ORDER BY id').all(alertId) as AttemptRow[]).map(toAttempt);
-  }
-
-  /** Every attempt for these alerts, oldest first: the incident timeline's NotificationLog. */
+  /** Every attempt for these alerts, oldest first: the incident timeline's notification lines. */
   async forAlerts(alertIds: string[]): Promise<NotificationAttempt[]> {
-    if (alertIds.length === 0) return [];
-    const marks = alertIds.map(() => '?').join(',');
-    return (this.db.prepare(`SELECT * FROM notifications WHERE alert_id IN (${marks}) ORDER BY id`).all(...alertIds) as AttemptRow[]).map(toAttempt);
+    await this.settled();
+    return alertIds.length === 0 ? [] : this.repo.forAlerts(alertIds);
   }
 
-  /** For health and the dashboard: deliveries still retrying, and the ones given up in the last 24 h. */
-  stats(): { pending: number; failedLast24h: number; lastFailure: NotificationAttempt | null } {
-    const pending = (this.db.prepare("SELECT count(*) AS n FROM notification_deliveries WHERE state = 'pending'").get() as { n: number }).n;
-    const since = new Date(this.clock.now() - 24 * 3600_000).toISOString();
-    const failedLast24h = (this.db.prepare("SELECT count(*) AS n FROM notifications WHERE status = 'failed' AND at >= ?").get(since) as { n: number }).n;
-    const last = this.db.prepare("SELECT * FROM notifications WHERE status = 'failed' ORDER BY id DESC LIMIT 1").get() as AttemptRow | undefined;
-    return { pending, failedLast24h, lastFailure: last ? toAttempt(last) : null };
+  /** Every attempt for one alert, oldest first. */
+  forAlert(alertId: string): Promise<NotificationAttempt[]> {
+    return this.forAlerts([alertId]);
   }
 
-  /** Called after every attempt (for the live stream: a failed delivery shows on the dashboard at once). */
+  /** For health and the dashboard: deliveries still retrying, failures and unsent changes in the last 24 h. */
+  async stats(): Promise<NotificationStats> {
+    await this.settled();
+    const s = await this.repo.stats(new Date(this.clock.now() - 24 * 3600_000).toISOString());
+    return { pending: s.pending, failedLast24h: s.failedSince, unsentLast24h: s.unsentSince, lastFailure: s.lastFailure };
+  }
+
+  /** What would carry an alert outside the dashboard, as last worked out (at most a minute old). */
+  channelSummary(): ChannelSummary {
+    return this.summary;
+  }
+
+  /** Works the channel summary out now (after a phone subscribed or unsubscribed, and every minute). */
+  async refreshSummary(): Promise<ChannelSummary> {
+    const robots: string[] = [];
+    let pushSubscriptions = 0;
+    for (const c of this.channels.values()) {
+      try {
+        if (c.name === 'webpush') pushSubscriptions = await c.reach();
+        else if ((await c.reach()) > 0) robots.push(c.name);
+      } catch (err) {
+        this.log.warn({ err, channel: c.name }, 'could not count the reach of a channel');
+      }
+    }
+    const webhook = Boolean(this.config.PARKOPS_WEBHOOK_URL);
+    const escalationContacts = this.site?.notifications.escalationContacts.length ?? 0;
+    this.summary = { channels: (webhook ? 1 : 0) + robots.length + escalationContacts + pushSubscriptions, webhook, robots, escalationContacts, pushSubscriptions, flows: this.flowRoute };
+    return this.summary;
+  }
+
+  /**
+   * For the human start-up output: how to set a channel when none is, or null. Read after start.
+   */
+  startupNotice(): string | null {
+    return this.summary.channels === 0 ? `Notifications: ${NO_CHANNEL_HINT}.` : null;
+  }
+
+  /** Called after every recorded attempt (for the live stream: a failed delivery shows on the dashboard at once). */
   onAttempt(listener: (a: NotificationAttempt) => void): () => void {
-    this.attemptListeners.add(listener);
-    return () => this.attemptListeners.delete(listener);
+    return this.queue.onAttempt(listener);
   }
 
-  /** `GET /` -> attempts, newest first; `?alert=ID` one alert's, oldest first; `?status=failed`; `?limit=`. `GET /stats`. Mount behind requireRole('viewer'). */
+  /** `GET /` attempts, `GET /stats`, `GET /channels`. Mount behind requireRole('viewer'). */
   router(): Router {
-    const r = asyncRouter();
-    r.get('/stats', (_req, res) => {
-      res.json(this.stats());
-    });
-    r.get('/', (req, res) => {
-      const alert = typeof req.query.alert === 'string' ? req.query.alert : undefined;
-      const status = req.query.status;
-      if (status !== undefined && status !== 'sent' && status !== 'retrying' && status !== 'failed') {
-        res.status(400).json({ error: 'status must be sent, retrying or failed' });
-        return;
-      }
-      const limitRaw = req.query.limit === undefined ? 100 : Number(req.query.limit);
-      if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 1000) {
-        res.status(400).json({ error: 'limit must be a whole number 1..1000' });
-        return;
-      }
-      if (alert !== undefined) {
-        const all = this.forAlert(alert);
-        res.json(status ? all.filter((a) => a.status === status) : all);
-        return;
-      }
-      res.json(this.recent(limitRaw, status ? { status } : {}));
-    });
-    return r;
+    return notificationsRouter(this);
   }
 
   // --- internals ---
@@ -351,27 +291,38 @@ export class Notifier implements Module {
   private onAlertChanged({ alert, change }: AlertChanged): void {
     // `updated` (value moved, every 10 s at most per alert) is for dashboards, not for phones.
     if (!this.options.changes.includes(change)) return;
+    const snapshot = structuredClone(alert);
+    const at = this.clock.now();
+    this.routing = this.routing.then(() => this.route(snapshot, change, at)).catch((err: unknown) => this.log.error({ err, alertId: alert.id, change }, 'could not queue the notifications of an alert change'));
+  }
+
+  private async route(alert: Alert, change: string, at: number): Promise<void> {
+    const queued: Promise<number>[] = [];
+    let later = false;
     const url = this.config.PARKOPS_WEBHOOK_URL;
     if (url) {
-      if (!this.flowRoute) {
-        this.enqueueFormatted(alert, change, 'webhook', url, this.config.PARKOPS_WEBHOOK_FORMAT);
-      } else if (alert.severity === 'critical' && this.options.criticalFallback) {
-        this.watchHandOff(alert, change, url);
+      if (!this.flowRoute) queued.push(this.enqueueFormatted(alert, change, 'webhook', url, this.config.PARKOPS_WEBHOOK_FORMAT));
+      else if (alert.severity === 'critical' && this.options.criticalFallback) {
+        this.watchHandOff(alert, change, url, at);
+        later = true;
       }
     }
     if (change === 'escalated') {
-      for (const contact of this.site?.notifications.escalationContacts ?? []) {
-        this.enqueueFormatted(alert, change, 'escalation', contact, 'auto');
-      }
+      for (const contact of this.site?.notifications.escalationContacts ?? []) queued.push(this.enqueueFormatted(alert, change, 'escalation', contact, 'auto'));
     }
     for (const channel of this.channels.values()) {
       try {
-        for (const d of channel.deliveriesFor(alert, change)) this.enqueue(alert.id, change, channel.name, d.target, d.body);
+        for (const d of await channel.deliveriesFor(alert, change)) queued.push(this.enqueue(alert.id, change, channel.name, d.target, d.body));
       } catch (err) {
         // One channel's fault (a bad subscription row, a formatting bug) must not cost the others their message.
         this.log.error({ err, channel: channel.name, alertId: alert.id, change }, 'could not queue a notification');
       }
     }
+    await Promise.allSettled(queued);
+    if (queued.length > 0 || later || !ACTION_CHANGES.includes(change)) return;
+    // Nothing was queued. With the flow route attached a flow may still hand it off; wait for that.
+    if (this.flowRoute) this.afterGrace(() => this.unsentUnlessHandedOff(alert, change, at));
+    else await this.recordUnsent(alert, change);
   }
 
   private handOffKey(alertId: string, change: string): string {
@@ -386,129 +337,67 @@ export class Notifier implements Module {
     }
   }
 
-  /** Critical changes reach the settings webhook even when the flow is broken, deleted or filters them out by mistake. */
-  private watchHandOff(alert: Alert, change: string, url: string): void {
-    const since = this.clock.now();
-    const snapshot = structuredClone(alert);
+  private handedOffSince(alertId: string, change: string, since: number): boolean {
+    const handedAt = this.handOffs.get(this.handOffKey(alertId, change));
+    return handedAt !== undefined && handedAt >= since;
+  }
+
+  private afterGrace(fn: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.graceTimers.delete(timer);
       if (!this.running) return;
-      const handedAt = this.handOffs.get(this.handOffKey(snapshot.id, change));
-      if (handedAt !== undefined && handedAt >= since) return;
-      this.log.warn({ alertId: snapshot.id, change, graceMs: this.options.handoffGraceMs }, 'no Node-RED flow handed off a critical alert change: the core sends it');
-      this.enqueueFormatted(snapshot, change, 'fallback', url, this.config.PARKOPS_WEBHOOK_FORMAT);
+      this.routing = this.routing.then(fn).catch((err: unknown) => this.log.error({ err }, 'notification hand-off check failed'));
     }, this.options.handoffGraceMs);
     this.graceTimers.add(timer);
   }
 
-  private enqueueFormatted(alert: Alert, change: string, channel: string, target: string, format: WebhookFormat | 'auto'): void {
-    const text = describeAlert(alert, change, this.site);
+  /** Critical changes reach the settings webhook even when the flow is broken, deleted or filters them out by mistake. */
+  private watchHandOff(alert: Alert, change: string, url: string, since: number): void {
+    this.afterGrace(async () => {
+      if (this.handedOffSince(alert.id, change, since)) return;
+      this.log.warn({ alertId: alert.id, change, graceMs: this.options.handoffGraceMs }, 'no Node-RED flow handed off a critical alert change: the core sends it');
+      await this.enqueueFormatted(alert, change, 'fallback', url, this.config.PARKOPS_WEBHOOK_FORMAT);
+    });
+  }
+
+  private async unsentUnlessHandedOff(alert: Alert, change: string, since: number): Promise<void> {
+    if (!this.handedOffSince(alert.id, change, since)) await this.recordUnsent(alert, change);
+  }
+
+  private async recordUnsent(alert: Alert, change: string): Promise<void> {
+    const summary = await this.refreshSummary();
+    const errorCode: DeliveryErrorCode = summary.channels === 0 ? 'unconfigured' : 'filtered';
+    const error =
+      errorCode === 'unconfigured'
+        ? 'nobody outside the dashboard was told: no notification channel is configured (docs/notifications.md)'
+        : `nobody outside the dashboard was told: no configured channel sends ${alert.severity} ${change} changes`;
+    const at = new Date(this.clock.now()).toISOString();
+    const recorded = await this.writes.run(() => this.repo.recordUnsent({ alertId: alert.id, change, channel: NO_CHANNEL, error, errorCode, at }));
+    this.log.warn({ alertId: alert.id, change, severity: alert.severity, errorCode }, error);
+    this.queue.announce(recorded);
+  }
+
+  private enqueueFormatted(alert: Alert, change: string, channel: string, target: string, format: WebhookFormat | 'auto'): Promise<number> {
+    const text = this.writer.describe(alert, change, this.clock.now());
     const body = buildBody(pickFormat(target, format), alert, change, text);
-    this.enqueue(alert.id, change, channel, target, JSON.stringify(body));
+    return this.enqueue(alert.id, change, channel, target, JSON.stringify(body));
   }
 
-  private enqueue(alertId: string, change: string, channel: string, target: string, body: string): number {
-    const now = this.clock.now();
-    const iso = new Date(now).toISOString();
-    const info = this.db
-      .prepare("INSERT INTO notification_deliveries (alert_id, change, channel, target, body, state, attempts, next_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)")
-      .run(alertId, change, channel, target, body, now, iso, iso);
-    const id = Number(info.lastInsertRowid);
-    if (this.running) this.schedule(id, now);
-    return id;
+  private enqueue(alertId: string, change: string, channel: string, target: string, body: string): Promise<number> {
+    const nextAt = this.clock.now();
+    return this.writes.run(async () => {
+      const id = await this.repo.createDelivery({ alertId, change, channel, target, body, nextAt });
+      this.queue.schedule(id, nextAt);
+      return id;
+    });
   }
+}
 
-  private schedule(id: number, at: number): void {
-    const existing = this.timers.get(id);
-    if (existing) clearTimeout(existing);
-    const delay = Math.max(0, at - this.clock.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      this.ready.push(id);
-      this.pump();
-    }, delay);
-    this.timers.set(id, timer);
-  }
-
-  private pump(): void {
-    while (this.running && this.inFlight.size < this.options.concurrency && this.ready.length > 0) {
-      const id = this.ready.shift() as number;
-      if (this.inFlight.has(id)) continue;
-      const p = this.attempt(id)
-        .catch((err: unknown) => this.log.error({ err, deliveryId: id }, 'notification attempt failed unexpectedly'))
-        .finally(() => {
-          this.inFlight.delete(id);
-          this.pump();
-        });
-      this.inFlight.set(id, p);
-    }
-  }
-
-  private backoffMs(attempt: number, retryAfterMs: number | null): number {
-    const exp = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = exp * (1 - this.options.jitter + Math.random() * 2 * this.options.jitter);
-    return Math.round(Math.min(this.options.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0)));
-  }
-
-  private async attempt(id: number): Promise<void> {
-    const d = this.db.prepare("SELECT id, alert_id, change, channel, target, body, attempts, next_at FROM notification_deliveries WHERE id = ? AND state = 'pending'").get(id) as DeliveryRow | undefined;
-    if (!d) return;
-    const channel = this.channels.get(d.channel);
-    const sendOpts = { timeoutMs: this.options.timeoutMs, signal: this.stopController.signal, now: () => this.clock.now() };
-    const result = channel ? await channel.send({ target: d.target, body: d.body }, sendOpts) : await postJson(d.target, d.body, sendOpts);
-    const interrupted = !result.ok && this.stopController.signal.aborted;
-    const attempt = d.attempts + 1;
-    const now = this.clock.now();
-    let status: AttemptStatus;
-    let nextAt = d.next_at;
-    if (result.ok) status = 'sent';
-    else if (interrupted || (result.retryable && attempt < this.options.maxAttempts)) {
-      status = 'retrying';
-      nextAt = interrupted ? now : now + this.backoffMs(attempt, result.retryAfterMs);
-    } else status = 'failed';
-    const at = new Date(now).toISOString();
-    const target = redactTarget(d.target);
-    let attemptId = 0;
-    try {
-      this.db.transaction(() => {
-        const info = this.db
-          .prepare('INSERT INTO notifications (delivery_id, alert_id, change, channel, target, attempt, status, http_status, error, at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(d.id, d.alert_id, d.change, d.channel, target, attempt, status, result.httpStatus, result.error, at, result.durationMs);
-        attemptId = Number(info.lastInsertRowid);
-        this.db
-          .prepare('UPDATE notification_deliveries SET state = ?, attempts = ?, next_at = ?, updated_at = ? WHERE id = ?')
-          .run(status === 'retrying' ? 'pending' : status, attempt, nextAt, at, d.id);
-      })();
-    } catch (err) {
-      // The database closed under a shutdown; the delivery stays pending and resumes on the next start.
-      this.log.warn({ err, deliveryId: d.id }, 'could not record a notification attempt');
-      return;
-    }
-    const recorded: NotificationAttempt = {
-      id: attemptId,
-      deliveryId: d.id,
-      alertId: d.alert_id,
-      change: d.change,
-      channel: d.channel,
-      target,
-      attempt,
-      status,
-      httpStatus: result.httpStatus,
-      error: result.error,
-      at,
-      durationMs: result.durationMs,
-    };
-    const logFields = { deliveryId: d.id, alertId: d.alert_id, change: d.change, channel: d.channel, target, attempt, httpStatus: result.httpStatus, error: result.error };
-    if (status === 'sent') this.log.info(logFields, 'notification sent');
-    else if (status === 'retrying') this.log.warn({ ...logFields, retryInMs: nextAt - now }, 'notification attempt failed, will retry');
-    else this.log.error(logFields, 'notification failed, giving up');
-    for (const l of this.attemptListeners) {
-      try {
-        l(recorded);
-      } catch (err) {
-        this.log.error({ err }, 'notification attempt listener failed');
-      }
-    }
-    if (status === 'retrying' && this.running) this.schedule(d.id, nextAt);
+function isJsonObject(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }

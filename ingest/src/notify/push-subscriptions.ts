@@ -28,15 +28,16 @@ export interface StoredPushSubscription extends PushSubscriptionInput {
   lastSentAt: string | null;
 }
 
+/** Async over plain data, so a PostgreSQL implementation can stand beside the SQLite one (push-subscriptions.suite.ts). */
 export interface PushSubscriptionRepository {
   /** Adds, or moves an endpoint to `username` (the same browser signed in as someone else). */
-  save(username: string, sub: PushSubscriptionInput, serverKey: string, userAgent: string | null, at: string): { subscription: StoredPushSubscription; created: boolean };
-  byEndpoint(endpoint: string): StoredPushSubscription | undefined;
-  forUser(username: string): StoredPushSubscription[];
-  all(): StoredPushSubscription[];
+  save(username: string, sub: PushSubscriptionInput, serverKey: string, userAgent: string | null, at: string): Promise<{ subscription: StoredPushSubscription; created: boolean }>;
+  byEndpoint(endpoint: string): Promise<StoredPushSubscription | undefined>;
+  forUser(username: string): Promise<StoredPushSubscription[]>;
+  all(): Promise<StoredPushSubscription[]>;
   /** Removes one endpoint (of `username` only, when given); true when there was one. */
-  remove(endpoint: string, username?: string): boolean;
-  markSent(endpoint: string, at: string): void;
+  remove(endpoint: string, username?: string): Promise<boolean>;
+  markSent(endpoint: string, at: string): Promise<void>;
 }
 
 const SCHEMA = `
@@ -88,9 +89,9 @@ export class SqlitePushSubscriptions implements PushSubscriptionRepository {
     migrateDatabase(db, [PUSH_SCHEMA]);
   }
 
-  save(username: string, sub: PushSubscriptionInput, serverKey: string, userAgent: string | null, at: string): { subscription: StoredPushSubscription; created: boolean } {
+  async save(username: string, sub: PushSubscriptionInput, serverKey: string, userAgent: string | null, at: string): Promise<{ subscription: StoredPushSubscription; created: boolean }> {
     return this.db.transaction(() => {
-      const existing = this.byEndpoint(sub.endpoint);
+      const existing = this.get(sub.endpoint);
       this.db
         .prepare(
           `INSERT INTO push_subscriptions (username, endpoint, p256dh, auth, expiration_time, server_key, user_agent, created_at)
@@ -99,24 +100,28 @@ export class SqlitePushSubscriptions implements PushSubscriptionRepository {
              expiration_time = excluded.expiration_time, server_key = excluded.server_key, user_agent = excluded.user_agent`,
         )
         .run(username, sub.endpoint, sub.keys.p256dh, sub.keys.auth, sub.expirationTime, serverKey, userAgent, at);
-      return { subscription: this.byEndpoint(sub.endpoint)!, created: existing === undefined };
+      return { subscription: this.get(sub.endpoint)!, created: existing === undefined };
     })();
   }
 
-  byEndpoint(endpoint: string): StoredPushSubscription | undefined {
+  private get(endpoint: string): StoredPushSubscription | undefined {
     const r = this.db.prepare('SELECT * FROM push_subscriptions WHERE endpoint = ?').get(endpoint) as Row | undefined;
     return r ? toSubscription(r) : undefined;
   }
 
-  forUser(username: string): StoredPushSubscription[] {
+  async byEndpoint(endpoint: string): Promise<StoredPushSubscription | undefined> {
+    return this.get(endpoint);
+  }
+
+  async forUser(username: string): Promise<StoredPushSubscription[]> {
     return (this.db.prepare('SELECT * FROM push_subscriptions WHERE username = ? ORDER BY id').all(username) as Row[]).map(toSubscription);
   }
 
-  all(): StoredPushSubscription[] {
+  async all(): Promise<StoredPushSubscription[]> {
     return (this.db.prepare('SELECT * FROM push_subscriptions ORDER BY id').all() as Row[]).map(toSubscription);
   }
 
-  remove(endpoint: string, username?: string): boolean {
+  async remove(endpoint: string, username?: string): Promise<boolean> {
     const info =
       username === undefined
         ? this.db.prepare('DELETE FROM push_subscriptions WHERE endpoint = ?').run(endpoint)
@@ -124,12 +129,40 @@ export class SqlitePushSubscriptions implements PushSubscriptionRepository {
     return info.changes > 0;
   }
 
-  markSent(endpoint: string, at: string): void {
+  async markSent(endpoint: string, at: string): Promise<void> {
     this.db.prepare('UPDATE push_subscriptions SET last_sent_at = ? WHERE endpoint = ?').run(at, endpoint);
   }
 }
 
 const MAX_ENDPOINT_LENGTH = 2048;
+
+/**
+ * The browsers' push services (the hosts their PushManager hands out endpoints for): Chrome and most
+ * Android browsers use Firebase Cloud Messaging, Firefox Mozilla's autopush, Safari Apple's web push,
+ * Edge the Windows Push Notification Services (a regional *.notify.windows.com host). ParkOps POSTs to a
+ * subscription's endpoint, so any other host (an internal address, a metadata service) is refused unless
+ * the administrator allows it (PARKOPS_PUSH_ALLOW_HOSTS): otherwise a responder account could make
+ * ParkOps send requests anywhere.
+ */
+export const KNOWN_PUSH_HOSTS: readonly string[] = ['fcm.googleapis.com', 'updates.push.services.mozilla.com', 'web.push.apple.com', '*.notify.windows.com'];
+
+/** `host` matches `pattern`: equal, or `*.example.com` for any name under example.com (not example.com itself). */
+function hostMatches(host: string, pattern: string): boolean {
+  const p = pattern.toLowerCase();
+  return p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p;
+}
+
+/** Null when pushes may go to this endpoint's host, else why not (naming the setting). */
+export function pushHostProblem(endpoint: string, extraHosts: readonly string[] = []): string | null {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return 'endpoint: not a URL';
+  }
+  if ([...KNOWN_PUSH_HOSTS, ...extraHosts].some((p) => hostMatches(host, p))) return null;
+  return `endpoint: ${host} is not a known browser push service (FCM, Mozilla, Apple, Windows); an administrator can allow it with PARKOPS_PUSH_ALLOW_HOSTS`;
+}
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** base64url as browsers write it; padding and the standard alphabet are accepted too. */

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase, type Db } from '../store/db.ts';
-import { parsePushSubscription, SqlitePushSubscriptions } from './push-subscriptions.ts';
+import { openDatabase } from '../store/db.ts';
+import { parsePushSubscription, pushHostProblem, SqlitePushSubscriptions } from './push-subscriptions.ts';
+import { pushSubscriptionSuite } from './push-subscriptions.suite.ts';
 import { loadVapidKeys, VAPID_FILE, VapidKeyError } from './vapid-keys.ts';
 
 function browserKeys(): { p256dh: string; auth: string } {
@@ -53,33 +54,39 @@ describe('parsePushSubscription', () => {
   });
 });
 
-describe('SqlitePushSubscriptions', () => {
-  let db: Db;
-  beforeEach(() => {
-    db = openDatabase(dir);
+describe('SqlitePushSubscriptions on a real SQLite file', () => {
+  // The repository's rules are the behaviour suite (push-subscriptions.suite.ts), run on a real file.
+  pushSubscriptionSuite(async () => {
+    const file = mkdtempSync(join(tmpdir(), 'parkops-push-suite-'));
+    let open = openDatabase(file);
+    return {
+      repo: new SqlitePushSubscriptions(open),
+      reopen: async () => {
+        open.close();
+        open = openDatabase(file);
+        return new SqlitePushSubscriptions(open);
+      },
+      close: async () => {
+        open.close();
+        rmSync(file, { recursive: true, force: true });
+      },
+    };
   });
-  afterEach(() => db.close());
+});
 
-  it('stores per user, moves an endpoint to whoever signed in on that browser last, removes only the owner\'s', () => {
-    const repo = new SqlitePushSubscriptions(db);
-    const sub = { endpoint: 'https://push.example.com/1', expirationTime: null, keys: browserKeys() };
-    expect(repo.save('li.na', sub, 'KEY', 'Android Chrome', '2026-07-14T00:00:00.000Z').created).toBe(true);
-    const moved = repo.save('zhang.wei', { ...sub, keys: browserKeys() }, 'KEY', 'Android Chrome', '2026-07-14T01:00:00.000Z');
-    expect(moved.created).toBe(false);
-    expect(moved.subscription).toMatchObject({ username: 'zhang.wei', createdAt: '2026-07-14T00:00:00.000Z' });
-    expect(repo.forUser('li.na')).toEqual([]);
-    expect(repo.remove(sub.endpoint, 'li.na')).toBe(false);
-    repo.markSent(sub.endpoint, '2026-07-14T02:00:00.000Z');
-    expect(repo.byEndpoint(sub.endpoint)?.lastSentAt).toBe('2026-07-14T02:00:00.000Z');
-    expect(repo.remove(sub.endpoint, 'zhang.wei')).toBe(true);
-    expect(repo.all()).toEqual([]);
-  });
-
-  it('keeps subscriptions across a reopen of the database file', () => {
-    new SqlitePushSubscriptions(db).save('li.na', { endpoint: 'https://push.example.com/2', expirationTime: 1_900_000_000_000, keys: browserKeys() }, 'KEY', null, '2026-07-14T00:00:00.000Z');
-    db.close();
-    db = openDatabase(dir);
-    expect(new SqlitePushSubscriptions(db).all()).toEqual([expect.objectContaining({ username: 'li.na', expirationTime: 1_900_000_000_000, serverKey: 'KEY' })]);
+describe('push hosts', () => {
+  it('allows the browsers\' push services and what the administrator adds, and nothing else', () => {
+    expect(pushHostProblem('https://fcm.googleapis.com/fcm/send/abc')).toBeNull();
+    expect(pushHostProblem('https://updates.push.services.mozilla.com/wpush/v2/x')).toBeNull();
+    expect(pushHostProblem('https://web.push.apple.com/QOS5')).toBeNull();
+    expect(pushHostProblem('https://wns2-par02p.notify.windows.com/w/?token=x')).toBeNull();
+    expect(pushHostProblem('https://notify.windows.com/x')).toMatch(/not a known browser push service/);
+    expect(pushHostProblem('https://fcm.googleapis.com.evil.example/x')).toMatch(/^endpoint: fcm\.googleapis\.com\.evil\.example is not a known browser push service.*PARKOPS_PUSH_ALLOW_HOSTS$/);
+    expect(pushHostProblem('https://169.254.169.254/latest/meta-data')).not.toBeNull();
+    expect(pushHostProblem('http://127.0.0.1:8080/push/1')).not.toBeNull();
+    expect(pushHostProblem('http://127.0.0.1:8080/push/1', ['127.0.0.1'])).toBeNull();
+    expect(pushHostProblem('https://relay.ops.example/p', ['*.ops.example'])).toBeNull();
+    expect(pushHostProblem('https://ops.example/p', ['*.ops.example'])).not.toBeNull();
   });
 });
 

@@ -4,7 +4,7 @@
  * the dashboard, the robots and the webhooks do not depend on it.
  */
 import type { Config } from '../config.ts';
-import type { Role } from '../contract/api.ts';
+import type { Role } from '@parkops/contract/api.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import { WebPushChannel } from './channels/webpush.ts';
@@ -24,7 +24,7 @@ export function setUpWebPush(deps: { db: Db; config: Config; site?: SiteNames | 
   try {
     const keys = loadVapidKeys(deps.config);
     if (keys.source === 'generated') log.info({ file: VAPID_FILE }, 'generated the Web Push (VAPID) key pair; it stays in the data folder: back it up with it');
-    return { repo, channel: new WebPushChannel({ repo, keys, roleOf: deps.roleOf, site: deps.site, log }), offReason: null };
+    return { repo, channel: new WebPushChannel({ repo, keys, roleOf: deps.roleOf, site: deps.site, allowHosts: deps.config.PARKOPS_PUSH_ALLOW_HOSTS, log }), offReason: null };
   } catch (err) {
     if (!(err instanceof VapidKeyError)) throw err;
     log.error({ reason: err.message }, 'Web Push is off: the VAPID keys cannot be loaded');

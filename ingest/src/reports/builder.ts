@@ -2,7 +2,7 @@
  * Builds the parking, venue, flood and heatmap reports (docs/reports.md) from a ReportSource. Ranges
  * arrive already validated and aligned to quarter hours; days, hours and weekdays are local to the site.
  */
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type LocalTime } from './local-time.ts';
 import { R_A1, R_A2, R_A3, R_BUCKET, R_KNOWN, R_N, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow } from './rollups.ts';
@@ -25,7 +25,7 @@ import type {
   VenuesReport,
 } from './types.ts';
 import { avgOf, foldRows, maxOf, resolveSubject, round, type Agg } from './usage.ts';
-import { Subjects } from '../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 /** A bay that has not changed state for this long while still reporting is flagged as possibly stuck. */

@@ -1,5 +1,5 @@
 /**
- * The Reports module (issue 8): answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md)
+ * The Reports module: answers `GET /api/usage` and `GET /api/reports/*` (docs/reports.md)
  * through `reportsRouter`, which the controller mounts at /api, and keeps the store's rollups up to
  * date in the background where it has them (the SQLite store's 15-minute rollups; a stored reading
  * marks its quarter in the ingest transaction, this module rolls the marks up).
@@ -13,10 +13,12 @@
  */
 import type { Logger } from '../log.ts';
 import type { Module } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { RollupMaintenance, TimeSeriesStore } from '../store/types.ts';
 import { ReportBuilder } from './builder.ts';
 import { localTimeOf } from './sqlite-usage.ts';
+import type { FloodIncident } from './monthly-pdf.ts';
+import { stopPdfWorkers } from './pdf-render.ts';
 
 export { reportsRouter } from './routes.ts';
 export { sqliteUsage } from './sqlite-usage.ts';
@@ -32,6 +34,12 @@ export interface ReportsDeps {
   store: TimeSeriesStore;
   site: Site;
   log: Logger;
+  /** true when ParkOps runs the device simulators itself (PARKOPS_SIMULATE): a fresh install is told how to back-fill history */
+  simulated?: boolean;
+  /** PARKOPS_PDF_FONT: the CJK font of the monthly PDF, when not one of the known system paths */
+  pdfFont?: string | undefined;
+  /** The alert engine's flood incidents overlapping [from, to) (epoch ms), for the monthly PDF. */
+  floodIncidents?: (from: number, to: number) => Promise<FloodIncident[]>;
 }
 
 export class Reports implements Module {
@@ -41,11 +49,17 @@ export class Reports implements Module {
   /** null for a store without rollups */
   readonly rollups: RollupMaintenance | null;
   readonly builder: ReportBuilder;
+  readonly simulated: boolean;
+  readonly pdfFont: string | undefined;
+  readonly floodIncidents: ((from: number, to: number) => Promise<FloodIncident[]>) | undefined;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: ReportsDeps) {
     this.site = deps.site;
     this.store = deps.store;
+    this.simulated = deps.simulated ?? false;
+    this.pdfFont = deps.pdfFont;
+    this.floodIncidents = deps.floodIncidents;
     this.rollups = deps.store.rollups();
     this.builder = new ReportBuilder({ store: deps.store, site: deps.site, lt: localTimeOf(deps.site) });
   }
@@ -108,6 +122,7 @@ export class Reports implements Module {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.caughtUp;
+    await stopPdfWorkers();
     // Whatever is still dirty is rolled up on the next start; nothing is lost.
   }
 }

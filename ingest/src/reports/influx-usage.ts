@@ -1,6 +1,6 @@
 /**
- * Utilisation for GET /api/usage on the InfluxDB store (issue 8: "use InfluxQL GROUP BY time() on
- * InfluxDB"), for the schema of ingest/src/store/influx-store.ts:
+ * Utilisation for GET /api/usage on the InfluxDB store (InfluxQL GROUP BY time(), so
+ * InfluxDB aggregates and only the buckets travel), for the schema of ingest/src/store/influx-store.ts:
  *
  *   parking_bay,bay=B-001,zone=B  occupied=1i      venue_count,venue=gym  in=3i,out=1i,occupancy=40i
  *
@@ -14,8 +14,8 @@
  * Wiring (InfluxStore):
  *   async usage(subject, range, every) { return influxUsage((q) => this.query(q), this.opts.site, subject, range, every); }
  */
-import type { UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every, TimeRange } from '../store/types.ts';
 import { LocalTime } from './local-time.ts';
 import { alignRange, resolveSubject, round } from './usage.ts';

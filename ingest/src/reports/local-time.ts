@@ -1,19 +1,19 @@
 /**
- * The site's calendar for reports: local days, hours and weekdays (issue 8: "days and hours follow the
- * site's time zone, not UTC"). Intl is slow (microseconds a call), so the zone offset is looked up once
+ * The site's calendar for reports: local days, hours and weekdays (a manager's day is the
+ * site's day: they follow the site's time zone, not UTC). Intl is slow (microseconds a call), so the zone offset is looked up once
  * per UTC hour and cached; bucket boundaries are built from local midnights plus fixed steps, which is
  * exact for every zone whose offsets are whole quarter hours (all of them today).
  */
 import type { Every } from './types.ts';
 
-import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '../site/local-time.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SiteClock } from '@parkops/contract/site/local-time.ts';
 
-export { DAY_MS, HOUR_MS, MINUTE_MS } from '../site/local-time.ts';
+export { DAY_MS, HOUR_MS, MINUTE_MS } from '@parkops/contract/site/local-time.ts';
 export const QUARTER_MS = 15 * MINUTE_MS;
 
 export const STEP_MS: Record<Exclude<Every, '1d'>, number> = { '15m': QUARTER_MS, '1h': HOUR_MS };
 
-/** The site clock (ingest/src/site/local-time.ts) with report buckets on top. Weekdays: Monday 0. */
+/** The site clock (contract/src/site/local-time.ts) with report buckets on top. Weekdays: Monday 0. */
 export class LocalTime extends SiteClock {
   /** Local date `YYYY-MM-DD` of `ms`. */
   date(ms: number): string {

@@ -5,10 +5,10 @@
  * folded into the site-local buckets of `every`. Every bucket of the range is returned, gaps as
  * `avg: null, max: null`.
  */
-import type { Reading, UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { Reading, UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every, TimeRange, TimeSeriesStore } from '../store/types.ts';
-import { Subjects } from '../contract/subjects.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 import { F_KNOWN, F_N, F_PEAK, F_PEAK_AT, F_SUM, StepSweep, type SweepSpec } from './step-sweep.ts';
 import type { RollupRow } from './rollups.ts';
 import { alignRange, avgOf, foldRows, maxOf, resolveSubject } from './usage.ts';

@@ -1,5 +1,5 @@
 /**
- * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive (issue 8).
+ * 15-minute rollups of the SQLite store's raw readings, kept up to date as readings arrive.
  *
  * The ingest transaction hook only marks the reading's quarter hour dirty (one `INSERT OR IGNORE` into a
  * tiny WITHOUT ROWID table), inside the same transaction as the reading: a SIGKILL loses both or neither,
@@ -21,10 +21,10 @@
  * offers it through `TimeSeriesStore.reportSource()` and `rollups()`; nothing else opens them. The
  * marks are the rollups' part of the ingest transaction (`participant`).
  */
-import { parseSubject, subject, Subjects, type Subject } from '../contract/subjects.ts';
-import type { Reading } from '../contract/index.ts';
+import { parseSubject, subject, Subjects, type Subject } from '@parkops/contract/subjects.ts';
+import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import { sqliteOf, type Tx } from '../db/tx.ts';
 import type { ModuleSchema } from '../db/migrations.ts';

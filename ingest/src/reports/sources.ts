@@ -5,9 +5,9 @@
  * TimeSeriesStore (the InfluxDB store) through `usage()`, `series()`, `sessions()` and `readings()`, at
  * 15-minute resolution.
  */
-import type { Reading } from '../contract/index.ts';
+import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { QUARTER_MS } from './local-time.ts';
@@ -15,7 +15,7 @@ import { groupRows, sumRows, type RollupRow, type Rollups } from './rollups.ts';
 import { bucketRows } from './sqlite-usage.ts';
 import type { LocalTime } from './local-time.ts';
 import type { Every } from './types.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 
 export interface SessionRow {
   id: number | string;

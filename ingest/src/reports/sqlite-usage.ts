@@ -3,8 +3,8 @@
  * which are brought up to date for this subject first. Buckets follow the site's time zone; every
  * bucket of the range is returned, gaps as `avg: null, max: null` (honest gaps, not zeros).
  */
-import type { UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every, TimeRange } from '../store/types.ts';
 import { DAY_MS, LocalTime, STEP_MS } from './local-time.ts';
 import { groupRows, type RollupRow, type Rollups } from './rollups.ts';

@@ -1,8 +1,8 @@
 /**
  * Turns readings of step-valued devices into 15-minute bucket figures. A device ("track") holds the value
  * of its newest reading until the next reading, but for at most `gapMs`: after that its value is
- * unknown, and unknown time counts neither as occupied nor as free (issue 8: empty buckets are honest
- * gaps, not zeros). Tracks are summed into groups (a zone, the whole lot); per group and bucket the
+ * unknown, and unknown time counts neither as occupied nor as free (empty buckets are honest
+ * gaps, not zeros: a dead sensor must not read as an empty car park). Tracks are summed into groups (a zone, the whole lot); per group and bucket the
  * sweep keeps:
  *
  * - `known`  track-ms with a known value (bay-ms for parking)

@@ -10,20 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { apiNotFound, errorHandler } from '../api/http-errors.ts';
-import { AuthService } from '../auth/index.ts';
+import { AuthMiddleware, AuthService, SqliteAuthRepository } from '../auth/index.ts';
 import { EventBus } from '../bus.ts';
 import { loadConfig } from '../config.ts';
-import { Topics, type Role } from '../contract/index.ts';
+import { ROLES, Topics, type Role } from '@parkops/contract/index.ts';
 import { Ingest, type HandleResult } from '../ingest.ts';
 import { LiveState, SqliteLiveRepository } from '../live-state.ts';
 import { SqliteTransactions } from '../db/tx.ts';
 import { createLogger } from '../log.ts';
 import { Metrics } from '../metrics.ts';
-import { loadSite, type Site } from '../site/index.ts';
+import { loadSite, type Site } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
-import { Reports, reportsRouter } from './index.ts';
+import { Reports, reportsRouter, type ReportsDeps } from './index.ts';
 
 export interface Pipeline {
   dir: string;
@@ -44,7 +44,7 @@ export interface Pipeline {
 }
 
 /** `store` builds another store on the pipeline's database (the InfluxDB store, whose outbox lives there); default SQLite. */
-export async function openPipeline(opts: { dir?: string; site?: Site; store?: (db: Db, site: Site) => TimeSeriesStore } = {}): Promise<Pipeline> {
+export async function openPipeline(opts: { dir?: string; site?: Site; store?: (db: Db, site: Site) => TimeSeriesStore; reports?: Pick<ReportsDeps, 'simulated' | 'pdfFont' | 'floodIncidents'> } = {}): Promise<Pipeline> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'parkops-reports-'));
   const site = opts.site ?? loadSite();
   const log = createLogger('silent');
@@ -55,7 +55,7 @@ export async function openPipeline(opts: { dir?: string; site?: Site; store?: (d
   await live.load();
   const topics = new Topics('park');
   const ingest = new Ingest({ transactions: new SqliteTransactions(db), store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
-  const reports = new Reports({ store, site, log });
+  const reports = new Reports({ store, site, log, ...opts.reports });
   await reports.start();
   await reports.caughtUp;
   const send = (topic: string, payload: object, receivedAt = Date.now()): HandleResult => ingest.handle(topic, Buffer.from(JSON.stringify(payload)), receivedAt);
@@ -92,28 +92,25 @@ export interface ReportsHttp {
 /** The report router behind the real AuthService (tokens), on a free loopback port. */
 export async function serveReports(p: Pipeline): Promise<ReportsHttp> {
   const config = loadConfig({ PARKOPS_DATA_DIR: p.dir, PARKOPS_ADMIN_PASSWORD: 'reports-test-admin-1' }, { dotenv: false });
-  const auth = new AuthService({ db: p.db, config, log: createLogger('silent'), announce: () => undefined, scryptParams: { ln: 10, r: 8, p: 1 } });
+  const auth = new AuthService({ repo: new SqliteAuthRepository(p.db), config, log: createLogger('silent'), scryptParams: { ln: 10, r: 8, p: 1 } });
   await auth.start();
+  const guard = new AuthMiddleware(auth);
+  const tokens = new Map<Role, string>();
+  for (const role of ROLES) tokens.set(role, (await auth.createToken('admin', '127.0.0.1', { name: `reports-${role}`, role })).token);
   const app = express();
   app.set('query parser', 'simple');
-  app.use('/api', auth.authenticate());
-  app.use('/api', reportsRouter(p.reports, auth));
+  app.use('/api', guard.authenticate());
+  app.use('/api', reportsRouter(p.reports, guard));
   app.use('/api', apiNotFound);
   app.use('/api', errorHandler(createLogger('silent')));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tokens = new Map<Role, string>();
   return {
     base,
     auth(role) {
-      let t = tokens.get(role);
-      if (!t) {
-        t = auth.createToken('admin', '127.0.0.1', { name: `reports-${role}`, role }).token;
-        tokens.set(role, t);
-      }
-      return { authorization: `Bearer ${t}` };
+      return { authorization: `Bearer ${tokens.get(role)!}` };
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../store/db.ts';
 import { LocalTime } from './local-time.ts';
 import { Rollups, ROLLUPS_SCHEMA } from './rollups.ts';

@@ -1,16 +1,20 @@
 /**
  * Usage subjects and bucket arithmetic shared by the stores' `usage()` and the report builders.
  */
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every } from './types.ts';
 import { DAY_MS, type LocalTime } from './local-time.ts';
 import { R_BUCKET, R_KNOWN, R_PEAK, R_PEAK_AT, R_SUM, type RollupRow } from './rollups.ts';
-import { parseSubject, Subjects } from '../contract/subjects.ts';
+import { parseSubject, Subjects } from '@parkops/contract/subjects.ts';
 
 export const EVERIES: readonly Every[] = ['15m', '1h', '1d'];
 
-/** Longest range per bucket size (a longer one is a 400): about 3,000, 8,800 and 1,830 points. */
-export const MAX_SPAN_MS: Record<Every, number> = { '15m': 31 * DAY_MS, '1h': 366 * DAY_MS, '1d': 1830 * DAY_MS };
+/**
+ * Longest range per bucket size (a longer one is a 400): what the rollups serve at about the cost of a
+ * year at hourly resolution (bench/reports.ts, docs/benchmarks.md): 92 days of quarter hours (8,832
+ * points), a leap year of hours (8,784) and five years of days (1,830).
+ */
+export const MAX_SPAN_MS: Record<Every, number> = { '15m': 92 * DAY_MS, '1h': 366 * DAY_MS, '1d': 1830 * DAY_MS };
 
 export interface UsageSubject {
   subject: string;

@@ -2,10 +2,11 @@
  * The embedded SQLite database (better-sqlite3 12, WAL). It always holds live state, accounts, alerts,
  * the audit log and (in InfluxDB mode) the outbox; in SQLite mode also the time series.
  *
- * Durability: WAL with synchronous=NORMAL survives a crash or SIGKILL of the process (the promise
- * ParkOps makes: an acknowledged reading is never lost to a process crash). It can lose the last
- * transactions on power loss or an OS crash; set PARKOPS_SQLITE_SYNC=full to survive that too, at a
- * cost in ingest rate (see docs/benchmarks.md).
+ * Durability: ParkOps runs it with synchronous=FULL (PARKOPS_SQLITE_SYNC, default full): the WAL
+ * is fsynced at every commit, so an acknowledged reading survives power loss and OS crashes too.
+ * With ingest committing in batches that costs no measurable rate (docs/benchmarks.md).
+ * synchronous=NORMAL (this function's default, and PARKOPS_SQLITE_SYNC=normal) survives a crash or
+ * SIGKILL of the process but can lose the last transactions on power loss.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,15 +28,4 @@ export function openDatabase(dataDir: string, opts: { file?: string; synchronous
   db.pragma('cache_size = -65536');
   db.pragma('mmap_size = 268435456');
   return db;
-}
-
-/** Applies a module's schema once; modules own their tables (`CREATE TABLE IF NOT EXISTS`). */
-export function migrate(db: Db, module: string, version: number, sql: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(module) as { version: number } | undefined;
-  if (row && row.version >= version) return;
-  db.transaction(() => {
-    db.exec(sql);
-    db.prepare('INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version').run(module, version);
-  })();
 }

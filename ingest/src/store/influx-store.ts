@@ -1,5 +1,5 @@
 /**
- * InfluxDB time-series store (issue 4), for deployments with PARKOPS_STORE=influxdb.
+ * InfluxDB time-series store, for deployments with PARKOPS_STORE=influxdb.
  *
  * Speaks the v1 HTTP API only: line protocol on `/write`, InfluxQL on `/query`. That API is what
  * every InfluxDB users run serves: 1.x natively (Debian ships 1.6.7, which has no /api/v2), 2.x
@@ -26,9 +26,9 @@
  */
 import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import { Topics, type DeviceTopic } from '../contract/topics.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import { Topics, type DeviceTopic } from '@parkops/contract/topics.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './db.ts';
 import { describeInfluxError, InfluxOutbox, SqliteOutboxRepository, type OutboxOptions } from './outbox.ts';
 import { MAX_OPEN_SESSION_MS, toSession } from './sqlite-store.ts';
@@ -373,7 +373,7 @@ export class InfluxStore implements TimeSeriesStore {
       .map(toSession);
   }
 
-  /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts (issue 8). */
+  /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts. */
   async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
     return influxUsage((q) => this.query(q) as Promise<InfluxQueryResult>, this.opts.site, subject, range, every);
   }

@@ -1,5 +1,5 @@
 /**
- * Durable outbox for InfluxDB writes (issue 4).
+ * Durable outbox for InfluxDB writes.
  *
  * Lines of line protocol are queued through the outbox's repository (`OutboxRepository`, owner of
  * `influx_outbox` and `influx_outbox_rejected`) inside the ingest transaction, so a reading is durable

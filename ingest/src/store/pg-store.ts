@@ -14,12 +14,12 @@
  * Reports: PostgreSQL keeps no rollups; usage is swept from the bay and venue readings at query time
  * (reports/query-usage.ts) and the report builder reads through the generic `StoreReportSource`.
  */
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Every, OutboxMetrics, ReadingsParticipant, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
 import { StoreReportSource, type ReportSource } from '../reports/sources.ts';
 import type { LocalTime } from '../reports/local-time.ts';
-import { parseSubject } from '../contract/subjects.ts';
+import { parseSubject } from '@parkops/contract/subjects.ts';
 import { pgOf, PgTransactions, type PgDatabase, type PgModuleSchema } from '../db/pg.ts';
 import { MAX_OPEN_SESSION_MS, toReading, toSession } from './sqlite-store.ts';
 import { queryUsage } from '../reports/query-usage.ts';

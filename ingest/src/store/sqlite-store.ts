@@ -9,15 +9,15 @@
  * marks its quarter dirty in the same transaction, and the reports read the rollups through
  * `reportSource()`.
  */
-import type { ParkingSession, Reading, UsagePoint } from '../contract/index.ts';
-import type { Site } from '../site/index.ts';
+import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from './db.ts';
 import type { Every, OutboxMetrics, ReadingsParticipant, RollupMaintenance, SeriesPoint, StoreHealth, TimeRange, TimeSeriesStore } from './types.ts';
 import { sqliteUsage } from '../reports/sqlite-usage.ts';
 import { Rollups } from '../reports/rollups.ts';
 import { SqliteReportSource, type ReportSource } from '../reports/sources.ts';
 import type { LocalTime } from '../reports/local-time.ts';
-import { parseSubject, roomOf, type Subject } from '../contract/subjects.ts';
+import { parseSubject, roomOf, type Subject } from '@parkops/contract/subjects.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
 import { SqliteTransactions, sqliteOf } from '../db/tx.ts';
 import { ROLLUPS_SCHEMA } from '../reports/rollups.ts';

@@ -10,7 +10,7 @@
  * Nothing outside a store looks at what kind it is: what differs (an outbox, exact rollups for the
  * reports) is a capability here, null where the store has none.
  */
-import type { Reading, ParkingSession, UsagePoint } from '../contract/index.ts';
+import type { Reading, ParkingSession, UsagePoint } from '@parkops/contract/index.ts';
 import type { Awaitable, Tx } from '../db/tx.ts';
 import type { LocalTime } from '../reports/local-time.ts';
 import type { ReportSource } from '../reports/sources.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CAP_BYTES } from '../contract/cap.ts';
+import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
 import { describeProblems, parseCap, parseCapTime, type CapAlert } from './cap.ts';
 import { buildCap, JINING_POLYGON, sample } from './testing.ts';
 

@@ -42,7 +42,7 @@ import {
   type CapSeverity,
   type CapStatus,
   type CapUrgency,
-} from '../contract/cap.ts';
+} from '@parkops/contract/cap.ts';
 
 export interface CapReference {
   sender: string;

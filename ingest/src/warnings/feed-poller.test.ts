@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../bus.ts';
 import { createLogger } from '../log.ts';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { FeedPoller } from './feed-poller.ts';
 import { SqliteWarningRepository } from './repository.ts';

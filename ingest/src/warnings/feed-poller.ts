@@ -11,7 +11,7 @@
  * retried at the next poll: a feed problem never stops ParkOps.
  */
 import type { Logger } from '../log.ts';
-import { MAX_CAP_BYTES } from '../contract/cap.ts';
+import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
 import { Gauge, type Metrics } from '../metrics.ts';
 import type { Module } from '../module.ts';
 import { parseCap } from './cap.ts';

@@ -1,4 +1,4 @@
-/** Official weather warnings (CAP 1.2) and storm mode (CONTRACT.md section 8; docs/warnings.md). */
+/** Official weather warnings (CAP 1.2) and storm mode (docs/api.md, official warnings; docs/warnings.md). */
 export { WarningService, warningId, type ReceiveResult, type WarningServiceDeps } from './warning-service.ts';
 export { SqliteWarningRepository, type StoredWarning, type StormState, type WarningRepository, type WarningVia } from './repository.ts';
 export { FeedPoller, type PollResult } from './feed-poller.ts';

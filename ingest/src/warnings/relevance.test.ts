@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSite } from '../site/index.ts';
+import { loadSite } from '@parkops/contract/site/index.ts';
 import { parseCap, type CapAlert } from './cap.ts';
 import { inForceAt, judge } from './relevance.ts';
 import { buildCap, CALIFORNIA_POLYGON, JINING_POLYGON, sample, type CapOptions, type InfoOptions } from './testing.ts';

@@ -1,5 +1,5 @@
 /**
- * What a CAP warning means for the site (CONTRACT.md section 8; docs/warnings.md):
+ * What a CAP warning means for the site (docs/api.md, official warnings; docs/warnings.md):
  *
  * - an info block **covers the site** when one of its areas has a polygon or circle that contains
  *   the site's location, or a geocode the site file lists (valueName compared without case);
@@ -13,9 +13,9 @@
  *   `expires` of the blocks that count (the storm blocks of a storm warning, else the covering
  *   ones); a block without `expires` lasts the site's `defaultDurationHours`.
  */
-import type { CapNamedValue, CapSeverity } from '../contract/cap.ts';
-import { CAP_SEVERITIES } from '../contract/cap.ts';
-import type { CapSettings, SiteLocation } from '../site/index.ts';
+import type { CapNamedValue, CapSeverity } from '@parkops/contract/cap.ts';
+import { CAP_SEVERITIES } from '@parkops/contract/cap.ts';
+import type { CapSettings, SiteLocation } from '@parkops/contract/site/index.ts';
 import type { CapAlert, CapArea, CapInfo } from './cap.ts';
 import { circleContains, polygonContains } from './geo.ts';
 

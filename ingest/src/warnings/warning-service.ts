@@ -2,7 +2,7 @@
  * The warnings module: official weather warnings (CAP 1.2) in, by HTTP, MQTT or a polled feed;
  * stored once per sender and identifier; judged against the site (relevant, a rainstorm or flood
  * warning, when in force); and storm mode per flood room, which starts and ends on time by a timer
- * even when no message arrives (CONTRACT.md section 8, docs/warnings.md).
+ * even when no message arrives (docs/api.md, official warnings, docs/warnings.md).
  *
  * For the alert rules: `stormMode(roomId, now)` answers, and the bus carries `storm.started`,
  * `storm.updated` and `storm.ended` with the warning. Each room's state is persisted, so a restart
@@ -14,12 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventBus } from '../bus.ts';
-import type { FloodResponse, PostWarningResponse, WarningInfoView, WarningView } from '../contract/api.ts';
-import type { Topics } from '../contract/index.ts';
+import type { FloodResponse, PostWarningResponse, WarningInfoView, WarningView } from '@parkops/contract/api.ts';
+import type { Topics } from '@parkops/contract/index.ts';
 import type { Logger } from '../log.ts';
 import { Counter, Gauge, type Metrics } from '../metrics.ts';
 import { systemClock, type Clock, type Module, type Publisher } from '../module.ts';
-import type { Site } from '../site/index.ts';
+import type { Site } from '@parkops/contract/site/index.ts';
 import { describeProblems, parseCap, type CapAlert, type CapProblem } from './cap.ts';
 import { inForceAt, judge } from './relevance.ts';
 import type { StormState, StoredWarning, WarningRepository, WarningVia } from './repository.ts';
@@ -198,7 +198,7 @@ export class WarningService implements Module {
   private answerMqtt(topic: string, receivedAt: number, result: ReceiveResult, ack: (err?: Error) => void): void {
     if (!result.ok) {
       this.log.warn({ topic, reason: result.reason }, 'CAP warning refused');
-      // The park/rejected notice of a device message (CONTRACT.md section 2), with a code of its own.
+      // The park/rejected notice of a device message (docs/api.md, ParkOps to clients), with a code of its own.
       const notice = JSON.stringify({ topic, reason: `invalid_cap: ${result.reason}`, code: 'invalid_cap', at: new Date(receivedAt).toISOString() });
       const topics = this.deps.topics;
       if (topics && this.publisher) {
@@ -224,11 +224,17 @@ export class WarningService implements Module {
     return this.list({ state: 'active' });
   }
 
-  /** True while a relevant rainstorm or flood warning is in force for the room (CONTRACT.md section 8). */
+  /** True while a relevant rainstorm or flood warning is in force for the room (docs/api.md, official warnings). */
   stormMode(roomId: string, now: number = this.clock.now()): boolean {
     const room = this.deps.site.room(roomId);
     if (!room || !room.storm.enabled) return false;
     return this.stormWarnings(now).length > 0;
+  }
+
+  /** When the room's storm mode began, while it is on (null while it is off). */
+  stormSince(roomId: string): number | null {
+    const s = this.states.get(roomId);
+    return s?.active ? s.since : null;
   }
 
   /** The storm warnings in force at `now`, newest first. */

@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the warnings module, mounted at /api (CONTRACT.md section 8):
+ * HTTP routes of the warnings module, mounted at /api (docs/api.md, official warnings):
  *
  * | route | role |
  * |---|---|
@@ -9,8 +9,8 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { asyncRouter, caught } from '../api/async-routes.ts';
 import { z } from 'zod';
-import type { Role } from '../contract/api.ts';
-import { MAX_CAP_BYTES } from '../contract/cap.ts';
+import type { Role } from '@parkops/contract/api.ts';
+import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
 import type { WarningService } from './warning-service.ts';
 
 /** The media types CAP is sent as: RFC 4288's application/cap+xml, and generic XML. */

@@ -1,12 +1,12 @@
 /**
- * The simulators speaking as a ChirpStack v4 network server (CONTRACT.md section 6): the messages of
+ * The simulators speaking as a ChirpStack v4 network server (docs/api.md, LoRaWAN): the messages of
  * the devices in a LoRaWAN plan leave as `application/{id}/device/{devEui}/event/up` uplinks in
  * ChirpStack's JSON marshaler format, with real payload bytes for the codec each is bound with;
  * every other device keeps speaking ParkOps' own JSON. LoRaWAN devices have no MQTT connection of
  * their own, so their `park/devices/{id}/status` messages are not sent.
  */
-import { UplinkTopics } from '@parkops/ingest/contract';
-import type { Site } from '@parkops/ingest/site';
+import { UplinkTopics } from '@parkops/contract';
+import type { Site } from '@parkops/contract/site';
 import { Random } from '../random.ts';
 import type { SimMessage } from '../types.ts';
 import { em310Udl, em500Swl, ldds75, nwave, vs133Totals } from './encoders.ts';

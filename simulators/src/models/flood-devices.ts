@@ -3,10 +3,11 @@
  * steps), level sensors that read the same water with their own offset and noise every `intervalSec`,
  * and pumps that report on every change and as a heartbeat.
  */
-import type { FloodRoom, LevelSensor } from '@parkops/ingest/site';
-import type { Topics } from '@parkops/ingest/contract';
+import type { FloodRoom, LevelSensor } from '@parkops/contract/site';
+import type { Topics } from '@parkops/contract';
 import type { Random } from '../random.ts';
 import type { SimContext, SimEvent } from '../types.ts';
+import type { PumpRunLog } from '../scenarios.ts';
 import { FloodRoomModel, type FloodPhysics, type PumpFault, type PumpState, type Weather } from './flood-room.ts';
 
 /** PLC scan period of the pump controller. */
@@ -131,6 +132,43 @@ export class FloodRoomDevices implements SimEvent {
       kind: 'pump',
       device: p.state.spec.id,
     });
+  }
+
+  /**
+   * The pump controllers' run log of the last `log.days` days, sent now with its own (past) times, as
+   * a controller flushes its log when it connects: each run is a start with its current, a running
+   * heartbeat 30 s later and a stop. The duty pump ran twice a day (04:00 and 16:00 local, 4 min); the
+   * standby pump had its weekly test run (10:00 local, 3 min). The pump of role `log.idle.role` has run
+   * nothing in the last `log.idle.days` days, so the readiness checklist flags it before the rain.
+   */
+  sendRunLog(ctx: SimContext, log: PumpRunLog): void {
+    if (ctx.silent) return;
+    const rng = this.rng.fork('run-log');
+    const now = ctx.now;
+    const today = ctx.local.midnightBefore(now);
+    const out: { at: number; p: PumpDevice; running: boolean; amps: number }[] = [];
+    for (const p of this.pumps) {
+      const spec = p.state.spec;
+      const idleFrom = log.idle && log.idle.role === spec.role ? now - log.idle.days * 86_400_000 : now;
+      const mid = (spec.ampsMin + spec.ampsMax) / 2;
+      const runs: { at: number; min: number }[] = [];
+      for (let d = 1; d <= log.days; d++) {
+        const day = today - d * 86_400_000;
+        if (spec.role === 'duty') runs.push({ at: day + 4 * 3_600_000, min: 4 }, { at: day + 16 * 3_600_000, min: 4 });
+        else if (d % 7 === 1) runs.push({ at: day + 10 * 3_600_000, min: 3 });
+      }
+      // The idle pump's last run is the one just before its idle time began.
+      if (log.idle && log.idle.role === spec.role) runs.push({ at: idleFrom - 2 * 3_600_000, min: 3 });
+      for (const r of runs) {
+        if (r.at + r.min * 60_000 > idleFrom) continue;
+        const amps = (): number => Math.round((mid + rng.normal(0, 0.2)) * 10) / 10;
+        out.push({ at: r.at, p, running: true, amps: amps() }, { at: r.at + 30_000, p, running: true, amps: amps() }, { at: r.at + r.min * 60_000, p, running: false, amps: 0 });
+      }
+    }
+    out.sort((a, b) => a.at - b.at);
+    for (const e of out) {
+      ctx.emit({ topic: e.p.topic, payload: `{"running":${e.running},"amps":${e.amps},"ts":${ctx.stamp(e.at)}}`, qos: 1, retain: false, at: now, kind: 'pump', device: e.p.state.spec.id, backfill: true });
+    }
   }
 
   /** Every device's state now (the start-up snapshot). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSite } from '@parkops/ingest/site';
+import { loadSite } from '@parkops/contract/site';
 import { Random } from '../random.ts';
 import { FloodRoomModel } from './flood-room.ts';
 

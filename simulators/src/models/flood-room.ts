@@ -7,7 +7,7 @@
  * Above the pit rim (`pit.depthMm`, the room floor) water spreads over the room floor, so each litre
  * raises the level far less.
  */
-import type { FloodRoom, Pump } from '@parkops/ingest/site';
+import type { FloodRoom, Pump } from '@parkops/contract/site';
 import type { Random } from '../random.ts';
 
 export interface FloodPhysics {

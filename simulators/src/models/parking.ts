@@ -6,8 +6,8 @@
  * pass at an exit gate. Gate scans and bay changes therefore tell one story, with the real-world
  * misses: drivers who scan in and turn back (no bay change), and passes that stay overnight.
  */
-import type { Bay, Gate, Site, Zone } from '@parkops/ingest/site';
-import type { Topics } from '@parkops/ingest/contract';
+import type { Bay, Gate, Site, Zone } from '@parkops/contract/site';
+import type { Topics } from '@parkops/contract';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../local-time.ts';
 import type { Random } from '../random.ts';
 import type { BadKind, SimContext, SimEvent } from '../types.ts';

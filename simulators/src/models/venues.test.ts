@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSite } from '@parkops/ingest/site';
+import { loadSite } from '@parkops/contract/site';
 import { DAY_MS, HOUR_MS, LocalTime } from '../local-time.ts';
 import { createSimulation } from '../simulation.ts';
 import type { SimMessage } from '../types.ts';

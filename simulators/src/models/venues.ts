@@ -4,7 +4,7 @@
  * double-count another (they drift), but they never report more people leaving than they have seen
  * inside, and a nightly reset at 03:00 clears what drift is left once the venue is empty.
  */
-import type { Venue } from '@parkops/ingest/site';
+import type { Venue } from '@parkops/contract/site';
 import { EventQueue } from '../event-queue.ts';
 import { HOUR_MS, MINUTE_MS } from '../local-time.ts';
 import type { Random } from '../random.ts';

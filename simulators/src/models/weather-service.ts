@@ -11,8 +11,8 @@
  * - expires 6 hours after it; cancelled STORM_WARNING_CANCEL_AFTER_MS after it (the water is down).
  * A warning issued before the simulation starts and not yet cancelled goes out with the snapshot.
  */
-import type { Site } from '@parkops/ingest/site';
-import type { Topics } from '@parkops/ingest/contract';
+import type { Site } from '@parkops/contract/site';
+import type { Topics } from '@parkops/contract';
 import { HOUR_MS, MINUTE_MS, type LocalTime } from '../local-time.ts';
 import type { WeatherEvent } from '../scenarios.ts';
 import type { SimContext, SimEvent, SimMessage } from '../types.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'svelte/server';
-import type { Alert, FloodBand, WarningInfoView, WarningView } from '@parkops/ingest/contract';
+import type { Alert, FloodBand, WarningInfoView, WarningView } from '@parkops/contract';
 import { i18n } from '$lib/i18n/index.svelte.ts';
-import { bannerAlerts } from '$lib/alarm.svelte.ts';
+import { audibleAlerts, bannerAlerts } from '$lib/alarm.svelte.ts';
 import { clock } from '$lib/clock.svelte.ts';
 import AlertList from './AlertList.svelte';
 import LevelGauge from './LevelGauge.svelte';
@@ -10,18 +10,31 @@ import VenueCards from './VenueCards.svelte';
 import WarningBanner from './WarningBanner.svelte';
 
 const critical: Alert = {
-  id: 'a1', rule: 'level-critical', severity: 'critical', state: 'firing', subject: 'flood/b1-power/levels/L1',
-  message: 'Water at 720 mm', value: 720, startedAt: new Date().toISOString(), etaMin: 14.2, etaTarget: 'floor',
+  id: 'a1', rule: 'flood.level', severity: 'critical', state: 'firing', subject: 'flood/b1-power/levels', room: 'b1-power',
+  message: '创启大厦B1配电室：水位 720 mm，达到危急等级（危急线 700 mm）', value: 720, startedAt: new Date().toISOString(), etaMin: 14.2, etaTarget: 'floor',
+  details: { rule: 'flood.level', room: 'b1-power', band: 'critical', thresholdMm: 700, levelMm: 720 },
 };
 const thresholds = { warnMm: 300, alarmMm: 500, criticalMm: 700, floorMm: 900 };
 
 describe('AlertList', () => {
-  it('offers acknowledge with a note to a responder, with the time-to-threshold estimate', () => {
+  it('offers acknowledge with a note to a responder, words the alert from its details in the reader\'s language, with the time to the next line', () => {
     i18n.lang = 'en';
     const { body } = render(AlertList, { props: { alerts: [critical], role: 'responder' } });
     expect(body).toContain('Acknowledge');
-    expect(body).toContain('reaches Floor in ~14 min at the current rate');
-    expect(body).toContain('Water level L1 · b1-power');
+    expect(body).toContain('b1-power: water at 720 mm, critical band (critical at 700 mm) · reaches the floor in ~14 min at the current rate');
+    expect(body).toContain('b1-power: water 720 mm, critical');
+    // Not the server's message (the site's language): the user's.
+    expect(body).not.toContain('达到危急等级');
+    i18n.lang = 'zh-CN';
+    const zh = render(AlertList, { props: { alerts: [critical], role: 'responder' } }).body;
+    expect(zh).toContain('b1-power：水位 720 mm，达到危急等级（危急线 700 mm） · 按当前速度约 14 分钟后到达地面');
+  });
+
+  it('falls back to the stored message for an alert stored without details', () => {
+    i18n.lang = 'en';
+    const { body } = render(AlertList, { props: { alerts: [{ ...critical, details: undefined, message: 'Water level 720 mm (0.1.0 wording)' }], role: 'viewer' } });
+    expect(body).toContain('Water level 720 mm (0.1.0 wording)');
+    expect(body).toContain('b1-power: Water level');
   });
 
   it('tells a viewer they cannot acknowledge, and shows no button', () => {
@@ -69,22 +82,19 @@ describe('VenueCards', () => {
 });
 
 describe('bannerAlerts', () => {
-  it('holds flood warnings and criticals until acknowledged, critical first; never parking info', () => {
-    const warn: Alert = { ...critical, id: 'w', severity: 'warning', startedAt: new Date(Date.now() + 1000).toISOString() };
-    const acked: Alert = { ...critical, id: 'k', state: 'acknowledged', ackedAt: new Date().toISOString() };
-    const clearedUnacked: Alert = { ...critical, id: 'r', state: 'resolved', resolvedAt: new Date().toISOString() };
-    const parking: Alert = { ...critical, id: 'p', severity: 'info', subject: 'parking/zones/A' };
-    expect(bannerAlerts([warn, acked, clearedUnacked, parking, critical]).map((a) => a.id)).toEqual(['r', 'a1', 'w']);
+  const warn: Alert = { ...critical, id: 'w', severity: 'warning', startedAt: new Date(Date.now() + 1000).toISOString() };
+  const acked: Alert = { ...critical, id: 'k', state: 'acknowledged', ackedAt: new Date().toISOString() };
+  const clearedUnacked: Alert = { ...critical, id: 'r', state: 'resolved', resolvedAt: new Date().toISOString() };
+  const parking: Alert = { ...critical, id: 'p', severity: 'info', subject: 'parking/zones/A', room: undefined };
+  it('holds flood warnings and criticals until acknowledged, live ones before cleared ones (a cleared critical after a live warning); never parking info', () => {
+    expect(bannerAlerts([warn, acked, clearedUnacked, parking, critical]).map((a) => a.id)).toEqual(['a1', 'w', 'r']);
   });
-});
-
-describe('alertTitle', () => {
-  it('names the alert engine rules in both languages, with device and room', async () => {
-    const { alertTitle } = await import('$lib/alerts.ts');
-    const { translate } = await import('$lib/i18n/index.svelte.ts');
-    const a: Alert = { ...critical, rule: 'pump.failed-start', subject: 'flood/b1-power/pumps/P2' };
-    expect(alertTitle((k, p) => translate('en', k, p), a)).toBe('Pump failed to start · P2 · b1-power');
-    expect(alertTitle((k, p) => translate('zh-CN', k, p), { ...a, rule: 'flood.level', subject: 'flood/b1-power/levels' })).toBe('水位 · b1-power');
+  it('never sounds for a cleared alert, nor for one this tab muted', () => {
+    const shown = bannerAlerts([warn, clearedUnacked, critical]);
+    expect(audibleAlerts(shown, []).map((a) => a.id)).toEqual(['a1', 'w']);
+    expect(audibleAlerts(shown, ['a1', 'w', 'r'])).toEqual([]);
+    // Only the cleared one left: silent, though it still waits in the banner for an acknowledgement.
+    expect(audibleAlerts(bannerAlerts([clearedUnacked]), [])).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
  * so the service worker, the dashboard tab and the unit tests share them.
  */
 // The push module only (not the contract index): the service worker bundle stays small.
-import { alertPath, type PushPayload } from '@parkops/ingest/contract/push.ts';
+import { alertPath, type PushPayload } from '@parkops/contract/push.ts';
 
 export interface ShownNotification {
   title: string;

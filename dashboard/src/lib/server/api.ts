@@ -7,7 +7,7 @@
  */
 import { env } from '$env/dynamic/private';
 import type { RequestEvent } from '@sveltejs/kit';
-import type { Role } from '@parkops/ingest/contract';
+import type { Role } from '@parkops/contract';
 
 export function apiBase(event: RequestEvent): string {
   if (env.PARKOPS_API_URL) return env.PARKOPS_API_URL;
@@ -26,7 +26,7 @@ export class ApiUnreachable extends Error {}
  * Who is signed in, by asking the API with the request's own cookie: null without a session.
  * Throws ApiUnreachable when the API cannot answer, so a server problem is not mistaken for a logout.
  */
-export async function whoAmI(event: RequestEvent): Promise<{ username: string; role: Role } | null> {
+export async function whoAmI(event: RequestEvent): Promise<App.Locals['user']> {
   const cookie = event.request.headers.get('cookie');
   if (!cookie) return null;
   let res: Response;
@@ -38,10 +38,14 @@ export async function whoAmI(event: RequestEvent): Promise<{ username: string; r
   if (res.status === 401 || res.status === 403) return null;
   if (!res.ok) throw new ApiUnreachable(`the API answered ${res.status}`);
   try {
-    const me = (await res.json()) as { username?: unknown; role?: unknown; user?: { username: string; role: Role } };
-    if (me.user) return me.user;
-    if (typeof me.username === 'string' && typeof me.role === 'string') return { username: me.username, role: me.role as Role };
-    return null;
+    const me = (await res.json()) as { username?: unknown; role?: unknown; kiosk?: unknown; mustChangePassword?: unknown };
+    if (typeof me.username !== 'string' || typeof me.role !== 'string') return null;
+    return {
+      username: me.username,
+      role: me.role as Role,
+      ...(typeof me.kiosk === 'string' ? { kiosk: me.kiosk } : {}),
+      ...(me.mustChangePassword === true ? { mustChangePassword: true } : {}),
+    };
   } catch {
     throw new ApiUnreachable('the API answered with something other than JSON');
   }

@@ -4,8 +4,9 @@
  * rise and time to threshold, pumps, device staleness, sensor disagreement) is one file next to this one.
  */
 import type { RoomJudge } from '../../flood/room-judge.ts';
-import type { FloodRoom, Pump } from '../../site/index.ts';
+import type { FloodRoom, Pump } from '@parkops/contract/site/index.ts';
 import type { AlertSink } from '../types.ts';
+import type { EffectiveRules } from './storm.ts';
 
 export interface PumpRuleState {
   aboveStartSince: number | null;
@@ -31,6 +32,8 @@ export interface RoomRuleState {
   disagreeSince: number | null;
   disagreeClearSince: number | null;
   pumps: Record<string, PumpRuleState>;
+  /** When the rules last saw storm mode begin (null while it is off); storm.ts uses it for the clear-hold guard. */
+  stormSince: number | null;
 }
 
 export interface RoomContext {
@@ -40,6 +43,10 @@ export interface RoomContext {
   readonly state: RoomRuleState;
   /** `flood/{room}/levels`: the subject of the room's level, rise and disagreement alerts. */
   readonly levelSubject: string;
+  /** The rise rate and window and the band holds in use now: normal, or the room's storm settings (storm.ts). */
+  readonly settings: EffectiveRules;
+  /** The clear hold for a wait that began at `since` (storm mode may have shortened it since, storm.ts). */
+  clearHoldFor(since: number | null): number;
   levelSensorSubject(sensorId: string): string;
   pumpSubject(pumpId: string): string;
   /** Robust rate of rise of the combined level in mm/min over (from, now], or null without enough data. */

@@ -5,7 +5,7 @@
  * is critical already, because it means the duty pump is not keeping up and the response team is called.
  */
 import { BAND_NAMES } from '../../flood/room-judge.ts';
-import type { AlertDetails } from '../../contract/api.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
 import { RULES, type Condition } from '../types.ts';
 import { iso, round, type RoomContext } from './context.ts';
 import type { RiseEstimate } from './rise-rule.ts';

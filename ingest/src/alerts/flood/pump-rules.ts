@@ -2,7 +2,7 @@
  * Pump diagnosis: failed to start (`pump.failed-start`), running without moving water (`pump.no-effect`),
  * dry running or jammed by its current (`pump.current`), and short cycling (`pump.short-cycling`).
  */
-import type { Pump } from '../../site/index.ts';
+import type { Pump } from '@parkops/contract/site/index.ts';
 import { RULES } from '../types.ts';
 import { iso, RISING_MM_PER_MIN, round, type RoomContext } from './context.ts';
 

@@ -2,7 +2,7 @@
  * Rate of rise (`flood.rise`) and the time-to-threshold estimate. The rate is the robust (Theil–Sen)
  * slope of the room's combined level over `riseWindowSec` (slope.ts): a sustained rise, not a spike.
  */
-import type { AlertDetails } from '../../contract/api.ts';
+import type { AlertDetails } from '@parkops/contract/api.ts';
 import { RULES } from '../types.ts';
 import { iso, round, type RoomContext } from './context.ts';
 
@@ -76,7 +76,7 @@ export function estimate(ctx: RoomContext, level: number, rate: number): RiseEst
  */
 export function evaluateRise(ctx: RoomContext, level: number | null, rate: number | null, est: RiseEstimate | null, now: number): void {
   const s = ctx.state;
-  const { riseWarnMmPerMin: warn, riseWindowSec } = ctx.room.rules;
+  const { riseWarnMmPerMin: warn, riseWindowSec } = ctx.settings;
   const subject = ctx.levelSubject;
   if (rate === null) return; // not enough fresh data: keep what we have
   const open = ctx.sink.isOpen(RULES.rise, subject);
@@ -96,11 +96,12 @@ export function evaluateRise(ctx: RoomContext, level: number | null, rate: numbe
     warnMmPerMin: warn,
     levelMm: level === null ? null : round(level),
   };
+  if (ctx.settings.storm) details.storm = true;
   if (est && est.floorMin === null) details.pumpsOutpace = true;
   let grade: number;
   if (open && rate < warn / 2) {
     s.riseClearSince ??= now;
-    const holdMs = Math.max(ctx.room.bands.clearHoldSec, riseWindowSec) * 1000;
+    const holdMs = Math.max(ctx.clearHoldFor(s.riseClearSince), riseWindowSec) * 1000;
     if (now - s.riseClearSince >= holdMs) {
       s.riseGrade = 0;
       s.riseClearSince = null;

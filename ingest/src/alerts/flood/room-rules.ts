@@ -6,9 +6,9 @@
  * All thresholds come from the site file. `evaluate` is cheap and synchronous: it runs on every reading of
  * the room and on the engine's 1 s tick, so a critical level is raised while the reading is handled.
  */
-import type { LevelReading, PumpReading } from '../../contract/readings.ts';
+import type { LevelReading, PumpReading } from '@parkops/contract/readings.ts';
 import { RoomJudge, type DeviceRecord, type RoomJudgement } from '../../flood/room-judge.ts';
-import type { FloodRoom, Pump } from '../../site/index.ts';
+import type { FloodRoom, Pump } from '@parkops/contract/site/index.ts';
 import { RULES, type AlertSink, type StateStore } from '../types.ts';
 import { type RoomContext, type RoomRuleState, RISING_MM_PER_MIN } from './context.ts';
 import { evaluateDisagreement } from './disagree-rule.ts';
@@ -17,7 +17,8 @@ import { evaluatePumps } from './pump-rules.ts';
 import { estimate, evaluateRise } from './rise-rule.ts';
 import { robustSlope } from './slope.ts';
 import { evaluateStale } from './stale-rule.ts';
-import { Subjects } from '../../contract/subjects.ts';
+import { clearHoldFor, effectiveRules, longestRiseWindowSec, type EffectiveRules } from './storm.ts';
+import { Subjects } from '@parkops/contract/subjects.ts';
 
 /** Hooks for the incident timeline. */
 export interface FloodObserver {
@@ -48,6 +49,8 @@ export class FloodRoomRules implements RoomContext {
   private readonly stateKey: string;
   /** What the API last showed of each device and of the room's level, to tell the stream what changed. */
   private readonly shown = new Map<string, string>();
+  /** The numbers the rules use now: the normal ones, or the storm ones while storm mode is on (storm.ts). */
+  settings: EffectiveRules;
 
   constructor(
     room: FloodRoom,
@@ -55,6 +58,8 @@ export class FloodRoomRules implements RoomContext {
     private readonly store: StateStore,
     private readonly observer: FloodObserver,
     now: number,
+    /** Whether the room is in storm mode at a time (the warnings module); never, without one. */
+    private readonly stormMode: (now: number) => boolean = () => false,
   ) {
     this.room = room;
     this.stateKey = `room:${room.id}`;
@@ -69,7 +74,9 @@ export class FloodRoomRules implements RoomContext {
       disagreeSince: stored?.disagreeSince ?? null,
       disagreeClearSince: stored?.disagreeClearSince ?? null,
       pumps: stored?.pumps ?? {},
+      stormSince: stored?.stormSince ?? null,
     };
+    this.settings = effectiveRules(room, this.state.stormSince !== null);
     for (const p of room.pumps) {
       this.state.pumps[p.id] ??= { aboveStartSince: null, currentBadSince: null, currentKind: null, currentOkSince: null };
     }
@@ -115,7 +122,7 @@ export class FloodRoomRules implements RoomContext {
   private addSample(mm: number, now: number): void {
     const rules = this.room.rules;
     const samples = this.state.levelSamples;
-    const keepMs = Math.max(rules.riseWindowSec, rules.pumpNoEffectMin * 60) * 1000 + 60_000;
+    const keepMs = Math.max(longestRiseWindowSec(this.room), rules.pumpNoEffectMin * 60) * 1000 + 60_000;
     const last = samples[samples.length - 1];
     if (last && last[0] === now) last[1] = mm;
     else samples.push([now, mm]);
@@ -155,12 +162,29 @@ export class FloodRoomRules implements RoomContext {
    * episode stays one alert instead of one per pump cycle.
    */
   clearHoldSec(): number {
-    return this.anyPumpFaulty() ? Math.max(this.room.bands.clearHoldSec, FAULT_CLEAR_HOLD_SEC) : this.room.bands.clearHoldSec;
+    const hold = this.clearHoldFor(this.judge.fallingSince);
+    return this.anyPumpFaulty() ? Math.max(hold, FAULT_CLEAR_HOLD_SEC) : hold;
+  }
+
+  clearHoldFor(since: number | null): number {
+    return clearHoldFor(this.settings, this.room.bands.clearHoldSec, since, this.state.stormSince);
+  }
+
+  /**
+   * Follows storm mode: the settings switch, and when storm mode began is kept (persisted with the
+   * rule state) for the clear-hold guard. Nothing else changes: no alert is resolved or reopened here.
+   */
+  private followStormMode(now: number): void {
+    const on = this.room.storm.enabled && this.stormMode(now);
+    if (on && this.state.stormSince === null) this.state.stormSince = now;
+    else if (!on) this.state.stormSince = null;
+    if (on !== this.settings.storm) this.settings = effectiveRules(this.room, on);
   }
 
   /** The room as the API shows it: level, band and device freshness. */
   judgement(now: number): RoomJudgement {
-    return this.judge.judgement(now, this.clearHoldSec());
+    this.followStormMode(now);
+    return this.judge.judgement(now, this.clearHoldSec(), this.settings.holdSec);
   }
 
   /**
@@ -169,15 +193,15 @@ export class FloodRoomRules implements RoomContext {
    * so the live stream can push it.
    */
   evaluate(now: number, newSample: boolean): RoomChanges {
-    const rules = this.room.rules;
+    this.followStormMode(now);
     evaluateStale(this, now);
     evaluateDisagreement(this, this.judge.freshLevels(now), now);
     const clearHold = this.clearHoldSec();
-    this.judge.step(now, clearHold);
+    this.judge.step(now, clearHold, this.settings.holdSec);
     const level = this.judge.combinedLevel(now);
     if (newSample && level !== null) this.observer.level(this.room.id, level, now);
 
-    const rate = this.slopeSince(now - rules.riseWindowSec * 1000, now);
+    const rate = this.slopeSince(now - this.settings.riseWindowSec * 1000, now);
     const est = level !== null && rate !== null && rate > RISING_MM_PER_MIN ? estimate(this, level, rate) : null;
     evaluateRise(this, level, rate, est, now);
     evaluateLevelAlert(this, level, est, clearHold, now);
@@ -187,7 +211,7 @@ export class FloodRoomRules implements RoomContext {
   }
 
   private changes(now: number, clearHold: number): RoomChanges {
-    const j = this.judge.judgement(now, clearHold);
+    const j = this.judge.judgement(now, clearHold, this.settings.holdSec);
     const devices: string[] = [];
     for (const d of [...j.levels, ...j.pumps]) {
       const sig = `${d.stale}|${d.online}`;

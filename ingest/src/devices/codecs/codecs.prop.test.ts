@@ -12,11 +12,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REJECTION_CODES, UPLINK_REJECTION_CODES } from '../../contract/reasons.ts';
-import { Topics, UplinkTopics } from '../../contract/topics.ts';
+import { REJECTION_CODES, UPLINK_REJECTION_CODES } from '@parkops/contract/reasons.ts';
+import { Topics, UplinkTopics } from '@parkops/contract/topics.ts';
 import type { LiveState } from '../../live-state.ts';
 import { createLogger } from '../../log.ts';
-import { loadSite, type DeviceKind } from '../../site/index.ts';
+import { loadSite, type DeviceKind } from '@parkops/contract/site/index.ts';
 import type { Db } from '../../store/db.ts';
 import { DeviceRegistry } from '../registry.ts';
 import type { DevicesRepository } from '../repository.ts';

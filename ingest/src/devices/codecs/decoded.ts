@@ -11,7 +11,7 @@
  * like any reading's.
  */
 import { z } from 'zod';
-import type { DeviceKind } from '../../site/index.ts';
+import type { DeviceKind } from '@parkops/contract/site/index.ts';
 import { defineCodec, reject, type Telemetry } from './types.ts';
 
 type FieldType = 'number' | 'integer' | 'boolean' | 'string';
@@ -21,7 +21,7 @@ interface Field {
   required: boolean;
 }
 
-/** Section-1 payload fields per device kind (CONTRACT.md section 1), without `ts`: the uplink's time is used. */
+/** Section-1 payload fields per device kind (docs/api.md, devices to ParkOps), without `ts`: the uplink's time is used. */
 const FIELDS: Record<DeviceKind, readonly Field[]> = {
   bay: [
     { name: 'occupied', type: 'boolean', required: true },

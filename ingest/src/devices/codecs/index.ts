@@ -1,5 +1,5 @@
 /**
- * The codec table (CONTRACT.md section 6). Adding a codec is one file in this folder and one row here.
+ * The codec table (docs/api.md, LoRaWAN). Adding a codec is one file in this folder and one row here.
  */
 import decoded from './decoded.ts';
 import draginoLdds75 from './dragino-ldds75.ts';

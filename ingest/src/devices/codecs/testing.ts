@@ -1,5 +1,5 @@
 /** Test helpers for codecs: hex payloads as the vendors print them, and an in-memory counter store. */
-import type { DeviceKind } from '../../site/index.ts';
+import type { DeviceKind } from '@parkops/contract/site/index.ts';
 import { CODECS } from './index.ts';
 import type { CodecResult, CounterState, CounterStore } from './types.ts';
 

@@ -1,12 +1,12 @@
 /**
  * What a codec is: it turns one network-server uplink into the section-1 fields of its bound
- * device's reading (CONTRACT.md section 6). The registry adds the uplink's time as `ts`, builds the
+ * device's reading (docs/api.md, LoRaWAN). The registry adds the uplink's time as `ts`, builds the
  * section-1 topic and hands both to the ordinary decoder, so every range and type rule of section 1
  * is checked in one place (contract/decode.ts), for uplinks too.
  */
 import type { z } from 'zod';
-import { rejection, type Rejection, type RejectionCode } from '../../contract/reasons.ts';
-import type { DeviceKind } from '../../site/index.ts';
+import { rejection, type Rejection, type RejectionCode } from '@parkops/contract/reasons.ts';
+import type { DeviceKind } from '@parkops/contract/site/index.ts';
 
 export interface CodecInput {
   fPort: number;

@@ -1,7 +1,7 @@
 // parkops-alert: emits every ParkOps alert change (opened, acknowledged, resolved, renotified, escalated,
 // worsened, ...), optionally filtered by severity, rule, room and change.
 //
-// msg.payload: the alert (CONTRACT.md section 4); msg.alert: the same alert (kept when a later node
+// msg.payload: the alert (docs/api.md, the alert object); msg.alert: the same alert (kept when a later node
 // replaces msg.payload); msg.change; msg.severity; msg.topic: "alerts/<id>";
 // msg.text: {title, markdown, zh, en}; msg.format: the settings webhook's format (wecom|dingtalk|json).
 'use strict';

@@ -4,11 +4,11 @@
  * "自定义机器人使用指南"), run with the secrets and timestamps below.
  */
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import { dingTalkSign, judgeDingTalkAnswer, signedDingTalkUrl } from './dingtalk.ts';
 import { feishuCard, feishuSign, judgeFeishuAnswer, signedFeishuBody } from './feishu.ts';
 import { judgeWeComAnswer } from './wecom.ts';
-import { alertPath } from '../../contract/push.ts';
+import { alertPath } from '@parkops/contract/push.ts';
 import { alertPushPayload, pushTopic } from './webpush.ts';
 
 const alert: Alert = {
@@ -21,8 +21,11 @@ const alert: Alert = {
   value: 712,
   startedAt: '2026-07-14T03:12:05.000Z',
   room: 'b1-power',
+  details: { rule: 'flood.level', room: 'b1-power', band: 'critical', thresholdMm: 700, levelMm: 712 },
+  etaMin: 9.6,
+  etaTarget: 'floor',
 };
-const site = { timezone: 'Asia/Shanghai', room: (id: string) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: '创启大厦B1配电室' } : undefined) };
+const site = { language: 'zh-CN' as const, timezone: 'Asia/Shanghai', room: (id: string) => (id === 'b1-power' ? { name: 'B1 power room', nameZh: '创启大厦B1配电室' } : undefined) };
 
 describe('DingTalk 加签', () => {
   const secret = 'SECb6a0fcb1f0a2d4c5e8f93a17d2c4b6e0f1a2b3c4d5e6f708192a3b4c5d6e7f80';
@@ -57,12 +60,13 @@ describe('Feishu 签名校验', () => {
     expect(judgeFeishuAnswer(200, '{"StatusCode":19024,"StatusMessage":"Key Words Not Found"}')).toMatchObject({ error: 'code 19024: Key Words Not Found', retryable: false });
     expect(judgeFeishuAnswer(200, '{"code":11232,"msg":"frequency limited"}')).toMatchObject({ retryable: true });
   });
-  it('builds an interactive card in Chinese, red for critical, green once resolved', () => {
-    const card = feishuCard(alert, 'opened', site) as { msg_type: string; card: { header: { title: { content: string }; template: string }; elements: { tag: string; text?: { content: string } }[] } };
+  it('builds an interactive card in the site language (Chinese), the English title as a note, red for critical, green once resolved', () => {
+    const card = feishuCard(alert, 'opened', site) as { msg_type: string; card: { header: { title: { content: string }; template: string }; elements: { tag: string; text?: { content: string }; elements?: { content: string }[] }[] } };
     expect(card.msg_type).toBe('interactive');
-    expect(card.card.header.title.content).toBe('【严重】新告警：创启大厦B1配电室 L1 水位 712 mm');
+    expect(card.card.header.title.content).toBe('【严重】新告警：创启大厦B1配电室 水位 712 mm，危急');
     expect(card.card.header.template).toBe('red');
-    expect(card.card.elements[0]?.text?.content).toContain('开始时间 2026-07-14 11:12:05 (Asia/Shanghai)');
+    expect(card.card.elements[0]?.text?.content).toBe('创启大厦B1配电室：水位 712 mm，达到危急等级（危急线 700 mm）\n按当前速度约 10 分钟后到达地面\n开始时间 7月14日 11:12:05');
+    expect(card.card.elements[2]?.elements?.[0]?.content).toBe('[CRITICAL] new alert: B1 power room: water 712 mm, critical');
     const resolved = feishuCard({ ...alert, state: 'resolved', resolvedAt: '2026-07-14T04:00:00.000Z' }, 'resolved', site) as { card: { header: { template: string } } };
     expect(resolved.card.header.template).toBe('green');
   });
@@ -76,7 +80,7 @@ describe('WeCom answers', () => {
 });
 
 describe('Web Push payload', () => {
-  it('carries the alert id, Chinese title, the alert message and the URL that opens it ready to acknowledge', () => {
+  it('carries the alert id, the Chinese title and text from the renderer, and the URL that opens it ready to acknowledge', () => {
     const p = alertPushPayload(alert, 'opened', site, '2026-07-14T03:12:06.000Z');
     expect(p).toEqual({
       v: 1,
@@ -86,8 +90,8 @@ describe('Web Push payload', () => {
       severity: 'critical',
       state: 'firing',
       room: 'b1-power',
-      title: '【严重】新告警：创启大厦B1配电室 L1 水位 712 mm',
-      body: 'Water level 712 mm in the B1 power room (critical 700 mm)',
+      title: '【严重】新告警：创启大厦B1配电室 水位 712 mm，危急',
+      body: '创启大厦B1配电室：水位 712 mm，达到危急等级（危急线 700 mm）\n按当前速度约 10 分钟后到达地面',
       url: '/flood?alert=al-7',
       tag: 'alert-al-7',
       urgent: true,
@@ -96,7 +100,7 @@ describe('Web Push payload', () => {
     expect(alertPushPayload({ ...alert, state: 'acknowledged', ackedBy: 'zhang.wei' }, 'acknowledged', site, '2026-07-14T03:13:00.000Z')).toMatchObject({ urgent: false, body: expect.stringContaining('确认人 zhang.wei') });
   });
   it('stays far below the 4096-byte push limit even for a huge message', () => {
-    const p = alertPushPayload({ ...alert, message: '水'.repeat(10_000) }, 'opened', site, '2026-07-14T03:12:06.000Z');
+    const p = alertPushPayload({ ...alert, details: undefined, message: '水'.repeat(10_000) }, 'opened', site, '2026-07-14T03:12:06.000Z');
     expect(Buffer.byteLength(JSON.stringify(p), 'utf8')).toBeLessThan(2000);
   });
   it('makes RFC 8030 topics: at most 32 base64url characters, one per alert', () => {

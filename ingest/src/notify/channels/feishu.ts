@@ -1,8 +1,8 @@
 /**
  * Feishu / Lark (飞书) custom group bot (Feishu open platform, "自定义机器人使用指南").
  *
- * - Message: an interactive card (`msg_type: "interactive"`), header coloured by severity, the Chinese
- *   text first and the English line as a note. The request body may be at most 20 KB.
+ * - Message: an interactive card (`msg_type: "interactive"`), header coloured by severity, the site's
+ *   language (Chinese for the bundled site) in the header and text, the other language's title as a note. The request body may be at most 20 KB.
  * - Signing, with a secret ("签名校验"): the body carries `timestamp` (epoch seconds, within one hour of
  *   Feishu's clock) and `sign` = Base64 of HMAC-SHA256 whose KEY is `timestamp + "\n" + secret` and whose
  *   message is EMPTY. That is what Feishu's own Go, Java and Python samples compute, although the prose
@@ -12,8 +12,8 @@
  *   reason there, often with HTTP 200.
  */
 import { createHmac } from 'node:crypto';
-import type { Alert } from '../../contract/api.ts';
-import { describeAlert, truncateUtf8, type SiteNames } from '../format.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { MessageWriter, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type AnswerRefusal, type PostResult } from '../http-post.ts';
 import { answerJson, type Channel, type ChannelDelivery, type ChannelSendOptions } from './types.ts';
 
@@ -47,23 +47,27 @@ const TEMPLATE: Record<Alert['severity'], string> = { critical: 'red', warning: 
 /** Feishu refuses request bodies over 20 KB; the card text stays well under that. */
 const MAX_TEXT_BYTES = 8 * 1024;
 
-/** The interactive card for one alert change (message card JSON 1.0: header + div/hr/note elements). */
-export function feishuCard(alert: Alert, change: string, site?: SiteNames): Record<string, unknown> {
-  const text = describeAlert(alert, change, site);
-  const [zhHead = '', ...zhRest] = text.zh.split('\n');
-  const enLine = text.en.split('\n')[0] ?? '';
+/**
+ * The interactive card for one alert change (message card JSON 1.0: header + div/hr/note elements): the
+ * site's language in the header and the text, the other language's title line as a note.
+ */
+export function feishuCard(alert: Alert, change: string, site?: SiteNames | MessageWriter, now: number = Date.now()): Record<string, unknown> {
+  const writer = site instanceof MessageWriter ? site : new MessageWriter(site);
+  const [first, second] = writer.texts;
+  const [head = '', ...rest] = writer.lines(first, alert, change, now);
+  const otherHead = writer.lines(second, alert, change, now)[0] ?? '';
   return {
     msg_type: 'interactive',
     card: {
       config: { wide_screen_mode: true },
       header: {
-        title: { tag: 'plain_text', content: truncateUtf8(zhHead, 500) },
+        title: { tag: 'plain_text', content: truncateUtf8(head, 500) },
         template: alert.state === 'resolved' ? 'green' : TEMPLATE[alert.severity],
       },
       elements: [
-        { tag: 'div', text: { tag: 'lark_md', content: truncateUtf8(zhRest.join('\n'), MAX_TEXT_BYTES) } },
+        { tag: 'div', text: { tag: 'lark_md', content: truncateUtf8(rest.join('\n'), MAX_TEXT_BYTES) } },
         { tag: 'hr' },
-        { tag: 'note', elements: [{ tag: 'plain_text', content: truncateUtf8(enLine, 2048) }] },
+        { tag: 'note', elements: [{ tag: 'plain_text', content: truncateUtf8(otherHead, 2048) }] },
       ],
     },
   };
@@ -71,13 +75,24 @@ export function feishuCard(alert: Alert, change: string, site?: SiteNames): Reco
 
 export class FeishuChannel implements Channel {
   readonly name = 'feishu';
+  private readonly writer: MessageWriter;
   constructor(
-    private readonly opts: { url: string; secret?: string | undefined; site?: SiteNames | undefined; changes: readonly string[] },
-  ) {}
+    private readonly opts: { url: string; secret?: string | undefined; site?: SiteNames | undefined; changes: readonly string[]; now?: () => number },
+  ) {
+    this.writer = new MessageWriter(opts.site);
+  }
 
-  deliveriesFor(alert: Alert, change: string): ChannelDelivery[] {
+  async deliveriesFor(alert: Alert, change: string): Promise<ChannelDelivery[]> {
     if (!this.opts.changes.includes(change)) return [];
-    return [{ target: this.opts.url, body: JSON.stringify(feishuCard(alert, change, this.opts.site)) }];
+    return [{ target: this.opts.url, body: JSON.stringify(feishuCard(alert, change, this.writer, (this.opts.now ?? Date.now)())) }];
+  }
+
+  async reach(): Promise<number> {
+    return 1;
+  }
+
+  handOffTarget(): string {
+    return this.opts.url;
   }
 
   send(d: ChannelDelivery, o: ChannelSendOptions): Promise<PostResult> {

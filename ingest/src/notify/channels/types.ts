@@ -5,7 +5,7 @@
  * calls `send` for every attempt: signatures carry a timestamp and VAPID tokens an expiry, so both are
  * made at send time, never stored.
  */
-import type { Alert } from '../../contract/api.ts';
+import type { Alert } from '@parkops/contract/api.ts';
 import type { PostResult } from '../http-post.ts';
 
 export interface ChannelDelivery {
@@ -25,9 +25,13 @@ export interface Channel {
   /** Recorded as the attempt's `channel`: `wecom`, `dingtalk`, `feishu`, `webpush`. */
   readonly name: string;
   /** The deliveries for one alert change; none for changes this channel does not send. */
-  deliveriesFor(alert: Alert, change: string): ChannelDelivery[];
+  deliveriesFor(alert: Alert, change: string): Promise<ChannelDelivery[]>;
   /** One attempt. Settles within `timeoutMs` and never rejects. */
   send(delivery: ChannelDelivery, opts: ChannelSendOptions): Promise<PostResult>;
+  /** How many destinations an alert would reach now: a robot 1, Web Push the responders' subscriptions. */
+  reach(): Promise<number>;
+  /** Robots: the configured URL, for a message a flow hands to this channel (signed at send time like the core's). */
+  handOffTarget?(): string;
 }
 
 /** Reads a robot's answer body as JSON, or null when it is not a JSON object. */

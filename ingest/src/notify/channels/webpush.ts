@@ -15,15 +15,20 @@
  *
  * A 404 or 410 from the push service means the subscription is gone (RFC 8030 section 7.3): it is
  * removed, and the attempt fails without a retry.
+ *
+ * Pushes go only to the browsers' push services (push-subscriptions.ts KNOWN_PUSH_HOSTS) and the hosts
+ * PARKOPS_PUSH_ALLOW_HOSTS adds, checked again at send time. What a push service answers is never kept:
+ * the attempt records the status and ParkOps' own words, as viewers can read the attempts.
  */
 import { createHash } from 'node:crypto';
 import webpush from 'web-push';
-import { roleAtLeast, type Alert, type Role } from '../../contract/api.ts';
-import { alertPath, type PushPayload } from '../../contract/push.ts';
+import { roleAtLeast, type Alert, type Role } from '@parkops/contract/api.ts';
+import { alertPath, type PushPayload } from '@parkops/contract/push.ts';
 import type { Logger } from '../../log.ts';
-import { describeAlert, truncateUtf8, type SiteNames } from '../format.ts';
+import type { DeliveryErrorCode } from '@parkops/contract/notifications.ts';
+import { MessageWriter, truncateUtf8, type SiteNames } from '../format.ts';
 import { sendRequest, type PostResult } from '../http-post.ts';
-import type { PushSubscriptionRepository, StoredPushSubscription } from '../push-subscriptions.ts';
+import { pushHostProblem, type PushSubscriptionRepository, type StoredPushSubscription } from '../push-subscriptions.ts';
 import type { VapidKeys } from '../vapid-keys.ts';
 import type { Channel, ChannelDelivery, ChannelSendOptions } from './types.ts';
 
@@ -45,12 +50,21 @@ export function pushTopic(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
-/** The notification for one alert change, in the site's language (Chinese for the bundled site). */
-export function alertPushPayload(alert: Alert, change: string, site: SiteNames | undefined, at: string): PushPayload {
-  const text = describeAlert(alert, change, site);
-  const zhLines = text.zh.split('\n');
-  // The alert engine's message carries the values and thresholds; the structured zh-CN rendering lands later.
-  const extra = zhLines.filter((l) => l.startsWith('确认人') || l.startsWith('恢复时间'));
+/**
+ * The notification for one alert change, in the site's language (Chinese for the bundled site): the title
+ * names severity, change, place and the key figure; the body what the rule found, the time to the next
+ * line, and who acknowledged it. Both from the renderer (text/alert-text.ts).
+ */
+export function alertPushPayload(alert: Alert, change: string, site: SiteNames | MessageWriter | undefined, at: string): PushPayload {
+  const writer = site instanceof MessageWriter ? site : new MessageWriter(site);
+  const t = writer.texts[0];
+  const zh = t.lang === 'zh-CN';
+  const now = Date.parse(at);
+  const body = [t.alertMessage(alert, now)];
+  const eta = alert.state === 'firing' ? t.eta(alert.etaMin, alert.etaTarget) : null;
+  if (eta) body.push(eta);
+  if (alert.ackedBy) body.push(zh ? `确认人 ${alert.ackedBy}${alert.ackNote ? `：${alert.ackNote}` : ''}` : `acknowledged by ${alert.ackedBy}${alert.ackNote ? `: ${alert.ackNote}` : ''}`);
+  if (alert.resolvedAt) body.push(zh ? `解除时间 ${t.time.at(alert.resolvedAt, now)}` : `cleared ${t.time.at(alert.resolvedAt, now)}`);
   return {
     v: 1,
     kind: 'alert',
@@ -59,8 +73,8 @@ export function alertPushPayload(alert: Alert, change: string, site: SiteNames |
     severity: alert.severity,
     state: alert.state,
     ...(alert.room ? { room: alert.room } : {}),
-    title: truncateUtf8(zhLines[0] ?? alert.message, MAX_TITLE_BYTES),
-    body: truncateUtf8([alert.message, ...extra].join('\n'), MAX_BODY_BYTES),
+    title: truncateUtf8(t.title(alert, change), MAX_TITLE_BYTES),
+    body: truncateUtf8(body.join('\n'), MAX_BODY_BYTES),
     url: alertPath(alert),
     tag: `alert-${alert.id}`,
     urgent: WAKE_CHANGES.includes(change),
@@ -74,6 +88,8 @@ export interface WebPushDeps {
   /** The user's role now, or null when the user no longer exists. */
   roleOf: (username: string) => Role | null;
   site?: SiteNames | undefined;
+  /** Hosts allowed besides the browsers' push services (PARKOPS_PUSH_ALLOW_HOSTS). */
+  allowHosts?: readonly string[] | undefined;
   log: Logger;
   now?: () => number;
 }
@@ -81,42 +97,67 @@ export interface WebPushDeps {
 export class WebPushChannel implements Channel {
   readonly name = 'webpush';
   private readonly now: () => number;
+  private readonly writer: MessageWriter;
   constructor(private readonly deps: WebPushDeps) {
     this.now = deps.now ?? Date.now;
+    this.writer = new MessageWriter(deps.site);
   }
 
   get publicKey(): string {
     return this.deps.keys.publicKey;
   }
 
+  /** The site's language: the test notification is worded in it. */
+  get language(): 'zh-CN' | 'en' {
+    return this.writer.language;
+  }
+
+  /** Null when pushes may go to this endpoint, else why not. */
+  hostProblem(endpoint: string): string | null {
+    return pushHostProblem(endpoint, this.deps.allowHosts ?? []);
+  }
+
   /** Subscriptions that may receive alerts now; drops those of deleted users and of an old key. */
-  recipients(): StoredPushSubscription[] {
+  async recipients(): Promise<StoredPushSubscription[]> {
     const out: StoredPushSubscription[] = [];
-    for (const s of this.deps.repo.all()) {
+    for (const s of await this.deps.repo.all()) {
       const role = this.deps.roleOf(s.username);
       if (role === null || s.serverKey !== this.deps.keys.publicKey) {
-        this.deps.repo.remove(s.endpoint);
+        await this.deps.repo.remove(s.endpoint);
         this.deps.log.info({ username: s.username, service: serviceOf(s.endpoint), why: role === null ? 'user deleted' : 'made for another VAPID key' }, 'push subscription dropped');
         continue;
       }
       if (s.expirationTime !== null && s.expirationTime <= this.now()) {
-        this.deps.repo.remove(s.endpoint);
+        await this.deps.repo.remove(s.endpoint);
         continue;
       }
+      if (this.hostProblem(s.endpoint) !== null) continue;
       if (roleAtLeast(role, 'responder')) out.push(s);
     }
     return out;
   }
 
-  deliveriesFor(alert: Alert, change: string): ChannelDelivery[] {
-    if (alert.severity !== 'critical') return [];
+  /** Subscriptions of responders and above that alerts would reach now (nothing is removed). */
+  async reach(): Promise<number> {
+    let n = 0;
+    for (const s of await this.deps.repo.all()) {
+      const role = this.deps.roleOf(s.username);
+      if (role === null || s.serverKey !== this.deps.keys.publicKey || (s.expirationTime !== null && s.expirationTime <= this.now()) || this.hostProblem(s.endpoint) !== null) continue;
+      if (roleAtLeast(role, 'responder')) n++;
+    }
+    return n;
+  }
+
+  async deliveriesFor(alert: Alert, change: string): Promise<ChannelDelivery[]> {
+    // Critical alerts, and storm mode (an info alert, but the call to get ready before the water comes).
+    if (alert.severity !== 'critical' && alert.rule !== 'flood.storm-mode') return [];
     if (!WAKE_CHANGES.includes(change) && !QUIET_CHANGES.includes(change)) return [];
-    const body = JSON.stringify(alertPushPayload(alert, change, this.deps.site, new Date(this.now()).toISOString()));
-    return this.recipients().map((s) => ({ target: s.endpoint, body }));
+    const body = JSON.stringify(alertPushPayload(alert, change, this.writer, new Date(this.now()).toISOString()));
+    return (await this.recipients()).map((s) => ({ target: s.endpoint, body }));
   }
 
   /** A test notification to one user's own subscriptions (any role that may subscribe). */
-  testDeliveries(username: string, text: { title: string; body: string }): ChannelDelivery[] {
+  async testDeliveries(username: string, text: { title: string; body: string }): Promise<ChannelDelivery[]> {
     const payload: PushPayload = {
       v: 1,
       kind: 'test',
@@ -132,20 +173,19 @@ export class WebPushChannel implements Channel {
       at: new Date(this.now()).toISOString(),
     };
     const body = JSON.stringify(payload);
-    return this.deps.repo
-      .forUser(username)
-      .filter((s) => s.serverKey === this.deps.keys.publicKey)
-      .map((s) => ({ target: s.endpoint, body }));
+    return (await this.deps.repo.forUser(username)).filter((s) => s.serverKey === this.deps.keys.publicKey && this.hostProblem(s.endpoint) === null).map((s) => ({ target: s.endpoint, body }));
   }
 
   async send(d: ChannelDelivery, o: ChannelSendOptions): Promise<PostResult> {
-    const sub = this.deps.repo.byEndpoint(d.target);
-    if (!sub) return failed('the subscription was removed before this attempt (unsubscribed, signed out or expired)');
+    const sub = await this.deps.repo.byEndpoint(d.target);
+    if (!sub) return failed('the subscription was removed before this attempt (unsubscribed, signed out or expired)', 'invalid');
+    const refused = this.hostProblem(sub.endpoint);
+    if (refused !== null) return failed(`not sent: ${refused}`, 'not-allowed');
     let payload: PushPayload;
     try {
       payload = JSON.parse(d.body) as PushPayload;
     } catch {
-      return failed('stored push payload is not JSON');
+      return failed('stored push payload is not JSON', 'invalid');
     }
     let details: { headers: Record<string, string | number>; body: Buffer | null; endpoint: string };
     try {
@@ -157,31 +197,35 @@ export class WebPushChannel implements Channel {
         contentEncoding: 'aes128gcm',
       }) as unknown as typeof details;
     } catch (err) {
-      return failed(`cannot encrypt for this subscription: ${(err as Error).message}`);
+      return failed(`cannot encrypt for this subscription: ${(err as Error).message}`, 'invalid');
     }
     const headers: Record<string, string> = {};
     // fetch sets Content-Length itself from the body.
     for (const [k, v] of Object.entries(details.headers)) if (k.toLowerCase() !== 'content-length') headers[k] = String(v);
-    const result = await sendRequest({ url: details.endpoint, headers, body: details.body ? new Uint8Array(details.body) : '' }, { ...o, judge: () => null });
-    if (result.ok) {
-      this.deps.repo.markSent(sub.endpoint, new Date(this.now()).toISOString());
-      return result;
+    const sent = await sendRequest({ url: details.endpoint, headers, body: details.body ? new Uint8Array(details.body) : '' }, { ...o, judge: () => null });
+    if (sent.ok) {
+      await this.deps.repo.markSent(sub.endpoint, new Date(this.now()).toISOString());
+      return sent;
     }
-    if (result.httpStatus === 404 || result.httpStatus === 410) {
-      this.deps.repo.remove(sub.endpoint);
-      this.deps.log.info({ username: sub.username, service: serviceOf(sub.endpoint), httpStatus: result.httpStatus }, 'push subscription gone: removed');
-      return { ...result, retryable: false, error: `${result.error ?? `HTTP ${result.httpStatus}`} (the push service no longer knows this subscription: removed)` };
+    if (sent.httpStatus === null) return sent;
+    // The push service's answer text stays out of the record: viewers read the attempts.
+    const result: PostResult = { ...sent, error: `HTTP ${sent.httpStatus}` };
+    if (sent.httpStatus >= 300 && sent.httpStatus < 400) return { ...result, error: `HTTP ${sent.httpStatus}: the push service redirected; redirects are not followed`, errorCode: 'redirect' };
+    if (sent.httpStatus === 404 || sent.httpStatus === 410) {
+      await this.deps.repo.remove(sub.endpoint);
+      this.deps.log.info({ username: sub.username, service: serviceOf(sub.endpoint), httpStatus: sent.httpStatus }, 'push subscription gone: removed');
+      return { ...result, retryable: false, errorCode: 'gone', error: `HTTP ${sent.httpStatus} (the push service no longer knows this subscription: removed)` };
     }
-    if (result.httpStatus === 401 || result.httpStatus === 403) {
-      return { ...result, retryable: false, error: `${result.error ?? `HTTP ${result.httpStatus}`} (the push service refused the VAPID signature or key)` };
+    if (sent.httpStatus === 401 || sent.httpStatus === 403) {
+      return { ...result, retryable: false, errorCode: 'auth', error: `HTTP ${sent.httpStatus} (the push service refused the VAPID signature or key)` };
     }
-    if (result.httpStatus === 413) return { ...result, retryable: false, error: `${result.error ?? 'HTTP 413'} (payload too large for the push service)` };
+    if (sent.httpStatus === 413) return { ...result, retryable: false, errorCode: 'too-large', error: 'HTTP 413 (payload too large for the push service)' };
     return result;
   }
 }
 
-function failed(error: string): PostResult {
-  return { ok: false, httpStatus: null, error, retryable: false, retryAfterMs: null, durationMs: 0 };
+function failed(error: string, errorCode: DeliveryErrorCode): PostResult {
+  return { ok: false, httpStatus: null, error, errorCode, retryable: false, retryAfterMs: null, durationMs: 0 };
 }
 
 /** The push service's origin: enough to say which service without revealing the subscription. */

@@ -5,8 +5,8 @@
  *
  * WeCom answers HTTP 200 and puts a refusal in `errcode`/`errmsg`.
  */
-import type { Alert } from '../../contract/api.ts';
-import { buildBody, describeAlert, type SiteNames } from '../format.ts';
+import type { Alert } from '@parkops/contract/api.ts';
+import { buildBody, MessageWriter, type SiteNames } from '../format.ts';
 import { sendRequest, type AnswerRefusal, type PostResult } from '../http-post.ts';
 import { answerJson, type Channel, type ChannelDelivery, type ChannelSendOptions } from './types.ts';
 
@@ -26,12 +26,23 @@ export function judgeWeComAnswer(_status: number, text: string): AnswerRefusal |
 
 export class WeComChannel implements Channel {
   readonly name = 'wecom';
-  constructor(private readonly opts: { url: string; site?: SiteNames | undefined; changes: readonly string[] }) {}
+  private readonly writer: MessageWriter;
+  constructor(private readonly opts: { url: string; site?: SiteNames | undefined; changes: readonly string[]; now?: () => number }) {
+    this.writer = new MessageWriter(opts.site);
+  }
 
-  deliveriesFor(alert: Alert, change: string): ChannelDelivery[] {
+  async deliveriesFor(alert: Alert, change: string): Promise<ChannelDelivery[]> {
     if (!this.opts.changes.includes(change)) return [];
-    const body = buildBody('wecom', alert, change, describeAlert(alert, change, this.opts.site));
+    const body = buildBody('wecom', alert, change, this.writer.describe(alert, change, (this.opts.now ?? Date.now)()));
     return [{ target: this.opts.url, body: JSON.stringify(body) }];
+  }
+
+  async reach(): Promise<number> {
+    return 1;
+  }
+
+  handOffTarget(): string {
+    return this.opts.url;
   }
 
   send(d: ChannelDelivery, o: ChannelSendOptions): Promise<PostResult> {

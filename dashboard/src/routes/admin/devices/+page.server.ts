@@ -1,5 +1,5 @@
 import type { PageServerLoad } from './$types';
-import type { CodecView, DeviceView, UnboundDeviceView } from '@parkops/ingest/contract';
+import type { CodecView, DeviceView, UnboundDeviceView } from '@parkops/contract';
 import { loadOr } from '$lib/server/load.ts';
 
 export const load: PageServerLoad = async ({ fetch }) => {

@@ -1,0 +1,375 @@
+/**
+ * The auth module's tables in the embedded SQLite database: auth_users, auth_sessions, auth_tokens,
+ * auth_kiosks and audit_log. Each statement runs synchronously inside its async method, so a write is
+ * on disk when the method is called (better-sqlite3), and SQLite keeps its latency.
+ */
+import type { Role, UserRole } from '@parkops/contract/api.ts';
+import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
+import type { Db } from '../store/db.ts';
+import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
+import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
+
+/** The auth module's migrations, in order. Version 1 is the schema of release 0.1.0. */
+export const AUTH_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE IF NOT EXISTS auth_users (
+  username TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'manager', 'admin')),
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+  id_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES auth_users(username) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL, -- epoch ms
+  expires_at INTEGER NOT NULL, -- epoch ms
+  ip TEXT
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_username ON auth_sessions(username);
+CREATE INDEX IF NOT EXISTS auth_sessions_expires ON auth_sessions(expires_at);
+CREATE TABLE IF NOT EXISTS auth_tokens (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'manager', 'admin')),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  ip TEXT,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log(action, id);
+CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
+`,
+  },
+  {
+    // Tokens may have the `feed` role (warning feeds, docs/api.md, warnings and storm mode). SQLite cannot change a
+    // CHECK constraint in place, so the table is copied into one with the wider constraint.
+    version: 2,
+    sql: `
+CREATE TABLE auth_tokens_v2 (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'responder', 'manager', 'admin')),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+);
+INSERT INTO auth_tokens_v2 (name, role, token_hash, created_by, created_at, last_used_at)
+  SELECT name, role, token_hash, created_by, created_at, last_used_at FROM auth_tokens;
+DROP TABLE auth_tokens;
+ALTER TABLE auth_tokens_v2 RENAME TO auth_tokens;
+`,
+  },
+  {
+    // Disabled accounts and "choose your own password"; wall-screen links; sliding sessions (last use),
+    // owned by a user or by a wall-screen link. Sessions made before keep their absolute end.
+    version: 3,
+    sql: `
+ALTER TABLE auth_users ADD COLUMN disabled_at TEXT;
+ALTER TABLE auth_users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE auth_kiosks (
+  name TEXT PRIMARY KEY,
+  start_page TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+);
+CREATE TABLE auth_sessions_v3 (
+  id_hash TEXT PRIMARY KEY,
+  username TEXT REFERENCES auth_users(username) ON DELETE CASCADE,
+  kiosk TEXT REFERENCES auth_kiosks(name) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL, -- epoch ms
+  last_seen_at INTEGER NOT NULL, -- epoch ms
+  expires_at INTEGER NOT NULL, -- epoch ms, the absolute end
+  ip TEXT,
+  CHECK ((username IS NULL) <> (kiosk IS NULL))
+);
+INSERT INTO auth_sessions_v3 (id_hash, username, kiosk, created_at, last_seen_at, expires_at, ip)
+  SELECT id_hash, username, NULL, created_at, created_at, expires_at, ip FROM auth_sessions;
+DROP TABLE auth_sessions;
+ALTER TABLE auth_sessions_v3 RENAME TO auth_sessions;
+CREATE INDEX auth_sessions_username ON auth_sessions(username);
+CREATE INDEX auth_sessions_kiosk ON auth_sessions(kiosk);
+CREATE INDEX auth_sessions_expires ON auth_sessions(expires_at);
+CREATE INDEX audit_log_target ON audit_log(target, id);
+`,
+  },
+];
+
+const AUTH_STEPS: Record<number, string> = {
+  1: 'users, sessions, API tokens and the audit log',
+  2: 'tokens may have the feed role',
+  3: 'disabled accounts, must-change passwords, wall-screen links, sliding sessions',
+};
+
+/** The auth module's migrations for the one migration runner (db/migrations.ts). */
+export const AUTH_SCHEMA: ModuleSchema = {
+  module: 'auth',
+  migrations: AUTH_MIGRATIONS.map((m) => ({ version: m.version, description: AUTH_STEPS[m.version] ?? `auth schema ${m.version}`, up: m.sql })),
+};
+
+interface UserRow {
+  username: string;
+  role: UserRole;
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+  must_change_password: number;
+}
+interface TokenRow {
+  name: string;
+  role: Role;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+interface KioskRow {
+  name: string;
+  start_page: KioskStart;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+interface SessionRow {
+  id_hash: string;
+  username: string | null;
+  kiosk: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  role: UserRole | null;
+  disabled_at: string | null;
+  must_change_password: number | null;
+}
+interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+const userView = (r: UserRow): UserView => ({
+  username: r.username,
+  role: r.role,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  ...(r.disabled_at !== null ? { disabledAt: r.disabled_at } : {}),
+  ...(r.must_change_password ? { mustChangePassword: true } : {}),
+});
+const tokenView = (r: TokenRow): TokenView => ({ name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+const kioskView = (r: KioskRow) => ({ name: r.name, start: r.start_page, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+
+/** A person's session is valid while used within its idle limit (an admin's is shorter); a wall screen's has none. */
+const LIVE_SESSION = `s.expires_at > @now AND (s.kiosk IS NOT NULL OR (s.last_seen_at > @before AND (u.role <> 'admin' OR s.last_seen_at > @adminBefore)))`;
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export class SqliteAuthRepository implements AuthRepository {
+  constructor(private readonly db: Db) {}
+
+  async init(): Promise<void> {
+    migrateDatabase(this.db, [AUTH_SCHEMA]);
+  }
+
+  // --- users
+
+  async countUsers(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM auth_users').get() as { n: number }).n;
+  }
+  async findUser(username: string): Promise<StoredUser | undefined> {
+    const r = this.db.prepare('SELECT * FROM auth_users WHERE username = ?').get(username) as UserRow | undefined;
+    if (!r) return undefined;
+    return { username: r.username, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, updatedAt: r.updated_at, disabledAt: r.disabled_at, mustChangePassword: r.must_change_password === 1 };
+  }
+  async listUsers(): Promise<UserView[]> {
+    return (this.db.prepare('SELECT * FROM auth_users ORDER BY username').all() as UserRow[]).map(userView);
+  }
+  async insertUser(u: { username: string; role: UserRole; passwordHash: string; mustChangePassword: boolean; at: string }): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO auth_users (username, role, password_hash, created_at, updated_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING')
+      .run(u.username, u.role, u.passwordHash, u.at, u.at, u.mustChangePassword ? 1 : 0);
+    return r.changes === 1;
+  }
+
+  /** Would the change take away the last enabled admin? Runs inside the caller's transaction. */
+  private leavesNoAdmin(user: UserRow, changes: { role?: UserRole | undefined; disabledAt?: string | null | undefined } | 'delete'): boolean {
+    if (user.role !== 'admin' || user.disabled_at !== null) return false;
+    const removes = changes === 'delete' || (changes.role !== undefined && changes.role !== 'admin') || (changes.disabledAt !== undefined && changes.disabledAt !== null);
+    if (!removes) return false;
+    const n = (this.db.prepare("SELECT COUNT(*) AS n FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n;
+    return n <= 1;
+  }
+
+  async updateUser(username: string, changes: UserChanges, at: string): Promise<GuardedChange> {
+    return this.db.transaction((): GuardedChange => {
+      const user = this.db.prepare('SELECT * FROM auth_users WHERE username = ?').get(username) as UserRow | undefined;
+      if (!user) return 'not_found';
+      if (this.leavesNoAdmin(user, changes)) return 'last_admin';
+      const cols: Array<[string, string | number | null]> = [];
+      if (changes.role !== undefined) cols.push(['role', changes.role]);
+      if (changes.passwordHash !== undefined) cols.push(['password_hash', changes.passwordHash]);
+      if (changes.mustChangePassword !== undefined) cols.push(['must_change_password', changes.mustChangePassword ? 1 : 0]);
+      if (changes.disabledAt !== undefined) cols.push(['disabled_at', changes.disabledAt]);
+      if (cols.length === 0) return 'ok';
+      const set = cols.map(([c]) => `${c} = ?`).join(', ');
+      this.db.prepare(`UPDATE auth_users SET ${set}, updated_at = ? WHERE username = ?`).run(...cols.map(([, v]) => v), at, username);
+      return 'ok';
+    })();
+  }
+
+  async deleteUser(username: string): Promise<GuardedChange> {
+    return this.db.transaction((): GuardedChange => {
+      const user = this.db.prepare('SELECT * FROM auth_users WHERE username = ?').get(username) as UserRow | undefined;
+      if (!user) return 'not_found';
+      if (this.leavesNoAdmin(user, 'delete')) return 'last_admin';
+      // Sessions go with the account (ON DELETE CASCADE).
+      this.db.prepare('DELETE FROM auth_users WHERE username = ?').run(username);
+      return 'ok';
+    })();
+  }
+
+  // --- sessions
+
+  async insertSession(s: NewSession): Promise<void> {
+    const username = 'username' in s.owner ? s.owner.username : null;
+    const kiosk = 'kiosk' in s.owner ? s.owner.kiosk : null;
+    this.db
+      .prepare('INSERT INTO auth_sessions (id_hash, username, kiosk, created_at, last_seen_at, expires_at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(s.idHash, username, kiosk, s.createdAt, s.createdAt, s.expiresAt, s.ip);
+  }
+  async findSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    const r = this.db
+      .prepare(
+        `SELECT s.id_hash, s.username, s.kiosk, s.created_at, s.last_seen_at, s.expires_at, u.role, u.disabled_at, u.must_change_password
+         FROM auth_sessions s LEFT JOIN auth_users u ON u.username = s.username
+         WHERE s.id_hash = ? AND s.expires_at > ?`,
+      )
+      .get(idHash, now) as SessionRow | undefined;
+    if (!r) return undefined;
+    if (r.kiosk !== null) {
+      return { idHash: r.id_hash, username: `kiosk:${r.kiosk}`, role: 'viewer', kiosk: r.kiosk, disabled: false, mustChangePassword: false, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at };
+    }
+    if (r.username === null || r.role === null) return undefined;
+    return {
+      idHash: r.id_hash,
+      username: r.username,
+      role: r.role,
+      kiosk: null,
+      disabled: r.disabled_at !== null,
+      mustChangePassword: r.must_change_password === 1,
+      createdAt: r.created_at,
+      lastSeenAt: r.last_seen_at,
+      expiresAt: r.expires_at,
+    };
+  }
+  async touchSession(idHash: string, lastSeenAt: number): Promise<void> {
+    this.db.prepare('UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?').run(lastSeenAt, idHash, lastSeenAt);
+  }
+  async deleteSession(idHash: string): Promise<void> {
+    this.db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?').run(idHash);
+  }
+  async deleteSessionsOf(username: string, exceptIdHash?: string): Promise<number> {
+    return this.db.prepare('DELETE FROM auth_sessions WHERE username = ? AND id_hash IS NOT ?').run(username, exceptIdHash ?? null).changes;
+  }
+  async deleteExpiredSessions(now: number, idle: IdleCutoffs): Promise<number> {
+    return this.db
+      .prepare(`DELETE FROM auth_sessions WHERE id_hash IN (SELECT s.id_hash FROM auth_sessions s LEFT JOIN auth_users u ON u.username = s.username WHERE NOT (${LIVE_SESSION}))`)
+      .run({ now, before: idle.before, adminBefore: idle.adminBefore }).changes;
+  }
+  async sessionCounts(now: number, idle: IdleCutoffs): Promise<Map<string, number>> {
+    const rows = this.db
+      .prepare(`SELECT s.username AS username, COUNT(*) AS n FROM auth_sessions s JOIN auth_users u ON u.username = s.username WHERE ${LIVE_SESSION} GROUP BY s.username`)
+      .all({ now, before: idle.before, adminBefore: idle.adminBefore }) as { username: string; n: number }[];
+    return new Map(rows.map((r) => [r.username, r.n]));
+  }
+
+  // --- tokens
+
+  async insertToken(t: { name: string; role: Role; tokenHash: string; createdBy: string; at: string }): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO auth_tokens (name, role, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
+      .run(t.name, t.role, t.tokenHash, t.createdBy, t.at);
+    return r.changes === 1;
+  }
+  async findToken(tokenHash: string): Promise<TokenView | undefined> {
+    const row = this.db.prepare('SELECT name, role, created_by, created_at, last_used_at FROM auth_tokens WHERE token_hash = ?').get(tokenHash) as TokenRow | undefined;
+    return row ? tokenView(row) : undefined;
+  }
+  async touchToken(name: string, at: string): Promise<void> {
+    this.db.prepare('UPDATE auth_tokens SET last_used_at = ? WHERE name = ?').run(at, name);
+  }
+  async listTokens(): Promise<TokenView[]> {
+    return (this.db.prepare('SELECT name, role, created_by, created_at, last_used_at FROM auth_tokens ORDER BY name').all() as TokenRow[]).map(tokenView);
+  }
+  async deleteToken(name: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM auth_tokens WHERE name = ?').run(name).changes === 1;
+  }
+
+  // --- wall-screen links
+
+  async insertKiosk(k: { name: string; start: KioskStart; tokenHash: string; createdBy: string; at: string }): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT INTO auth_kiosks (name, start_page, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO NOTHING')
+      .run(k.name, k.start, k.tokenHash, k.createdBy, k.at);
+    return r.changes === 1;
+  }
+  async findKiosk(tokenHash: string): Promise<Omit<KioskView, 'sessions'> | undefined> {
+    const row = this.db.prepare('SELECT name, start_page, created_by, created_at, last_used_at FROM auth_kiosks WHERE token_hash = ?').get(tokenHash) as KioskRow | undefined;
+    return row ? kioskView(row) : undefined;
+  }
+  async touchKiosk(name: string, at: string): Promise<void> {
+    this.db.prepare('UPDATE auth_kiosks SET last_used_at = ? WHERE name = ?').run(at, name);
+  }
+  async listKiosks(now: number): Promise<KioskView[]> {
+    const rows = this.db
+      .prepare('SELECT k.name, k.start_page, k.created_by, k.created_at, k.last_used_at, (SELECT COUNT(*) FROM auth_sessions s WHERE s.kiosk = k.name AND s.expires_at > ?) AS sessions FROM auth_kiosks k ORDER BY k.name')
+      .all(now) as (KioskRow & { sessions: number })[];
+    return rows.map((r) => ({ ...kioskView(r), sessions: r.sessions }));
+  }
+  async deleteKiosk(name: string): Promise<boolean> {
+    // Its wall screens' sessions go with it (ON DELETE CASCADE).
+    return this.db.prepare('DELETE FROM auth_kiosks WHERE name = ?').run(name).changes === 1;
+  }
+
+  // --- audit
+
+  async appendAudit(e: { at: string; actor: string; action: string; target?: string | undefined; ip?: string | undefined; detail?: object | undefined }): Promise<void> {
+    this.db
+      .prepare('INSERT INTO audit_log (at, actor, action, target, ip, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(e.at, e.actor, e.action, e.target ?? null, e.ip ?? null, e.detail === undefined ? null : JSON.stringify(e.detail));
+  }
+  async listAudit(q: AuditFilter): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (sql: string, ...values: (string | number)[]) => {
+      where.push(sql);
+      args.push(...values);
+    };
+    if (q.before !== undefined) add('id < ?', q.before);
+    if (q.actor !== undefined) add('actor = ?', q.actor);
+    if (q.action !== undefined) {
+      if (q.action.includes('.')) add('action = ?', q.action);
+      else add("(action = ? OR action LIKE ? ESCAPE '\\')", q.action, `${escapeLike(q.action)}.%`);
+    }
+    if (q.target !== undefined) add('target = ?', q.target);
+    if (q.from !== undefined) add('at >= ?', q.from);
+    if (q.to !== undefined) add('at <= ?', q.to);
+    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, q.limit) as AuditRow[];
+    return rows.map((r) => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>) }));
+  }
+}
