@@ -62,7 +62,7 @@ export async function runAlertBench(opts: { quick: boolean; log: (s: string) => 
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: sitePath, PARKOPS_NODE_RED: 'true' } });
   const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sentLine = '';
-  load.stdout!.on('data', (b: Buffer) => (sentLine = b.toString().trim().split('\n').pop() ?? sentLine));
+  load.stdout.on('data', (b: Buffer) => (sentLine = b.toString().trim().split('\n').pop() ?? sentLine));
   const cookie = await sys.adminCookie();
   const sub = mqtt.connect(mosq.url, { protocolVersion: 4, clientId: 'bench-alert-sub', clean: true });
   const dev = mqtt.connect(mosq.url, { protocolVersion: 4, clientId: 'bench-alert-dev', clean: true });

@@ -25,7 +25,7 @@ async function bareExpressRss(): Promise<number> {
   const port = await freePort();
   const code = `const e=require('express');const a=e();a.get('/rss',(q,r)=>r.send(String(process.memoryUsage().rss)));a.listen(${port},'127.0.0.1',()=>console.log('up'))`;
   const child = spawn(process.execPath, ['-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((r) => child.stdout!.once('data', r));
+  await new Promise((r) => child.stdout.once('data', r));
   await sleep(2000);
   const rss = Number(await (await fetch(`http://127.0.0.1:${port}/rss`)).text());
   child.kill();
@@ -52,7 +52,7 @@ export async function runFootprintBench(opts: { quick: boolean; soakMinutes?: nu
     const idle = await rssOf(sys.baseUrl);
     const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, '5000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let last = '';
-    load.stdout!.on('data', (b: Buffer) => (last = b.toString()));
+    load.stdout.on('data', (b: Buffer) => (last = b.toString()));
     const seconds = opts.quick ? 10 : 30;
     let peak = 0;
     const s0 = Number(/sent (\d+)/.exec(last)?.[1] ?? 0);

@@ -60,7 +60,7 @@ async function influxCount(url: string, db: string, query: string): Promise<numb
 async function childOutput(args: string[], until: RegExp): Promise<{ match: RegExpExecArray; kill(): void }> {
   const child = spawn(TSX, [join(ROOT, 'bench', 'lib', 'noop-subscriber.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   const deadline = Date.now() + 600_000;
   while (!until.test(out)) {
     if (child.exitCode !== null && !until.test(out)) throw new Error(`no-op subscriber exited: ${out}`);
@@ -127,7 +127,7 @@ async function parkops(
   const sys = await startParkOps({ env });
   try {
     // First start made the persistent sessions; stop, queue the stream, start and time the drain.
-    await sys.child.kill('SIGTERM');
+    sys.child.kill('SIGTERM');
     while (sys.child.exitCode === null && sys.child.signalCode === null) await sleep(20);
     await publishAll(mosq.url, siteStream(site, n, { startTs }));
     let tFirst = 0;
@@ -256,7 +256,7 @@ async function embedded(n: number, startTs: number, withIngest: boolean): Promis
     const port = await freePort();
     const child = spawn(TSX, [join(ROOT, 'bench', 'lib', 'bare-aedes.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.once('data', () => resolve());
+      child.stdout.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`bare aedes exited (${code})`)));
     });
     url = `mqtt://127.0.0.1:${port}`;

@@ -41,7 +41,7 @@ export async function runPushBench(opts: { quick: boolean; log: (s: string) => v
   const sys = await startParkOps({ env: { MQTT_URL: mosq.url, PARKOPS_SITE: benchSite(tries + 1), PARKOPS_NODE_RED: 'true', PARKOPS_PUSH_ALLOW_HOSTS: '127.0.0.1' } });
   const load = spawn(TSX, [join(ROOT, 'bench', 'lib', 'load-publisher.ts'), mosq.url, String(background)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let sentLine = '';
-  load.stdout!.on('data', (b: Buffer) => (sentLine = b.toString().trim().split('\n').pop() ?? sentLine));
+  load.stdout.on('data', (b: Buffer) => (sentLine = b.toString().trim().split('\n').pop() ?? sentLine));
   const sub = mqtt.connect(mosq.url, { protocolVersion: 4, clientId: 'bench-push-sub', clean: true });
   const dev = mqtt.connect(mosq.url, { protocolVersion: 4, clientId: 'bench-push-dev', clean: true });
   // Listen for the connections now: they may well be up before the API calls below are done.

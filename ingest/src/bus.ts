@@ -107,8 +107,8 @@ export class EventBus {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {

@@ -114,7 +114,7 @@ export class Ingest {
    */
   private *unit(tx: Tx, items: readonly ToCommit[], undo: Array<() => void>): Generator<unknown, ReadingAccepted[], unknown> {
     const { store, live } = this.deps;
-    const out: ReadingAccepted[] = new Array(items.length);
+    const out = new Array<ReadingAccepted>(items.length);
     const plans: Plan[] = [];
     for (let i = 0; i < items.length; i++) {
       const { reading, receivedAt, replayed, uplink } = items[i]!;

@@ -165,7 +165,7 @@ async function main(): Promise<number> {
     seed,
     startAt: time.from,
     prefix: v.prefix ?? DEFAULT_TOPIC_PREFIX,
-    timestamps: (v.timestamps as 'epoch' | 'iso' | undefined) ?? 'epoch',
+    timestamps: (v.timestamps) ?? 'epoch',
     ...(badShare !== undefined ? { badShare } : {}),
     ...(v['events-at'] !== undefined ? { eventsAt: parseTime(v['events-at'], '--events-at', now) } : {}),
   });

@@ -71,7 +71,7 @@ export class SimulationRunner {
   }
 
   async run(): Promise<RunSummary> {
-    const { sim, sink, pace } = this.opts;
+    const { sim, pace } = this.opts;
     const now = this.opts.now ?? Date.now;
     const until = this.opts.until ?? Infinity;
     const tickMs = this.opts.tickMs ?? 100;

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, Topics } from '@parkops/contract';
 import { loadSite } from '@parkops/contract/site';
 import { HOUR_MS, MINUTE_MS } from './local-time.ts';
 import { createSimulation, type Simulation } from './simulation.ts';
-import { EXPECTED_REJECTION, type SimMessage } from './types.ts';
+import type { SimMessage } from './types.ts';
 
 const site = loadSite();
 const MONDAY = Date.parse('2026-07-20T00:00:00+08:00');

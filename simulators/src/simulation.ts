@@ -93,15 +93,16 @@ export class Simulation {
     const iso = opts.timestamps === 'iso';
     const dayType = this.plan.dayType;
     // The models' view of the engine: a plain object whose getters read the engine's clock and mode.
-    const self = this;
+    const clock = (): number => this.clock;
+    const quiet = (): boolean => this.quiet;
     this.ctx = {
       topics: this.topics,
       local,
       get now() {
-        return self.clock;
+        return clock();
       },
       get silent() {
-        return self.quiet;
+        return quiet();
       },
       dayType: (ms) => (dayType !== 'calendar' ? dayType : local.weekday(ms) % 6 === 0 ? 'weekend' : 'weekday'),
       realNow,

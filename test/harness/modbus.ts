@@ -70,7 +70,7 @@ export async function startModbusServer(opts: ModbusServerOptions = {}): Promise
     child = c;
     release = tieToThisProcess(c);
     let buf = '';
-    c.stdout!.on('data', (b: Buffer) => {
+    c.stdout.on('data', (b: Buffer) => {
       buf += b.toString();
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {
@@ -81,10 +81,10 @@ export async function startModbusServer(opts: ModbusServerOptions = {}): Promise
         else lines.push(line);
       }
     });
-    c.stderr!.on('data', (b: Buffer) => {
+    c.stderr.on('data', (b: Buffer) => {
       out = (out + b.toString()).slice(-8000);
     });
-    c.stdin!.on('error', () => {
+    c.stdin.on('error', () => {
       // The process is gone; its exit is reported by the next command or launch.
     });
     const ready = await nextLine(c, 15_000);

@@ -45,8 +45,8 @@ function crashingParkOps(env: Record<string, string>): { exited: Promise<{ signa
   });
   tieToThisProcess(child);
   let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
   const exited = new Promise<{ signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('exit', (_code, signal) => resolve({ signal, output })));
   return {
     exited,

@@ -60,7 +60,7 @@ describe('PushService refusals', () => {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(details.headers)) if (k.toLowerCase() !== 'content-length') headers[k] = String(v);
     opts.edit?.(headers);
-    const res = await fetch(details.endpoint, { method: 'POST', headers, body: new Uint8Array(details.body!) });
+    const res = await fetch(details.endpoint, { method: 'POST', headers, body: new Uint8Array(details.body) });
     return res.status;
   }
 

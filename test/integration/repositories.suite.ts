@@ -99,7 +99,7 @@ export function alert(id: string, over: Partial<AlertRecord> = {}): AlertRecord 
     escalateFrom: T0,
     escalatedAt: null,
     ...over,
-  } as AlertRecord;
+  };
 }
 
 export function alertRepositorySuite(name: string, open: RepoFactory<AlertRepository>): void {

@@ -415,7 +415,7 @@ describe('Topics', { timeout }, () => {
     fc.assert(
       fc.property(anyTopic, (topic) => {
         const p = topics.parse(topic);
-        for (const [k, v] of Object.entries(p)) if (k.endsWith('Id') && k !== 'alertId') expect(ID_PATTERN.test(v as string)).toBe(true);
+        for (const [k, v] of Object.entries(p)) if (k.endsWith('Id') && k !== 'alertId') expect(ID_PATTERN.test(v)).toBe(true);
         if (!topic.startsWith('park/')) expect(p.kind).toBe('foreign');
       }),
       params,

@@ -131,7 +131,7 @@ export class Topics {
       if (b === undefined || c !== undefined) return bad('a warnings topic is {prefix}/warnings/{source}');
       return ID_PATTERN.test(b) ? { kind: 'warning', source: b } : bad('warning source must match [A-Za-z0-9_-]{1,64}');
     }
-    const id = (s: string | undefined, what: string): string | null => (s !== undefined && ID_PATTERN.test(s) ? s : null);
+    const id = (s: string | undefined, _what: string): string | null => (s !== undefined && ID_PATTERN.test(s) ? s : null);
     if (rest.length > 0) return bad('too many topic levels');
     if (a === 'parking' && (b === 'bays' || b === 'gates') && d === undefined) {
       const x = id(c, b);

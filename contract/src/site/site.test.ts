@@ -66,7 +66,7 @@ describe('Chinese names in the bundled site files', () => {
     const o = v as Record<string, unknown>;
     const out: string[] = [];
     for (const [k, zh] of [['name', 'nameZh'], ['text', 'textZh'], ['building', 'buildingZh']] as const) {
-      if (typeof o[k] === 'string' && !(typeof o[zh] === 'string' && /\p{Script=Han}/u.test(o[zh] as string))) out.push(`${path}.${k}`);
+      if (typeof o[k] === 'string' && !(typeof o[zh] === 'string' && /\p{Script=Han}/u.test(o[zh]))) out.push(`${path}.${k}`);
     }
     for (const [k, x] of Object.entries(o)) out.push(...missingZh(x, `${path}.${k}`));
     return out;

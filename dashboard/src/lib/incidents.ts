@@ -39,13 +39,15 @@ export interface IncidentDetail extends IncidentSummary {
 
 type Loose = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? new Date(v).toISOString() : null);
+/** A string or number field as text; anything else (an object, null) is not a name. */
+const text = (v: unknown, otherwise: string): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : otherwise);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export function readIncident(raw: Loose): IncidentSummary {
   return {
     id: String(raw.id),
-    room: String(raw.room ?? raw.roomId ?? ''),
-    roomName: String(raw.roomName ?? raw.room ?? ''),
+    room: text(raw.room ?? raw.roomId, ''),
+    roomName: text(raw.roomName ?? raw.room, ''),
     alertCount: num(raw.alertCount),
     startedAt: str(raw.startedAt ?? raw.started_at) ?? '',
     endedAt: str(raw.endedAt ?? raw.ended_at),
@@ -60,7 +62,7 @@ export function readTimeline(raw: Loose): TimelineEntry[] {
   return list
     .map((e) => ({
       at: str(e.at ?? e.t ?? e.ts ?? e.time) ?? '',
-      kind: String(e.kind ?? e.type ?? 'event'),
+      kind: text(e.kind ?? e.type, 'event'),
       subject: str(e.subject),
       value: num(e.value),
       detail: str(e.detail ?? e.message ?? e.text),

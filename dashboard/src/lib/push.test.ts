@@ -32,7 +32,7 @@ function fake(opts: { permission?: NotificationPermission; answer?: Notification
   let current: FakeSubscription | null = opts.existing ?? null;
   const subscribed: { applicationServerKey: Uint8Array }[] = [];
   const notification = {
-    permission: opts.permission ?? ('default' as NotificationPermission),
+    permission: opts.permission ?? ('default'),
     async requestPermission() {
       this.permission = opts.answer ?? 'granted';
       return this.permission;

@@ -509,7 +509,7 @@ export class AlertEngine implements Module, AlertSink {
       try {
         return this.publisher.publish(topic, body, { qos: 1, retain });
       } catch (err) {
-        return Promise.reject(err);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     };
     const runSteps = (): Promise<void> => steps.slice(1).reduce((p, step) => p.then(() => send(step)), send(steps[0]!));

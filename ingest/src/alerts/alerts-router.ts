@@ -12,7 +12,6 @@ import { ackBody, type RoomAckResponse } from '@parkops/contract/acknowledge.ts'
 import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
 import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
 import { errorBody } from '../api/http-errors.ts';
-import type { AuthUser } from '../auth/types.ts';
 import { AlertNotAckable, AlertNotFound, type AlertEngine } from './alert-engine.ts';
 
 /** ISO 8601 with a zone offset (or Z), or epoch milliseconds, as everywhere in the contract. */
@@ -64,7 +63,7 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
   router.post('/alerts/:id/ack', responder, express.json({ limit: '16kb' }), caught(async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, body.error);
-    const user = req.user as AuthUser | undefined;
+    const user = req.user;
     if (!user) return sendError(res, 401, 'authentication required', 'auth.required');
     const id = req.params.id ?? '';
     try {
@@ -82,7 +81,7 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
   router.post('/flood/:room/ack', responder, express.json({ limit: '16kb' }), caught(async (req, res) => {
     const body = ackBody.safeParse(req.body ?? {});
     if (!body.success) return send400(res, body.error);
-    const user = req.user as AuthUser | undefined;
+    const user = req.user;
     if (!user) return sendError(res, 401, 'authentication required', 'auth.required');
     const room = req.params.room ?? '';
     if (site && !site.room(room)) return sendError(res, 404, `no flood room "${room.slice(0, 64)}"`, 'room.not_found', { room: room.slice(0, 64) });

@@ -87,7 +87,7 @@ export function testSiteFile(room: Record<string, unknown> = {}, extra: Partial<
     venues: [{ id: 'gym', name: 'Gym', kind: 'indoor', areaM2: 200, capacity: 50 }],
     notifications: { escalationContacts: ['duty-manager'] },
     ...extra,
-  } as SiteFile;
+  };
 }
 
 /** Notification attempts as the notifications module would report them (the NotificationLog seam). */

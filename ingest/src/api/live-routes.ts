@@ -1,6 +1,6 @@
 /** Live-state routes of docs/api.md, the HTTP API: parking, sessions, flood, venues (viewer and up). */
 import type { RequestHandler, Router } from 'express';
-import { asyncRouter } from './async-routes.ts';
+import { asyncRouter, caught } from './async-routes.ts';
 import type { Role } from '@parkops/contract/index.ts';
 import type { FloodView } from '../flood/flood-view.ts';
 import type { LiveState } from '../live-state.ts';
@@ -31,16 +31,16 @@ export function liveRoutes(deps: { live: LiveState; flood: FloodView; store: Tim
     res.json(live.parking(Date.now()));
   });
 
-  r.get('/parking/sessions', viewer, async (req, res) => {
+  r.get('/parking/sessions', viewer, caught(async (req, res) => {
     const range = parseRange(req.query, { defaultSpanMs: DAY, maxSpanMs: 366 * DAY, now: Date.now() });
     res.json(await store.sessions(range));
-  });
+  }));
 
   r.get('/flood', viewer, (_req, res) => {
     res.json(flood.rooms());
   });
 
-  r.get('/flood/:roomId/history', viewer, async (req, res) => {
+  r.get('/flood/:roomId/history', viewer, caught(async (req, res) => {
     const room = site.room(req.params.roomId ?? '');
     if (!room) throw new HttpError(404, `no flood room "${String(req.params.roomId).slice(0, 64)}"`);
     const range = parseRange(req.query, { defaultSpanMs: DAY, maxSpanMs: 366 * DAY, now: Date.now() });
@@ -58,7 +58,7 @@ export function liveRoutes(deps: { live: LiveState; flood: FloodView; store: Tim
       pumps[p.id] = running.map((x) => ({ t: new Date(x.t).toISOString(), running: round1(x.avg * 100) / 100, amps: amps.has(x.t) ? round1(amps.get(x.t)!) : null }));
     }
     res.json({ room: room.id, from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), bucketSec: bucket / 1000, thresholds: room.bands, levels, pumps });
-  });
+  }));
 
   r.get('/venues', viewer, (_req, res) => {
     res.json(live.venuesView(Date.now()));

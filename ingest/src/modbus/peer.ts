@@ -170,7 +170,8 @@ export class ModbusPeer {
     const failed = new Map<string, string>();
     const silentUnits = new Map<number, string>();
     const answeredUnits = new Set<number>();
-    let lastTimeout: RequestTimeout | null = null;
+    // Assigned in the request callbacks below, so it must not narrow to null here.
+    let lastTimeout = null as RequestTimeout | null;
 
     /** One read; false when it failed in a way that concerns only its devices. */
     const read = async (req: ReadRequest): Promise<boolean> => {

@@ -192,7 +192,7 @@ export interface BrokerAuth {
 
 function notAuthorized(message: string): AuthenticateError {
   // AuthErrorCode.NOT_AUTHORIZED; a `const enum` cannot be read at runtime under isolatedModules.
-  return Object.assign(new Error(message), { returnCode: 5 }) as AuthenticateError;
+  return Object.assign<Error, { returnCode: 5 }>(new Error(message), { returnCode: 5 });
 }
 
 function readText(file: string, what: string): string {

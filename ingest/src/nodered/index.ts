@@ -194,7 +194,7 @@ export class NodeRedModule implements Module {
       if (onRuntimeEvent) red.events.removeListener('runtime-event', onRuntimeEvent);
       this.bridge.detach();
       this.state = 'stopped';
-      throw new Error(`Node-RED failed to start: ${(err as Error).message}`);
+      throw new Error(`Node-RED failed to start: ${(err as Error).message}`, { cause: err });
     }
     this.adminHandler = red.httpAdmin;
     this.nodeHandler = red.httpNode ?? null;

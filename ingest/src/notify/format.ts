@@ -20,7 +20,7 @@ export type FormatSetting = WebhookFormat | 'auto';
 /** `auto` picks by host: qyapi.weixin.qq.com is WeCom, oapi.dingtalk.com is DingTalk, anything else JSON. */
 export function pickFormat(url: string, setting: FormatSetting = 'auto'): WebhookFormat {
   if (setting !== 'auto') return setting;
-  let host = '';
+  let host: string;
   try {
     host = new URL(url).hostname.toLowerCase();
   } catch {
@@ -163,9 +163,9 @@ export function robotError(responseText: string, url?: string): string | null {
   } catch {
     return null; // not JSON: not a robot answer
   }
-  if (typeof body.errcode === 'number' && body.errcode !== 0) return `errcode ${body.errcode}: ${String(body.errmsg ?? '')}`.trim();
-  if (typeof body.StatusCode === 'number' && body.StatusCode !== 0) return `StatusCode ${body.StatusCode}: ${String(body.StatusMessage ?? '')}`.trim();
-  if (typeof body.code === 'number' && body.code !== 0 && url !== undefined && isFeishuHost(url)) return `code ${body.code}: ${String(body.msg ?? '')}`.trim();
+  if (typeof body.errcode === 'number' && body.errcode !== 0) return `errcode ${body.errcode}: ${typeof body.errmsg === 'string' ? body.errmsg : ''}`.trim();
+  if (typeof body.StatusCode === 'number' && body.StatusCode !== 0) return `StatusCode ${body.StatusCode}: ${typeof body.StatusMessage === 'string' ? body.StatusMessage : ''}`.trim();
+  if (typeof body.code === 'number' && body.code !== 0 && url !== undefined && isFeishuHost(url)) return `code ${body.code}: ${typeof body.msg === 'string' ? body.msg : ''}`.trim();
   return null;
 }
 

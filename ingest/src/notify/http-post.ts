@@ -23,7 +23,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 async function readLimited(res: Response): Promise<string> {
   if (!res.body) return '';
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

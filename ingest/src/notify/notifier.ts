@@ -198,7 +198,7 @@ export class Notifier implements Module {
     }
     const target = h.target && h.target.trim() !== '' ? h.target.trim() : this.config.PARKOPS_WEBHOOK_URL;
     if (!target) throw new Error('no webhook URL: set PARKOPS_WEBHOOK_URL or give the node a URL');
-    let protocol = '';
+    let protocol: string;
     try {
       protocol = new URL(target).protocol;
     } catch {

@@ -4,7 +4,7 @@
  * at /api.
  */
 import type { Request, Response, Router } from 'express';
-import { asyncRouter } from '../api/async-routes.ts';
+import { asyncRouter, caught } from '../api/async-routes.ts';
 import type { UsageResponse } from '@parkops/contract/index.ts';
 import { monthlyPdfQuerySchema, reportsCalendarSchema, type ReportsCalendar } from '@parkops/contract/reports.ts';
 import { badRequest, zodMessage } from '../api/http-errors.ts';
@@ -110,7 +110,7 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
     res.json(reportsCalendarSchema.parse(body));
   });
 
-  r.get('/usage', manager, async (req, res) => {
+  r.get('/usage', manager, caught(async (req, res) => {
     const subjectParam = one(req, 'subject');
     if (subjectParam === undefined) throw badRequest(`subject is required: ${(resolveSubject(site, '') as string).replace(/^unknown subject "": /, '')}`);
     const subject = resolveSubject(site, subjectParam);
@@ -132,9 +132,9 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
     const kind = subject.kind === 'parking' ? [C.share_avg, C.share_max] : [C.people_avg, C.people_max];
     if (format === 'csv') return csv(res, lang, `usage_${subject.subject}_${every}_${day(body.from, body.to)}`, [C.t, C.local_time, C.time_zone, ...kind], pointRows(lt, points));
     res.json(body);
-  });
+  }));
 
-  r.get('/reports/heatmap', manager, async (req, res) => {
+  r.get('/reports/heatmap', manager, caught(async (req, res) => {
     const subjectParam = one(req, 'subject') ?? 'parking';
     const subject = resolveSubject(site, subjectParam);
     if (typeof subject === 'string') throw badRequest(subject);
@@ -145,9 +145,9 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
     const kind = subject.kind === 'parking' ? [C.share_avg, C.share_max] : [C.people_avg, C.people_max];
     if (format === 'csv') return csv(res, lang, `heatmap_${subject.subject}_${day(h.from, h.to)}`, [C.weekday, C.hour, C.time_zone, ...kind], heatmapRows(lt, cellWords(lang), h));
     res.json(h);
-  });
+  }));
 
-  r.get('/reports/parking', manager, async (req, res) => {
+  r.get('/reports/parking', manager, caught(async (req, res) => {
     const zone = one(req, 'zone');
     if (zone !== undefined && !site.zone(zone)) throw badRequest(`zone: unknown zone "${zone.slice(0, 64)}"; use ${site.zones.map((z) => z.id).join(', ')}`);
     const format = parseFormat(req);
@@ -193,9 +193,9 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
           rep.days.map((d) => [d.date, lt.timezone, d.avg, d.max, d.peakAt, stamp(lt, d.peakAt), d.sessions, d.turnover, d.avgDwellMin, d.medianDwellMin, d.overstays, d.entries, d.exits, d.sensorArrivals, d.driftPct, w.yesNo(d.drift)]),
         );
     }
-  });
+  }));
 
-  r.get('/reports/venues', manager, async (req, res) => {
+  r.get('/reports/venues', manager, caught(async (req, res) => {
     const venue = one(req, 'venue');
     if (venue !== undefined && !site.venue(venue)) throw badRequest(`venue: unknown venue "${venue.slice(0, 64)}"; use ${site.venues.map((v) => v.id).join(', ')}`);
     const format = parseFormat(req);
@@ -226,9 +226,9 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
           rep.venues.flatMap((v) => v.days.map((d) => [...who(v), d.date, lt.timezone, d.visitors, d.avg, d.max, d.peakAt, stamp(lt, d.peakAt)])),
         );
     }
-  });
+  }));
 
-  r.get('/reports/flood', manager, async (req, res) => {
+  r.get('/reports/flood', manager, caught(async (req, res) => {
     const room = one(req, 'room');
     if (room !== undefined && !site.room(room)) throw badRequest(`room: unknown flood room "${room.slice(0, 64)}"; use ${site.rooms.map((x) => x.id).join(', ')}`);
     const format = parseFormat(req);
@@ -284,10 +284,10 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
         );
       }
     }
-  });
+  }));
 
   // The monthly utilisation report as a PDF: ?month=YYYY-MM (default: this month so far), lang.
-  r.get('/reports/monthly.pdf', manager, async (req, res) => {
+  r.get('/reports/monthly.pdf', manager, caught(async (req, res) => {
     const q = monthlyPdfQuerySchema.safeParse(req.query);
     if (!q.success) throw badRequest(zodMessage(q.error));
     // The reader's language from the dashboard; else Chinese for a site whose names are Chinese.
@@ -298,7 +298,7 @@ export function reportsRouter(reports: Reports, guard: Guard): Router {
     res.setHeader('Content-Type', 'application/pdf');
     res.setHeader('Content-Disposition', `attachment; filename="parkops_monthly_${month.month}_${lang}.pdf"`);
     res.send(pdf);
-  });
+  }));
 
   return r;
 }

@@ -5,7 +5,6 @@
  * TimeSeriesStore (the InfluxDB store) through `usage()`, `series()`, `sessions()` and `readings()`, at
  * 15-minute resolution.
  */
-import type { Reading } from '@parkops/contract/index.ts';
 import { combineLevels } from '../flood/room-judge.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
 import type { Db } from '../store/db.ts';
@@ -81,7 +80,7 @@ export class SqliteReportSource implements ReportSource {
     const ids = col('id') as number[];
     const entries = col('entry_at') as number[];
     const exits = col('exit_at') as (number | null)[];
-    const out: SessionRow[] = new Array(ids.length);
+    const out = new Array<SessionRow>(ids.length);
     for (let i = 0; i < ids.length; i++) out[i] = { id: ids[i]!, entry: entries[i]!, exit: exits[i]! };
     return out;
   }
@@ -173,7 +172,7 @@ export class StoreReportSource implements ReportSource {
       const pts = await this.store.usage(key, range, '15m');
       let inByQuarter = new Map<number, number>();
       if (target.kind === 'venue') {
-        const readings = (await this.store.readings(Subjects.venueCounts(target.venueId), range, 500_000)) as Reading[];
+        const readings = (await this.store.readings(Subjects.venueCounts(target.venueId), range, 500_000));
         inByQuarter = new Map();
         for (const r of readings) if (r.kind === 'venue') inByQuarter.set(Math.floor(r.ts / QUARTER_MS) * QUARTER_MS, (inByQuarter.get(Math.floor(r.ts / QUARTER_MS) * QUARTER_MS) ?? 0) + r.in);
       }

@@ -24,7 +24,7 @@
  * Accounts, alerts, live state and the outbox stay in the embedded SQLite database. This store owns
  * `influx_seen_ts` (schema module `influx_store`); the outbox owns its own tables (outbox.ts).
  */
-import { influxUsage, type InfluxQueryResult } from '../reports/influx-usage.ts';
+import { influxUsage } from '../reports/influx-usage.ts';
 import { HttpError, InfluxDB, Point, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { ParkingSession, Reading, UsagePoint } from '@parkops/contract/index.ts';
 import { Topics, type DeviceTopic } from '@parkops/contract/topics.ts';
@@ -226,7 +226,7 @@ export class InfluxStore implements TimeSeriesStore {
     this.outbox = new InfluxOutbox({
       repo: new SqliteOutboxRepository(opts.db),
       transport: this.transport,
-      writePath: `/write?${params}`,
+      writePath: `/write?${params.toString()}`,
       headers: this.headers,
       // gzip only pays where bandwidth is scarcer than CPU (ENVIRONMENT.md: slower on loopback).
       gzip: opts.outbox?.gzip ?? !isLoopback,
@@ -352,7 +352,7 @@ export class InfluxStore implements TimeSeriesStore {
     for (const s of scans) {
       const pass = String(s.pass);
       const ts = Number(s.time);
-      const gate = String(s.gate ?? '');
+      const gate = typeof s.gate === 'string' ? s.gate : '';
       if (s.event === 'entry') {
         const session: S = { pass, gate_in: gate, entry_at: ts, gate_out: null, exit_at: null };
         all.push(session);
@@ -375,7 +375,7 @@ export class InfluxStore implements TimeSeriesStore {
 
   /** Utilisation for GET /api/usage: InfluxQL built by reports/influx-usage.ts. */
   async usage(subject: string, range: TimeRange, every: Every): Promise<UsagePoint[]> {
-    return influxUsage((q) => this.query(q) as Promise<InfluxQueryResult>, this.opts.site, subject, range, every);
+    return influxUsage((q) => this.query(q), this.opts.site, subject, range, every);
   }
 
   async counts(): Promise<Record<Reading['kind'], number>> {
@@ -404,7 +404,7 @@ export class InfluxStore implements TimeSeriesStore {
   /** Runs InfluxQL on `/query` (GET for reads, POST for statements that change the server). */
   private async query(q: string, method: 'GET' | 'POST' = 'GET'): Promise<QueryResult> {
     const params = new URLSearchParams({ db: this.opts.database, epoch: 'ms', q });
-    const res = (await this.transport.request(`/query?${params}`, '', { method, headers: this.headers })) as QueryResult | undefined;
+    const res = (await this.transport.request(`/query?${params.toString()}`, '', { method, headers: this.headers })) as QueryResult | undefined;
     const error = res?.error ?? res?.results?.find((r) => r.error)?.error;
     if (error) throw new Error(`InfluxQL: ${error}`);
     return res ?? {};

@@ -7,7 +7,7 @@
  * `alerts/messages.ts` (the English alert renderer) and the notification texts call these for the
  * `flood.storm-mode` alert; the storm module writes the checklist's timeline lines with them.
  */
-import type { AlertDetails, ChecklistFinding, ChecklistItemView, ChecklistState, StormWarningRef } from '@parkops/contract/api.ts';
+import type { ChecklistFinding, ChecklistItemView, ChecklistState, StormWarningRef } from '@parkops/contract/api.ts';
 
 /** What the words need of the site: its time zone and names (the Site class has them; so do the notifications' site names). */
 export interface StormTextSite {
@@ -18,7 +18,6 @@ export interface StormTextSite {
 }
 
 export type Lang = 'en' | 'zh';
-type StormDetails = Extract<AlertDetails, { rule: 'flood.storm-mode' }>;
 
 /** Site-local time: "05:15" on the same local day as `now`, else "1 Dec 21:15" / "12月1日 21:15". */
 export class StormClock {

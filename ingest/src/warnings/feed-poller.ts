@@ -193,7 +193,7 @@ async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

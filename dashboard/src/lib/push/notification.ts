@@ -29,7 +29,7 @@ export function safePath(url: unknown): string {
  * alert (`renotify`); an acknowledgement or a resolution replaces it silently.
  */
 export function notificationFor(text: string | null): ShownNotification {
-  let payload: unknown = null;
+  let payload: unknown;
   try {
     payload = text ? JSON.parse(text) : null;
   } catch {

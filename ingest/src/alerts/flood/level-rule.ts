@@ -16,7 +16,7 @@ export function evaluateLevelAlert(ctx: RoomContext, level: number | null, est: 
     ctx.sink.clear(RULES.level, ctx.levelSubject, now);
     return;
   }
-  const name = BAND_NAMES[band] as 'warning' | 'alarm' | 'critical';
+  const name = BAND_NAMES[band];
   const thresholdMm = ctx.judge.threshold(band);
   const belowMm = thresholdMm - ctx.room.bands.deadbandMm;
   const details: Extract<AlertDetails, { rule: 'flood.level' }> = { rule: RULES.level, room: ctx.room.id, band: name, thresholdMm, levelMm: level === null ? null : round(level, 0.1) };

@@ -74,7 +74,9 @@ async function run(commands: Command[], stormFromStart: boolean): Promise<{ high
       for (let i = 0; i < sec; i++) second();
     };
     const level = (sensor: 'L1' | 'L2', mm: number): void => {
-      for (const h of both) h.level(sensor, Math.max(0, Math.round(mm)));
+      // The engine judges synchronously on the bus event; the promise is the stored announcement, which
+      // this property does not read (it checks the engine's own open alerts).
+      for (const h of both) void h.level(sensor, Math.max(0, Math.round(mm)));
       check();
     };
     let heartbeat = 0;
@@ -82,7 +84,7 @@ async function run(commands: Command[], stormFromStart: boolean): Promise<{ high
       // Idle pump heartbeats every 30 s keep the pumps fresh (their staleness is no part of this property).
       if (Date.now() - heartbeat < 30_000) return;
       heartbeat = Date.now();
-      for (const h of both) for (const p of ['P1', 'P2']) h.pump(p, { running: false, amps: 0 });
+      for (const h of both) for (const p of ['P1', 'P2']) void h.pump(p, { running: false, amps: 0 });
     };
     for (const cmd of commands) {
       pumps();
@@ -106,7 +108,7 @@ async function run(commands: Command[], stormFromStart: boolean): Promise<{ high
           }
           break;
         case 'status':
-          for (const h of both) h.status(cmd.sensor, cmd.online);
+          for (const h of both) void h.status(cmd.sensor, cmd.online);
           check();
           break;
         case 'wait':

@@ -195,7 +195,7 @@ export class WebPushChannel implements Channel {
         urgency: payload.urgent ? 'high' : 'normal',
         topic: pushTopic(payload.tag),
         contentEncoding: 'aes128gcm',
-      }) as unknown as typeof details;
+      });
     } catch (err) {
       return failed(`cannot encrypt for this subscription: ${(err as Error).message}`, 'invalid');
     }
