@@ -20,7 +20,7 @@ import { ChildExitedError } from '../harness/ports.ts';
 import { startParkOps, type ParkOpsProcess } from '../harness/system.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/release-0.1.0/', import.meta.url));
-const SITE = fileURLToPath(new URL('../../ingest/src/site/jining-innovation-valley.json', import.meta.url));
+const SITE = fileURLToPath(new URL('../../contract/src/site/jining-innovation-valley.json', import.meta.url));
 
 interface Manifest {
   adminPassword: string;
