@@ -136,6 +136,25 @@ await section('ops', async () => {
   });
 });
 
+await section('pg', async () => {
+  const { runPgBench } = await import('./pg.ts');
+  const r = await runPgBench({ quick, log });
+  const sorted = [...r.failoversMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  sections.push({
+    title: 'Several processes on PostgreSQL',
+    intro: `PostgreSQL 15 (a fresh cluster from the test harness, fsync on, loopback) and Mosquitto ${m.mosquitto}. (a) The same queued site stream of ${fmt(r.messages)} QoS 1 messages drained by one ParkOps process, acknowledging each after its durable commit: on SQLite (the embedded default, baseline) and on PostgreSQL. (b) Three processes on one database; the leader SIGKILLed five times, timed from the kill until another process answers \`"role": "leader"\` (lease 10 s, renewed every 2.5 s: a takeover waits for the dead leader's lease to run out).`,
+    header: ['what', 'value', 'ratio / note'],
+    rows: [
+      ['(a) ingest on SQLite (baseline)', `${fmt(r.sqliteRate)} msg/s`, ''],
+      ['(a) ingest on PostgreSQL', `${fmt(r.pgRate)} msg/s`, `${fmt(r.pgRate / r.sqliteRate, 2)}× SQLite`],
+      ['(b) failover after SIGKILL of the leader, median of 5', `${fmt(median / 1000, 1)} s`, 'contract: within 15 s'],
+      ['(b) failover, worst of 5', `${fmt(sorted.at(-1)! / 1000, 1)} s`, `all: ${r.failoversMs.map((t) => fmt(t / 1000, 1)).join(', ')} s`],
+    ],
+    notes: ['Each message is its own PostgreSQL transaction (MQTT.js hands over one message at a time per connection): BEGIN, the fence check on the lease row, the reading, live state, COMMIT with its WAL flush.', ''],
+  });
+});
+
 await section('footprint', async () => {
   const f: FootprintResult = await runFootprintBench({ quick, soakMinutes, log });
   const rows: Row[] = [

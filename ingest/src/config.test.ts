@@ -34,6 +34,8 @@ describe('settings', () => {
     [{ PARKOPS_FEISHU_SECRET: 'abc' }, /PARKOPS_FEISHU_SECRET: set PARKOPS_FEISHU_URL too/],
     [{ PARKOPS_FEISHU_URL: 'open.feishu.cn/open-apis/bot/v2/hook/x' }, /PARKOPS_FEISHU_URL: must be a URL starting with http:\/\/ or https:\/\//],
     [{ PARKOPS_VAPID_SUBJECT: 'mailto:' }, /PARKOPS_VAPID_SUBJECT: must be a mailto: address or an https:\/\/ URL/],
+    [{ PARKOPS_DATABASE_URL: 'mysql://db/parkops', MQTT_URL: 'mqtt://b:1883' }, /PARKOPS_DATABASE_URL: must be a URL starting with postgres:\/\/ or postgresql:\/\//],
+    [{ PARKOPS_DATABASE_URL: 'postgres://parkops:pw@db/parkops' }, /MQTT_URL: required when PARKOPS_DATABASE_URL is set/],
     [{ PARKOPS_SESSION_HOURS: '12' }, /PARKOPS_SESSION_HOURS: sessions now slide; it was replaced by PARKOPS_SESSION_IDLE_DAYS/],
     [{ PARKOPS_SESSION_IDLE_DAYS: 'forever' }, /PARKOPS_SESSION_IDLE_DAYS: must be a number of days 0\.01\.\.400/],
     [{ PARKOPS_SESSION_MAX_DAYS: '500' }, /PARKOPS_SESSION_MAX_DAYS: must be a number of days 0\.01\.\.400/],
@@ -69,6 +71,10 @@ describe('settings', () => {
     expect(load({})).toMatchObject({ LORAWAN_CHIRPSTACK_TOPIC: 'application/+/device/+/event/up', LORAWAN_TTS_TOPIC: 'v3/+/devices/+/up', LORAWAN_MQTT_CLIENT_ID: 'parkops-lorawan', PARKOPS_SIM_LORAWAN: 'off' });
     expect(load({}).LORAWAN_MQTT_URL).toBeUndefined();
     expect(load({ LORAWAN_TTS_TOPIC: 'off' }).LORAWAN_TTS_TOPIC).toBeNull();
+  });
+  it('takes a PostgreSQL URL with an external broker; unset keeps the embedded SQLite default', () => {
+    expect(load({}).PARKOPS_DATABASE_URL).toBeUndefined();
+    expect(load({ PARKOPS_DATABASE_URL: 'postgresql://parkops:pw@db:5432/parkops', MQTT_URL: 'mqtt://b:1883' }).PARKOPS_DATABASE_URL).toBe('postgresql://parkops:pw@db:5432/parkops');
   });
   it('sizes the ingest window at 4000, syncs every commit (FULL) by default, and leaves the test-only crash unset', () => {
     const c = load({});

@@ -87,6 +87,11 @@ const schema = z.object({
    * the rate of NORMAL (docs/benchmarks.md), so the stronger promise is the default.
    */
   PARKOPS_SQLITE_SYNC: z.enum(['normal', 'full'], { message: 'must be normal or full' }).default('full'),
+  /**
+   * PostgreSQL for everything relational (and the time series unless PARKOPS_STORE=influxdb); several
+   * processes on one database and one broker form one system with one leader (docs/scale-out.md).
+   */
+  PARKOPS_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   INFLUX_URL: url(['http:', 'https:']).optional(),
   INFLUX_DATABASE: z.string().trim().min(1).optional(),
   INFLUX_TOKEN: z.string().trim().optional(),
@@ -225,6 +230,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { dotenv?
   if (c.PARKOPS_STORE === 'influxdb') {
     const missing = (['INFLUX_URL', 'INFLUX_DATABASE'] as const).filter((k) => c[k] === undefined);
     if (missing.length > 0) throw new ConfigError(`bad setting: ${missing.join(', ')}: required when PARKOPS_STORE=influxdb`);
+  }
+  if (c.PARKOPS_DATABASE_URL !== undefined && c.MQTT_URL === undefined) {
+    // Every process would run its own embedded broker, and devices publish to one: the others would
+    // never see a message. Processes on one database share one external broker.
+    throw new ConfigError('bad setting: MQTT_URL: required when PARKOPS_DATABASE_URL is set (the processes on one database share one broker)');
   }
   if ((c.MQTT_PASSWORD_FILE || c.MQTT_ACL_FILE) && c.MQTT_URL) {
     throw new ConfigError('bad setting: MQTT_PASSWORD_FILE/MQTT_ACL_FILE configure the embedded broker; with MQTT_URL set, configure your broker instead');

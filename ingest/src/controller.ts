@@ -38,20 +38,33 @@ import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
-import { SqliteTransactions } from './db/tx.ts';
 import { RetentionService, retentionTasks } from './retention/retention-service.ts';
 import { SqliteOutboxRepository } from './store/outbox.ts';
 import { markRunning, runningParkOps } from './ops/data-lock.ts';
 import { StorageStats } from './ops/storage-stats.ts';
 import { opsRouter } from './ops/routes.ts';
+import { SqliteTransactions, type TransactionRunner } from './db/tx.ts';
+import { migratePg, openPool, PgDatabase, PgTransactions, type Fence } from './db/pg.ts';
+import { PgStore, PG_TIMESERIES_SCHEMA } from './store/pg-store.ts';
+import { PgLiveRepository, PG_LIVE_SCHEMA } from './live-state-pg.ts';
+import { PgAlertRepository, PgIncidentRepository, PG_ALERTS_SCHEMA } from './alerts/pg-repositories.ts';
+import { LeaderElection, PG_LEADER_SCHEMA, type Role } from './ha/leader.ts';
+import { ClusterLink, PG_CLUSTER_SCHEMA } from './ha/cluster.ts';
 
 export class Controller {
   readonly bus: EventBus;
   readonly metrics = new Metrics();
   readonly topics: Topics;
   readonly db: Db;
-  readonly transactions: SqliteTransactions;
+  readonly transactions: TransactionRunner;
   live!: LiveState;
+  /** PARKOPS_DATABASE_URL: the shared database, this process's part in the leader election, and the link to the others. */
+  readonly pg: PgDatabase | null = null;
+  election: LeaderElection | null = null;
+  cluster: ClusterLink | null = null;
+  /** Called when this process lost the leader lease and stopped acting (main.ts exits, a supervisor restarts it as a standby). */
+  onDeposed: (why: string) => void = () => undefined;
+  private leaderModules: Module[] = [];
   store!: TimeSeriesStore;
   ingest!: Ingest;
   http!: HttpServer;
@@ -91,7 +104,14 @@ export class Controller {
     this.bus = new EventBus(log);
     this.topics = new Topics(config.MQTT_TOPIC_PREFIX);
     this.db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
-    this.transactions = new SqliteTransactions(this.db);
+    if (config.PARKOPS_DATABASE_URL) {
+      // The fence asks the election (made in start()): until then, and on a standby, nothing leader-only is written.
+      const fence: Fence = { current: () => this.election?.current() ?? null };
+      this.pg = new PgDatabase(openPool(config.PARKOPS_DATABASE_URL, { applicationName: `parkops-${process.pid}` }), fence);
+      this.transactions = new PgTransactions(this.pg);
+    } else {
+      this.transactions = new SqliteTransactions(this.db);
+    }
   }
 
   private async run(m: Module): Promise<void> {
@@ -110,8 +130,10 @@ export class Controller {
     // own migrates its own module): every module's schema at the version this code knows, in one
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
-    const live = (this.live = new LiveState(new SqliteLiveRepository(db), site));
-    this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : new SqliteStore(db, site);
+    const pgdb = this.pg;
+    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
+    const live = (this.live = new LiveState(pgdb ? new PgLiveRepository(pgdb) : new SqliteLiveRepository(db), site));
+    this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : pgdb ? new PgStore(pgdb, site) : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
     if ((await this.store.outboxMetrics()) !== null) {
       const outbox = async () => (await this.store.outboxMetrics())!;
@@ -145,8 +167,8 @@ export class Controller {
     await this.run(this.warnings);
     // The incident timeline reads notification attempts from the Notifier (made below, before the engine starts).
     const notifications = { forAlerts: (ids: string[]) => this.notifier.forAlerts(ids) };
-    const alertRepo = new SqliteAlertRepository(db);
-    const incidentRepo = new SqliteIncidentRepository(db);
+    const alertRepo = pgdb ? new PgAlertRepository(pgdb) : new SqliteAlertRepository(db);
+    const incidentRepo = pgdb ? new PgIncidentRepository(pgdb) : new SqliteIncidentRepository(db);
     this.alerts = new AlertEngine({
       repo: alertRepo,
       incidents: incidentRepo,
@@ -209,19 +231,23 @@ export class Controller {
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
     this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
-    this.ingest.translator = this.devices;
+    // Bindings and uplink counters are not on PostgreSQL yet: their participant writes SQLite, so
+    // with PARKOPS_DATABASE_URL uplinks are not translated (docs/scale-out.md).
+    if (!pgdb) this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
     this.http.app.get('/api/stream', caught(guard.requireRole('viewer')), caught(stream.handler));
-    await this.run(this.notifier);
+    // On PostgreSQL the notifier runs on the leader only (startCluster).
+    if (!pgdb) await this.run(this.notifier);
     // Retention (docs/operations.md): every owner prunes its own rows, in small slices, in the background.
     this.retention = new RetentionService({
       tasks: retentionTasks({
         days: { readings: config.PARKOPS_RETENTION_DAYS, events: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodies: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS },
         readings: this.store.retention(),
-        incidents: incidentRepo,
-        alerts: alertRepo,
+        // The SQLite owners (retention runs only on SQLite, below); repositories hold no state of their own.
+        incidents: new SqliteIncidentRepository(db),
+        alerts: new SqliteAlertRepository(db),
         auth: authRepo,
         notifications: this.notifier,
         outbox: new SqliteOutboxRepository(db),
@@ -229,13 +255,15 @@ export class Controller {
       log,
       metrics,
     });
-    await this.run(this.retention);
+    // Retention prunes the SQLite owners' rows; on PostgreSQL the time series drops whole monthly
+    // partitions instead (docs/scale-out.md) and the other PostgreSQL tables are not pruned yet.
+    if (!pgdb) await this.run(this.retention);
     // What the database costs (/metrics, the admin page) and backups from the admin page.
     const days = { readingsDays: config.PARKOPS_RETENTION_DAYS, eventsDays: config.PARKOPS_RETENTION_EVENTS_DAYS, notifyBodyDays: config.PARKOPS_RETENTION_NOTIFY_BODY_DAYS };
     this.storage = new StorageStats({ dataDir: config.dataDir, retention: this.store.retention(), days, log, metrics });
     await this.run(this.storage);
     this.http.useApi(opsRouter({ db, dataDir: config.dataDir, stats: this.storage, guard, audit: (e) => this.auth.audit(e), log }));
-    if (config.PARKOPS_NODE_RED) await this.startNodeRed();
+    if (config.PARKOPS_NODE_RED && !pgdb) await this.startNodeRed();
     await this.run(this.http);
     if (config.PARKOPS_CAP_FEED_URL) {
       await this.run(new FeedPoller({ url: config.PARKOPS_CAP_FEED_URL, intervalMs: config.PARKOPS_CAP_FEED_INTERVAL_SEC * 1000, warnings: this.warnings, log: log.child({ module: 'cap-feed' }), metrics }));
@@ -247,7 +275,7 @@ export class Controller {
       this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
     // Uplinks come on ParkOps' broker unless LORAWAN_MQTT_URL names the network server's.
-    const uplinksHere = config.LORAWAN_MQTT_URL === undefined;
+    const uplinksHere = config.LORAWAN_MQTT_URL === undefined && !pgdb;
     this.mqtt = config.MQTT_URL
       ? new MqttClientLink({
           url: config.MQTT_URL,
@@ -271,6 +299,11 @@ export class Controller {
           accepts: uplinksHere ? (topic) => uplinkTopics.parse(topic) !== null : undefined,
         });
     this.ingest.publisher = this.publisher;
+    if (pgdb) {
+      await this.startCluster(pgdb);
+      log.info({ site: site.name, store: this.store.kind, role: this.role() }, 'ParkOps started (one of several processes on PostgreSQL)');
+      return;
+    }
     // The alert engine starts before messages flow; what it republishes at start waits for MQTT.
     await this.run(this.alerts);
     // After the engine (it raises the storm-mode alert there) and before messages flow.
@@ -278,7 +311,7 @@ export class Controller {
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
-    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0) {
+    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0 && !pgdb) {
       this.lorawan = new MqttClientLink({
         name: 'mqtt-lorawan',
         setting: 'LORAWAN_MQTT_URL',
@@ -299,6 +332,73 @@ export class Controller {
     // After the simulators: their Modbus server (for a site whose devices poll 127.0.0.1) is up by now.
     if (site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
     log.info({ site: site.name, store: this.store.kind, mqtt: this.mqtt.describe() }, 'ParkOps started');
+  }
+
+  role(): Role | undefined {
+    return this.election?.role;
+  }
+
+  /**
+   * Several processes on PostgreSQL: every process serves HTTP and follows the database; the one that
+   * wins the lease (ha/leader.ts) also runs the alert engine and notifications and, last, connects to
+   * the broker with the fixed client id and a persistent session (clean=false), so it takes over the
+   * session and every message the previous leader had not acknowledged. A leader that loses the lease
+   * stops those at once and `onDeposed` ends the process; it comes back (restarted) as a standby.
+   */
+  private async startCluster(pgdb: PgDatabase): Promise<void> {
+    const { config, log } = this;
+    this.alerts.ackForwarder = (id, by, note) => this.cluster!.requestAck(id, by, note);
+    this.cluster = new ClusterLink({
+      url: config.PARKOPS_DATABASE_URL!,
+      db: pgdb,
+      bus: this.bus,
+      log: log.child({ module: 'cluster' }),
+      role: () => this.election?.role ?? 'standby',
+      followAlerts: () => this.alerts.follow(),
+      followLive: () => this.live.load(),
+      applyAck: async (id, by, note) => {
+        const alert = await this.alerts.acknowledge(id, by, note);
+        // Stored, not just applied in memory (a fenced write may have been refused).
+        const stored = await this.alerts.get(id);
+        if (!stored?.ackedAt) throw new Error('the acknowledgement could not be stored');
+        return alert;
+      },
+    });
+    await this.run(this.cluster);
+    this.election = new LeaderElection({
+      db: pgdb,
+      log: log.child({ module: 'leader' }),
+      onElected: async (epoch) => {
+        const t0 = performance.now();
+        this.alerts.ackForwarder = null;
+        await this.live.load();
+        // The storm service raises its storm-mode alert through the engine: leader-only like the engine.
+        for (const m of [this.alerts, this.storm, this.notifier, this.mqtt] as Module[]) {
+          await m.start();
+          this.leaderModules.push(m);
+        }
+        this.mqttReady = true;
+        for (const send of this.beforeMqtt.splice(0)) send();
+        this.cluster?.elected();
+        if (config.PARKOPS_NODE_RED) await this.startNodeRed();
+        if (config.PARKOPS_SIMULATE) await this.startSimulators();
+        if (this.site.rooms.some((r) => r.levels.some((l) => l.modbus) || r.pumps.some((p) => p.modbus))) await this.startModbus();
+        log.info({ epoch, ms: Math.round(performance.now() - t0) }, 'leader: alert engine, notifications and the device broker started');
+      },
+      onLost: (why) => {
+        // Stop taking device messages first (their PUBACKs stop with the connection), then the rest.
+        // Each stop is bounded: a module waiting on the database (which may be what is gone) must not
+        // keep this process acting. MQTT goes first, so no PUBACK leaves after this point.
+        const modules = this.leaderModules.splice(0).reverse();
+        const bounded = (m: Module, ms: number): Promise<void> =>
+          Promise.race([m.stop().catch((err: unknown) => log.error({ module: m.name, err }, 'module failed to stop after the lease was lost')), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+        void (async () => {
+          for (const m of modules) await bounded(m, m === this.mqtt ? 1000 : 500);
+          this.onDeposed(why);
+        })();
+      },
+    });
+    await this.run(this.election);
   }
 
   /** Lines for the person who started ParkOps (printed by main.ts): what to set up next. */
@@ -390,7 +490,12 @@ export class Controller {
     if (!store.ok) problems.push(`store: ${store.detail}`);
     for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
-    const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: this.mqtt?.describe() ?? 'starting', store: store.detail };
+    const role = this.election?.role;
+    // A standby is not connected to the broker by design: the leader takes the device messages.
+    if (role === 'standby' && !mqttOk) problems.splice(problems.findIndex((p) => p.startsWith('mqtt:')), 1);
+    const mqttText = role === 'standby' ? 'standby (the leader takes the device messages)' : (this.mqtt?.describe() ?? 'starting');
+    const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: mqttText, store: store.detail };
+    if (role !== undefined) h.role = role;
     // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
     // working ParkOps), the problem line and `notifications.channels: 0` say it.
     if (this.notifier) {
@@ -420,7 +525,8 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const m of this.started.reverse()) {
+    // The leader's modules stop before the election hands the lease on (stop order: reverse of start).
+    for (const m of [...this.leaderModules.splice(0).reverse(), ...this.started.reverse()]) {
       try {
         await m.stop();
       } catch (err) {
@@ -429,5 +535,6 @@ export class Controller {
     }
     this.db.close();
     this.releasePid();
+    await this.pg?.pool.end().catch(() => undefined);
   }
 }

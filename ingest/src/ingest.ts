@@ -28,7 +28,7 @@ import type { Metrics } from './metrics.ts';
 import type { Publisher } from './module.ts';
 import type { Site } from '@parkops/contract/site/index.ts';
 import type { TimeSeriesStore } from './store/types.ts';
-import type { Awaitable, TransactionRunner, Tx } from './db/tx.ts';
+import { FencedOut, type Awaitable, type TransactionRunner, type Tx } from './db/tx.ts';
 
 export type HandleResult = 'accepted' | 'duplicate' | 'rejected' | 'ignored';
 export type Ack = (err?: Error) => void;
@@ -77,12 +77,16 @@ interface ToCommit {
  * in it for long (a batch costs about 10-15 µs a message: 8000 in about 100 ms, in a backlog only).
  */
 const MAX_BATCH = 8000;
+/** How long an asynchronous engine's batch is tried again before its messages are left to redelivery. */
+const RETRY_FOR_MS = 8000;
 
 export class Ingest {
   private pending: Pending[] = [];
   private flushScheduled = false;
   private rejectLogAt = 0;
   private rejectsSinceLog = 0;
+  /** The tail of the batches in flight on an asynchronous engine. */
+  private serial: Promise<void> = Promise.resolve();
   publisher: Publisher | null = null;
   translator: UplinkTranslator | null = null;
 
@@ -218,6 +222,18 @@ export class Ingest {
       for (let i = 0; i < batch.length; i++) batch[i]!.ack(toCommit[i] === 1 ? failure : undefined);
     };
     let committed: Awaitable<ReadingAccepted[]>;
+    if (!this.deps.transactions.synchronous) {
+      // An asynchronous engine (PostgreSQL): batches commit one after another, each planned against
+      // memory that holds the batches before it, so a failed batch never leaves a later one planned
+      // on state that was undone.
+      const run = this.serial.then(() => this.commitWithRetry(accepted));
+      this.serial = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      void run.then((events) => this.afterCommit(batch, events, report), failed);
+      return;
+    }
     try {
       committed = this.commitBatch(accepted);
     } catch (err) {
@@ -227,6 +243,30 @@ export class Ingest {
     // SQLite answers synchronously: the acks and events go out in this same pass.
     if (committed instanceof Promise) void committed.then((events) => this.afterCommit(batch, events, report), failed);
     else this.afterCommit(batch, committed, report);
+  }
+
+  /**
+   * A database server that restarts (or fails over) refuses connections for a few seconds. The batch
+   * is tried again for up to RETRY_FOR_MS before its messages are left unacknowledged for the broker
+   * to redeliver: later batches wait behind it (`serial`), so nothing is acknowledged out of order. A
+   * refusal by the fence (another process leads now) is final at once.
+   */
+  private async commitWithRetry(items: ToCommit[]): Promise<ReadingAccepted[]> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const t0 = Date.now();
+      const slow = setTimeout(() => this.deps.log.warn({ attempt, items: items.length }, 'ingest: a batch has been committing for 2 s'), 2000);
+      try {
+        return await this.commitBatch(items);
+      } catch (err) {
+        this.deps.log.debug({ ms: Date.now() - t0 }, 'ingest: batch failed');
+        if (err instanceof FencedOut || Date.now() - started > RETRY_FOR_MS) throw err;
+        this.deps.log.warn({ err: (err as Error).message, attempt }, 'ingest: the batch did not commit; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+      } finally {
+        clearTimeout(slow);
+      }
+    }
   }
 
   private afterCommit(batch: Pending[], events: ReadingAccepted[], report?: (r: HandleResult) => void): void {

@@ -39,6 +39,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Several processes on PostgreSQL: a leader that lost its lease has already stopped acting; it ends
+  // here, and its supervisor (Docker's restart policy, systemd) starts it again as a standby with
+  // fresh state. 75: EX_TEMPFAIL, "try again".
+  controller.onDeposed = (why) => {
+    log.error({ why }, 'no longer the leader: exiting so that a supervisor restarts this process as a standby');
+    setTimeout(() => process.exit(75), 100).unref();
+    void controller.stop().finally(() => process.exit(75));
+  };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -50,6 +50,8 @@ export const HealthResponseSchema = z
     outbox: z.object({ depth: z.number().int(), oldestAgeSec: z.number().nullable() }).optional(),
     /** extension: what carries alerts outside the dashboard; `channels` 0 means nobody is told */
     notifications: ChannelSummarySchema.optional(),
+    /** With PARKOPS_DATABASE_URL (docs/scale-out.md): whether this process is the leader or a standby. */
+    role: z.enum(['leader', 'standby']).optional(),
   })
   .meta({ id: 'Health' });
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -10,6 +10,7 @@
  * notifications) run only after its write settled, in the order of the changes: stored before
  * published. With SQLite a write is one synchronous statement, so the queue adds microseconds.
  */
+import { FencedOut } from '../db/tx.ts';
 import { randomBytes } from 'node:crypto';
 import type { EventBus, ReadingAccepted } from '../bus.ts';
 import type { Alert } from '@parkops/contract/api.ts';
@@ -92,6 +93,11 @@ export class AlertEngine implements Module, AlertSink {
   private queued = 0;
   /** Writes that failed since start (logged; for tests and the log). */
   writeFailures = 0;
+  /**
+   * Set on a standby (several processes on PostgreSQL): acknowledgements go to the leader's engine
+   * (ha/cluster.ts) instead of being applied here, where no rule runs.
+   */
+  ackForwarder: ((id: string, by: { username: string; ip?: string | undefined }, note?: string) => Promise<Alert>) | null = null;
   /** Open (not resolved) alerts by `rule|subject`. */
   private readonly open = new Map<string, AlertRecord>();
   /** Open alerts and resolved ones nobody acknowledged yet, by id: the `active` list. */
@@ -126,6 +132,9 @@ export class AlertEngine implements Module, AlertSink {
 
   async start(): Promise<void> {
     const now = this.clock.now();
+    // A standby promoted to leader starts from what is stored now, not from what it last followed.
+    this.byId.clear();
+    this.open.clear();
     for (const [k, v] of await this.repo.allState()) this.state.set(k, v);
     for (const a of await this.repo.active()) {
       this.byId.set(a.id, a);
@@ -152,7 +161,23 @@ export class AlertEngine implements Module, AlertSink {
       this.rooms.set(room.id, rules);
     }
     this.park = new ParkRules(this.site, this, store);
-    this.tracker = new IncidentTracker({
+    this.tracker = this.makeTracker(store);
+    await this.tracker.load();
+    // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
+    // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
+    for (const a of this.open.values()) this.publish(a);
+    for (const id of await this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
+    this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
+    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
+    // entered at start, and the API shows the room as the alerts stand from the first request.
+    this.tick();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+    this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
+  }
+
+  private makeTracker(store: StateStore): IncidentTracker {
+    return new IncidentTracker({
       repo: this.deps.incidents,
       alerts: this.repo,
       notifications: this.deps.notifications,
@@ -171,18 +196,34 @@ export class AlertEngine implements Module, AlertSink {
       current: (id) => this.byId.get(id),
       write: (what, w) => void this.enqueue(what, w),
     });
-    await this.tracker.load();
-    // Re-assert the retained messages: a publish lost while the broker was away converges here. Clearing
-    // an already empty retained topic is harmless, so recently resolved alerts are cleared once more.
-    for (const a of this.open.values()) this.publish(a);
-    for (const id of await this.repo.resolvedSince(now - RECLEAR_WITHIN_MS)) this.clearRetained(id);
-    this.unsubscribe = this.bus.on('reading.accepted', (e) => this.onReading(e));
-    // Judge every room once now, not a tick later: a hold that ran out while the engine was down is
-    // entered at start, and the API shows the room as the alerts stand from the first request.
-    this.tick();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
-    this.log.info({ open: this.open.size, active: this.byId.size, downtimeMs: downtime }, 'alert engine started');
+  }
+
+  /**
+   * A standby's view (several processes on PostgreSQL): the active alerts as the leader stored them,
+   * read again, without running any rule. Returns the alerts whose stored row changed since the last call.
+   */
+  async follow(): Promise<Alert[]> {
+    // Incident lists and timelines are read through the tracker; a standby never ran start().
+    this.tracker ??= this.makeTracker({ load: <T>(key: string) => this.state.get(key) as T | undefined, save: () => undefined });
+    const rows = await this.repo.active();
+    const changed: Alert[] = [];
+    const seen = new Set<string>();
+    for (const a of rows) {
+      seen.add(a.id);
+      const had = this.byId.get(a.id);
+      if (!had || had.updatedAt !== a.updatedAt || had.state !== a.state) changed.push(toAlert(a));
+      this.byId.set(a.id, a);
+      if (a.state !== 'resolved') this.open.set(`${a.rule}|${a.subject}`, a);
+    }
+    for (const [id, a] of this.byId) {
+      if (seen.has(id)) continue;
+      this.byId.delete(id);
+      this.open.delete(`${a.rule}|${a.subject}`);
+      const now = await this.repo.get(id);
+      if (now) changed.push(toAlert(now));
+    }
+    for (const [k, a] of this.open) if (!seen.has(a.id) || a.state === 'resolved') this.open.delete(k);
+    return changed;
   }
 
   async stop(): Promise<void> {
@@ -217,6 +258,12 @@ export class AlertEngine implements Module, AlertSink {
         await write();
       } catch (err) {
         this.writeFailures++;
+        // A write refused because another process is now the leader (fencing on PostgreSQL): this
+        // engine is deposed and must not announce or notify anything, or two processes would.
+        if (err instanceof FencedOut) {
+          this.log.warn({ what }, 'alert engine: not the leader any more; the change is neither stored nor announced');
+          return;
+        }
         this.log.error({ err, what }, 'alert engine: a write failed; the change stays in memory and is announced anyway');
       } finally {
         this.queued--;
@@ -534,6 +581,7 @@ export class AlertEngine implements Module, AlertSink {
 
   /** Acknowledges an alert; resolves once the acknowledgement is stored, to the acknowledged alert. */
   async acknowledge(id: string, by: { username: string; ip?: string | undefined }, note?: string): Promise<Alert> {
+    if (this.ackForwarder) return this.ackForwarder(id, by, note);
     const a = this.byId.get(id) ?? (await this.stored(id));
     if (!a) throw new AlertNotFound(`no alert with id "${id}"`);
     const now = this.clock.now();

@@ -208,6 +208,10 @@ export interface AlertRepository {
   events(alertId: string): Promise<AlertEvent[]>;
   allState(): Promise<Map<string, unknown>>;
   saveState(entries: ReadonlyArray<[string, unknown]>, now: number): Promise<void>;
+}
+
+/** Pruning of old alerts (the retention service; the SQLite implementation has it, PostgreSQL not yet). */
+export interface AlertRetention {
   /**
    * Retention: deletes at most `limit` alerts (with their events) that were resolved AND acknowledged
    * before `cutoffMs`, skipping those `inUse` names (still attached to an incident that is kept). An
@@ -268,7 +272,7 @@ export function toAlert(a: AlertRecord): Alert {
   return out;
 }
 
-export class SqliteAlertRepository implements AlertRepository {
+export class SqliteAlertRepository implements AlertRepository, AlertRetention {
   private readonly stmts;
 
   constructor(private readonly db: Db) {

@@ -50,6 +50,10 @@ export interface IncidentRepository {
   get(id: string): Promise<IncidentRecord | undefined>;
   /** Incidents overlapping [from, to], of one room when given, newest first. */
   list(q: { from: number; to: number; room?: string | undefined; limit: number }): Promise<IncidentRecord[]>;
+}
+
+/** Pruning of old incidents (the retention service; the SQLite implementation has it, PostgreSQL not yet). */
+export interface IncidentRetention {
   /** Retention: deletes at most `limit` incidents that ended before `cutoffMs`, with their events and alert links (never an open one). */
   pruneBefore(cutoffMs: number, limit: number): Promise<number>;
   /** Which of these alerts are attached to an incident still stored. */
@@ -66,7 +70,7 @@ interface Row {
 }
 const fromRow = (r: Row): IncidentRecord => ({ id: r.id, room: r.room, startedAt: r.started_at, endedAt: r.ended_at, peakMm: r.peak_mm, peakAt: r.peak_at });
 
-export class SqliteIncidentRepository implements IncidentRepository {
+export class SqliteIncidentRepository implements IncidentRepository, IncidentRetention {
   private readonly stmts;
 
   constructor(private readonly db: Db) {

@@ -33,9 +33,9 @@ export interface ModuleSchema {
   migrations: readonly Migration[];
 }
 
-export interface PlannedStep {
+export interface PlannedStep<M extends { version: number } = Migration> {
   module: string;
-  migration: Migration;
+  migration: M;
 }
 
 export interface NewerModule {
@@ -45,9 +45,15 @@ export interface NewerModule {
   known: number;
 }
 
-export interface MigrationPlan {
-  pending: PlannedStep[];
+export interface MigrationPlan<M extends { version: number } = Migration> {
+  pending: PlannedStep<M>[];
   newer: NewerModule[];
+}
+
+/** What planning needs of a module's list, whatever the engine (the PostgreSQL lists hold SQL only). */
+export interface SchemaList<M extends { version: number } = { version: number }> {
+  module: string;
+  migrations: readonly M[];
 }
 
 /** The database was written by a newer ParkOps: nothing was changed. */
@@ -66,11 +72,11 @@ export class SchemaTooNew extends Error {
 }
 
 /** The newest version a module's list knows (0 for an empty list). */
-export function knownVersion(schema: ModuleSchema): number {
+export function knownVersion(schema: SchemaList): number {
   return schema.migrations.at(-1)?.version ?? 0;
 }
 
-function checkDeclarations(schemas: readonly ModuleSchema[]): void {
+function checkDeclarations(schemas: readonly SchemaList[]): void {
   const seen = new Set<string>();
   for (const s of schemas) {
     if (seen.has(s.module)) throw new Error(`schema of module "${s.module}" is declared twice`);
@@ -87,10 +93,10 @@ function checkDeclarations(schemas: readonly ModuleSchema[]): void {
  * What must run, given the stored versions. `complete`: `schemas` is every module this code has, so a
  * stored module missing from it was made by a newer release.
  */
-export function planMigrations(stored: ReadonlyMap<string, number>, schemas: readonly ModuleSchema[], opts: { complete: boolean }): MigrationPlan {
+export function planMigrations<M extends { version: number } = Migration>(stored: ReadonlyMap<string, number>, schemas: readonly SchemaList<M>[], opts: { complete: boolean }): MigrationPlan<M> {
   checkDeclarations(schemas);
   const newer: NewerModule[] = [];
-  const pending: PlannedStep[] = [];
+  const pending: PlannedStep<M>[] = [];
   const declared = new Set(schemas.map((s) => s.module));
   for (const s of schemas) {
     const at = stored.get(s.module) ?? 0;

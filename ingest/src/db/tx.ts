@@ -19,6 +19,14 @@ export interface Tx {
   readonly [txBrand]: true;
 }
 
+/** The write was refused because this process is not (or no longer) the leader. Nothing was changed. */
+export class FencedOut extends Error {
+  constructor(what: string) {
+    super(`not the leader: ${what} was not written (another ParkOps process holds the lease)`);
+    this.name = 'FencedOut';
+  }
+}
+
 export type Awaitable<T> = T | Promise<T>;
 
 /**

@@ -315,7 +315,7 @@ export function toSession(row: { pass: string; gate_in: string; entry_at: number
   return s;
 }
 
-function toReading(kind: Reading['kind'], subject: string, target: Subject | null, row: Row, site: Site): Reading {
+export function toReading(kind: Reading['kind'], subject: string, target: Subject | null, row: Row, site: Site): Reading {
   const ts = row.ts as number;
   const roomId = roomOf(target) ?? '';
   switch (kind) {

@@ -92,7 +92,7 @@ export interface RawRetention {
 
 export interface TimeSeriesStore {
   /** For logs and the health text only; nothing branches on it. */
-  readonly kind: 'sqlite' | 'influxdb';
+  readonly kind: 'sqlite' | 'influxdb' | 'postgresql';
   /** Opens files or checks the server; throws a clear error when it cannot. */
   start(): Promise<void>;
   stop(): Promise<void>;
