@@ -5,6 +5,7 @@
  * running server has mounted, both ways, so a route cannot be added or removed without its entry here.
  */
 import { z } from 'zod';
+import { backupRequest, backupResponse, storageResponse } from './ops.ts';
 import {
   AlertSchema,
   ChannelSummarySchema,
@@ -500,6 +501,37 @@ export const ROUTES: readonly RouteDoc[] = [
     tag: 'push',
     summary: 'Send a test notification to your subscriptions',
     responses: { 202: json('queued', PushTestResponseSchema), 409: fail('no subscription yet'), 503: fail('push is off') },
+  },
+
+  // ---- operations (docs/operations.md) ----
+  {
+    method: 'get',
+    path: '/api/admin/storage',
+    access: 'admin',
+    extension: true,
+    tag: 'ops',
+    summary: 'What the database costs: size, rows per table, the oldest raw reading, the last backup, retention',
+    responses: { 200: json('the figures', storageResponse) },
+  },
+  {
+    method: 'post',
+    path: '/api/admin/backup',
+    access: 'admin',
+    extension: true,
+    tag: 'ops',
+    summary: 'Back up the running database into the data folder (SQLite online backup; audited)',
+    body: { schema: backupRequest },
+    responses: { 201: json('the backup, with its download path', backupResponse), 409: fail('a backup is being written already') },
+  },
+  {
+    method: 'get',
+    path: '/api/admin/backups/:name',
+    access: 'admin',
+    extension: true,
+    tag: 'ops',
+    summary: 'Download a backup made from the admin page',
+    params: { name: 'the backup file name from POST /api/admin/backup' },
+    responses: { 200: { description: 'the SQLite database file', type: 'application/octet-stream' }, 404: fail('no such backup') },
   },
 ];
 
