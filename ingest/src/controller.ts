@@ -488,7 +488,6 @@ export class Controller {
     const problems: string[] = [];
     if (!mqttOk) problems.push(`mqtt: ${this.mqtt?.describe() ?? 'starting'}`);
     if (!store.ok) problems.push(`store: ${store.detail}`);
-    for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     if (this.lorawan && !this.lorawan.connected) problems.push(`lorawan mqtt: ${this.lorawan.describe()}`);
     const role = this.election?.role;
     // A standby is not connected to the broker by design: the leader takes the device messages.
@@ -496,6 +495,9 @@ export class Controller {
     const mqttText = role === 'standby' ? 'standby (the leader takes the device messages)' : (this.mqtt?.describe() ?? 'starting');
     const h: HealthResponse = { status: problems.length === 0 ? 'ok' : 'degraded', mqtt: mqttText, store: store.detail };
     if (role !== undefined) h.role = role;
+    // What an operator should fix but does not stop the store (a retention policy that disagrees with
+    // the setting) is said, without degrading the status.
+    for (const p of store.problems ?? []) problems.push(`store: ${p}`);
     // No channel is a warning, not an outage: the status stays ok (a load balancer must not drop a
     // working ParkOps), the problem line and `notifications.channels: 0` say it.
     if (this.notifier) {
