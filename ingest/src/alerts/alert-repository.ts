@@ -145,14 +145,15 @@ export interface AlertRecord {
   escalatedAt: number | null;
 }
 
-interface AlertRow {
+/** An `alerts` row; `D` is how the engine's driver returns `details` (SQLite: JSON text, PostgreSQL: JSONB, already parsed). */
+export interface AlertRow<D = string | null> {
   id: string;
   rule: string;
   subject: string;
   severity: AlertSeverity;
   state: AlertState;
   message: string;
-  details: string | null;
+  details: D;
   value: number | null;
   room: string | null;
   eta_min: number | null;
@@ -221,7 +222,8 @@ export interface AlertRetention {
   pruneBefore(cutoffMs: number, limit: number, inUse: (ids: string[]) => Promise<ReadonlySet<string>>): Promise<number>;
 }
 
-function fromRow(r: AlertRow): AlertRecord {
+/** The record of a row, whatever the engine; `details` decodes the driver's value. */
+export function alertFromRow<D>(r: AlertRow<D>, details: (d: D) => AlertDetails | null): AlertRecord {
   return {
     id: r.id,
     rule: r.rule,
@@ -229,7 +231,7 @@ function fromRow(r: AlertRow): AlertRecord {
     severity: r.severity,
     state: r.state,
     message: r.message,
-    details: r.details === null ? null : (JSON.parse(r.details) as AlertDetails),
+    details: details(r.details),
     value: r.value,
     room: r.room,
     etaMin: r.eta_min,
@@ -245,6 +247,8 @@ function fromRow(r: AlertRow): AlertRecord {
     escalatedAt: r.escalated_at,
   };
 }
+
+const fromRow = (r: AlertRow): AlertRecord => alertFromRow(r, (d) => (d === null ? null : (JSON.parse(d) as AlertDetails)));
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

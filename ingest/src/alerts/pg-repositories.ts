@@ -8,7 +8,7 @@
  */
 import type { AlertDetails, AlertSeverity, AlertState } from '@parkops/contract/api.ts';
 import type { PgDatabase, PgModuleSchema } from '../db/pg.ts';
-import type { AlertEvent, AlertRecord, AlertRepository, ChangeRecord } from './alert-repository.ts';
+import { alertFromRow, type AlertEvent, type AlertRecord, type AlertRepository, type AlertRow as SharedAlertRow, type ChangeRecord } from './alert-repository.ts';
 import type { IncidentEvent, IncidentRecord, IncidentRepository } from './incident-repository.ts';
 
 const SCHEMA_V1 = `
@@ -71,53 +71,9 @@ export const PG_ALERTS_SCHEMA: PgModuleSchema = {
   ],
 };
 
-interface AlertRow {
-  id: string;
-  rule: string;
-  subject: string;
-  severity: AlertSeverity;
-  state: AlertState;
-  message: string;
-  details: AlertRecord['details'];
-  value: number | null;
-  room: string | null;
-  eta_min: number | null;
-  eta_target: string | null;
-  grade: number;
-  started_at: number;
-  updated_at: number;
-  acked_at: number | null;
-  acked_by: string | null;
-  ack_note: string | null;
-  resolved_at: number | null;
-  escalate_from: number;
-  escalated_at: number | null;
-}
+type AlertRow = SharedAlertRow<AlertRecord['details'] | undefined>;
 
-function fromRow(r: AlertRow): AlertRecord {
-  return {
-    id: r.id,
-    rule: r.rule,
-    subject: r.subject,
-    severity: r.severity,
-    state: r.state,
-    message: r.message,
-    details: r.details ?? null,
-    value: r.value,
-    room: r.room,
-    etaMin: r.eta_min,
-    etaTarget: r.eta_target,
-    grade: r.grade,
-    startedAt: r.started_at,
-    updatedAt: r.updated_at,
-    ackedAt: r.acked_at,
-    ackedBy: r.acked_by,
-    ackNote: r.ack_note,
-    resolvedAt: r.resolved_at,
-    escalateFrom: r.escalate_from,
-    escalatedAt: r.escalated_at,
-  };
-}
+const fromRow = (r: AlertRow): AlertRecord => alertFromRow(r, (d) => d ?? null);
 
 const UPSERT = `INSERT INTO alerts (id, rule, subject, severity, state, message, details, value, room, eta_min, eta_target, grade,
     started_at, updated_at, acked_at, acked_by, ack_note, resolved_at, escalate_from, escalated_at)
