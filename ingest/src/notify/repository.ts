@@ -30,22 +30,8 @@ export interface PendingDelivery extends NewDelivery {
   attempts: number;
 }
 
-/** One try, recorded with the delivery's new state in one write. */
-export interface AttemptRecord {
-  deliveryId: number;
-  alertId: string;
-  change: string;
-  channel: string;
-  /** redacted */
-  target: string;
-  attempt: number;
-  status: AttemptStatus;
-  httpStatus: number | null;
-  error: string | null;
-  errorCode: DeliveryErrorCode | null;
-  /** ISO 8601 */
-  at: string;
-  durationMs: number;
+/** One try, recorded with the delivery's new state in one write: the attempt as readers see it, and when it is tried next. */
+export interface AttemptRecord extends Omit<NotificationAttempt, 'id'> {
   /** when the delivery is tried next, while `status` is `retrying` */
   nextAt: number;
 }
