@@ -20,6 +20,7 @@ import { createLogger } from '../ingest/src/log.ts';
 import { Metrics } from '../ingest/src/metrics.ts';
 import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase } from '../ingest/src/store/db.ts';
+import { SqliteDevicesRepository } from '../ingest/src/devices/repository.ts';
 import { SqliteStore } from '../ingest/src/store/sqlite-store.ts';
 
 const n = Number(process.argv[2] ?? 20_000);
@@ -36,7 +37,7 @@ async function setup() {
   await live.load();
   const topics = new Topics();
   const ingest = new Ingest({ transactions: new SqliteTransactions(db), store, live, bus: new EventBus(log), topics, site, metrics: new Metrics(), log });
-  const registry = new DeviceRegistry({ db, site, topics, uplinkTopics: new UplinkTopics({ chirpstack: 'application/+/device/+/event/up', tts: null }), live, log, audit: () => undefined });
+  const registry = new DeviceRegistry({ repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics: new UplinkTopics({ chirpstack: 'application/+/device/+/event/up', tts: null }), live, log, audit: () => undefined });
   await registry.start();
   await registry.setBinding('bench', undefined, 'L1', { devEui: '24E124710B423527', codec: 'milesight-em310-udl', params: { mountMm: 2500 } });
   ingest.translator = registry;

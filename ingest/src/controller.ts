@@ -229,7 +229,7 @@ export class Controller {
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
-    this.devices = new DeviceRegistry({ db, repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
+    this.devices = new DeviceRegistry({ repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
     // Bindings and uplink counters are not on PostgreSQL yet: their participant writes SQLite, so
     // with PARKOPS_DATABASE_URL uplinks are not translated (docs/scale-out.md).

@@ -8,41 +8,68 @@ import { AlertDetailsSchema, AlertSchema, isoTime, USAGE_EVERIES } from './api.t
 import type { RoomAckResponse } from './acknowledge.ts';
 import { ATTEMPT_STATUSES, DELIVERY_ERROR_CODES, type NotificationAttempt, type NotificationStats } from './notifications.ts';
 
-/** A query time: ISO 8601 with a zone offset (or Z), or epoch milliseconds. */
-const queryTime = () => z.string().describe('ISO 8601 with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds');
-const siteId = () => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
-const format = () => z.enum(['json', 'csv']).default('json').describe('csv: the same data as a UTF-8 CSV file (with a BOM, spreadsheet formulas neutralised)');
+/**
+ * A query time: ISO 8601 with a zone offset (or Z), or epoch milliseconds; parsed to epoch ms. The
+ * routers validate with these schemas, so the document and the checks cannot disagree.
+ */
+const queryTime = () =>
+  z
+    .string()
+    .trim()
+    .transform((s, ctx) => {
+      const ms = /^\d{1,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? Date.parse(s) : NaN;
+      if (!Number.isFinite(ms)) {
+        ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe('ISO 8601 with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds');
+const siteId = (what: string) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, `must be a ${what} id`);
+const format = () => z.enum(['json', 'csv'], { message: 'must be json or csv' }).default('json').describe('csv: the same data as a UTF-8 CSV file (with a BOM, spreadsheet formulas neutralised)');
+const activeOrAll = (active: string) => z.enum(['active', 'all'], { message: 'must be active or all' }).default('active').describe(active);
 
 // ---- query parameters ----
 
-export const RangeQuerySchema = z.object({
-  from: queryTime().optional().describe('start of the range; default: `to` minus the route\'s default span'),
+const rangeShape = {
+  from: queryTime().optional().describe("start of the range; default: `to` minus the route's default span"),
   to: queryTime().optional().describe('end of the range; default: now'),
-});
-export const AlertsQuerySchema = RangeQuerySchema.extend({
-  state: z.enum(['active', 'all']).default('active').describe('active: not resolved, or resolved but never acknowledged'),
-});
-export const UsageQuerySchema = RangeQuerySchema.extend({
+};
+/** `from` must not be after `to`. (Typed on its own: the generic shape below hides the two fields from TypeScript.) */
+const ordered = (q: object): boolean => {
+  const { from, to } = q as { from?: number; to?: number };
+  return from === undefined || to === undefined || from <= to;
+};
+/** A query with `from`/`to` and the route's own fields. */
+const rangeQuery = <T extends z.ZodRawShape>(more: T) => z.object({ ...more, ...rangeShape }).refine(ordered, { message: 'from must not be after to', path: ['from'] });
+
+export const RangeQuerySchema = rangeQuery({});
+export const AlertsQuerySchema = rangeQuery({ state: activeOrAll('active: not resolved, or resolved but never acknowledged') });
+export const UsageQuerySchema = rangeQuery({
   subject: z.string().describe('parking, parking/{zoneId} or venues/{venueId}'),
   every: z.enum(USAGE_EVERIES).default('1h'),
   format: format(),
 });
-export const IncidentsQuerySchema = RangeQuerySchema.extend({ room: siteId().optional() });
-export const IncidentQuerySchema = z.object({ format: format() });
+export const IncidentsQuerySchema = rangeQuery({ room: siteId('room').optional() });
+export const IncidentQuerySchema = z.object({
+  format: format(),
+  lang: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).optional().describe('with format=csv: the language of the headings and words; default en'),
+});
+const wholeNumber = 'must be a whole number 1..1000';
 export const WarningsQuerySchema = z.object({
-  state: z.enum(['active', 'all']).default('active').describe('active: in force for the site now'),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  state: activeOrAll('active: in force for the site now'),
+  limit: z.coerce.number({ message: wholeNumber }).int(wholeNumber).min(1, wholeNumber).max(1000, wholeNumber).default(200),
 });
 export const BindingsImportQuerySchema = z.object({ dryRun: z.enum(['true', 'false', '1', '0']).optional().describe('true: check the file, change nothing') });
-export const ReportQuerySchema = RangeQuerySchema.extend({
+const reportShape = {
   format: format(),
   table: z.string().optional().describe('with format=csv: which table of the report (e.g. days, occupancy, hours, heatmap)'),
   every: z.enum(USAGE_EVERIES).optional(),
-});
-export const ParkingReportQuerySchema = ReportQuerySchema.extend({ zone: siteId().optional() });
-export const VenuesReportQuerySchema = ReportQuerySchema.extend({ venue: siteId().optional() });
-export const FloodReportQuerySchema = ReportQuerySchema.extend({ room: siteId().optional() });
-export const HeatmapQuerySchema = RangeQuerySchema.extend({ subject: z.string().default('parking'), format: format() });
+};
+export const ParkingReportQuerySchema = rangeQuery({ ...reportShape, zone: siteId('zone').optional() });
+export const VenuesReportQuerySchema = rangeQuery({ ...reportShape, venue: siteId('venue').optional() });
+export const FloodReportQuerySchema = rangeQuery({ ...reportShape, room: siteId('room').optional() });
+export const HeatmapQuerySchema = rangeQuery({ subject: z.string().default('parking'), format: format() });
 
 // ---- request bodies ----
 

@@ -11,29 +11,9 @@ import type { Alert, Role } from '@parkops/contract/api.ts';
 import { ackBody, type RoomAckResponse } from '@parkops/contract/acknowledge.ts';
 import type { ErrorCode, ErrorParams } from '@parkops/contract/errors.ts';
 import { parseSubject, roomOf } from '@parkops/contract/subjects.ts';
+import { AlertsQuerySchema, IncidentQuerySchema, IncidentsQuerySchema } from '@parkops/contract/http.ts';
 import { errorBody } from '../api/http-errors.ts';
 import { AlertNotAckable, AlertNotFound, type AlertEngine } from './alert-engine.ts';
-
-/** ISO 8601 with a zone offset (or Z), or epoch milliseconds, as everywhere in the contract. */
-const time = z
-  .string()
-  .trim()
-  .transform((s, ctx) => {
-    const ms = /^\d{1,15}$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? Date.parse(s) : NaN;
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time with a zone offset (e.g. 2026-07-01T08:00:00Z) or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const range = z
-  .object({ from: time.optional(), to: time.optional() })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
-
-const alertsQuery = z.intersection(z.object({ state: z.enum(['active', 'all'], { message: 'must be active or all' }).default('active') }), range);
-const incidentsQuery = z.intersection(z.object({ room: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a room id').optional() }), range);
-const incidentQuery = z.object({ format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).default('json'), lang: z.enum(['en', 'zh-CN'], { message: 'must be en or zh-CN' }).optional() });
 
 function problem(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'request'}: ${i.message}`).join('; ');
@@ -55,7 +35,7 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
   const responder = guard.requireRole('responder');
 
   router.get('/alerts', viewer, caught(async (req, res) => {
-    const q = alertsQuery.safeParse(req.query);
+    const q = AlertsQuerySchema.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
     res.json(await engine.list(q.data));
   }));
@@ -99,13 +79,13 @@ export function alertsRouter(engine: AlertEngine, guard: { requireRole(role: Rol
   }));
 
   router.get('/incidents', viewer, caught(async (req, res) => {
-    const q = incidentsQuery.safeParse(req.query);
+    const q = IncidentsQuerySchema.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
     res.json(await engine.incidents(q.data));
   }));
 
   router.get('/incidents/:id', viewer, caught(async (req, res) => {
-    const q = incidentQuery.safeParse(req.query);
+    const q = IncidentQuerySchema.safeParse(req.query);
     if (!q.success) return send400(res, q.error);
     const id = req.params.id ?? '';
     if (q.data.format === 'csv') {

@@ -15,6 +15,7 @@ import { loadSite } from '@parkops/contract/site/index.ts';
 import { openDatabase, type Db } from '../store/db.ts';
 import { SqliteTransactions } from '../db/tx.ts';
 import { SqliteLiveRepository } from '../live-state.ts';
+import { SqliteDevicesRepository } from './repository.ts';
 import { DeviceRegistry, DevicesError } from './registry.ts';
 
 const site = loadSite();
@@ -41,7 +42,7 @@ describe('DeviceRegistry', () => {
   const open = async (): Promise<DeviceRegistry> => {
     const live = new LiveState(new SqliteLiveRepository(db), site);
     await live.load();
-    const r = new DeviceRegistry({ db, site, topics: new Topics(), uplinkTopics, live, log, audit: (e) => audit.push(e) });
+    const r = new DeviceRegistry({ repository: new SqliteDevicesRepository(db), site, topics: new Topics(), uplinkTopics, live, log, audit: (e) => audit.push(e) });
     await r.start();
     return r;
   };

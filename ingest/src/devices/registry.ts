@@ -14,10 +14,9 @@ import type { LiveState } from '../live-state.ts';
 import type { Logger } from '../log.ts';
 import { systemClock, type Clock, type Module } from '../module.ts';
 import type { DeviceRef, Site } from '@parkops/contract/site/index.ts';
-import type { Db } from '../store/db.ts';
 import { parseBindingsCsv } from './bindings-csv.ts';
 import { CODECS, type AnyCodec, type CounterState, type CounterStore, type Telemetry } from './codecs/index.ts';
-import { SqliteDevicesRepository, type BindingRecord, type CounterRecord, type DevicesRepository, type TelemetryRecord } from './repository.ts';
+import type { BindingRecord, CounterRecord, DevicesRepository, TelemetryRecord } from './repository.ts';
 import type { Tx } from '../db/tx.ts';
 import { decodeBase64, normalizeDevEui, parseUplink, type Uplink } from './uplinks.ts';
 
@@ -33,7 +32,8 @@ export class DevicesError extends Error {
 }
 
 export interface RegistryDeps {
-  db: Db;
+  /** where bindings, telemetry and counters are kept (the registry's own tables) */
+  repository: DevicesRepository;
   site: Site;
   topics: Topics;
   uplinkTopics: UplinkTopics;
@@ -44,8 +44,6 @@ export interface RegistryDeps {
   /** the auth module's audit log */
   audit: (entry: { actor: string; action: string; target?: string; ip?: string; detail?: object }) => void;
   clock?: Clock;
-  /** tests: another storage */
-  repository?: DevicesRepository;
 }
 
 export interface BindingInput {
@@ -96,7 +94,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   private readonly unboundLogged = new Set<string>();
 
   constructor(private readonly deps: RegistryDeps) {
-    this.repo = deps.repository ?? new SqliteDevicesRepository(deps.db);
+    this.repo = deps.repository;
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log.child({ module: 'devices' });
   }

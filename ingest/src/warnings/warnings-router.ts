@@ -8,18 +8,13 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { asyncRouter, caught } from '../api/async-routes.ts';
-import { z } from 'zod';
 import type { Role } from '@parkops/contract/api.ts';
 import { MAX_CAP_BYTES } from '@parkops/contract/cap.ts';
+import { WarningsQuerySchema } from '@parkops/contract/http.ts';
 import type { WarningService } from './warning-service.ts';
 
 /** The media types CAP is sent as: RFC 4288's application/cap+xml, and generic XML. */
 export const CAP_MEDIA_TYPES = ['application/cap+xml', 'application/xml', 'text/xml'];
-
-const listQuery = z.object({
-  state: z.enum(['active', 'all'], { message: 'must be active or all' }).default('active'),
-  limit: z.coerce.number({ message: 'must be a whole number 1..1000' }).int('must be a whole number 1..1000').min(1, 'must be a whole number 1..1000').max(1000, 'must be a whole number 1..1000').default(200),
-});
 
 interface Guard {
   requireRole(role: Role): RequestHandler;
@@ -47,7 +42,7 @@ export function warningsRouter(warnings: WarningService, guard: Guard): express.
   }));
 
   router.get('/warnings', viewer, caught(async (req, res) => {
-    const q = listQuery.safeParse(req.query);
+    const q = WarningsQuerySchema.safeParse(req.query);
     if (!q.success) return void res.status(400).json({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
     res.json(await warnings.list(q.data));
   }));

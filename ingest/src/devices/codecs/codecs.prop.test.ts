@@ -17,7 +17,6 @@ import { Topics, UplinkTopics } from '@parkops/contract/topics.ts';
 import type { LiveState } from '../../live-state.ts';
 import { createLogger } from '../../log.ts';
 import { loadSite, type DeviceKind } from '@parkops/contract/site/index.ts';
-import type { Db } from '../../store/db.ts';
 import { DeviceRegistry } from '../registry.ts';
 import type { DevicesRepository } from '../repository.ts';
 import { CODECS } from './index.ts';
@@ -155,7 +154,6 @@ describe('the uplink translator', () => {
   };
   it('never throws on arbitrary uplink JSON, bound or not', async () => {
     const registry = new DeviceRegistry({
-      db: null as unknown as Db,
       site,
       topics: new Topics(),
       uplinkTopics: new UplinkTopics({ chirpstack: 'application/+/device/+/event/up', tts: 'v3/+/devices/+/up' }),
