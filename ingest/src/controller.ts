@@ -36,6 +36,7 @@ import { DeviceRegistry } from './devices/registry.ts';
 import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormSourceOf } from './storm/index.ts';
 import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
+import { PgDevicesRepository, PG_DEVICES_SCHEMA } from './devices/pg-repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
 import { RetentionService, retentionTasks } from './retention/retention-service.ts';
@@ -131,7 +132,7 @@ export class Controller {
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
     const pgdb = this.pg;
-    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
+    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA, PG_DEVICES_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
     const live = (this.live = new LiveState(pgdb ? new PgLiveRepository(pgdb) : new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : pgdb ? new PgStore(pgdb, site) : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
@@ -229,11 +230,9 @@ export class Controller {
     this.http.useApi(reportsRouter(this.reports, guard));
     // LoRaWAN network servers (docs/api.md, LoRaWAN): the registry translates uplinks for ingest.
     const uplinkTopics = new UplinkTopics({ chirpstack: config.LORAWAN_CHIRPSTACK_TOPIC, tts: config.LORAWAN_TTS_TOPIC });
-    this.devices = new DeviceRegistry({ repository: new SqliteDevicesRepository(db), site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
+    this.devices = new DeviceRegistry({ repository: pgdb ? new PgDevicesRepository(pgdb) : new SqliteDevicesRepository(db), shared: pgdb !== null, site, topics, uplinkTopics, live, flood, log, audit: (e) => this.auth.audit(e) });
     await this.run(this.devices);
-    // Bindings and uplink counters are not on PostgreSQL yet: their participant writes SQLite, so
-    // with PARKOPS_DATABASE_URL uplinks are not translated (docs/scale-out.md).
-    if (!pgdb) this.ingest.translator = this.devices;
+    this.ingest.translator = this.devices;
     this.http.useApi(devicesRouter(this.devices, guard));
     this.http.app.use('/api/notifications', caught(guard.requireRole('viewer')), this.notifier.router());
     this.http.useApi(pushRouter({ channel: push.channel, offReason: push.offReason, repo: push.repo, guard, log, queue: (d) => this.notifier.queueChannel('webpush', '', 'test', d), changed: () => void this.notifier.refreshSummary() }));
@@ -275,7 +274,7 @@ export class Controller {
       this.ingest.enqueue(topic, payload, receivedAt, ack, replayed);
     };
     // Uplinks come on ParkOps' broker unless LORAWAN_MQTT_URL names the network server's.
-    const uplinksHere = config.LORAWAN_MQTT_URL === undefined && !pgdb;
+    const uplinksHere = config.LORAWAN_MQTT_URL === undefined;
     this.mqtt = config.MQTT_URL
       ? new MqttClientLink({
           url: config.MQTT_URL,
@@ -298,6 +297,21 @@ export class Controller {
           auth: config.MQTT_PASSWORD_FILE ? loadBrokerAuth(config.MQTT_PASSWORD_FILE, config.MQTT_ACL_FILE) : undefined,
           accepts: uplinksHere ? (topic) => uplinkTopics.parse(topic) !== null : undefined,
         });
+    // The network servers' broker (LORAWAN_MQTT_URL), when it is not ParkOps' own: taken like the device broker (on the leader only).
+    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0) {
+      this.lorawan = new MqttClientLink({
+        name: 'mqtt-lorawan',
+        setting: 'LORAWAN_MQTT_URL',
+        url: config.LORAWAN_MQTT_URL,
+        clientId: config.LORAWAN_MQTT_CLIENT_ID,
+        topics,
+        bus,
+        log: log.child({ link: 'lorawan' }),
+        onMessage,
+        filters: uplinkTopics.subscriptions,
+        announce: false,
+      });
+    }
     this.ingest.publisher = this.publisher;
     if (pgdb) {
       await this.startCluster(pgdb);
@@ -311,21 +325,7 @@ export class Controller {
     await this.run(this.mqtt);
     this.mqttReady = true;
     for (const send of this.beforeMqtt.splice(0)) send();
-    if (config.LORAWAN_MQTT_URL !== undefined && uplinkTopics.subscriptions.length > 0 && !pgdb) {
-      this.lorawan = new MqttClientLink({
-        name: 'mqtt-lorawan',
-        setting: 'LORAWAN_MQTT_URL',
-        url: config.LORAWAN_MQTT_URL,
-        clientId: config.LORAWAN_MQTT_CLIENT_ID,
-        topics,
-        bus,
-        log: log.child({ link: 'lorawan' }),
-        onMessage,
-        filters: uplinkTopics.subscriptions,
-        announce: false,
-      });
-      await this.run(this.lorawan);
-    }
+    if (this.lorawan) await this.run(this.lorawan);
     metrics.add(new Gauge('parkops_mqtt_connected', 'MQTT link up (1) or down (0)', () => (this.mqtt.connected ? 1 : 0)));
 
     if (config.PARKOPS_SIMULATE) await this.startSimulators();
@@ -356,6 +356,8 @@ export class Controller {
       role: () => this.election?.role ?? 'standby',
       followAlerts: () => this.alerts.follow(),
       followLive: () => this.live.load(),
+      // The leader translates uplinks: only the bindings (its counters may be ahead of the stored ones).
+      followDevices: () => (this.election?.role === 'leader' ? this.devices.followBindings() : this.devices.reload()),
       applyAck: async (id, by, note) => {
         const alert = await this.alerts.acknowledge(id, by, note);
         // Stored, not just applied in memory (a fenced write may have been refused).
@@ -372,8 +374,10 @@ export class Controller {
         const t0 = performance.now();
         this.alerts.ackForwarder = null;
         await this.live.load();
+        // Before uplinks flow: the counter totals and telemetry the previous leader stored.
+        await this.devices.reload();
         // The storm service raises its storm-mode alert through the engine: leader-only like the engine.
-        for (const m of [this.alerts, this.storm, this.notifier, this.mqtt] as Module[]) {
+        for (const m of [this.alerts, this.storm, this.notifier, this.mqtt, ...(this.lorawan ? [this.lorawan] : [])] as Module[]) {
           await m.start();
           this.leaderModules.push(m);
         }

@@ -1,5 +1,5 @@
 /**
- * Issue 10 finding: a graceful restart of Mosquitto 2.0.11 with persistence on loses readings the broker
+ * Found in the reliability work: a graceful restart of Mosquitto 2.0.11 with persistence on loses readings the broker
  * had acknowledged when the ingest reads through a `$share` group (MQTT_CONNECTIONS > 1). Mosquitto
  * restores the shared subscription from its persistence file in a state that delivers nothing; the
  * ingest's SUBSCRIBE on reconnect is then a no-op, and readings published from the restart until the

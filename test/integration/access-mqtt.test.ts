@@ -1,5 +1,5 @@
 /**
- * Issue 3, MQTT: a real Mosquitto started with the project's own mosquitto.conf and mosquitto/acl
+ * Access on MQTT: a real Mosquitto started with the project's own mosquitto.conf and mosquitto/acl
  * (listener and data paths made temporary by the harness, the password file made with the real
  * mosquitto_passwd) refuses anonymous clients and enforces the ACL. A device account publishing into
  * another family is dropped (MQTT 3.1.1: PUBACKed and dropped; MQTT 5: refused with reason 0x87),

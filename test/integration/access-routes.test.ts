@@ -1,5 +1,5 @@
 /**
- * Issue 3, enforcement: walks EVERY /api route of the running server with no credentials, a bad token,
+ * Access enforcement: walks EVERY /api route of the running server with no credentials, a bad token,
  * a malformed Authorization header, and each role (session cookie and bearer token), and checks
  * 401 / 403 / allowed exactly as docs/api.md, HTTP API says.
  *

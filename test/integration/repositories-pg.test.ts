@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAlertRepository, PgIncidentRepository, PG_ALERTS_SCHEMA } from '../../ingest/src/alerts/pg-repositories.ts';
 import { PgLiveRepository, PG_LIVE_SCHEMA } from '../../ingest/src/live-state-pg.ts';
+import { PgDevicesRepository, PG_DEVICES_SCHEMA } from '../../ingest/src/devices/pg-repository.ts';
 import { FencedOut, PgDatabase, PgTransactions } from '../../ingest/src/db/pg.ts';
 import { LeaderElection, PG_LEADER_SCHEMA } from '../../ingest/src/ha/leader.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
 import { freshDatabase, type FreshDb } from '../support/pg.ts';
-import { alert, alertRepositorySuite, incidentRepositorySuite, liveRepositorySuite, type RepoFactory, type RepoUnderTest } from './repositories.suite.ts';
+import { alert, alertRepositorySuite, devicesRepositorySuite, incidentRepositorySuite, liveRepositorySuite, type RepoFactory, type RepoUnderTest } from './repositories.suite.ts';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const SCHEMAS = [PG_LEADER_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA];
+const SCHEMAS = [PG_LEADER_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_DEVICES_SCHEMA];
 
 /** A factory of `make` on a fresh database per test; `reopen` ends the pool and opens a new one on the same database. */
 function pg<R>(make: (db: PgDatabase) => R): RepoFactory<R> {
@@ -38,6 +39,7 @@ function pg<R>(make: (db: PgDatabase) => R): RepoFactory<R> {
 alertRepositorySuite('postgresql', pg((db) => new PgAlertRepository(db)));
 incidentRepositorySuite('postgresql', pg((db) => ({ incidents: new PgIncidentRepository(db), alerts: new PgAlertRepository(db) })));
 liveRepositorySuite('postgresql', pg((db) => new PgLiveRepository(db)));
+devicesRepositorySuite('postgresql', pg((db) => new PgDevicesRepository(db)));
 
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => silentLog } as unknown as import('../../ingest/src/log.ts').Logger;
 

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertRecord, AlertRepository } from '../../ingest/src/alerts/alert-repository.ts';
 import type { IncidentRecord, IncidentRepository } from '../../ingest/src/alerts/incident-repository.ts';
 import type { TransactionRunner, Tx } from '../../ingest/src/db/tx.ts';
-import type { CounterRecord, DevicesRepository, TelemetryRecord } from '../../ingest/src/devices/repository.ts';
+import { DevEuiTaken, type CounterRecord, type DevicesRepository, type TelemetryRecord } from '../../ingest/src/devices/repository.ts';
 import type { LatestRow, LiveRepository } from '../../ingest/src/live-state.ts';
 import type { OutboxRepository } from '../../ingest/src/store/outbox.ts';
 import type { SeenKeysRepository } from '../../ingest/src/store/influx-store.ts';
@@ -288,7 +288,7 @@ export function devicesRepositorySuite(name: string, open: RepoFactory<DevicesRe
       const again = await reopen(o);
       expect(await again.repo.bindings()).toEqual([binding('lvl-1', 'A84041000181C003', T0 + M)]);
       // One DevEUI belongs to one device.
-      await expect(again.repo.applyBindings([{ record: binding('lvl-9', 'A84041000181C003') }])).rejects.toThrow();
+      await expect(again.repo.applyBindings([{ record: binding('lvl-9', 'A84041000181C003') }])).rejects.toBeInstanceOf(DevEuiTaken);
       expect((await again.repo.bindings()).map((b) => b.deviceId)).toEqual(['lvl-1']);
     });
 

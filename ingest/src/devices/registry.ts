@@ -16,7 +16,7 @@ import { systemClock, type Clock, type Module } from '../module.ts';
 import type { DeviceRef, Site } from '@parkops/contract/site/index.ts';
 import { parseBindingsCsv } from './bindings-csv.ts';
 import { CODECS, type AnyCodec, type CounterState, type CounterStore, type Telemetry } from './codecs/index.ts';
-import type { BindingRecord, CounterRecord, DevicesRepository, TelemetryRecord } from './repository.ts';
+import { DevEuiTaken, type BindingRecord, type CounterRecord, type DevicesRepository, type TelemetryRecord } from './repository.ts';
 import type { Tx } from '../db/tx.ts';
 import { decodeBase64, normalizeDevEui, parseUplink, type Uplink } from './uplinks.ts';
 
@@ -34,6 +34,11 @@ export class DevicesError extends Error {
 export interface RegistryDeps {
   /** where bindings, telemetry and counters are kept (the registry's own tables) */
   repository: DevicesRepository;
+  /**
+   * Other processes change the same bindings (several processes on PostgreSQL): the registry reads
+   * them again before it changes one, and when told (follow()).
+   */
+  shared?: boolean;
   site: Site;
   topics: Topics;
   uplinkTopics: UplinkTopics;
@@ -100,17 +105,56 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   }
 
   async start(): Promise<void> {
-    for (const b of await this.repo.bindings()) {
+    await this.reload();
+    this.log.debug({ bindings: this.byDevice.size }, 'device registry loaded');
+  }
+
+  /**
+   * Everything again from storage: bindings, telemetry and counter totals. For a process that is about
+   * to take uplinks (a new leader) or one that does not take them (a standby). Not while uplinks are
+   * being translated: the counters in memory may be ahead of the stored ones until their batch commits.
+   */
+  async reload(): Promise<void> {
+    const [bindings, telemetry, counters] = await Promise.all([this.repo.bindings(), this.repo.telemetry(), this.repo.counters()]);
+    this.byDevice.clear();
+    this.byEui.clear();
+    for (const b of bindings) {
       this.byDevice.set(b.deviceId, b);
       this.byEui.set(b.devEui, b);
       if (!this.deps.site.device(b.deviceId)) this.log.warn({ deviceId: b.deviceId, devEui: b.devEui }, 'a binding names a device that is not in the site file: its uplinks are rejected');
     }
-    for (const t of await this.repo.telemetry()) {
+    this.telemetry.clear();
+    this.telemetryWritten.clear();
+    for (const t of telemetry) {
       this.telemetry.set(t.deviceId, t);
       this.telemetryWritten.set(t.deviceId, t);
     }
-    for (const c of await this.repo.counters()) this.counters.set(`${c.devEui}/${c.key}`, { in: c.in, out: c.out, ts: c.ts });
-    this.log.debug({ bindings: this.byDevice.size }, 'device registry loaded');
+    this.counters.clear();
+    for (const c of counters) this.counters.set(`${c.devEui}/${c.key}`, { in: c.in, out: c.out, ts: c.ts });
+  }
+
+  /**
+   * The bindings again from storage, after another process changed them: each binding that changed
+   * or went is applied to memory as this process would apply its own change (its counters start
+   * again, as the writer deleted the stored ones). Safe while uplinks are translated.
+   */
+  async followBindings(): Promise<void> {
+    const stored = new Map((await this.repo.bindings()).map((b) => [b.deviceId, b]));
+    const same = (a: BindingRecord, b: BindingRecord): boolean => a.devEui === b.devEui && a.codec === b.codec && sameParams(a.params, b.params);
+    for (const [deviceId, mine] of [...this.byDevice]) {
+      const theirs = stored.get(deviceId);
+      if (theirs && same(mine, theirs)) continue;
+      this.byDevice.delete(deviceId);
+      if (this.byEui.get(mine.devEui) === mine) this.byEui.delete(mine.devEui);
+      this.dropCounters(mine.devEui);
+    }
+    for (const [deviceId, theirs] of stored) {
+      if (this.byDevice.has(deviceId)) continue;
+      this.dropCounters(theirs.devEui);
+      this.byDevice.set(deviceId, theirs);
+      this.byEui.set(theirs.devEui, theirs);
+      this.unboundLogged.delete(theirs.devEui);
+    }
   }
 
   async stop(): Promise<void> {
@@ -293,6 +337,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DevicesError(400, 'body: must be a JSON object {"devEui", "codec", "params"?}');
     const r = this.resolve(deviceId, input);
     if ('error' in r) throw new DevicesError(r.status, r.error);
+    if (this.deps.shared) await this.followBindings();
     const other = this.byEui.get(r.devEui);
     if (other && other.deviceId !== r.ref.id) throw new DevicesError(409, `DevEUI ${r.devEui} is bound to device ${other.deviceId}; remove that binding first`);
     const previous = this.byDevice.get(r.ref.id);
@@ -313,7 +358,14 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   /** Writes bindings (new or changed) in one transaction, then applies them to memory. */
   private async apply(records: BindingRecord[]): Promise<void> {
     // A counter's baseline belongs to one device, codec and line: any change starts it again.
-    await this.repo.applyBindings(records.map((r) => ({ record: r, previousDevEui: this.byDevice.get(r.deviceId)?.devEui })));
+    try {
+      await this.repo.applyBindings(records.map((r) => ({ record: r, previousDevEui: this.byDevice.get(r.deviceId)?.devEui })));
+    } catch (err) {
+      if (!(err instanceof DevEuiTaken)) throw err;
+      // Another process bound one of these DevEUIs a moment ago: nothing was written; show its binding.
+      await this.followBindings();
+      throw new DevicesError(409, 'a DevEUI in this change was just bound to another device (on another ParkOps process); nothing was changed, look again and retry');
+    }
     for (const r of records) {
       const previous = this.byDevice.get(r.deviceId);
       if (previous && this.byEui.get(previous.devEui) === previous) this.byEui.delete(previous.devEui);
@@ -336,6 +388,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   async deleteBinding(actor: string, ip: string | undefined, deviceId: string): Promise<void> {
     const ref = this.deps.site.device(deviceId);
     if (!ref) throw new DevicesError(404, `no device "${deviceId.slice(0, 64)}" in the site configuration`);
+    if (this.deps.shared) await this.followBindings();
     const b = this.byDevice.get(ref.id);
     if (!b) return;
     await this.repo.deleteBinding(ref.id, b.devEui);
@@ -356,6 +409,7 @@ export class DeviceRegistry implements Module, UplinkTranslator {
   async importCsv(actor: string, ip: string | undefined, text: string, dryRun: boolean): Promise<BindingsImportResult> {
     const parsed = parseBindingsCsv(text);
     if (!parsed.ok) throw new DevicesError(400, parsed.error);
+    if (this.deps.shared) await this.followBindings();
     const problems = [...parsed.problems];
     const good: Array<{ row: number; r: Resolved }> = [];
     const deviceRow = new Map<string, number>();

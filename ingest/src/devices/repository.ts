@@ -54,6 +54,13 @@ export interface BindingChange {
   previousDevEui?: string | undefined;
 }
 
+/** A write would bind a DevEUI that another device holds (another process bound it a moment earlier). */
+export class DevEuiTaken extends Error {
+  constructor(cause: unknown) {
+    super('a DevEUI in this change is bound to another device', { cause });
+  }
+}
+
 /** Storage of the registry. Kept free of SQLite specifics: a PostgreSQL implementation can follow. */
 export interface DevicesRepository {
   /** The registry's part of the ingest transaction: what an uplink with a reading changes. */
@@ -128,6 +135,80 @@ export const MAX_UNBOUND = 2000;
 
 const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
+/** The tables' rows as both engines return them (`P`: params as the driver gives them: JSON text or an object). */
+export interface BindingRow<P> {
+  device_id: string;
+  dev_eui: string;
+  codec: string;
+  params: P;
+  updated_at: number;
+  updated_by: string;
+}
+export interface UnboundRow {
+  dev_eui: string;
+  network: UplinkNetwork;
+  name: string | null;
+  application_id: string | null;
+  first_seen: number;
+  last_seen: number;
+  uplinks: number;
+}
+export interface TelemetryRow {
+  device_id: string;
+  dev_eui: string;
+  last_uplink_at: number;
+  battery: number | null;
+  battery_mv: number | null;
+  rssi: number | null;
+  snr: number | null;
+  f_cnt: number | null;
+  problem: string | null;
+}
+export interface CounterRow {
+  dev_eui: string;
+  key: string;
+  total_in: number;
+  total_out: number;
+  ts: number;
+}
+
+/** The columns each query names, in the order of the rows above (one list for both engines). */
+export const COLUMNS = {
+  binding: 'device_id, dev_eui, codec, params, updated_at, updated_by',
+  unbound: 'dev_eui, network, name, application_id, first_seen, last_seen, uplinks',
+  telemetry: 'device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem',
+  counter: 'dev_eui, key, total_in, total_out, ts',
+};
+
+/** The upserts both engines run (`?` placeholders; PostgreSQL numbers them). */
+export const UPSERT = {
+  binding: `INSERT INTO device_bindings (${COLUMNS.binding}) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (device_id) DO UPDATE SET dev_eui = excluded.dev_eui, codec = excluded.codec, params = excluded.params, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  telemetry: `INSERT INTO device_telemetry (${COLUMNS.telemetry}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (device_id) DO UPDATE SET dev_eui = excluded.dev_eui, last_uplink_at = excluded.last_uplink_at, battery = excluded.battery, battery_mv = excluded.battery_mv,
+      rssi = excluded.rssi, snr = excluded.snr, f_cnt = excluded.f_cnt, problem = excluded.problem`,
+  counter: `INSERT INTO device_counters (${COLUMNS.counter}) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (dev_eui, key) DO UPDATE SET total_in = excluded.total_in, total_out = excluded.total_out, ts = excluded.ts`,
+};
+
+
+export const bindingFromRow = <P>(r: BindingRow<P>, params: (p: P) => Record<string, unknown>): BindingRecord => ({ deviceId: r.device_id, devEui: r.dev_eui, codec: r.codec, params: params(r.params), updatedAt: r.updated_at, updatedBy: r.updated_by });
+export const unboundFromRow = (r: UnboundRow): UnboundRecord => ({ devEui: r.dev_eui, network: r.network, name: orUndefined(r.name), applicationId: orUndefined(r.application_id), firstSeen: r.first_seen, lastSeen: r.last_seen, uplinks: r.uplinks });
+export const telemetryFromRow = (r: TelemetryRow): TelemetryRecord => ({
+  deviceId: r.device_id,
+  devEui: r.dev_eui,
+  lastUplinkAt: r.last_uplink_at,
+  battery: orUndefined(r.battery),
+  batteryMv: orUndefined(r.battery_mv),
+  rssi: orUndefined(r.rssi),
+  snr: orUndefined(r.snr),
+  fCnt: orUndefined(r.f_cnt),
+  problem: orUndefined(r.problem),
+});
+export const counterFromRow = (r: CounterRow): CounterRecord => ({ devEui: r.dev_eui, key: r.key, in: r.total_in, out: r.total_out, ts: r.ts });
+/** A telemetry record as the values of an insert, in COLUMNS.telemetry order. */
+export const telemetryValues = (t: TelemetryRecord): unknown[] => [t.deviceId, t.devEui, t.lastUplinkAt, t.battery ?? null, t.batteryMv ?? null, t.rssi ?? null, t.snr ?? null, t.fCnt ?? null, t.problem ?? null];
+
 export class SqliteDevicesRepository implements DevicesRepository {
   private readonly stmts: Record<'putBinding' | 'deleteBinding' | 'seenUnbound' | 'trimUnbound' | 'forgetUnbound' | 'putTelemetry' | 'putCounter' | 'deleteCounters', import('better-sqlite3').Statement>;
 
@@ -137,21 +218,15 @@ export class SqliteDevicesRepository implements DevicesRepository {
     migrateDatabase(db, [DEVICES_SCHEMA]);
     const p = (sql: string) => this.db.prepare(sql);
     this.stmts = {
-      putBinding: p(
-        'INSERT INTO device_bindings (device_id, dev_eui, codec, params, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET dev_eui = excluded.dev_eui, codec = excluded.codec, params = excluded.params, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
-      ),
+      putBinding: p(UPSERT.binding),
       deleteBinding: p('DELETE FROM device_bindings WHERE device_id = ?'),
       seenUnbound: p(
         'INSERT INTO device_unbound (dev_eui, network, name, application_id, first_seen, last_seen, uplinks) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT(dev_eui) DO UPDATE SET network = excluded.network, name = coalesce(excluded.name, name), application_id = coalesce(excluded.application_id, application_id), last_seen = max(last_seen, excluded.last_seen), uplinks = uplinks + 1',
       ),
       trimUnbound: p(`DELETE FROM device_unbound WHERE dev_eui IN (SELECT dev_eui FROM device_unbound ORDER BY last_seen DESC LIMIT -1 OFFSET ${MAX_UNBOUND})`),
       forgetUnbound: p('DELETE FROM device_unbound WHERE dev_eui = ?'),
-      putTelemetry: p(
-        'INSERT INTO device_telemetry (device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET dev_eui = excluded.dev_eui, last_uplink_at = excluded.last_uplink_at, battery = excluded.battery, battery_mv = excluded.battery_mv, rssi = excluded.rssi, snr = excluded.snr, f_cnt = excluded.f_cnt, problem = excluded.problem',
-      ),
-      putCounter: p(
-        'INSERT INTO device_counters (dev_eui, key, total_in, total_out, ts) VALUES (?, ?, ?, ?, ?) ON CONFLICT(dev_eui, key) DO UPDATE SET total_in = excluded.total_in, total_out = excluded.total_out, ts = excluded.ts',
-      ),
+      putTelemetry: p(UPSERT.telemetry),
+      putCounter: p(UPSERT.counter),
       deleteCounters: p('DELETE FROM device_counters WHERE dev_eui = ?'),
     };
   }
@@ -168,6 +243,14 @@ export class SqliteDevicesRepository implements DevicesRepository {
   };
 
   async applyBindings(changes: readonly BindingChange[]): Promise<void> {
+    try {
+      this.write(changes);
+    } catch (err) {
+      throw (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? new DevEuiTaken(err) : err;
+    }
+  }
+
+  private write(changes: readonly BindingChange[]): void {
     this.db.transaction(() => {
       for (const { record, previousDevEui } of changes) {
         if (previousDevEui !== undefined) this.stmts.deleteCounters.run(previousDevEui);
@@ -194,28 +277,12 @@ export class SqliteDevicesRepository implements DevicesRepository {
   }
 
   async bindings(): Promise<BindingRecord[]> {
-    const rows = this.db.prepare('SELECT device_id, dev_eui, codec, params, updated_at, updated_by FROM device_bindings ORDER BY device_id').all() as Array<{
-      device_id: string;
-      dev_eui: string;
-      codec: string;
-      params: string;
-      updated_at: number;
-      updated_by: string;
-    }>;
-    return rows.map((r) => ({ deviceId: r.device_id, devEui: r.dev_eui, codec: r.codec, params: JSON.parse(r.params) as Record<string, unknown>, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+    const rows = this.db.prepare(`SELECT ${COLUMNS.binding} FROM device_bindings ORDER BY device_id`).all() as BindingRow<string>[];
+    return rows.map((r) => bindingFromRow(r, (p) => JSON.parse(p) as Record<string, unknown>));
   }
 
   async unbound(): Promise<UnboundRecord[]> {
-    const rows = this.db.prepare('SELECT dev_eui, network, name, application_id, first_seen, last_seen, uplinks FROM device_unbound ORDER BY last_seen DESC, dev_eui').all() as Array<{
-      dev_eui: string;
-      network: UplinkNetwork;
-      name: string | null;
-      application_id: string | null;
-      first_seen: number;
-      last_seen: number;
-      uplinks: number;
-    }>;
-    return rows.map((r) => ({ devEui: r.dev_eui, network: r.network, name: orUndefined(r.name), applicationId: orUndefined(r.application_id), firstSeen: r.first_seen, lastSeen: r.last_seen, uplinks: r.uplinks }));
+    return (this.db.prepare(`SELECT ${COLUMNS.unbound} FROM device_unbound ORDER BY last_seen DESC, dev_eui`).all() as UnboundRow[]).map(unboundFromRow);
   }
 
   async seenUnbound(u: Omit<UnboundRecord, 'firstSeen' | 'lastSeen' | 'uplinks'>, at: number): Promise<void> {
@@ -224,37 +291,15 @@ export class SqliteDevicesRepository implements DevicesRepository {
   }
 
   async telemetry(): Promise<TelemetryRecord[]> {
-    const rows = this.db.prepare('SELECT device_id, dev_eui, last_uplink_at, battery, battery_mv, rssi, snr, f_cnt, problem FROM device_telemetry').all() as Array<{
-      device_id: string;
-      dev_eui: string;
-      last_uplink_at: number;
-      battery: number | null;
-      battery_mv: number | null;
-      rssi: number | null;
-      snr: number | null;
-      f_cnt: number | null;
-      problem: string | null;
-    }>;
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      devEui: r.dev_eui,
-      lastUplinkAt: r.last_uplink_at,
-      battery: orUndefined(r.battery),
-      batteryMv: orUndefined(r.battery_mv),
-      rssi: orUndefined(r.rssi),
-      snr: orUndefined(r.snr),
-      fCnt: orUndefined(r.f_cnt),
-      problem: orUndefined(r.problem),
-    }));
+    return (this.db.prepare(`SELECT ${COLUMNS.telemetry} FROM device_telemetry`).all() as TelemetryRow[]).map(telemetryFromRow);
   }
 
   private putTelemetry(t: TelemetryRecord): void {
-    this.stmts.putTelemetry.run(t.deviceId, t.devEui, t.lastUplinkAt, t.battery ?? null, t.batteryMv ?? null, t.rssi ?? null, t.snr ?? null, t.fCnt ?? null, t.problem ?? null);
+    this.stmts.putTelemetry.run(...telemetryValues(t));
   }
 
   async counters(): Promise<CounterRecord[]> {
-    const rows = this.db.prepare('SELECT dev_eui, key, total_in, total_out, ts FROM device_counters').all() as Array<{ dev_eui: string; key: string; total_in: number; total_out: number; ts: number }>;
-    return rows.map((r) => ({ devEui: r.dev_eui, key: r.key, in: r.total_in, out: r.total_out, ts: r.ts }));
+    return (this.db.prepare(`SELECT ${COLUMNS.counter} FROM device_counters`).all() as CounterRow[]).map(counterFromRow);
   }
 
   private putCounter(c: CounterRecord): void {

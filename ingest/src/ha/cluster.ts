@@ -5,6 +5,8 @@
  *   every 250 ms) after ingest commits; standbys LISTEN, read the stored rows again (live state, the
  *   active alerts) and forward the alert changes to their own `/api/stream` clients. A standby also
  *   reads again every 5 s, in case a notification was missed while its LISTEN connection was down.
+ * - a binding changed on any process NOTIFYs `parkops_devices` as it commits (devices/pg-repository.ts);
+ *   every process reads the bindings again (a standby, every 5 s as well, with the uplink telemetry).
  * - an acknowledgement made on a standby is forwarded, not applied there: the standby stores a
  *   request in `ack_requests` and NOTIFYs `parkops_acks`; the leader's alert engine applies it (its
  *   write fenced like every other) and stores the result, which the standby returns to the person.
@@ -19,6 +21,7 @@ import type { Module } from '../module.ts';
 import type { PgDatabase, PgModuleSchema } from '../db/pg.ts';
 import { AlertNotAckable, AlertNotFound } from '../alerts/alert-engine.ts';
 import type { Role } from './leader.ts';
+import { DEVICES_CHANNEL } from '../devices/pg-repository.ts';
 
 /** Who acknowledged an alert first: what a standby needs to answer a second acknowledgement with 409. */
 interface NotAckable {
@@ -65,6 +68,8 @@ export class ClusterLink implements Module {
       followAlerts: () => Promise<Alert[]>;
       /** Standby: read live state again. */
       followLive: () => Promise<void>;
+      /** Any role: read the device bindings again (another process changed them). */
+      followDevices: () => Promise<void>;
       /** Leader: apply an acknowledgement; resolves to the stored, acknowledged alert. */
       applyAck: (alertId: string, by: { username: string; ip?: string | undefined }, note: string | undefined) => Promise<Alert>;
     },
@@ -90,6 +95,7 @@ export class ClusterLink implements Module {
       if (this.opts.role() === 'standby') {
         void this.followAlerts();
         void this.opts.followLive().catch(() => undefined);
+        void this.followDevices();
       } else void this.processAcks();
     }, this.opts.role() === 'standby' ? 5000 : 1000);
     this.poll.unref();
@@ -128,12 +134,14 @@ export class ClusterLink implements Module {
       if (n.channel === 'parkops_alerts' && role === 'standby') void this.followAlerts();
       else if (n.channel === 'parkops_live' && role === 'standby') void this.opts.followLive().catch(() => undefined);
       else if (n.channel === 'parkops_acks' && role === 'leader') void this.processAcks();
+      else if (n.channel === DEVICES_CHANNEL) void this.followDevices();
     });
     try {
       await client.connect();
-      await client.query('LISTEN parkops_alerts; LISTEN parkops_live; LISTEN parkops_acks');
+      await client.query(`LISTEN parkops_alerts; LISTEN parkops_live; LISTEN parkops_acks; LISTEN ${DEVICES_CHANNEL}`);
       this.listener = client;
       // Anything missed while not listening.
+      void this.followDevices();
       if (this.opts.role() === 'standby') {
         void this.followAlerts();
         void this.opts.followLive().catch(() => undefined);
@@ -141,6 +149,14 @@ export class ClusterLink implements Module {
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'cluster: LISTEN connection failed; retrying');
       again();
+    }
+  }
+
+  private async followDevices(): Promise<void> {
+    try {
+      await this.opts.followDevices();
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'cluster: could not read the device bindings again');
     }
   }
 
