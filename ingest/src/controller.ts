@@ -37,6 +37,7 @@ import { contactRoutes, SqliteStormRepository, StormService, stormRouter, stormS
 import { devicesRouter } from './devices/routes.ts';
 import { SqliteDevicesRepository } from './devices/repository.ts';
 import { PgDevicesRepository, PG_DEVICES_SCHEMA } from './devices/pg-repository.ts';
+import { PgAuthRepository, PG_AUTH_SCHEMA } from './auth/pg-repository.ts';
 import { migrateDatabase } from './db/migrations.ts';
 import { SCHEMAS } from './db/schemas.ts';
 import { RetentionService, retentionTasks } from './retention/retention-service.ts';
@@ -132,7 +133,7 @@ export class Controller {
     // transaction, or a refusal that changed nothing (a database from a newer ParkOps).
     migrateDatabase(db, SCHEMAS, { complete: true, log, where: db.name });
     const pgdb = this.pg;
-    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA, PG_DEVICES_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
+    if (pgdb) await migratePg(pgdb.pool, [PG_LEADER_SCHEMA, PG_TIMESERIES_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_CLUSTER_SCHEMA, PG_DEVICES_SCHEMA, PG_AUTH_SCHEMA], { log, where: 'PARKOPS_DATABASE_URL' });
     const live = (this.live = new LiveState(pgdb ? new PgLiveRepository(pgdb) : new SqliteLiveRepository(db), site));
     this.store = config.PARKOPS_STORE === 'influxdb' ? await this.influxStore() : pgdb ? new PgStore(pgdb, site) : new SqliteStore(db, site);
     await this.run({ name: 'store', start: () => this.store.start(), stop: () => this.store.stop() });
@@ -149,7 +150,7 @@ export class Controller {
 
     if (config.PARKOPS_TEST_CRASH_AFTER_COMMIT !== undefined) log.warn({ after: config.PARKOPS_TEST_CRASH_AFTER_COMMIT }, 'PARKOPS_TEST_CRASH_AFTER_COMMIT is set: this process will SIGKILL itself after that many commits (test only)');
     this.ingest = new Ingest({ transactions: this.transactions, store: this.store, live, bus, topics, site, metrics, log, crashAfterCommit: config.PARKOPS_TEST_CRASH_AFTER_COMMIT });
-    const authRepo = new SqliteAuthRepository(db);
+    const authRepo = pgdb ? new PgAuthRepository(pgdb) : new SqliteAuthRepository(db);
     this.auth = new AuthService({ repo: authRepo, config, log });
     await this.run(this.auth);
     const guard = (this.guard = new AuthMiddleware(this.auth));

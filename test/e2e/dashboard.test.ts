@@ -402,9 +402,17 @@ describe('dashboard in Chromium', () => {
       // The flood page lists the acknowledged alert with who and the note.
       await expect.poll(() => desk.page.locator('[data-testid=alert-item]').first().textContent()).toContain('Duty team on the way');
       // The incident timeline has the alert and the acknowledgement with its note.
+      // The room's open incident (by id, not "the first link": the list is the server's order), reached
+      // from the list as a person would; the URL and the heading say the page arrived before its timeline is read.
+      const incidents = (await api.get<Array<{ id: string; room: string; state: string }>>('/api/incidents')).body;
+      const open = incidents.find((i) => i.room === ROOM && i.state === 'open');
+      expect(open, JSON.stringify(incidents)).toBeDefined();
       await desk.page.goto(`${sys.baseUrl}/incidents`);
-      await desk.page.locator('a[href^="/incidents/"]').first().click();
-      await desk.page.locator('.timeline').waitFor();
+      await desk.page.locator(`a[href="/incidents/${encodeURIComponent(open!.id)}"]`).click();
+      await desk.page.waitForURL(`**/incidents/${encodeURIComponent(open!.id)}`);
+      await desk.page.locator('.timeline').waitFor({ timeout: 15_000 }).catch(async (err: unknown) => {
+        throw new Error(`no timeline on ${desk.page.url()}: the page says ${JSON.stringify((await desk.page.locator('.page').textContent())?.slice(0, 400))}`, { cause: err });
+      });
       const timeline = await desk.page.locator('.timeline').textContent();
       expect(timeline).toContain('Alert raised');
       expect(timeline).toContain('Acknowledged');

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAlertRepository, PgIncidentRepository, PG_ALERTS_SCHEMA } from '../../ingest/src/alerts/pg-repositories.ts';
 import { PgLiveRepository, PG_LIVE_SCHEMA } from '../../ingest/src/live-state-pg.ts';
 import { PgDevicesRepository, PG_DEVICES_SCHEMA } from '../../ingest/src/devices/pg-repository.ts';
+import { PgAuthRepository, PG_AUTH_SCHEMA } from '../../ingest/src/auth/pg-repository.ts';
+import { authRepositorySuite } from './auth-repository.suite.ts';
 import { FencedOut, PgDatabase, PgTransactions } from '../../ingest/src/db/pg.ts';
 import { LeaderElection, PG_LEADER_SCHEMA } from '../../ingest/src/ha/leader.ts';
 import { startPostgres, type PostgresServer } from '../harness/postgres.ts';
@@ -20,7 +22,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const SCHEMAS = [PG_LEADER_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_DEVICES_SCHEMA];
+const SCHEMAS = [PG_LEADER_SCHEMA, PG_LIVE_SCHEMA, PG_ALERTS_SCHEMA, PG_DEVICES_SCHEMA, PG_AUTH_SCHEMA];
 
 /** A factory of `make` on a fresh database per test; `reopen` ends the pool and opens a new one on the same database. */
 function pg<R>(make: (db: PgDatabase) => R): RepoFactory<R> {
@@ -40,6 +42,29 @@ alertRepositorySuite('postgresql', pg((db) => new PgAlertRepository(db)));
 incidentRepositorySuite('postgresql', pg((db) => ({ incidents: new PgIncidentRepository(db), alerts: new PgAlertRepository(db) })));
 liveRepositorySuite('postgresql', pg((db) => new PgLiveRepository(db)));
 devicesRepositorySuite('postgresql', pg((db) => new PgDevicesRepository(db)));
+authRepositorySuite('postgresql', pg((db) => new PgAuthRepository(db)));
+
+describe('accounts shared by several processes on PostgreSQL', () => {
+  it('two admins demoting each other at the same moment (two pools, as two processes) leave one admin', async () => {
+    const fresh = await freshDatabase(server, SCHEMAS);
+    const other = fresh.reopen();
+    const [a, b] = [new PgAuthRepository(fresh.db), new PgAuthRepository(other.db)];
+    const at = '2026-11-25T08:00:00.000Z';
+    try {
+      for (const username of ['ann', 'bob']) expect(await a.insertUser({ username, role: 'admin', passwordHash: `$scrypt$${username}`, mustChangePassword: false, at })).toBe(true);
+      for (let round = 0; round < 5; round++) {
+        const outcomes = await Promise.all([a.updateUser('bob', { role: 'viewer' }, at), b.updateUser('ann', { role: 'viewer' }, at)]);
+        expect(outcomes.sort()).toEqual(['last_admin', 'ok']);
+        expect((await b.listUsers()).filter((u) => u.role === 'admin')).toHaveLength(1);
+        // Both admins again for the next round.
+        for (const username of ['ann', 'bob']) expect(await a.updateUser(username, { role: 'admin' }, at)).toBe('ok');
+      }
+    } finally {
+      await other.close();
+      await fresh.close();
+    }
+  });
+});
 
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => silentLog } as unknown as import('../../ingest/src/log.ts').Logger;
 

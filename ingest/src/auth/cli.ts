@@ -17,6 +17,9 @@ import { createLogger } from '../log.ts';
 import { openDatabase } from '../store/db.ts';
 import { AuthService } from './service.ts';
 import { SqliteAuthRepository } from './sqlite-repository.ts';
+import { PgAuthRepository, PG_AUTH_SCHEMA } from './pg-repository.ts';
+import type { AuthRepository } from './repository.ts';
+import { migratePg, openPool, PgDatabase } from '../db/pg.ts';
 import { AuthError, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './rules.ts';
 
 export class CliError extends Error {}
@@ -25,9 +28,9 @@ export class CliError extends Error {}
 export async function runAccountCommand(config: Config, args: string[], readPassword: () => Promise<string>): Promise<string> {
   const [command, username, ...rest] = args;
   if (command !== 'set-password' && command !== 'list-users') throw new CliError('usage: cli.ts set-password <username> [--create <role>] | list-users');
-  const db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
+  // The accounts live where the server keeps them: PostgreSQL when PARKOPS_DATABASE_URL is set.
+  const { repo, close } = await accountsOf(config);
   // Quiet: this tool prints its own single line. Not start()ed: no first admin, no housekeeping.
-  const repo = new SqliteAuthRepository(db);
   const auth = new AuthService({ repo, config, log: createLogger('silent') });
   try {
     await repo.init();
@@ -59,8 +62,23 @@ export async function runAccountCommand(config: Config, args: string[], readPass
   } finally {
     // Waits for the audit entries still queued.
     await auth.stop();
-    db.close();
+    await close();
   }
+}
+
+async function accountsOf(config: Config): Promise<{ repo: AuthRepository; close: () => Promise<void> }> {
+  if (config.PARKOPS_DATABASE_URL) {
+    const pool = openPool(config.PARKOPS_DATABASE_URL, { applicationName: 'parkops-cli', max: 2 });
+    try {
+      await migratePg(pool, [PG_AUTH_SCHEMA]);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return { repo: new PgAuthRepository(new PgDatabase(pool)), close: () => pool.end() };
+  }
+  const db = openDatabase(config.dataDir, { synchronous: config.PARKOPS_SQLITE_SYNC });
+  return { repo: new SqliteAuthRepository(db), close: async () => void db.close() };
 }
 
 /** Reads one line: piped stdin as is, or a prompt on a terminal without echoing what is typed. */

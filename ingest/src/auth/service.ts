@@ -160,7 +160,11 @@ export class AuthService implements Module {
       return;
     }
     const password = configured ?? generatePassword();
-    await this.repo.insertUser({ username: 'admin', role: 'admin', passwordHash: await this.hash(password), mustChangePassword: configured === undefined, at: this.iso() });
+    if (!(await this.repo.insertUser({ username: 'admin', role: 'admin', passwordHash: await this.hash(password), mustChangePassword: configured === undefined, at: this.iso() }))) {
+      // Another process on the same database (PostgreSQL) created the first admin a moment earlier.
+      this.log.info('users exist; another ParkOps process created the first admin');
+      return;
+    }
     const source = configured === undefined ? 'generated' : 'PARKOPS_ADMIN_PASSWORD';
     this.audit({ actor: 'system', action: 'user.created', target: 'admin', detail: { role: 'admin', source } });
     if (configured !== undefined) {

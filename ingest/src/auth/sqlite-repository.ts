@@ -7,6 +7,7 @@ import type { Role, UserRole } from '@parkops/contract/api.ts';
 import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
+import { auditEntry, auditQuery, kioskView, SESSION_SELECT, sessionRecord, storedUser, tokenView, userView, type AuditRow, type KioskRow, type SessionRow, type TokenRow, type UserRow } from './rows.ts';
 import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
 
 /** The auth module's migrations, in order. Version 1 is the schema of release 0.1.0. */
@@ -119,64 +120,8 @@ export const AUTH_SCHEMA: ModuleSchema = {
   migrations: AUTH_MIGRATIONS.map((m) => ({ version: m.version, description: AUTH_STEPS[m.version] ?? `auth schema ${m.version}`, up: m.sql })),
 };
 
-interface UserRow {
-  username: string;
-  role: UserRole;
-  password_hash: string;
-  created_at: string;
-  updated_at: string;
-  disabled_at: string | null;
-  must_change_password: number;
-}
-interface TokenRow {
-  name: string;
-  role: Role;
-  created_by: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-interface KioskRow {
-  name: string;
-  start_page: KioskStart;
-  created_by: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-interface SessionRow {
-  id_hash: string;
-  username: string | null;
-  kiosk: string | null;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  role: UserRole | null;
-  disabled_at: string | null;
-  must_change_password: number | null;
-}
-interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  detail: string | null;
-}
-
-const userView = (r: UserRow): UserView => ({
-  username: r.username,
-  role: r.role,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  ...(r.disabled_at !== null ? { disabledAt: r.disabled_at } : {}),
-  ...(r.must_change_password ? { mustChangePassword: true } : {}),
-});
-const tokenView = (r: TokenRow): TokenView => ({ name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
-const kioskView = (r: KioskRow) => ({ name: r.name, start: r.start_page, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
-
 /** A person's session is valid while used within its idle limit (an admin's is shorter); a wall screen's has none. */
 const LIVE_SESSION = `s.expires_at > @now AND (s.kiosk IS NOT NULL OR (s.last_seen_at > @before AND (u.role <> 'admin' OR s.last_seen_at > @adminBefore)))`;
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class SqliteAuthRepository implements AuthRepository {
   constructor(private readonly db: Db) {}
@@ -192,8 +137,7 @@ export class SqliteAuthRepository implements AuthRepository {
   }
   async findUser(username: string): Promise<StoredUser | undefined> {
     const r = this.db.prepare('SELECT * FROM auth_users WHERE username = ?').get(username) as UserRow | undefined;
-    if (!r) return undefined;
-    return { username: r.username, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, updatedAt: r.updated_at, disabledAt: r.disabled_at, mustChangePassword: r.must_change_password === 1 };
+    return r ? storedUser(r) : undefined;
   }
   async listUsers(): Promise<UserView[]> {
     return (this.db.prepare('SELECT * FROM auth_users ORDER BY username').all() as UserRow[]).map(userView);
@@ -252,29 +196,8 @@ export class SqliteAuthRepository implements AuthRepository {
       .run(s.idHash, username, kiosk, s.createdAt, s.createdAt, s.expiresAt, s.ip);
   }
   async findSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
-    const r = this.db
-      .prepare(
-        `SELECT s.id_hash, s.username, s.kiosk, s.created_at, s.last_seen_at, s.expires_at, u.role, u.disabled_at, u.must_change_password
-         FROM auth_sessions s LEFT JOIN auth_users u ON u.username = s.username
-         WHERE s.id_hash = ? AND s.expires_at > ?`,
-      )
-      .get(idHash, now) as SessionRow | undefined;
-    if (!r) return undefined;
-    if (r.kiosk !== null) {
-      return { idHash: r.id_hash, username: `kiosk:${r.kiosk}`, role: 'viewer', kiosk: r.kiosk, disabled: false, mustChangePassword: false, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at };
-    }
-    if (r.username === null || r.role === null) return undefined;
-    return {
-      idHash: r.id_hash,
-      username: r.username,
-      role: r.role,
-      kiosk: null,
-      disabled: r.disabled_at !== null,
-      mustChangePassword: r.must_change_password === 1,
-      createdAt: r.created_at,
-      lastSeenAt: r.last_seen_at,
-      expiresAt: r.expires_at,
-    };
+    const r = this.db.prepare(`${SESSION_SELECT} WHERE s.id_hash = ? AND s.expires_at > ?`).get(idHash, now) as SessionRow | undefined;
+    return r ? sessionRecord(r) : undefined;
   }
   async touchSession(idHash: string, lastSeenAt: number): Promise<void> {
     this.db.prepare('UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?').run(lastSeenAt, idHash, lastSeenAt);
@@ -361,23 +284,7 @@ export class SqliteAuthRepository implements AuthRepository {
       .run(e.at, e.actor, e.action, e.target ?? null, e.ip ?? null, e.detail === undefined ? null : JSON.stringify(e.detail));
   }
   async listAudit(q: AuditFilter): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    const add = (sql: string, ...values: (string | number)[]) => {
-      where.push(sql);
-      args.push(...values);
-    };
-    if (q.before !== undefined) add('id < ?', q.before);
-    if (q.actor !== undefined) add('actor = ?', q.actor);
-    if (q.action !== undefined) {
-      if (q.action.includes('.')) add('action = ?', q.action);
-      else add("(action = ? OR action LIKE ? ESCAPE '\\')", q.action, `${escapeLike(q.action)}.%`);
-    }
-    if (q.target !== undefined) add('target = ?', q.target);
-    if (q.from !== undefined) add('at >= ?', q.from);
-    if (q.to !== undefined) add('at <= ?', q.to);
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, q.limit) as AuditRow[];
-    return rows.map((r) => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>) }));
+    const { sql, args } = auditQuery(q);
+    return (this.db.prepare(sql).all(...args) as AuditRow[]).map(auditEntry);
   }
 }

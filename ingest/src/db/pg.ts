@@ -196,6 +196,12 @@ export async function migratePg(pool: PgPool, schemas: readonly PgModuleSchema[]
   }
 }
 
+/** SQL written for both engines with `?` placeholders, numbered for PostgreSQL (`$1, $2, …`). */
+export const numbered = (sql: string): string => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+
 /** PostgreSQL error code of a failed query, if it has one. */
 export function pgCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;

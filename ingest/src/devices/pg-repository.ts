@@ -7,7 +7,7 @@
  * the bindings again (ha/cluster.ts). Counters, telemetry and unbound DevEUIs come from uplinks,
  * which only the leader takes: those writes are fenced like every other leader write.
  */
-import { pgCode, pgOf, type PgClient, type PgDatabase, type PgModuleSchema } from '../db/pg.ts';
+import { numbered, pgCode, pgOf, type PgClient, type PgDatabase, type PgModuleSchema } from '../db/pg.ts';
 import type { Tx } from '../db/tx.ts';
 import {
   bindingFromRow,
@@ -51,11 +51,6 @@ CREATE TABLE IF NOT EXISTS device_counters (dev_eui TEXT NOT NULL, key TEXT NOT 
   ],
 };
 
-/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
-const numbered = (sql: string): string => {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-};
 const SQL = {
   binding: numbered(UPSERT.binding),
   telemetry: numbered(UPSERT.telemetry),

@@ -1,9 +1,13 @@
 /**
- * LoRaWAN bindings on PostgreSQL (CONTRACT.md section 7 lists bindings among what the processes
- * share): two ParkOps processes on one database and one Mosquitto, both real. A binding made on the
- * standby is taken by the leader at once (NOTIFY parkops_devices); the leader translates the uplinks
- * and both processes serve the reading; after the leader is killed the new leader translates with the
- * same bindings; a binding removed on one process is gone on the other.
+ * What several ParkOps processes on one PostgreSQL share besides alerts and readings (docs/api.md,
+ * several processes): accounts, sessions and API tokens, and LoRaWAN bindings. Two processes on one
+ * database and one Mosquitto, all real.
+ *
+ * - A user and a token made on one process work on the other; a session is valid on both, and
+ *   signing out on one ends it on both.
+ * - A binding made on the standby is taken by the leader at once (NOTIFY parkops_devices); the leader
+ *   translates the uplinks and both processes serve the reading; after the leader is killed the new
+ *   leader translates with the same bindings; a binding removed on one process is gone on the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceView, FloodResponse, HealthResponse, UnboundDeviceView } from '@parkops/contract/index.ts';
@@ -19,7 +23,7 @@ const EUI = '24E124710B423527';
 const DISTANCE_100 = '03826400';
 const DISTANCE_300 = '03822c01';
 
-describe('LoRaWAN bindings shared by two ParkOps processes on PostgreSQL', () => {
+describe('two ParkOps processes on PostgreSQL share accounts and LoRaWAN bindings', () => {
   let server: PostgresServer;
   let mosq: MosquittoServer;
   const procs: ParkOpsProcess[] = [];
@@ -56,6 +60,29 @@ describe('LoRaWAN bindings shared by two ParkOps processes on PostgreSQL', () =>
     await Promise.all(procs.map((p) => p.stop().catch(() => undefined)));
     await mosq?.stop();
     await server?.stop();
+  });
+
+  it('a user, a session and a token made on one process work on the other; signing out ends the session on both', async () => {
+    const [a, b] = procs as [ParkOpsProcess, ParkOpsProcess];
+    const adminA = await adminApi(a);
+    const created = await adminA.post('/api/users', { username: 'duty', password: 'night-shift-pass-1', role: 'responder' });
+    expect(created.status).toBe(201);
+    const token = await adminA.post<{ token: string }>('/api/tokens', { name: 'bms', role: 'viewer' });
+    expect(token.status).toBe(201);
+
+    const login = await fetch(`${b.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: b.baseUrl }, body: JSON.stringify({ username: 'duty', password: 'night-shift-pass-1' }) });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const me = async (base: string, headers: Record<string, string>) => fetch(`${base}/api/auth/me`, { headers });
+    // The session made on b is valid on a; the token made on a is valid on b.
+    expect(((await (await me(a.baseUrl, { cookie })).json()) as { username: string; role: string })).toMatchObject({ username: 'duty', role: 'responder' });
+    expect((await me(b.baseUrl, { authorization: `Bearer ${token.body.token}` })).status).toBe(200);
+    // Signing out on a ends the session everywhere.
+    expect((await fetch(`${a.baseUrl}/api/auth/logout`, { method: 'POST', headers: { cookie, origin: a.baseUrl } })).status).toBe(204);
+    expect((await me(b.baseUrl, { cookie })).status).toBe(401);
+    // Revoking the token on b revokes it on a.
+    expect((await (await adminApi(b)).del('/api/tokens/bms')).status).toBe(204);
+    expect((await me(a.baseUrl, { authorization: `Bearer ${token.body.token}` })).status).toBe(401);
   });
 
   it('a binding made on the standby is used by the leader, kept over a failover, and removed everywhere', async () => {
