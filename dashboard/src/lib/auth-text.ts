@@ -2,19 +2,13 @@
  * Sentences for people from what the auth module records: the audit log's action codes and details, and
  * lock-out durations, in the reader's language (messages-auth.ts). Nothing here shows a raw code or JSON.
  */
+import type { AuditEntry } from '@parkops/contract/auth.ts';
 import type { MessageKey } from './i18n/messages.ts';
 
 type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** An entry of `GET /api/audit` (the contract's shape). */
+export type { AuditEntry };
 
 /** The families the audit filter offers (the part of an action before its dot). */
 export const AUDIT_FAMILIES = ['login', 'password', 'user', 'token', 'kiosk', 'editor', 'alert', 'device'] as const;

@@ -11,7 +11,7 @@ import type { Role, UserRole } from '@parkops/contract/api.ts';
 import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
 import { numbered, type PgClient, type PgDatabase, type PgModuleSchema } from '../db/pg.ts';
 import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
-import { auditEntry, auditQuery, kioskView, SESSION_SELECT, sessionRecord, storedUser, tokenView, userView, type AuditRow, type KioskRow, type SessionRow, type TokenRow, type UserRow } from './rows.ts';
+import { auditEntry, auditQuery, kioskView, removesAnAdmin, TABLE_BODIES, userUpdate, SESSION_SELECT, sessionRecord, storedUser, tokenView, userView, type AuditRow, type KioskRow, type SessionRow, type TokenRow, type UserRow } from './rows.ts';
 
 /** The SQLite list's versions 1-3 end in these tables; PostgreSQL starts at that point. */
 export const PG_AUTH_SCHEMA: PgModuleSchema = {
@@ -30,22 +30,8 @@ CREATE TABLE IF NOT EXISTS auth_users (
   disabled_at TEXT,
   must_change_password INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS auth_tokens (
-  name TEXT PRIMARY KEY,
-  role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'responder', 'manager', 'admin')),
-  token_hash TEXT NOT NULL UNIQUE,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  last_used_at TEXT
-);
-CREATE TABLE IF NOT EXISTS auth_kiosks (
-  name TEXT PRIMARY KEY,
-  start_page TEXT NOT NULL,
-  token_hash TEXT NOT NULL UNIQUE,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  last_used_at TEXT
-);
+CREATE TABLE IF NOT EXISTS auth_tokens ${TABLE_BODIES.tokens};
+CREATE TABLE IF NOT EXISTS auth_kiosks ${TABLE_BODIES.kiosks};
 CREATE TABLE IF NOT EXISTS auth_sessions (
   id_hash TEXT PRIMARY KEY,
   username TEXT REFERENCES auth_users(username) ON DELETE CASCADE,
@@ -59,15 +45,7 @@ CREATE TABLE IF NOT EXISTS auth_sessions (
 CREATE INDEX IF NOT EXISTS auth_sessions_username ON auth_sessions(username);
 CREATE INDEX IF NOT EXISTS auth_sessions_kiosk ON auth_sessions(kiosk);
 CREATE INDEX IF NOT EXISTS auth_sessions_expires ON auth_sessions(expires_at);
-CREATE TABLE IF NOT EXISTS audit_log (
-  id BIGSERIAL PRIMARY KEY,
-  at TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  target TEXT,
-  ip TEXT,
-  detail TEXT
-);
+CREATE TABLE IF NOT EXISTS audit_log (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT, ip TEXT, detail TEXT);
 CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log(action, id);
 CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
 CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log(target, id);`,
@@ -109,13 +87,10 @@ export class PgAuthRepository implements AuthRepository {
     return (await this.changes(sql, [u.username, u.role, u.passwordHash, u.at, u.mustChangePassword ? 1 : 0])) === 1;
   }
 
-  /** Would the change take away the last enabled admin? Locks the enabled admins until the caller's transaction ends. */
-  private async leavesNoAdmin(c: PgClient, user: UserRow, changes: { role?: UserRole | undefined; disabledAt?: string | null | undefined } | 'delete'): Promise<boolean> {
-    if (user.role !== 'admin' || user.disabled_at !== null) return false;
-    const removes = changes === 'delete' || (changes.role !== undefined && changes.role !== 'admin') || (changes.disabledAt !== undefined && changes.disabledAt !== null);
-    if (!removes) return false;
-    const admins = await c.query("SELECT username FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE");
-    return (admins.rowCount ?? 0) <= 1;
+  /** Would the change take away the last enabled admin? Counts the admins the caller locked. */
+  private async leavesNoAdmin(c: PgClient, user: UserRow, changes: UserChanges | 'delete'): Promise<boolean> {
+    if (!removesAnAdmin(user, changes)) return false;
+    return ((await c.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL")).rows[0]?.n ?? 0) <= 1;
   }
 
   /** The user's row, locked, with the admins' guard checked first (the same lock order everywhere). */
@@ -132,14 +107,8 @@ export class PgAuthRepository implements AuthRepository {
       async (c): Promise<GuardedChange> => {
         const user = await this.lockedUser(c, username, changes);
         if (typeof user === 'string') return user;
-        const cols: Array<[string, string | number | null]> = [];
-        if (changes.role !== undefined) cols.push(['role', changes.role]);
-        if (changes.passwordHash !== undefined) cols.push(['password_hash', changes.passwordHash]);
-        if (changes.mustChangePassword !== undefined) cols.push(['must_change_password', changes.mustChangePassword ? 1 : 0]);
-        if (changes.disabledAt !== undefined) cols.push(['disabled_at', changes.disabledAt]);
-        if (cols.length === 0) return 'ok';
-        const set = cols.map(([col]) => `${col} = ?`).join(', ');
-        await c.query(numbered(`UPDATE auth_users SET ${set}, updated_at = ? WHERE username = ?`), [...cols.map(([, v]) => v), at, username]);
+        const update = userUpdate(username, changes, at);
+        if (update) await c.query(numbered(update.sql), update.args);
         return 'ok';
       },
       UNFENCED,

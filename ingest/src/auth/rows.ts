@@ -4,7 +4,27 @@
  */
 import type { Role, UserRole } from '@parkops/contract/api.ts';
 import type { AuditEntry, KioskStart, TokenView, UserView } from '@parkops/contract/auth.ts';
-import type { SessionRecord, StoredUser } from './repository.ts';
+import type { SessionRecord, StoredUser, UserChanges } from './repository.ts';
+
+/** Table bodies that read the same on both engines (SQLite's migrations 2 and 3 create them; PostgreSQL at once). */
+export const TABLE_BODIES = {
+  tokens: `(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'responder', 'manager', 'admin')),
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+)`,
+  kiosks: `(
+  name TEXT PRIMARY KEY,
+  start_page TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+)`,
+};
 
 export interface UserRow {
   username: string;
@@ -111,3 +131,21 @@ export function auditQuery(q: { limit: number; before?: number | undefined; acto
   return { sql: `SELECT id, at, actor, action, target, ip, detail FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, args: [...args, q.limit] };
 }
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The UPDATE of a user's changes with `?` placeholders, or null when nothing changes. */
+export function userUpdate(username: string, changes: UserChanges, at: string): { sql: string; args: (string | number | null)[] } | null {
+  const cols: Array<[string, string | number | null]> = [];
+  if (changes.role !== undefined) cols.push(['role', changes.role]);
+  if (changes.passwordHash !== undefined) cols.push(['password_hash', changes.passwordHash]);
+  if (changes.mustChangePassword !== undefined) cols.push(['must_change_password', changes.mustChangePassword ? 1 : 0]);
+  if (changes.disabledAt !== undefined) cols.push(['disabled_at', changes.disabledAt]);
+  if (cols.length === 0) return null;
+  const set = cols.map(([c]) => `${c} = ?`).join(', ');
+  return { sql: `UPDATE auth_users SET ${set}, updated_at = ? WHERE username = ?`, args: [...cols.map(([, v]) => v), at, username] };
+}
+
+/** Does the change take an enabled admin away (so that the guard must count the others)? */
+export function removesAnAdmin(user: UserRow, changes: { role?: UserRole | undefined; disabledAt?: string | null | undefined } | 'delete'): boolean {
+  if (user.role !== 'admin' || user.disabled_at !== null) return false;
+  return changes === 'delete' || (changes.role !== undefined && changes.role !== 'admin') || (changes.disabledAt !== undefined && changes.disabledAt !== null);
+}

@@ -7,7 +7,7 @@ import type { Role, UserRole } from '@parkops/contract/api.ts';
 import type { AuditEntry, KioskStart, KioskView, TokenView, UserView } from '@parkops/contract/auth.ts';
 import type { Db } from '../store/db.ts';
 import { migrateDatabase, type ModuleSchema } from '../db/migrations.ts';
-import { auditEntry, auditQuery, kioskView, SESSION_SELECT, sessionRecord, storedUser, tokenView, userView, type AuditRow, type KioskRow, type SessionRow, type TokenRow, type UserRow } from './rows.ts';
+import { auditEntry, auditQuery, kioskView, removesAnAdmin, TABLE_BODIES, userUpdate, SESSION_SELECT, sessionRecord, storedUser, tokenView, userView, type AuditRow, type KioskRow, type SessionRow, type TokenRow, type UserRow } from './rows.ts';
 import type { AuditFilter, AuthRepository, GuardedChange, IdleCutoffs, NewSession, SessionRecord, StoredUser, UserChanges } from './repository.ts';
 
 /** The auth module's migrations, in order. Version 1 is the schema of release 0.1.0. */
@@ -57,14 +57,7 @@ CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log(actor, id);
     // CHECK constraint in place, so the table is copied into one with the wider constraint.
     version: 2,
     sql: `
-CREATE TABLE auth_tokens_v2 (
-  name TEXT PRIMARY KEY,
-  role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'responder', 'manager', 'admin')),
-  token_hash TEXT NOT NULL UNIQUE,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  last_used_at TEXT
-);
+CREATE TABLE auth_tokens_v2 ${TABLE_BODIES.tokens};
 INSERT INTO auth_tokens_v2 (name, role, token_hash, created_by, created_at, last_used_at)
   SELECT name, role, token_hash, created_by, created_at, last_used_at FROM auth_tokens;
 DROP TABLE auth_tokens;
@@ -78,14 +71,7 @@ ALTER TABLE auth_tokens_v2 RENAME TO auth_tokens;
     sql: `
 ALTER TABLE auth_users ADD COLUMN disabled_at TEXT;
 ALTER TABLE auth_users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE auth_kiosks (
-  name TEXT PRIMARY KEY,
-  start_page TEXT NOT NULL,
-  token_hash TEXT NOT NULL UNIQUE,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  last_used_at TEXT
-);
+CREATE TABLE auth_kiosks ${TABLE_BODIES.kiosks};
 CREATE TABLE auth_sessions_v3 (
   id_hash TEXT PRIMARY KEY,
   username TEXT REFERENCES auth_users(username) ON DELETE CASCADE,
@@ -150,12 +136,9 @@ export class SqliteAuthRepository implements AuthRepository {
   }
 
   /** Would the change take away the last enabled admin? Runs inside the caller's transaction. */
-  private leavesNoAdmin(user: UserRow, changes: { role?: UserRole | undefined; disabledAt?: string | null | undefined } | 'delete'): boolean {
-    if (user.role !== 'admin' || user.disabled_at !== null) return false;
-    const removes = changes === 'delete' || (changes.role !== undefined && changes.role !== 'admin') || (changes.disabledAt !== undefined && changes.disabledAt !== null);
-    if (!removes) return false;
-    const n = (this.db.prepare("SELECT COUNT(*) AS n FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n;
-    return n <= 1;
+  private leavesNoAdmin(user: UserRow, changes: UserChanges | 'delete'): boolean {
+    if (!removesAnAdmin(user, changes)) return false;
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL").get() as { n: number }).n <= 1;
   }
 
   async updateUser(username: string, changes: UserChanges, at: string): Promise<GuardedChange> {
@@ -163,14 +146,8 @@ export class SqliteAuthRepository implements AuthRepository {
       const user = this.db.prepare('SELECT * FROM auth_users WHERE username = ?').get(username) as UserRow | undefined;
       if (!user) return 'not_found';
       if (this.leavesNoAdmin(user, changes)) return 'last_admin';
-      const cols: Array<[string, string | number | null]> = [];
-      if (changes.role !== undefined) cols.push(['role', changes.role]);
-      if (changes.passwordHash !== undefined) cols.push(['password_hash', changes.passwordHash]);
-      if (changes.mustChangePassword !== undefined) cols.push(['must_change_password', changes.mustChangePassword ? 1 : 0]);
-      if (changes.disabledAt !== undefined) cols.push(['disabled_at', changes.disabledAt]);
-      if (cols.length === 0) return 'ok';
-      const set = cols.map(([c]) => `${c} = ?`).join(', ');
-      this.db.prepare(`UPDATE auth_users SET ${set}, updated_at = ? WHERE username = ?`).run(...cols.map(([, v]) => v), at, username);
+      const update = userUpdate(username, changes, at);
+      if (update) this.db.prepare(update.sql).run(...update.args);
       return 'ok';
     })();
   }
